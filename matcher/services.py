@@ -1,0 +1,84 @@
+"""The normalised service record shared by the importer, the store and the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
+
+import pandas as pd
+
+__all__ = ["ServiceRecord", "LIST_FIELDS", "records_to_frame", "record_from_dict"]
+
+
+@dataclass
+class ServiceRecord:
+    """One Local Offer service after validation and normalisation (docs/design.md)."""
+
+    id: str
+    name: str
+    description: str
+    categories: list[str]
+    organisation: str = ""
+    needs_raw: str = ""
+    needs: list[str] = field(default_factory=list)
+    needs_unrecognised: list[str] = field(default_factory=list)
+    min_age: int | None = None
+    max_age: int | None = None
+    postcode: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str = ""
+    service_area: list[str] = field(default_factory=list)
+    delivery: list[str] = field(default_factory=list)
+    cost: str | None = None
+    cost_details: str = ""
+    when: list[str] = field(default_factory=list)
+    accessibility: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    referral: list[str] = field(default_factory=list)
+    ehcp_required: bool = False
+    transitions: list[str] = field(default_factory=list)
+    url: str = ""
+    phone: str = ""
+    email: str = ""
+    last_reviewed: dt.date | None = None
+    source: str = "csv"
+
+    def to_dict(self) -> dict:
+        """Plain dict; dates as ISO strings (JSON-safe)."""
+        d = asdict(self)
+        d["last_reviewed"] = self.last_reviewed.isoformat() if self.last_reviewed else None
+        return d
+
+
+LIST_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(ServiceRecord) if str(f.type).startswith("list")
+)
+
+
+def record_from_dict(d: dict) -> ServiceRecord:
+    """Inverse of :meth:`ServiceRecord.to_dict` (ignores unknown keys)."""
+    names = {f.name for f in fields(ServiceRecord)}
+    kw = {k: v for k, v in d.items() if k in names}
+    lr = kw.get("last_reviewed")
+    if isinstance(lr, str) and lr:
+        kw["last_reviewed"] = dt.date.fromisoformat(lr)
+    for name in LIST_FIELDS:
+        kw[name] = list(kw.get(name) or [])
+    return ServiceRecord(**kw)
+
+
+def records_to_frame(records: Iterable[ServiceRecord]) -> pd.DataFrame:
+    """One row per service, one column per field, in the given order.
+
+    List fields stay Python lists (object columns); ages become nullable floats (NaN when
+    not stated) so the engine can compare them as arrays.
+    """
+    rows = [r.to_dict() for r in records]
+    cols = [f.name for f in fields(ServiceRecord)]
+    frame = pd.DataFrame(rows, columns=cols)
+    for col in ("min_age", "max_age", "latitude", "longitude"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    frame["ehcp_required"] = frame["ehcp_required"].astype(bool)
+    return frame
