@@ -47,7 +47,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     except MatcherError as exc:
         report = getattr(exc, "report", None)
         if args.json and report is not None:
-            print(json.dumps(report.to_dict(), indent=2))
+            # Same keys as a successful import's summary, so scripts can read either.
+            payload = {"imported": False, "error": str(exc), "added": 0, "updated": 0,
+                       "unchanged": 0, **report.to_dict()}
+            print(json.dumps(payload, indent=2))
         elif report is not None:
             print(report.format_text(), file=sys.stderr)
         print(str(exc), file=sys.stderr)
@@ -56,6 +59,95 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
         print(summary.format_text())
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from matcher.evaluation.runner import evaluate_set
+
+    report = evaluate_set(args.set_dir, baselines=not args.no_baselines)
+    summary = report.to_dict()
+    if args.per_case:
+        for row in report.engine:
+            print(f"{row.case_id}  ndcg@10={row.ndcg:.3f}  recall3@10={row.recall3:.2f}  "
+                  f"violation={int(row.violation)}", file=sys.stderr)
+    print(json.dumps(summary, indent=2) if args.json else report.format_text())
+    if args.floor:
+        floor = json.loads(open(args.floor, encoding="utf-8").read())
+        e = summary["engine"]
+        problems = []
+        if e["ndcg@10"] < floor["ndcg@10"]:
+            problems.append(f"NDCG@10 {e['ndcg@10']:.4f} is below the floor {floor['ndcg@10']:.4f}")
+        if e["recall3@10"] < floor["recall3@10"]:
+            problems.append(f"recall3@10 {e['recall3@10']:.4f} is below the floor {floor['recall3@10']:.4f}")
+        if e["violation_rate"] > floor["violation_rate"]:
+            problems.append(f"violation rate {e['violation_rate']:.4f} is above the ceiling "
+                            f"{floor['violation_rate']:.4f}")
+        for p in problems:
+            print(p, file=sys.stderr)
+        return 1 if problems else 0
+    return 0
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    from matcher.settings import get_settings
+
+    return args.database_url or get_settings().database_url
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from matcher.api.serve import serve
+
+    serve(host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from matcher.api.serve import ensure_demo_data, serve
+    from matcher.settings import get_settings
+
+    try:
+        ready = ensure_demo_data(get_settings())
+    except MatcherError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if not ready:
+        return 1
+    print(f"Serving on http://{args.host}:{args.port} (API docs at /docs). Ctrl+C stops.")
+    serve(host=args.host, port=args.port, workers=1)
+    return 0
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from matcher.api import serve as ops
+
+    url = _database_url(args)
+    try:
+        if args.users_command == "add":
+            ops.users_add(url, args.name, args.role)
+        elif args.users_command == "list":
+            ops.users_list(url)
+        elif not ops.users_remove(url, args.name):
+            print(f"There is no user called '{args.name}'. See them with: matcher users list",
+                  file=sys.stderr)
+            return 1
+        else:
+            print(f"Removed '{args.name}'; their API key no longer works.")
+    except MatcherError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_plans(args: argparse.Namespace) -> int:
+    from matcher.api.serve import plans_purge
+
+    try:
+        n = plans_purge(_database_url(args))
+    except MatcherError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"Deleted {n} plan(s) past their retention date.")
     return 0
 
 
@@ -78,6 +170,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", default=None,
                    help="SQLAlchemy URL (default: MATCHER_DATABASE_URL or the local SQLite file)")
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("evaluate", help="score the engine and four baselines on an evaluation set")
+    p.add_argument("set_dir", help="folder holding services.csv and cases.jsonl")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--per-case", action="store_true", help="also print each case's figures")
+    p.add_argument("--no-baselines", action="store_true", help="score the engine only")
+    p.add_argument("--floor", default=None,
+                   help="JSON file of minimum figures; exit 1 if the engine falls below them")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("serve", help="run the HTTP API (uvicorn)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--log-level", default="info",
+                   choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("run", help="import the demo Local Offer if the store is empty, then serve")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("users", help="API users and their keys")
+    p.add_argument("--database-url", default=None,
+                   help="SQLAlchemy URL (default: MATCHER_DATABASE_URL or the local SQLite file)")
+    users = p.add_subparsers(dest="users_command", required=True)
+    u = users.add_parser("add", help="create a user and print their API key (shown once)")
+    u.add_argument("name", help="who holds the key, e.g. a login name")
+    u.add_argument("--role", required=True, choices=["key_worker", "commissioner", "admin"])
+    users.add_parser("list", help="list users and roles (never keys)")
+    u = users.add_parser("remove", help="delete a user; their key stops working")
+    u.add_argument("name")
+    p.set_defaults(func=_cmd_users)
+
+    p = sub.add_parser("plans", help="key workers' plans")
+    p.add_argument("--database-url", default=None,
+                   help="SQLAlchemy URL (default: MATCHER_DATABASE_URL or the local SQLite file)")
+    plans = p.add_subparsers(dest="plans_command", required=True)
+    plans.add_parser("purge", help="delete plans past their retention date")
+    p.set_defaults(func=_cmd_plans)
 
     return parser
 

@@ -1,0 +1,193 @@
+"""Typed, bounded match configuration, read from ``data/match_config.toml``.
+
+Every weight and threshold of the engine is a field here with bounds, so a bad value is caught
+when the file is loaded, with one message listing every problem (splink-style), not deep in a
+request.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from matcher.errors import ConfigError
+
+__all__ = [
+    "MatchConfig",
+    "load_config",
+    "dump_config",
+    "default_config_path",
+    "TRANSITIONS",
+    "TRAVEL_MODES",
+]
+
+TRANSITIONS = (
+    "into_early_years",
+    "early_years_to_primary",
+    "primary_to_secondary",
+    "secondary_to_post16",
+    "preparing_for_adulthood",
+)
+TRAVEL_MODES = ("walk", "public_transport", "car", "travel_assistance", "online_only")
+Unit = Field(ge=0.0, le=1.0)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Weights(_Strict):
+    need: float = Field(0.40, ge=0, le=10)
+    text: float = Field(0.20, ge=0, le=10)
+    travel: float = Field(0.20, ge=0, le=10)
+    transition: float = Field(0.10, ge=0, le=10)
+    preferences: float = Field(0.08, ge=0, le=10)
+    freshness: float = Field(0.02, ge=0, le=10)
+
+
+class NeedConfig(_Strict):
+    exact: float = Unit
+    same_code: float = Unit
+    same_area: float = Unit
+    all_send: float = Unit
+    unstated: float = Unit
+    from_text: float = Unit
+    about_weight: float = Unit
+    max_share: float = Unit
+    exclude_other_needs: bool = True
+    exclusive_groups: list[list[str]] = []
+    no_needs_given: float = Unit
+
+
+class TextConfig(_Strict):
+    cap: float = Field(0.30, gt=0, le=1)
+    ngram_max: int = Field(2, ge=1, le=3)
+    min_df: int = Field(1, ge=1, le=100)
+    max_features: int = Field(50000, ge=100, le=1_000_000)
+
+
+class ModeConfig(_Strict):
+    speed_kmh: float = Field(gt=0, le=200)
+    route_factor: float = Field(ge=1.0, le=3.0)
+    overhead_min: float = Field(ge=0, le=120)
+    label: str
+
+
+class StatutoryWalking(_Strict):
+    under_8_miles: float = Field(2.0, gt=0, le=10)
+    from_8_miles: float = Field(3.0, gt=0, le=10)
+    min_age: int = Field(5, ge=0, le=25)
+    max_age: int = Field(16, ge=0, le=25)
+
+
+class TravelConfig(_Strict):
+    default_mode: Literal["walk", "public_transport", "car", "travel_assistance"] = "public_transport"
+    default_max_minutes: float = Field(30, gt=0, le=240)
+    unknown: float = Unit
+    full_until: float = Field(0.5, gt=0, lt=1)
+    at_limit: float = Field(0.6, gt=0, le=1)
+    beyond_scale: float = Field(0.15, gt=0, le=2)
+    modes: dict[Literal["walk", "public_transport", "car", "travel_assistance"], ModeConfig]
+    statutory_walking: StatutoryWalking = StatutoryWalking()
+
+
+class EligibilityConfig(_Strict):
+    lookahead_years: int = Field(1, ge=0, le=3)
+    free_for_some_is_free: bool = True
+
+
+class TransitionConfig(_Strict):
+    same: float = Unit
+    other_transition: float = Unit
+    related_category: float = Unit
+    related_categories: dict[str, list[str]] = {}
+
+
+class FreshnessConfig(_Strict):
+    stale_after_days: int = Field(365, ge=1, le=3650)
+    stale: float = Unit
+    unknown: float = Unit
+
+
+class RankConfig(_Strict):
+    limit_default: int = Field(10, ge=1, le=50)
+    limit_max: int = Field(50, ge=1, le=500)
+    same_kind_allowance: int = Field(2, ge=1, le=50)
+    same_kind_penalty: float = Field(0.08, ge=0, le=1)
+    min_score: float = Field(0.0, ge=0, le=1)
+
+
+class ExplainConfig(_Strict):
+    max_reasons: int = Field(5, ge=1, le=10)
+    near_miss_limit: int = Field(10, ge=0, le=100)
+
+
+class MatchConfig(_Strict):
+    """The whole engine configuration (see data/match_config.toml for the meaning of each)."""
+
+    weights: Weights = Weights()
+    need: NeedConfig
+    text: TextConfig = TextConfig()
+    travel: TravelConfig
+    eligibility: EligibilityConfig = EligibilityConfig()
+    transition: TransitionConfig
+    freshness: FreshnessConfig
+    rank: RankConfig = RankConfig()
+    explain: ExplainConfig = ExplainConfig()
+
+
+def default_config_path() -> Path:
+    """``data/match_config.toml`` at the repository root."""
+    return Path(__file__).resolve().parents[2] / "data" / "match_config.toml"
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    lines = [f"{source} has {exc.error_count()} problem(s):"]
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        lines.append(f"  - {where}: {err['msg']} (got {err.get('input')!r})")
+    lines.append("Fix these values and load the file again.")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict, source: str = "configuration") -> MatchConfig:
+    """Validate a configuration mapping; raise :class:`ConfigError` listing every problem."""
+    try:
+        cfg = MatchConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, source)) from None
+    missing = [m for m in ("walk", "public_transport", "car", "travel_assistance")
+               if m not in cfg.travel.modes]
+    unknown_t = [t for t in cfg.transition.related_categories if t not in TRANSITIONS]
+    problems = [f"travel.modes.{m}: missing; every travel mode needs speed, route factor and overhead"
+                for m in missing]
+    problems += [f"transition.related_categories.{t}: not a transition (use one of "
+                 f"{', '.join(TRANSITIONS)})" for t in unknown_t]
+    if sum(cfg.weights.model_dump().values()) <= 0:
+        problems.append("weights: at least one weight must be above 0")
+    if problems:
+        raise ConfigError(f"{source} has {len(problems)} problem(s):\n"
+                          + "\n".join(f"  - {p}" for p in problems))
+    return cfg
+
+
+@lru_cache(maxsize=8)
+def load_config(path: str | Path | None = None) -> MatchConfig:
+    """Load and validate a TOML configuration (default: ``data/match_config.toml``)."""
+    p = Path(path) if path else default_config_path()
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Configuration file {p} not found.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p} is not valid TOML: {exc}") from None
+    return parse_config(data, source=str(p))
+
+
+def dump_config(cfg: MatchConfig) -> dict:
+    """Plain mapping that :func:`parse_config` turns back into an equal config."""
+    return cfg.model_dump(mode="json")

@@ -1,0 +1,98 @@
+"""Eligibility: the hard rules. Vectorised masks, each with the reason it excludes a service.
+
+A service is a candidate when it fails no rule. Missing data never fails a rule: it is
+recorded as "unknown" so the reasons can say so ("age range not stated").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matcher.engine.config import MatchConfig
+from matcher.engine.features import CLOSED, ServiceTable
+from matcher.engine.query import FamilyQuery
+from matcher.engine.scorers import NeedLevels
+
+__all__ = ["Eligibility", "RULES", "check_eligibility"]
+
+RULES = ("age", "area", "ehcp", "online_only", "free_only", "other_needs", "need_excluded")
+
+
+@dataclass
+class Eligibility:
+    """``fails[rule]`` is True where the rule excludes the service; ``unknown[...]`` where data is missing."""
+
+    fails: dict[str, np.ndarray]
+    unknown: dict[str, np.ndarray]
+    lookahead: np.ndarray  # eligible only through the transition look-ahead
+
+    @property
+    def n_failed(self) -> np.ndarray:
+        return np.sum(np.stack(list(self.fails.values()), axis=1), axis=1)
+
+    @property
+    def eligible(self) -> np.ndarray:
+        return self.n_failed == 0
+
+
+def _area_ok(table: ServiceTable, district: str) -> np.ndarray:
+    keys = {district}
+    if district[-1].isalpha():  # EC1V is inside an "EC1" service area
+        keys.add(district[:-1])
+    cols = [i for i, d in enumerate(table.area_districts) if d in keys]
+    listed = table.area_matrix[:, cols].any(axis=1) if cols else np.zeros(table.n, dtype=bool)
+    return listed | table.area_national | table.area_unstated
+
+
+def check_eligibility(table: ServiceTable, query: FamilyQuery, needs: NeedLevels,
+                      cfg: MatchConfig) -> Eligibility:
+    """Apply every hard rule to every service at once."""
+    n = table.n
+    age = query.age
+    lo, hi = table.min_age, table.max_age
+    unknown_lo, unknown_hi = np.isnan(lo), np.isnan(hi)
+    in_range = (unknown_lo | (lo <= age)) & (unknown_hi | (hi >= age))
+    # Look-ahead: settings and transition services of the destination phase, up to a year on.
+    t = query.profile.transition
+    lookahead = np.zeros(n, dtype=bool)
+    if t and query.lookahead_age > age:
+        phase = (table.cats[:, CLOSED["categories"].index("education")]
+                 | table.cats[:, CLOSED["categories"].index("transition")]
+                 | table.transitions[:, CLOSED["transitions"].index(t)])
+        ahead = (unknown_lo | (lo <= query.lookahead_age)) & (unknown_hi | (hi >= age))
+        lookahead = phase & ahead & ~in_range
+    fails = {"age": ~(in_range | lookahead)}
+    unknown = {"age": unknown_lo & unknown_hi}
+
+    if query.district:
+        fails["area"] = ~_area_ok(table, query.district)
+        unknown["area"] = table.area_unstated.copy()
+    else:
+        fails["area"] = np.zeros(n, dtype=bool)
+        unknown["area"] = ~(table.area_national | table.area_unstated)
+
+    fails["ehcp"] = table.ehcp_required & (not query.profile.has_ehcp)
+
+    d = table.delivery
+    reachable_remotely = (d[:, CLOSED["delivery"].index("online")]
+                          | d[:, CLOSED["delivery"].index("phone")]
+                          | d[:, CLOSED["delivery"].index("home_visit")])
+    fails["online_only"] = ~reachable_remotely if query.mode == "online_only" else np.zeros(n, bool)
+
+    if query.profile.preferences.free_only:
+        allowed = {"free", "free_for_some"} if cfg.eligibility.free_for_some_is_free else {"free"}
+        stated = table.cost != ""
+        fails["free_only"] = stated & ~np.isin(table.cost, list(allowed))
+        unknown["cost"] = ~stated
+    else:
+        fails["free_only"] = np.zeros(n, dtype=bool)
+
+    if query.needs and cfg.need.exclude_other_needs:
+        fails["other_needs"] = table.stated_specific & ~needs.overlap & ~table.all_send
+        fails["need_excluded"] = needs.excluded_any & ~needs.exact_any
+    else:
+        fails["other_needs"] = np.zeros(n, dtype=bool)
+        fails["need_excluded"] = np.zeros(n, dtype=bool)
+    return Eligibility(fails=fails, unknown=unknown, lookahead=lookahead)

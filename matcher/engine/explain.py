@@ -1,0 +1,332 @@
+"""Explain: plain-English reasons built from the same arrays as the numbers.
+
+Each scored component becomes a :class:`Contribution` whose ``label`` is written from the
+values that produced its points (splink's waterfall). Reasons are the labels, best first,
+plus the facts a parent needs at a glance (ages, cost), at most ``max_reasons``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from matcher.engine.combine import Combined
+from matcher.engine.config import MatchConfig
+from matcher.engine.eligibility import Eligibility
+from matcher.engine.features import CLOSED, ServiceTable
+from matcher.engine.query import FamilyQuery
+from matcher.engine.scorers import NEED_LEVELS, NeedLevels, Scored
+from matcher.vocab import Vocabulary
+
+__all__ = [
+    "Contribution",
+    "Explanation",
+    "explain_row",
+    "rule_reason",
+    "age_sentence",
+    "TRANSITION_PHRASES",
+    "MODE_PHRASES",
+]
+
+TRANSITION_PHRASES = {
+    "into_early_years": "starting nursery or early years",
+    "early_years_to_primary": "the move to primary school",
+    "primary_to_secondary": "the move to secondary school",
+    "secondary_to_post16": "the move to college or sixth form after Year 11",
+    "preparing_for_adulthood": "preparing for adult life",
+}
+MODE_PHRASES = {
+    "walk": "walk",
+    "public_transport": "by public transport",
+    "car": "by car",
+    "travel_assistance": "with council travel help",
+}
+AREA_LABELS = {
+    "ci": "communication and interaction",
+    "cl": "cognition and learning",
+    "semh": "social, emotional and mental health",
+    "sp": "sensory and physical",
+}
+WHEN_LABELS = {"weekdays": "on weekdays", "evenings": "in the evenings", "weekends": "at weekends",
+               "school_holidays": "in the school holidays", "term_time": "in term time"}
+ACCESS_LABELS = {"wheelchair": "wheelchair access", "sensory_friendly": "sensory-friendly sessions",
+                 "quiet_space": "a quiet space", "bsl": "British Sign Language (BSL)",
+                 "changing_places": "a Changing Places toilet"}
+CATEGORY_LABELS = {"education": "education", "health": "health", "social_care": "social care",
+                   "short_breaks": "a short break", "leisure": "a leisure activity",
+                   "support_advice": "support and advice",
+                   "training_employment": "training or work", "travel": "travel help",
+                   "transition": "help with moving on", "assessment": "an assessment service"}
+
+
+@dataclass
+class Contribution:
+    """One component's part of a score: ``points = weight * value``."""
+
+    component: str
+    value: float
+    weight: float
+    points: float
+    label: str
+    inputs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Explanation:
+    """Waterfall: base + contributions = total."""
+
+    base: float
+    contributions: list[Contribution]
+    total: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _num(x: float) -> int:
+    return int(x)
+
+
+def age_sentence(lo: float, hi: float, query: FamilyQuery, lookahead: bool) -> str:
+    """'For ages 8 to 14; your child is 10' (or the not-stated / look-ahead forms)."""
+    age = query.age
+    if math.isnan(lo) and math.isnan(hi):
+        return "Age range not stated: check with the provider"
+    if math.isnan(hi):
+        span = f"For ages {_num(lo)} and over"
+    elif math.isnan(lo):
+        span = f"For ages up to {_num(hi)}"
+    elif lo == hi:
+        span = f"For age {_num(lo)}"
+    else:
+        span = f"For ages {_num(lo)} to {_num(hi)}"
+    if lookahead:
+        move = TRANSITION_PHRASES.get(query.profile.transition or "", "the move ahead")
+        return f"{span}: one to look at now for {move}"
+    return f"{span}; your child is {age}"
+
+
+def _minutes_phrase(minutes: float, mode: str) -> str:
+    m = max(1, int(round(minutes)))
+    if mode == "walk":
+        return f"About {m} minutes' walk"
+    return f"About {m} minutes {MODE_PHRASES.get(mode, '')}".rstrip()
+
+
+def _need_label(j: int, level: int, query: FamilyQuery, vocab: Vocabulary) -> str:
+    fn = query.needs[j]
+    need = vocab.needs.get(fn.need)
+    name = NEED_LEVELS[level]
+    said = f"you mentioned {fn.words}" if fn.listed else f"you told us about {fn.words}"
+    if fn.need.startswith("area:"):
+        area = AREA_LABELS.get(fn.need.split(":", 1)[1], "these")
+        if name in ("exact", "same_code"):
+            return f"Supports {area} needs: {said}"
+    phrase = need.phrase if need else fn.words
+    if name == "exact":
+        return f"Supports {phrase}: {said}"
+    if name == "same_code":
+        return f"Supports related needs of the same type as {fn.words}"
+    if name == "same_area":
+        areas = [AREA_LABELS[a] for a in (need.areas if need else ()) if a in AREA_LABELS]
+        return f"Supports {areas[0] if areas else 'related'} needs, like {fn.words}"
+    if name == "all_send":
+        return "Open to children and young people with any SEND"
+    if name == "unstated":
+        return "Does not say which needs it supports: ask the provider"
+    if name == "excluded":
+        return f"Says it does not support {need.label.lower() if need else fn.words}"
+    return f"Does not mention {fn.words}"
+
+
+def _month(ordinal: float) -> str:
+    return dt.date.fromordinal(int(ordinal)).strftime("%B %Y")
+
+
+def _pref_label(part: str, value: float, row: int, table: ServiceTable, query: FamilyQuery) -> str:
+    p = query.profile.preferences
+    if part == "categories":
+        wanted = [CATEGORY_LABELS[c] for c in p.categories]
+        return f"It is {wanted[0]}, as you asked" if value >= 1 else f"Not {' or '.join(wanted)}"
+    if part == "when":
+        got = [WHEN_LABELS[w] for w in p.when if table.when[row, CLOSED["when"].index(w)]]
+        if got:
+            return f"Runs {' and '.join(got)}, as you asked"
+        return "Times not stated: check with the provider" if value == 0.5 else \
+            f"Not {' or '.join(WHEN_LABELS[w] for w in p.when)}"
+    if part == "accessibility":
+        have = [ACCESS_LABELS[a] for a in p.accessibility if table.access[row, CLOSED['accessibility'].index(a)]]
+        lack = [ACCESS_LABELS[a] for a in p.accessibility if not table.access[row, CLOSED['accessibility'].index(a)]]
+        if have and not lack:
+            return f"Has {' and '.join(have)}, as you asked"
+        return f"Does not list {' or '.join(lack)}"
+    if part == "delivery":
+        return "Delivered the way you asked" if value >= 1 else "Not delivered the way you asked"
+    if part == "language":
+        lang = (p.language or "").strip()
+        if value >= 1:
+            return f"Offers support in {lang}"
+        if value > 0:
+            return f"Mentions {lang} in its description: ask about it"
+        return f"Does not list {lang}"
+    return part
+
+
+def _travel_label(row: int, scored: Scored, query: FamilyQuery) -> str:
+    f = scored.facts
+    if f["remote"][row] and not f["in_person"][row]:
+        return "Online or by phone, so no travel needed"
+    if f["home"][row] and not f["in_person"][row]:
+        return "Comes to your home"
+    if query.mode == "online_only":
+        return "Can be used online or by phone"
+    if not query.has_location:
+        return "Travel time not estimated: no postcode given"
+    if not f["has_coords"][row]:
+        if f["remote"][row] or f["home"][row]:
+            return "Online, by phone or at home, so no travel needed"
+        return "Venue not given, so travel time not estimated"
+    minutes, km = float(f["minutes"][row]), float(f["km"][row])
+    base = f"{_minutes_phrase(minutes, query.mode)} ({km:.1f} km)"
+    if minutes > query.max_minutes:
+        base += f": longer than the {int(query.max_minutes)} minutes you said"
+    if f["remote"][row] or f["home"][row]:
+        base += "; also online or at home"
+    return base
+
+
+def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[str, Scored],
+                levels: NeedLevels, combined: Combined, elig: Eligibility, variety: float,
+                vocab: Vocabulary, cfg: MatchConfig, today: dt.date) -> tuple[Explanation, list[str]]:
+    """Contributions (adding up to the score) and up to ``max_reasons`` sentences for one result."""
+    contribs: list[Contribution] = []
+    for comp, w in combined.weights.items():
+        value = float(combined.values[comp][row])
+        points = float(combined.points[comp][row])
+        inputs: dict = {}
+        if comp == "need":
+            if not query.needs:
+                label = "You did not name any needs, so this is matched on your other answers"
+            else:
+                j = int(np.argmax(levels.values[row] * [fn.weight for fn in query.needs]))
+                label = _need_label(j, int(levels.levels[row, j]), query, vocab)
+                inputs = {"need": query.needs[j].need, "level": NEED_LEVELS[int(levels.levels[row, j])]}
+        elif comp == "text":
+            terms = table.text_index.shared_terms(query.text, row)
+            cos = float(scored["text"].facts["cosine"][row])
+            inputs = {"cosine": round(cos, 4), "terms": terms}
+            label = (f"Its description matches your words: {', '.join(terms)}" if terms
+                     else "Its description has little in common with your words")
+        elif comp == "travel":
+            label = _travel_label(row, scored["travel"], query)
+            f = scored["travel"].facts
+            inputs = {"km": None if np.isnan(f["km"][row]) else round(float(f["km"][row]), 2),
+                      "minutes": None if np.isnan(f["minutes"][row]) else round(float(f["minutes"][row]), 1),
+                      "mode": query.mode, "max_minutes": query.max_minutes}
+        elif comp == "transition":
+            t = query.profile.transition or ""
+            f = scored["transition"].facts
+            if f["same"][row]:
+                label = f"Helps with {TRANSITION_PHRASES[t]}"
+            elif f["related"][row]:
+                label = f"A setting or service to consider for {TRANSITION_PHRASES[t]}"
+            elif value > 0:
+                label = f"Helps with moving on, though not mainly with {TRANSITION_PHRASES[t]}"
+            else:
+                label = f"Not aimed at {TRANSITION_PHRASES[t]}"
+        elif comp == "preferences":
+            parts = scored["preferences"].facts
+            best = sorted(parts, key=lambda k: -float(parts[k][row]))
+            label = "; ".join(_pref_label(k, float(parts[k][row]), row, table, query) for k in best[:2])
+            inputs = {k: round(float(v[row]), 3) for k, v in parts.items()}
+        else:  # freshness
+            o = table.reviewed_ordinal[row]
+            if np.isnan(o):
+                label = "No date for when it was last checked: confirm details with the provider"
+            elif value < 1:
+                label = f"Last checked {_month(o)}, over a year ago: details may have changed"
+            else:
+                label = f"Details checked {_month(o)}"
+            inputs = {"last_reviewed": None if np.isnan(o) else dt.date.fromordinal(int(o)).isoformat()}
+        contribs.append(Contribution(comp, round(value, 6), round(w, 6), points, label, inputs))
+    if variety < 0:
+        contribs.append(Contribution(
+            "variety", 0.0, 0.0, variety,
+            "Placed a little lower because similar services from this provider are already listed"))
+    total = float(sum(c.points for c in contribs))
+    expl = Explanation(base=0.0, contributions=contribs, total=total)
+
+    # Reasons: the scored labels best first, with the age fact third and a caveat last.
+    scored_reasons = [c for c in sorted(contribs, key=lambda c: -c.points)
+                      if c.component in ("need", "travel", "transition", "text", "preferences")
+                      and (c.points > 0 or c.component in ("travel", "preferences"))]
+    reasons = [c.label for c in scored_reasons]
+    age = age_sentence(table.min_age[row], table.max_age[row], query, bool(elig.lookahead[row]))
+    reasons.insert(min(2, len(reasons)), age)
+    facts = _facts(row, table, query, elig, cfg)
+    fresh = next(c for c in contribs if c.component == "freshness") if "freshness" in combined.weights else None
+    caveats = [fresh.label] if fresh is not None and fresh.value < 1 else []
+    limit = cfg.explain.max_reasons
+    body = reasons[: max(0, limit - len(caveats) - min(1, len(facts)))]
+    out = body + facts[:1] + caveats
+    seen: set[str] = set()
+    return expl, [r for r in out if not (r in seen or seen.add(r))][:limit]
+
+
+def _facts(row: int, table: ServiceTable, query: FamilyQuery, elig: Eligibility,
+           cfg: MatchConfig) -> list[str]:
+    out: list[str] = []
+    sw = cfg.travel.statutory_walking
+    is_setting = table.cats[row, CLOSED["categories"].index("education")]
+    if is_setting and query.has_location and not np.isnan(table.lat[row]) \
+            and sw.min_age <= query.age <= sw.max_age:
+        from matcher.geo.distance import haversine_km
+        km = float(haversine_km(query.lat, query.lon, table.lat[row], table.lon[row]))
+        miles = km / 1.609344
+        limit = sw.under_8_miles if query.age < 8 else sw.from_8_miles
+        if miles > limit:
+            out.append(f"More than {limit:g} miles away, so your child may get free travel to "
+                       "school: ask the council")
+    if table.ehcp_required[row]:
+        out.append("For children and young people with an EHC plan, which you have")
+    cost = table.cost[row]
+    details = str(table.frame.at[row, "cost_details"] or "").strip()
+    if cost == "free":
+        out.append("Free")
+    elif cost == "free_for_some":
+        out.append(f"Free for some families{': ' + details if details else ''}")
+    elif cost == "paid":
+        out.append(f"There is a charge{': ' + details if details else ''}")
+    if elig.unknown["area"][row] and query.district:
+        out.append("Does not say who can use it: check you live in the area it serves")
+    return out
+
+
+def rule_reason(rule: str, row: int, table: ServiceTable, query: FamilyQuery,
+                levels: NeedLevels, vocab: Vocabulary) -> str:
+    """Why a rule excludes this service, in a sentence."""
+    if rule == "age":
+        return age_sentence(table.min_age[row], table.max_age[row], query, False).replace(
+            "; your child is", ", but your child is")
+    if rule == "area":
+        areas = [d for d, on in zip(table.area_districts, table.area_matrix[row], strict=True) if on]
+        shown = ", ".join(areas[:6]) + ("..." if len(areas) > 6 else "")
+        return f"Only for families living in {shown}; you are in {query.district}"
+    if rule == "ehcp":
+        return "Only for children and young people with an EHC plan"
+    if rule == "online_only":
+        return "Only in person, and you asked for online or phone services"
+    if rule == "free_only":
+        return "There is a charge, and you asked for free services only"
+    if rule == "other_needs":
+        stated = [vocab.needs[table.need_ids[k]].label.lower()
+                  for k in np.flatnonzero(table.need_stated[row])][:3]
+        return f"Specialises in {', '.join(stated)}, which you did not mention"
+    if rule == "need_excluded":
+        j = [k for k in range(len(query.needs)) if NEED_LEVELS[int(levels.levels[row, k])] == "excluded"]
+        words = query.needs[j[0]].words if j else "your child's needs"
+        return f"Says it does not support {words}"
+    return rule

@@ -1,0 +1,212 @@
+"""Service features: everything the engine needs about the directory, as arrays.
+
+Built once per data version (``ServiceTable.build``) so that a match only does array
+arithmetic: no per-service Python on the request path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from matcher.engine.config import MatchConfig
+from matcher.engine.text import ServiceTextIndex
+from matcher.vocab import Vocabulary
+
+__all__ = ["ServiceTable", "CLOSED", "multi_hot"]
+
+CLOSED = {
+    "categories": ("education", "health", "social_care", "short_breaks", "leisure",
+                   "support_advice", "training_employment", "travel", "transition", "assessment"),
+    "delivery": ("in_person", "online", "phone", "home_visit"),
+    "when": ("weekdays", "evenings", "weekends", "school_holidays", "term_time"),
+    "accessibility": ("wheelchair", "sensory_friendly", "quiet_space", "bsl", "changing_places"),
+    "referral": ("self", "professional", "gp", "school", "ehcp"),
+    "transitions": ("into_early_years", "early_years_to_primary", "primary_to_secondary",
+                    "secondary_to_post16", "preparing_for_adulthood"),
+}
+AREAS = ("ci", "cl", "semh", "sp")
+
+
+def multi_hot(values: pd.Series, vocabulary: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Bool matrix (n_rows, len(vocabulary)): True where the row's list holds the value."""
+    index = {v: i for i, v in enumerate(vocabulary)}
+    out = np.zeros((len(values), len(vocabulary)), dtype=bool)
+    rows, cols = [], []
+    for r, items in enumerate(values):
+        for it in items or ():
+            c = index.get(it)
+            if c is not None:
+                rows.append(r)
+                cols.append(c)
+    out[rows, cols] = True
+    return out
+
+
+def _service_text(frame: pd.DataFrame, vocab: Vocabulary) -> list[str]:
+    def one(row: pd.Series) -> str:
+        labels = " ".join(vocab.needs[n].label for n in row["needs"] if n in vocab.needs)
+        cats = " ".join(c.replace("_", " ") for c in row["categories"])
+        return " ".join([row["name"], row["name"], row["description"], row["needs_raw"], labels, cats])
+
+    return [one(r) for _, r in frame.iterrows()]
+
+
+@dataclass
+class ServiceTable:
+    """The directory as arrays, plus the fitted text index.
+
+    Need matrices have one column per canonical need (``need_ids``): ``need_strength`` is 1 for
+    a need the provider states, ``cfg.need.from_text`` for one read only from the description,
+    and 0 where the description says the need is not catered for (``need_excluded``).
+    """
+
+    frame: pd.DataFrame
+    ids: np.ndarray
+    min_age: np.ndarray
+    max_age: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    cats: np.ndarray
+    delivery: np.ndarray
+    when: np.ndarray
+    access: np.ndarray
+    referral: np.ndarray
+    transitions: np.ndarray
+    ehcp_required: np.ndarray
+    cost: np.ndarray
+    reviewed_ordinal: np.ndarray
+    area_districts: list[str]
+    area_matrix: np.ndarray
+    area_national: np.ndarray
+    area_unstated: np.ndarray
+    languages: list[str]
+    language_matrix: np.ndarray
+    description_lower: pd.Series
+    need_ids: list[str]
+    need_strength: np.ndarray
+    need_stated: np.ndarray
+    need_excluded: np.ndarray
+    area_strength: np.ndarray
+    all_send: np.ndarray
+    needs_unstated: np.ndarray
+    stated_specific: np.ndarray
+    kind: np.ndarray
+    text_index: ServiceTextIndex
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def build(cls, frame: pd.DataFrame, vocab: Vocabulary, cfg: MatchConfig,
+              text_index: ServiceTextIndex | None = None) -> ServiceTable:
+        """Compute every array from a frame made by :func:`matcher.services.records_to_frame`."""
+        frame = frame.reset_index(drop=True)
+        n = len(frame)
+        delivery = multi_hot(frame["delivery"], CLOSED["delivery"])
+
+        # Service areas: districts as columns.
+        areas = frame["service_area"].map(lambda xs: [x.upper() for x in (xs or [])])
+        national = areas.map(lambda xs: "NATIONAL" in xs).to_numpy(bool)
+        districts = sorted({d for xs in areas for d in xs if d != "NATIONAL"})
+        area_matrix = multi_hot(areas, districts)
+        area_unstated = areas.map(len).to_numpy() == 0
+
+        # Languages: case-folded names as columns.
+        langs = frame["languages"].map(lambda xs: [x.strip().casefold() for x in (xs or [])])
+        language_list = sorted({x for xs in langs for x in xs})
+        language_matrix = multi_hot(langs, language_list)
+
+        # Needs: stated (needs column) and read from the description.
+        need_ids = list(vocab.needs)
+        col = {nid: i for i, nid in enumerate(need_ids)}
+        strength = np.zeros((n, len(need_ids)), dtype=np.float32)
+        stated = np.zeros((n, len(need_ids)), dtype=bool)
+        excluded = np.zeros((n, len(need_ids)), dtype=bool)
+        area_strength = np.zeros((n, len(AREAS)), dtype=np.float32)
+        all_send = np.zeros(n, dtype=bool)
+        stated_specific = np.zeros(n, dtype=bool)
+        from_text = cfg.need.from_text
+        for r, (needs, name, desc) in enumerate(
+            zip(frame["needs"], frame["name"], frame["description"], strict=True)
+        ):
+            found = vocab.find_in_text(f"{name}. {desc}")
+            for nid in found.excluded:
+                if nid in col:
+                    excluded[r, col[nid]] = True
+            entries = [(nid, 1.0) for nid in needs or ()] + [(nid, from_text) for nid in found.mentioned]
+            for nid, s in entries:
+                if nid == "all_send":
+                    all_send[r] = True
+                    continue
+                if nid.startswith("area:"):
+                    a = nid.split(":", 1)[1]
+                    if a in AREAS:
+                        area_strength[r, AREAS.index(a)] = max(area_strength[r, AREAS.index(a)], s)
+                    continue
+                if nid not in col or excluded[r, col[nid]]:
+                    continue
+                c = col[nid]
+                strength[r, c] = max(strength[r, c], s)
+                if s == 1.0:
+                    stated[r, c] = True
+            stated_specific[r] = bool(stated[r].any()) and not any(
+                x == "all_send" or x.startswith("area:") for x in (needs or ())
+            )
+        needs_unstated = (strength.max(axis=1, initial=0) == 0) & (area_strength.max(axis=1) == 0) & ~all_send
+
+        reviewed = frame["last_reviewed"].map(
+            lambda d: dt.date.fromisoformat(d).toordinal() if isinstance(d, str) and d else
+            (d.toordinal() if isinstance(d, dt.date) else np.nan)
+        ).to_numpy(dtype=float)
+
+        first_cat = frame["categories"].map(lambda xs: xs[0] if xs else "")
+        kind = (first_cat + "|" + frame["organisation"].fillna("").str.casefold()).to_numpy(object)
+
+        if text_index is None:
+            text_index = ServiceTextIndex(cfg.text.ngram_max, cfg.text.min_df, cfg.text.max_features)
+            text_index.fit(_service_text(frame, vocab))
+
+        return cls(
+            frame=frame,
+            ids=frame["id"].astype(str).to_numpy(object),
+            min_age=frame["min_age"].to_numpy(float),
+            max_age=frame["max_age"].to_numpy(float),
+            lat=frame["latitude"].to_numpy(float),
+            lon=frame["longitude"].to_numpy(float),
+            cats=multi_hot(frame["categories"], CLOSED["categories"]),
+            delivery=delivery,
+            when=multi_hot(frame["when"], CLOSED["when"]),
+            access=multi_hot(frame["accessibility"], CLOSED["accessibility"]),
+            referral=multi_hot(frame["referral"], CLOSED["referral"]),
+            transitions=multi_hot(frame["transitions"], CLOSED["transitions"]),
+            ehcp_required=frame["ehcp_required"].to_numpy(bool),
+            cost=frame["cost"].fillna("").astype(str).to_numpy(object),
+            reviewed_ordinal=reviewed,
+            area_districts=districts,
+            area_matrix=area_matrix,
+            area_national=national,
+            area_unstated=area_unstated,
+            languages=language_list,
+            language_matrix=language_matrix,
+            description_lower=frame["description"].fillna("").str.casefold(),
+            need_ids=need_ids,
+            need_strength=strength,
+            need_stated=stated,
+            need_excluded=excluded,
+            area_strength=area_strength,
+            all_send=all_send,
+            needs_unstated=needs_unstated,
+            stated_specific=stated_specific,
+            kind=kind,
+            text_index=text_index,
+        )
+
+    @staticmethod
+    def service_texts(frame: pd.DataFrame, vocab: Vocabulary) -> list[str]:
+        """The text each service is indexed by (name twice, description, needs, labels)."""
+        return _service_text(frame, vocab)

@@ -1,0 +1,205 @@
+"""The match pipeline: eligibility -> scorers -> combine -> rank -> explain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from matcher.engine.combine import combine
+from matcher.engine.config import MatchConfig, load_config
+from matcher.engine.eligibility import RULES, check_eligibility
+from matcher.engine.explain import Explanation, explain_row, rule_reason
+from matcher.engine.features import ServiceTable
+from matcher.engine.profile import Profile
+from matcher.engine.query import prepare_query
+from matcher.engine.rank import rank
+from matcher.engine.scorers import (
+    need_levels,
+    score_freshness,
+    score_need,
+    score_preferences,
+    score_text,
+    score_transition,
+    score_travel,
+)
+from matcher.engine.text import ServiceTextIndex, corpus_hash
+from matcher.geo.postcodes import PostcodeIndex, get_postcode_index
+from matcher.vocab import Vocabulary, load_vocabulary
+
+__all__ = ["Matcher", "MatchResult", "NotSuggested", "MatchOutcome"]
+
+
+@dataclass
+class MatchResult:
+    """One suggested service (contract section 3, plus details for the UI)."""
+
+    service_id: str
+    name: str
+    score: float
+    reasons: list[str]
+    explanation: Explanation
+    organisation: str = ""
+    categories: list[str] = field(default_factory=list)
+    travel_minutes: float | None = None
+    distance_km: float | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    cost: str | None = None
+    postcode: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    last_reviewed: str | None = None
+
+
+@dataclass
+class NotSuggested:
+    """A service that was not suggested, and why."""
+
+    service_id: str
+    name: str
+    status: str            # "excluded" (fails two or more rules) or "near_miss" (fails exactly one)
+    reasons: list[str]
+    score_if_eligible: float
+
+
+@dataclass
+class MatchOutcome:
+    results: list[MatchResult]
+    understood_needs: list[dict]
+    unrecognised_needs: list[str]
+    not_suggested: list[NotSuggested] | None = None
+    candidates: int = 0
+    excluded: int = 0
+
+    def to_dict(self, full: bool = False) -> dict:
+        d = asdict(self)
+        if not full:
+            for r in d["results"]:
+                r.pop("explanation", None)
+            d.pop("not_suggested", None)
+        return d
+
+
+def _opt(x: float, nd: int | None = None) -> float | None:
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return None
+    return round(float(x), nd) if nd is not None else float(x)
+
+
+class Matcher:
+    """Scores every service of a directory against a family's profile.
+
+    Build once per data version (:meth:`from_frame`), then call :meth:`match` per request.
+    """
+
+    def __init__(self, table: ServiceTable, vocab: Vocabulary, gazetteer: PostcodeIndex,
+                 cfg: MatchConfig):
+        self.table = table
+        self.vocab = vocab
+        self.gazetteer = gazetteer
+        self.cfg = cfg
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, vocab: Vocabulary | None = None,
+                   gazetteer: PostcodeIndex | None = None, cfg: MatchConfig | None = None,
+                   models_dir: str | Path | None = None) -> Matcher:
+        """Build the service table; reuse or save the text index under ``models_dir`` if given."""
+        vocab = vocab or load_vocabulary()
+        cfg = cfg or load_config()
+        gazetteer = gazetteer or get_postcode_index()
+        index = None
+        if models_dir is not None:
+            path = Path(models_dir) / "text_index.joblib"
+            texts = ServiceTable.service_texts(frame.reset_index(drop=True), vocab)
+            if path.exists():
+                try:
+                    loaded = ServiceTextIndex.load(path)
+                    if loaded.data_hash_ == corpus_hash(texts) and \
+                            loaded.ngram_max == cfg.text.ngram_max:
+                        index = loaded
+                except Exception:  # noqa: BLE001 - a stale or broken cache is rebuilt, never used
+                    index = None
+            if index is None:
+                index = ServiceTextIndex(cfg.text.ngram_max, cfg.text.min_df, cfg.text.max_features)
+                index.fit(texts).save(path, config=cfg.text.model_dump())
+        table = ServiceTable.build(frame, vocab, cfg, text_index=index)
+        return cls(table, vocab, gazetteer, cfg)
+
+    def match(self, profile: Profile | dict, *, explain: str = "brief",
+              today: dt.date | None = None) -> MatchOutcome:
+        """Rank services for one family. ``explain="full"`` adds the services not suggested."""
+        if not isinstance(profile, Profile):
+            profile = Profile.model_validate(profile)
+        today = today or dt.date.today()
+        cfg, table, vocab = self.cfg, self.table, self.vocab
+        query = prepare_query(profile, vocab, self.gazetteer, cfg)
+
+        levels = need_levels(table, query, vocab, cfg)
+        elig = check_eligibility(table, query, levels, cfg)
+        scored = {
+            "need": score_need(levels, query, cfg),
+            "text": score_text(table, query, cfg),
+            "travel": score_travel(table, query, cfg),
+            "transition": score_transition(table, query, cfg),
+            "preferences": score_preferences(table, query, cfg),
+            "freshness": score_freshness(table, today, cfg),
+        }
+        combined = combine(scored, cfg)
+        eligible = elig.eligible
+        rows, adjusted = rank(combined.score, eligible, table.ids, table.kind, profile.limit, cfg)
+
+        tr = scored["travel"].facts
+        results = []
+        for row, adj in zip(rows, adjusted, strict=True):
+            variety = float(adj - combined.score[row])
+            expl, reasons = explain_row(int(row), table, query, scored, levels, combined, elig,
+                                        variety, vocab, cfg, today)
+            rec = table.frame.iloc[int(row)]
+            results.append(MatchResult(
+                service_id=str(table.ids[row]),
+                name=str(rec["name"]),
+                score=round(float(expl.total), 6),
+                reasons=reasons,
+                explanation=expl,
+                organisation=str(rec["organisation"] or ""),
+                categories=list(rec["categories"]),
+                travel_minutes=_opt(tr["minutes"][row], 1) if tr["in_person"][row] else None,
+                distance_km=_opt(tr["km"][row], 2),
+                min_age=None if np.isnan(table.min_age[row]) else int(table.min_age[row]),
+                max_age=None if np.isnan(table.max_age[row]) else int(table.max_age[row]),
+                cost=rec["cost"] if isinstance(rec["cost"], str) else None,
+                postcode=rec["postcode"] if isinstance(rec["postcode"], str) else None,
+                latitude=_opt(table.lat[row]),
+                longitude=_opt(table.lon[row]),
+                last_reviewed=rec["last_reviewed"] if isinstance(rec["last_reviewed"], str) else None,
+            ))
+
+        understood = [{"words": fn.words, "need": fn.need,
+                       "label": vocab.needs[fn.need].label if fn.need in vocab.needs else fn.need,
+                       "from": "needs" if fn.listed else "about"} for fn in query.needs]
+        outcome = MatchOutcome(results=results, understood_needs=understood,
+                               unrecognised_needs=query.unrecognised,
+                               candidates=int(eligible.sum()), excluded=int((~eligible).sum()))
+        if explain == "full":
+            outcome.not_suggested = self._not_suggested(query, levels, elig, combined.score)
+        return outcome
+
+    def _not_suggested(self, query, levels, elig, score) -> list[NotSuggested]:
+        """Every excluded service with its reasons; near misses (one rule failed) first."""
+        table = self.table
+        n_failed = elig.n_failed
+        rows = np.flatnonzero(n_failed > 0)
+        order = np.lexsort((table.ids[rows], -score[rows], n_failed[rows]))
+        out = []
+        for row in rows[order]:
+            reasons = [rule_reason(r, int(row), table, query, levels, self.vocab)
+                       for r in RULES if r in elig.fails and elig.fails[r][row]]
+            out.append(NotSuggested(
+                service_id=str(table.ids[row]), name=str(table.frame.at[int(row), "name"]),
+                status="near_miss" if n_failed[row] == 1 else "excluded",
+                reasons=reasons, score_if_eligible=round(float(score[row]), 6)))
+        return out

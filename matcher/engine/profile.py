@@ -1,0 +1,86 @@
+"""A family's profile (contract section 2), validated with plain-English messages."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["Profile", "Travel", "Preferences"]
+
+TravelMode = Literal["walk", "public_transport", "car", "travel_assistance", "online_only"]
+Transition = Literal[
+    "into_early_years",
+    "early_years_to_primary",
+    "primary_to_secondary",
+    "secondary_to_post16",
+    "preparing_for_adulthood",
+]
+
+
+class Travel(BaseModel):
+    """How the family can travel, and for how long each way."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: TravelMode | None = Field(
+        None, description="walk, public_transport, car, travel_assistance or online_only"
+    )
+    max_minutes: float | None = Field(
+        None, gt=0, le=240, description="longest acceptable journey each way, in minutes"
+    )
+
+
+class Preferences(BaseModel):
+    """Optional wishes. Only ``free_only`` is a hard rule; the rest raise or lower the score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    free_only: bool = False
+    categories: list[
+        Literal["education", "health", "social_care", "short_breaks", "leisure", "support_advice",
+                "training_employment", "travel", "transition", "assessment"]
+    ] = Field(default_factory=list, max_length=10)
+    when: list[Literal["weekdays", "evenings", "weekends", "school_holidays", "term_time"]] = Field(
+        default_factory=list, max_length=5)
+    accessibility: list[
+        Literal["wheelchair", "sensory_friendly", "quiet_space", "bsl", "changing_places"]
+    ] = Field(default_factory=list, max_length=5)
+    delivery: list[Literal["in_person", "online", "phone", "home_visit"]] = Field(
+        default_factory=list, max_length=4)
+    language: str | None = Field(None, max_length=60)
+
+
+class Profile(BaseModel):
+    """What a family tells us. Only ``age`` is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age: int = Field(..., ge=0, le=25, description="the child's or young person's age in years, 0 to 25")
+    needs: list[str] = Field(default_factory=list, max_length=30,
+                             description="needs in the family's own words, misspellings welcome")
+    about: str = Field("", max_length=5000, description="free text from the family or practitioner")
+    postcode: str | None = Field(None, max_length=16, description="full GB postcode or district")
+    travel: Travel = Field(default_factory=Travel)
+    transition: Transition | None = None
+    has_ehcp: bool = False
+    preferences: Preferences = Field(default_factory=Preferences)
+    limit: int = Field(10, ge=1, le=50, description="how many results, at most 50")
+
+    @field_validator("needs")
+    @classmethod
+    def _strip_needs(cls, v: list[str]) -> list[str]:
+        out = [s.strip() for s in v if s and s.strip()]
+        if any(len(s) > 200 for s in out):
+            raise ValueError("each need must be at most 200 characters")
+        return out
+
+    @field_validator("postcode")
+    @classmethod
+    def _blank_postcode(cls, v: str | None) -> str | None:
+        return v.strip() or None if v is not None else None
+
+    @field_validator("has_ehcp", mode="before")
+    @classmethod
+    def _null_ehcp(cls, v: object) -> object:
+        return False if v is None else v

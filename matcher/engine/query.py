@@ -1,0 +1,88 @@
+"""Turn a validated :class:`Profile` into the arrays and facts the pipeline stages use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from matcher.engine.config import MatchConfig
+from matcher.engine.profile import Profile
+from matcher.geo.postcodes import PostcodeIndex, postcode_district
+from matcher.vocab import Vocabulary
+
+__all__ = ["FamilyNeed", "FamilyQuery", "prepare_query"]
+
+
+@dataclass(frozen=True)
+class FamilyNeed:
+    """One canonical need of the family, with the words it came from."""
+
+    need: str          # canonical id ("autism") or broad area ("area:semh")
+    weight: float      # 1 for a need the family listed, less for one read from their free text
+    words: str         # the family's own words, for reasons ("you mentioned ...")
+    listed: bool
+
+
+@dataclass
+class FamilyQuery:
+    """Everything about one request, resolved once (postcode, needs, travel, look-ahead)."""
+
+    profile: Profile
+    age: int
+    lookahead_age: int            # oldest age a destination-phase service may start at
+    needs: list[FamilyNeed]
+    unrecognised: list[str]
+    text: str                     # words for the TF-IDF scorer
+    mode: str
+    max_minutes: float
+    lat: float | None = None
+    lon: float | None = None
+    district: str | None = None
+    place: str | None = None      # formatted postcode / district for reasons
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_location(self) -> bool:
+        return self.lat is not None
+
+
+def prepare_query(profile: Profile, vocab: Vocabulary, gazetteer: PostcodeIndex,
+                  cfg: MatchConfig) -> FamilyQuery:
+    """Resolve the profile. Raises :class:`PostcodeError` for a bad postcode (a 422 in the API)."""
+    normalised = vocab.normalise(profile.needs) if profile.needs else None
+    needs: list[FamilyNeed] = []
+    seen: set[str] = set()
+    if normalised is not None:
+        for m in normalised.matches:
+            if m.need not in seen and m.need != "all_send":
+                seen.add(m.need)
+                needs.append(FamilyNeed(m.need, 1.0, m.text, True))
+    unrecognised = list(normalised.unrecognised) if normalised is not None else []
+    if profile.about:
+        found = vocab.find_in_text(profile.about, detect_exclusions=False)
+        for nid in found.mentioned:
+            if nid not in seen and nid != "all_send":
+                seen.add(nid)
+                label = vocab.needs[nid].label.lower() if nid in vocab.needs else nid
+                needs.append(FamilyNeed(nid, cfg.need.about_weight, label, False))
+
+    labels = " ".join(vocab.needs[n.need].label for n in needs if n.need in vocab.needs)
+    text = " ".join([*profile.needs, profile.about, labels])
+
+    mode = profile.travel.mode or cfg.travel.default_mode
+    max_minutes = profile.travel.max_minutes or cfg.travel.default_max_minutes
+    q = FamilyQuery(
+        profile=profile,
+        age=profile.age,
+        lookahead_age=profile.age + (cfg.eligibility.lookahead_years if profile.transition else 0),
+        needs=needs,
+        unrecognised=unrecognised,
+        text=text,
+        mode=mode,
+        max_minutes=float(max_minutes),
+    )
+    if profile.postcode:
+        loc = gazetteer.lookup(profile.postcode)  # raises PostcodeError with a clear message
+        q.lat, q.lon, q.place = loc.latitude, loc.longitude, loc.postcode
+        q.district = postcode_district(loc.postcode)
+    return q
+

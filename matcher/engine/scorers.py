@@ -1,0 +1,241 @@
+"""Scorers: pure, vectorised functions over all services, each returning values in [0, 1].
+
+Each returns a :class:`Scored` holding the values and the per-service facts its reason is
+later written from, so explanation and number come from the same arrays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from matcher.engine.config import MatchConfig
+from matcher.engine.features import AREAS, CLOSED, ServiceTable
+from matcher.engine.query import FamilyQuery
+from matcher.geo.distance import haversine_km
+from matcher.vocab import Vocabulary
+
+__all__ = [
+    "Scored",
+    "NeedLevels",
+    "need_levels",
+    "score_need",
+    "score_text",
+    "travel_minutes",
+    "score_travel",
+    "score_transition",
+    "score_preferences",
+    "score_freshness",
+    "NEED_LEVELS",
+]
+
+# Level codes for need matches, best first in value order of the default config.
+NEED_LEVELS = ("none", "unstated", "all_send", "same_area", "same_code", "exact", "excluded")
+
+
+@dataclass
+class Scored:
+    """Values in [0, 1] for every service, plus the arrays its reasons are built from."""
+
+    values: np.ndarray
+    applies: bool = True
+    facts: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class NeedLevels:
+    """Per family need (columns) and service (rows): value and level code of the best match."""
+
+    values: np.ndarray      # (n_services, n_family_needs) float
+    levels: np.ndarray      # (n_services, n_family_needs) int8, index into NEED_LEVELS
+    overlap: np.ndarray     # (n_services,) bool: shares a need, DfE type or broad area
+    excluded_any: np.ndarray  # (n_services,) bool: the description rules out one of the needs
+    exact_any: np.ndarray   # (n_services,) bool: serves one of the needs by name
+
+
+def _exclusive_siblings(cfg: MatchConfig, nid: str) -> set[str]:
+    for group in cfg.need.exclusive_groups:
+        if nid in group:
+            return set(group) - {nid}
+    return set()
+
+
+def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
+                cfg: MatchConfig) -> NeedLevels:
+    """Match every family need against every service at the best level available."""
+    n, k = table.n, len(query.needs)
+    values = np.zeros((n, k), dtype=np.float64)
+    levels = np.zeros((n, k), dtype=np.int8)
+    overlap = np.zeros(n, dtype=bool)
+    excluded_any = np.zeros(n, dtype=bool)
+    exact_any = np.zeros(n, dtype=bool)
+    col = {nid: i for i, nid in enumerate(table.need_ids)}
+    c = cfg.need
+    for j, fn in enumerate(query.needs):
+        if fn.need.startswith("area:"):
+            area = fn.need.split(":", 1)[1]
+            in_area = [col[g] for g, need in vocab.needs.items() if area in need.areas and g in col]
+            exact = table.area_strength[:, AREAS.index(area)] if area in AREAS else np.zeros(n)
+            code = table.need_strength[:, in_area].max(axis=1, initial=0.0)
+            area_v = np.zeros(n)
+            excl = np.zeros(n, dtype=bool)
+        else:
+            need = vocab.needs.get(fn.need)
+            if need is None or fn.need not in col:
+                continue
+            siblings = _exclusive_siblings(cfg, fn.need)
+            exact = table.need_strength[:, col[fn.need]].astype(np.float64)
+            same_code = [col[g] for g, other in vocab.needs.items()
+                         if g != fn.need and g in col and g not in siblings
+                         and need.code and other.code == need.code]
+            same_area = [col[g] for g, other in vocab.needs.items()
+                         if g != fn.need and g in col and g not in siblings
+                         and set(other.areas) & set(need.areas)]
+            code = table.need_strength[:, same_code].max(axis=1, initial=0.0)
+            area_cols = [AREAS.index(a) for a in need.areas if a in AREAS]
+            area_v = np.maximum(
+                table.need_strength[:, same_area].max(axis=1, initial=0.0),
+                table.area_strength[:, area_cols].max(axis=1, initial=0.0),
+            )
+            excl = table.need_excluded[:, col[fn.need]]
+        candidates = np.stack([
+            np.zeros(n),
+            table.needs_unstated * c.unstated,
+            table.all_send * c.all_send,
+            area_v * c.same_area,
+            code * c.same_code,
+            exact * c.exact,
+        ], axis=1)
+        best = candidates.argmax(axis=1)
+        v = candidates[np.arange(n), best]
+        v = np.where(excl, 0.0, v)
+        best = np.where(excl, NEED_LEVELS.index("excluded"), best)
+        values[:, j] = v
+        levels[:, j] = best
+        overlap |= (exact > 0) | (code > 0) | (area_v > 0)
+        excluded_any |= excl
+        exact_any |= (exact > 0) & ~excl
+    return NeedLevels(values, levels, overlap, excluded_any, exact_any)
+
+
+def score_need(levels: NeedLevels, query: FamilyQuery, cfg: MatchConfig) -> Scored:
+    """Need fit: a blend of the best-met need and the average over all the family's needs."""
+    n = levels.values.shape[0]
+    if not query.needs:
+        return Scored(np.full(n, cfg.need.no_needs_given), applies=True,
+                      facts={"no_needs": np.ones(n, dtype=bool)})
+    w = np.array([fn.weight for fn in query.needs], dtype=np.float64)
+    weighted = levels.values * w
+    best = weighted.max(axis=1)
+    mean = weighted.sum(axis=1) / w.sum()
+    s = cfg.need.max_share
+    values = np.clip(s * best + (1 - s) * mean, 0.0, 1.0)
+    return Scored(values, facts={"best_need": weighted.argmax(axis=1)})
+
+
+def score_text(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:
+    """TF-IDF cosine of the family's words with each service, scaled so ``cap`` counts as 1."""
+    if not query.text.strip():
+        return Scored(np.zeros(table.n), applies=False)
+    sim = table.text_index.similarity(query.text)
+    return Scored(np.clip(sim / cfg.text.cap, 0.0, 1.0), facts={"cosine": sim})
+
+
+def travel_minutes(km: np.ndarray, mode: str, cfg: MatchConfig) -> np.ndarray:
+    """Door-to-door minutes from straight-line km: overhead + km x route factor / speed.
+
+    >>> from matcher.engine.config import load_config
+    >>> travel_minutes(np.array([0.0, 2.0]), "public_transport", load_config()).round(1).tolist()
+    [8.0, 18.5]
+    """
+    m = cfg.travel.modes[mode]  # type: ignore[index]
+    return m.overhead_min + km * m.route_factor / m.speed_kmh * 60.0
+
+
+def _decay(minutes: np.ndarray, limit: float, cfg: MatchConfig) -> np.ndarray:
+    t = cfg.travel
+    r = minutes / limit
+    inside = 1.0 - (1.0 - t.at_limit) * np.clip((r - t.full_until) / (1.0 - t.full_until), 0, 1) ** 2
+    beyond = t.at_limit * np.exp(-(r - 1.0) / t.beyond_scale)
+    return np.where(r <= 1.0, inside, beyond)
+
+
+def score_travel(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:
+    """Travel fit: full for online, phone and home visits; smooth decay against the limit."""
+    n = table.n
+    d = table.delivery
+    remote = d[:, CLOSED["delivery"].index("online")] | d[:, CLOSED["delivery"].index("phone")]
+    home = d[:, CLOSED["delivery"].index("home_visit")]
+    in_person = d[:, CLOSED["delivery"].index("in_person")]
+    has_coords = ~np.isnan(table.lat)
+    km = np.full(n, np.nan)
+    minutes = np.full(n, np.nan)
+    values = np.full(n, cfg.travel.unknown)
+    if query.has_location and query.mode != "online_only":
+        km = haversine_km(query.lat, query.lon, table.lat, table.lon)
+        minutes = travel_minutes(km, query.mode, cfg)
+        known = in_person & has_coords
+        values = np.where(known, _decay(np.nan_to_num(minutes, nan=1e9), query.max_minutes, cfg), values)
+    no_travel = remote | home
+    values = np.where(no_travel, 1.0, values)
+    return Scored(np.clip(values, 0, 1), facts={
+        "km": km, "minutes": minutes, "remote": remote, "home": home, "in_person": in_person,
+        "has_coords": has_coords,
+    })
+
+
+def score_transition(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:
+    """Transition fit: the service lists the family's move, or serves the destination phase."""
+    t = query.profile.transition
+    if not t:
+        return Scored(np.zeros(table.n), applies=False)
+    c = cfg.transition
+    same = table.transitions[:, CLOSED["transitions"].index(t)]
+    is_transition = table.cats[:, CLOSED["categories"].index("transition")] | table.transitions.any(axis=1)
+    related_cats = [CLOSED["categories"].index(x) for x in c.related_categories.get(t, [])]
+    related = table.cats[:, related_cats].any(axis=1) if related_cats else np.zeros(table.n, bool)
+    values = np.where(same, c.same, np.where(related, c.related_category,
+                                             np.where(is_transition, c.other_transition, 0.0)))
+    return Scored(values, facts={"same": same, "related": related})
+
+
+def score_preferences(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:
+    """Mean over the preferences the family gave: categories, when, accessibility, delivery, language."""
+    p = query.profile.preferences
+    parts: dict[str, np.ndarray] = {}
+    n = table.n
+    if p.categories:
+        idx = [CLOSED["categories"].index(x) for x in p.categories]
+        parts["categories"] = table.cats[:, idx].any(axis=1).astype(float)
+    if p.when:
+        idx = [CLOSED["when"].index(x) for x in p.when]
+        stated = table.when.any(axis=1)
+        parts["when"] = np.where(stated, table.when[:, idx].any(axis=1), 0.5).astype(float)
+    if p.accessibility:
+        idx = [CLOSED["accessibility"].index(x) for x in p.accessibility]
+        parts["accessibility"] = table.access[:, idx].mean(axis=1)
+    if p.delivery:
+        idx = [CLOSED["delivery"].index(x) for x in p.delivery]
+        parts["delivery"] = table.delivery[:, idx].any(axis=1).astype(float)
+    if p.language and p.language.strip().casefold() not in ("english", "en"):
+        lang = p.language.strip().casefold()
+        listed = (table.language_matrix[:, table.languages.index(lang)]
+                  if lang in table.languages else np.zeros(n, dtype=bool))
+        if lang in ("bsl", "british sign language"):
+            listed = listed | table.access[:, CLOSED["accessibility"].index("bsl")]
+        mentioned = table.description_lower.str.contains(lang, regex=False).to_numpy(bool)
+        parts["language"] = np.where(listed, 1.0, np.where(mentioned, 0.7, 0.0))
+    if not parts:
+        return Scored(np.zeros(n), applies=False)
+    values = np.mean(np.stack(list(parts.values()), axis=1), axis=1)
+    return Scored(values, facts=parts)
+
+
+def score_freshness(table: ServiceTable, today: dt.date, cfg: MatchConfig) -> Scored:
+    """1 if checked within ``stale_after_days``, ``stale`` if older, ``unknown`` if never dated."""
+    age_days = today.toordinal() - table.reviewed_ordinal
+    f = cfg.freshness
+    values = np.where(np.isnan(age_days), f.unknown, np.where(age_days > f.stale_after_days, f.stale, 1.0))
+    return Scored(values, facts={"age_days": age_days})

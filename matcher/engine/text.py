@@ -1,0 +1,120 @@
+"""TF-IDF text similarity between a family's words and each service's text.
+
+Follows scikit-learn's estimator contract: :meth:`ServiceTextIndex.fit` returns ``self``,
+learned state ends in ``_`` and using the index before fitting raises :class:`NotFittedError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+
+import joblib
+import numpy as np
+import scipy.sparse as sp
+import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from matcher.errors import NotFittedError
+
+__all__ = ["ServiceTextIndex", "corpus_hash"]
+
+
+def corpus_hash(texts: Sequence[str]) -> str:
+    """Stable SHA-256 of a corpus (order matters), used to tell whether a saved index is current."""
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode("utf-8"))
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+class ServiceTextIndex:
+    """A TF-IDF index over service texts.
+
+    >>> idx = ServiceTextIndex().fit(["Autism parent group in Islington", "Wheelchair basketball"])
+    >>> idx.similarity("support for my autistic son, autism").round(2).tolist()
+    [0.38, 0.0]
+    """
+
+    def __init__(self, ngram_max: int = 2, min_df: int = 1, max_features: int = 50000):
+        self.ngram_max = ngram_max
+        self.min_df = min_df
+        self.max_features = max_features
+
+    def _check_is_fitted(self) -> None:
+        if not hasattr(self, "matrix_"):
+            raise NotFittedError(
+                "This ServiceTextIndex is not fitted yet: call fit(texts) or ServiceTextIndex.load(path) first."
+            )
+
+    def fit(self, texts: Sequence[str]) -> ServiceTextIndex:
+        """Learn the vocabulary and IDF weights from service texts; returns ``self``."""
+        self.vectorizer_ = TfidfVectorizer(
+            lowercase=True,
+            strip_accents="unicode",
+            stop_words="english",
+            ngram_range=(1, self.ngram_max),
+            min_df=self.min_df,
+            max_features=self.max_features,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        self.matrix_ = self.vectorizer_.fit_transform(list(texts)).tocsr()
+        self.vocabulary_ = self.vectorizer_.vocabulary_
+        self.data_hash_ = corpus_hash(texts)
+        return self
+
+    def transform(self, text: str) -> sp.csr_matrix:
+        """The query's TF-IDF vector, shape (1, n_terms), L2-normalised."""
+        self._check_is_fitted()
+        return self.vectorizer_.transform([text])
+
+    def similarity(self, text: str) -> np.ndarray:
+        """Cosine similarity of ``text`` with every service, shape (n_services,), in [0, 1]."""
+        q = self.transform(text)
+        if q.nnz == 0:
+            return np.zeros(self.matrix_.shape[0], dtype=np.float64)
+        return np.asarray((self.matrix_ @ q.T).todense()).ravel().astype(np.float64)
+
+    def shared_terms(self, text: str, row: int, n: int = 3) -> list[str]:
+        """The ``n`` terms contributing most to the similarity of ``text`` with service ``row``."""
+        q = self.transform(text)
+        prod = self.matrix_[row].multiply(q)
+        if prod.nnz == 0:
+            return []
+        prod = prod.tocoo()
+        order = np.argsort(-prod.data, kind="stable")[:n]
+        names = self.vectorizer_.get_feature_names_out()
+        return [str(names[prod.col[i]]) for i in order]
+
+    def save(self, path: str | Path, config: dict | None = None) -> Path:
+        """Save with joblib, plus a JSON card beside it (data hash, library versions, config)."""
+        self._check_is_fitted()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, path)
+        card = {
+            "model": "ServiceTextIndex (TF-IDF, scikit-learn)",
+            "data_hash": self.data_hash_,
+            "n_services": int(self.matrix_.shape[0]),
+            "n_terms": int(self.matrix_.shape[1]),
+            "config": {"ngram_max": self.ngram_max, "min_df": self.min_df,
+                       "max_features": self.max_features, **(config or {})},
+            "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+                         "numpy": np.__version__, "joblib": joblib.__version__},
+        }
+        path.with_suffix(".json").write_text(json.dumps(card, indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> ServiceTextIndex:
+        """Load an index saved by :meth:`save`."""
+        obj = joblib.load(Path(path))
+        if not isinstance(obj, cls):
+            raise NotFittedError(f"{path} does not hold a ServiceTextIndex; delete it to rebuild.")
+        obj._check_is_fitted()
+        return obj

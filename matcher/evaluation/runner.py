@@ -1,0 +1,109 @@
+"""``matcher evaluate``: the engine and four baselines on an evaluation set (contract section 4)."""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from matcher.engine.pipeline import Matcher
+from matcher.engine.profile import Profile
+from matcher.engine.query import prepare_query
+from matcher.evaluation.baselines import BASELINES
+from matcher.evaluation.metrics import ndcg, recall_at, violation
+
+__all__ = ["CaseResult", "EvaluationReport", "load_cases", "evaluate_set", "build_matcher_for_csv"]
+
+
+@dataclass
+class CaseResult:
+    case_id: str
+    ranked: list[str]
+    ndcg: float
+    recall3: float
+    violation: float
+
+
+@dataclass
+class EvaluationReport:
+    engine: list[CaseResult]
+    baselines: dict[str, list[CaseResult]] = field(default_factory=dict)
+
+    @staticmethod
+    def summary(rows: list[CaseResult]) -> dict[str, float]:
+        def mean(xs: list[float]) -> float:
+            xs = [x for x in xs if not math.isnan(x)]
+            return round(float(np.mean(xs)), 4) if xs else math.nan
+
+        return {"ndcg@10": mean([r.ndcg for r in rows]),
+                "recall3@10": mean([r.recall3 for r in rows]),
+                "violation_rate": mean([r.violation for r in rows])}
+
+    def to_dict(self) -> dict:
+        return {"engine": self.summary(self.engine),
+                "baselines": {k: self.summary(v) for k, v in self.baselines.items()}}
+
+    def format_text(self) -> str:
+        lines = [f"{'ranker':<18} {'NDCG@10':>8} {'recall3@10':>11} {'violations':>11}"]
+        for name, rows in [("engine", self.engine), *self.baselines.items()]:
+            s = self.summary(rows)
+            lines.append(f"{name:<18} {s['ndcg@10']:>8.3f} {s['recall3@10']:>11.3f} "
+                         f"{s['violation_rate']:>11.3f}")
+        return "\n".join(lines)
+
+
+def load_cases(path: str | Path) -> list[dict]:
+    """Read a cases.jsonl file (one JSON object a line; blank lines ignored)."""
+    out = []
+    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path} line {i} is not valid JSON: {exc.msg}") from None
+    return out
+
+
+def build_matcher_for_csv(csv_path: str | Path, models_dir: str | Path | None = None) -> Matcher:
+    """Import a services CSV into a temporary SQLite store and build a matcher on it."""
+    from matcher.importer import run_import
+    from matcher.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'eval.sqlite'}"
+        store = Store.open(url)
+        try:
+            run_import(csv_path, store=store)
+            frame = store.services_frame()
+        finally:
+            store.close()
+    return Matcher.from_frame(frame, models_dir=models_dir)
+
+
+def _case_result(case: dict, ranked: list[str]) -> CaseResult:
+    rel = case.get("relevant", {})
+    return CaseResult(case["id"], ranked, ndcg(ranked, rel), recall_at(ranked, rel, 3),
+                      violation(ranked, case.get("must_not", [])))
+
+
+def evaluate_set(set_dir: str | Path, *, baselines: bool = True,
+                 matcher: Matcher | None = None) -> EvaluationReport:
+    """Run every case through the engine (and the baselines) and score the top 10."""
+    set_dir = Path(set_dir)
+    cases = load_cases(set_dir / "cases.jsonl")
+    matcher = matcher or build_matcher_for_csv(set_dir / "services.csv")
+    report = EvaluationReport(engine=[])
+    for case in cases:
+        profile = Profile.model_validate({**case["profile"], "limit": 10})
+        outcome = matcher.match(profile)
+        report.engine.append(_case_result(case, [r.service_id for r in outcome.results]))
+        if baselines:
+            query = prepare_query(profile, matcher.vocab, matcher.gazetteer, matcher.cfg)
+            for name, fn in BASELINES.items():
+                ranked = fn(matcher.table, query, matcher.cfg, 10)
+                report.baselines.setdefault(name, []).append(_case_result(case, ranked))
+    return report
