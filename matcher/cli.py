@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from matcher.errors import MatcherError, PostcodeError
 
@@ -73,7 +74,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                   f"violation={int(row.violation)}", file=sys.stderr)
     print(json.dumps(summary, indent=2) if args.json else report.format_text())
     if args.floor:
-        floor = json.loads(open(args.floor, encoding="utf-8").read())
+        floor = json.loads(Path(args.floor).read_text(encoding="utf-8"))
         e = summary["engine"]
         problems = []
         if e["ndcg@10"] < floor["ndcg@10"]:

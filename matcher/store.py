@@ -1,0 +1,435 @@
+"""The service directory: SQLAlchemy 2, SQLite by default, PostgreSQL too.
+
+One table, ``services``, holds one row per :class:`~matcher.services.ServiceRecord` (list
+fields as JSON), plus a content hash for "unchanged" detection and the time the row last
+changed. A small ``schema_version`` table records which of the ordered :data:`MIGRATIONS` have
+been applied, so a database written by an older version is upgraded when it is opened.
+
+Every import is one transaction (:meth:`Store.upsert_services`): if it fails, or the process
+is killed half-way, the directory is exactly as it was before.
+
+SQLite connections use WAL journalling (readers never block the writer) and a busy timeout,
+and write transactions start with ``BEGIN IMMEDIATE`` so two writers queue instead of failing.
+Nothing here is SQLite-only SQL: the same code runs on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from matcher.errors import ConfigError, DataImportError
+from matcher.services import ServiceRecord, records_to_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "Store",
+    "Base",
+    "ServiceRow",
+    "SchemaVersion",
+    "Migration",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "record_hash",
+]
+
+#: SQLite busy timeout: how long a writer waits for another writer's lock (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Rows per INSERT/UPDATE batch inside the import transaction.
+WRITE_BATCH = 1_000
+
+_ListJSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store's tables."""
+
+
+class ServiceRow(Base):
+    """One service, as stored. Field names mirror :class:`ServiceRecord`."""
+
+    __tablename__ = "services"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    organisation: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text)
+    categories: Mapped[list[str]] = mapped_column(_ListJSON)
+    needs_raw: Mapped[str] = mapped_column(Text, default="")
+    needs: Mapped[list[str]] = mapped_column(_ListJSON)
+    needs_unrecognised: Mapped[list[str]] = mapped_column(_ListJSON)
+    min_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    postcode: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+    service_area: Mapped[list[str]] = mapped_column(_ListJSON)
+    delivery: Mapped[list[str]] = mapped_column(_ListJSON)
+    cost: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    cost_details: Mapped[str] = mapped_column(Text, default="")
+    when: Mapped[list[str]] = mapped_column(_ListJSON)
+    accessibility: Mapped[list[str]] = mapped_column(_ListJSON)
+    languages: Mapped[list[str]] = mapped_column(_ListJSON)
+    referral: Mapped[list[str]] = mapped_column(_ListJSON)
+    ehcp_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    transitions: Mapped[list[str]] = mapped_column(_ListJSON)
+    url: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(Text, default="")
+    email: Mapped[str] = mapped_column(Text, default="")
+    last_reviewed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    source: Mapped[str] = mapped_column(String(200), default="csv")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SchemaVersion(Base):
+    """One row per applied migration step; the highest ``version`` is the schema's version."""
+
+    __tablename__ = "schema_version"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    applied_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+_RECORD_FIELDS: tuple[str, ...] = tuple(ServiceRecord.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step. ``apply`` runs inside the opening transaction on a :class:`Connection`.
+
+    To change the schema: edit the models above (fresh databases are created from them and
+    stamped with the latest version) *and* append a step here that brings a database of the
+    previous version to the new shape (e.g. ``ALTER TABLE services ADD COLUMN ...`` via
+    ``conn.execute(text(...))``, portable SQL only).
+    """
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _baseline(conn: Connection) -> None:
+    """Version 1: the ``services`` table (created from the models on a fresh database)."""
+    Base.metadata.create_all(conn, tables=[ServiceRow.__table__], checkfirst=True)
+
+
+#: The ordered schema steps. Never edit or reorder a released step; append a new one.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "services table", _baseline),
+)
+#: The schema version this code writes.
+SCHEMA_VERSION: int = MIGRATIONS[-1].version
+
+
+def _record_values(record: ServiceRecord) -> dict[str, Any]:
+    """The record's fields as a dict (lists copied), ready for an INSERT."""
+    values: dict[str, Any] = {}
+    for name in _RECORD_FIELDS:
+        value = getattr(record, name)
+        values[name] = list(value) if isinstance(value, list) else value
+    return values
+
+
+def _hash_values(values: Mapping[str, Any]) -> str:
+    def default(obj: object) -> str:
+        if isinstance(obj, dt.date):
+            return obj.isoformat()
+        raise TypeError(f"cannot hash a {type(obj).__name__}")
+
+    payload = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                         default=default)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def record_hash(record: ServiceRecord) -> str:
+    """SHA-256 of a record's content (every field), stable across runs and machines."""
+    return _hash_values(_record_values(record))
+
+
+def _row_to_record(row: Mapping[str, Any]) -> ServiceRecord:
+    kwargs = {name: row[name] for name in _RECORD_FIELDS}
+    for name, value in kwargs.items():
+        if isinstance(value, list | tuple):
+            kwargs[name] = list(value)
+    return ServiceRecord(**kwargs)
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _install_sqlite_pragmas(engine: Engine) -> None:
+    """WAL, busy timeout, and explicit BEGIN (IMMEDIATE for writes) on every SQLite connection.
+
+    pysqlite's own transaction handling starts transactions lazily and only before DML, so we
+    switch it off and emit BEGIN ourselves (the recipe in SQLAlchemy's SQLite dialect notes).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("matcher_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+class Store:
+    """The service directory behind one SQLAlchemy :class:`Engine`.
+
+    Open it with :meth:`Store.open`; it creates or migrates the schema. It is safe to share
+    between threads (each call checks out its own connection).
+    """
+
+    def __init__(self, engine: Engine):
+        """Wrap an engine whose schema is already current (use :meth:`open` normally)."""
+        self.engine = engine
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, url: str | None = None, *, echo: bool = False) -> Store:
+        """Connect to ``url`` (default: ``get_settings().database_url``), creating or
+        upgrading the schema as needed.
+
+        Raises :class:`~matcher.errors.ConfigError` when the URL is malformed, names a driver
+        that is not installed, or the database cannot be opened.
+        """
+        if url is None:
+            from matcher.settings import get_settings
+
+            url = get_settings().database_url
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise ConfigError(
+                f"The database URL {url!r} is not a valid SQLAlchemy URL. Use for example "
+                "sqlite:////path/to/matcher.sqlite or postgresql+psycopg://user@host/dbname."
+            ) from exc
+        is_sqlite = parsed.get_backend_name() == "sqlite"
+        if is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            engine = create_engine(parsed, echo=echo)
+        except (ArgumentError, ImportError) as exc:
+            raise ConfigError(
+                f"Cannot use the database URL {_safe_url(url)}: {exc}. Check the driver name "
+                "and that its Python package is installed."
+            ) from exc
+        if is_sqlite:
+            _install_sqlite_pragmas(engine)
+        store = cls(engine)
+        try:
+            store._ensure_schema()
+        except OperationalError as exc:
+            engine.dispose()
+            raise ConfigError(
+                f"Cannot open the database {_safe_url(url)}: {exc.orig}. Check that the path "
+                "or server exists and that you may write to it."
+            ) from exc
+        return store
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction: committed on success, rolled back on any exception."""
+        with self.engine.connect() as conn:
+            conn.execution_options(matcher_write=True)
+            with conn.begin():
+                yield conn
+
+    def _ensure_schema(self) -> None:
+        now = dt.datetime.now(dt.UTC)
+        with self._write() as conn:
+            if not inspect(conn).has_table(SchemaVersion.__tablename__):
+                # Fresh database: create the current shape and stamp every step as applied.
+                Base.metadata.create_all(conn, checkfirst=True)
+                conn.execute(
+                    insert(SchemaVersion.__table__),
+                    [{"version": m.version, "description": m.description, "applied_at": now}
+                     for m in MIGRATIONS],
+                )
+                return
+            current = conn.execute(select(func.max(SchemaVersion.version))).scalar() or 0
+            if current > SCHEMA_VERSION:
+                raise ConfigError(
+                    f"The database {self.url} has schema version {current}, newer than this "
+                    f"program's {SCHEMA_VERSION}. Upgrade send-matcher, or point "
+                    "MATCHER_DATABASE_URL at another database."
+                )
+            for step in MIGRATIONS:
+                if step.version > current:
+                    step.apply(conn)
+                    conn.execute(
+                        insert(SchemaVersion.__table__),
+                        {"version": step.version, "description": step.description,
+                         "applied_at": now},
+                    )
+
+    def schema_version(self) -> int:
+        """The highest migration step applied to this database."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(SchemaVersion.version))).scalar() or 0)
+
+    # ------------------------------------------------------------------ writing
+    def upsert_services(
+        self, records: Iterable[ServiceRecord], *, replace_all: bool = False
+    ) -> tuple[int, int, int]:
+        """Add new services and update changed ones, in ONE transaction.
+
+        A record whose content (every field) equals the stored one is left untouched and
+        counted as unchanged. With ``replace_all=True``, stored services whose id is not among
+        ``records`` are deleted (same transaction). Returns ``(added, updated, unchanged)``.
+
+        All or nothing: on any error, or if the process dies before the commit, the
+        directory is exactly as it was.
+        """
+        records = list(records)
+        seen: set[str] = set()
+        repeated = sorted({r.id for r in records if r.id in seen or seen.add(r.id)})
+        if repeated:
+            raise DataImportError(
+                f"The same service id appears more than once: {', '.join(repeated[:10])}. "
+                "Give every service its own id."
+            )
+        now = dt.datetime.now(dt.UTC)
+        incoming = [(values, _hash_values(values)) for values in map(_record_values, records)]
+        with self._write() as conn:
+            stored = dict(conn.execute(select(ServiceRow.id, ServiceRow.content_hash)).all())
+            to_insert: list[dict[str, Any]] = []
+            to_update: list[dict[str, Any]] = []
+            unchanged = 0
+            for values, digest in incoming:
+                old = stored.get(values["id"])
+                if old == digest:
+                    unchanged += 1
+                    continue
+                values.update(content_hash=digest, imported_at=now)
+                (to_insert if old is None else to_update).append(values)
+            table = ServiceRow.__table__
+            for batch in _chunks(to_insert, WRITE_BATCH):
+                conn.execute(insert(table), list(batch))
+            by_id = update(table).where(table.c.id == bindparam("b_id"))
+            for batch in _chunks(to_update, WRITE_BATCH):
+                params = []
+                for values in batch:
+                    values = dict(values)
+                    values["b_id"] = values.pop("id")
+                    params.append(values)
+                conn.execute(by_id, params)
+            if replace_all:
+                gone = sorted(set(stored) - seen)
+                for batch in _chunks(gone, 500):
+                    conn.execute(delete(table).where(table.c.id.in_(list(batch))))
+        return len(to_insert), len(to_update), unchanged
+
+    def delete_all(self) -> int:
+        """Remove every service (one transaction). Returns how many were removed."""
+        with self._write() as conn:
+            return int(conn.execute(delete(ServiceRow.__table__)).rowcount or 0)
+
+    # ------------------------------------------------------------------ reading
+    def list_services(self) -> list[ServiceRecord]:
+        """Every stored service, ordered by id."""
+        table = ServiceRow.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table).order_by(table.c.id)).mappings()
+            return [_row_to_record(row) for row in rows]
+
+    def get_service(self, service_id: str) -> ServiceRecord | None:
+        """The service with this id, or ``None`` when there is none."""
+        table = ServiceRow.__table__
+        with self.engine.connect() as conn:
+            row = conn.execute(select(table).where(table.c.id == service_id)).mappings().first()
+            return None if row is None else _row_to_record(row)
+
+    def count_services(self) -> int:
+        """How many services are stored."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(ServiceRow)).scalar() or 0)
+
+    def services_frame(self) -> pd.DataFrame:
+        """Every service as a DataFrame (see :func:`matcher.services.records_to_frame`)."""
+        return records_to_frame(self.list_services())
+
+    def data_version(self) -> str:
+        """A fingerprint of the directory's content: changes whenever any service is added,
+        changed or removed, and is identical for identical content (so engines can key
+        caches and saved models on it). 16 hex digits; ``"empty"`` for an empty store.
+        """
+        digest = hashlib.sha256()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(ServiceRow.id, ServiceRow.content_hash).order_by(ServiceRow.id)
+            )
+            n = 0
+            for service_id, content_hash in rows:
+                digest.update(f"{service_id}\x1f{content_hash}\x1e".encode())
+                n += 1
+        return digest.hexdigest()[:16] if n else "empty"
