@@ -56,10 +56,12 @@ class NeedConfig(_Strict):
     all_send: float = Unit
     unstated: float = Unit
     from_text: float = Unit
+    from_text_when_stated: float = Unit
     about_weight: float = Unit
     max_share: float = Unit
     exclude_other_needs: bool = True
     exclusive_groups: list[list[str]] = []
+    topic_needs: list[str] = []
     no_needs_given: float = Unit
 
 
@@ -97,6 +99,7 @@ class TravelConfig(_Strict):
 
 class EligibilityConfig(_Strict):
     lookahead_years: int = Field(1, ge=0, le=3)
+    lookahead_transitions: list[str] = []
     free_for_some_is_free: bool = True
 
 
@@ -105,6 +108,7 @@ class TransitionConfig(_Strict):
     other_transition: float = Unit
     related_category: float = Unit
     related_categories: dict[str, list[str]] = {}
+    destination_min_age: dict[str, int] = {}
 
 
 class FreshnessConfig(_Strict):

@@ -88,7 +88,7 @@ class ServiceTable:
     description_lower: pd.Series
     need_ids: list[str]
     need_strength: np.ndarray
-    need_stated: np.ndarray
+    need_stated: np.ndarray      # needs the provider states that define who it is for (not topics)
     need_excluded: np.ndarray
     area_strength: np.ndarray
     all_send: np.ndarray
@@ -129,8 +129,11 @@ class ServiceTable:
         excluded = np.zeros((n, len(need_ids)), dtype=bool)
         area_strength = np.zeros((n, len(AREAS)), dtype=np.float32)
         all_send = np.zeros(n, dtype=bool)
+        topics = set(cfg.need.topic_needs)
+        defining_cols = np.array([nid not in topics for nid in need_ids], dtype=bool)
         stated_specific = np.zeros(n, dtype=bool)
         from_text = cfg.need.from_text
+        from_text_stated = cfg.need.from_text_when_stated
         for r, (needs, name, desc) in enumerate(
             zip(frame["needs"], frame["name"], frame["description"], strict=True)
         ):
@@ -138,7 +141,8 @@ class ServiceTable:
             for nid in found.excluded:
                 if nid in col:
                     excluded[r, col[nid]] = True
-            entries = [(nid, 1.0) for nid in needs or ()] + [(nid, from_text) for nid in found.mentioned]
+            text_weight = from_text_stated if needs else from_text
+            entries = [(nid, 1.0) for nid in needs or ()] + [(nid, text_weight) for nid in found.mentioned]
             for nid, s in entries:
                 if nid == "all_send":
                     all_send[r] = True
@@ -154,10 +158,11 @@ class ServiceTable:
                 strength[r, c] = max(strength[r, c], s)
                 if s == 1.0:
                     stated[r, c] = True
-            stated_specific[r] = bool(stated[r].any()) and not any(
+            stated_specific[r] = bool(stated[r, defining_cols].any()) and not any(
                 x == "all_send" or x.startswith("area:") for x in (needs or ())
             )
-        needs_unstated = (strength.max(axis=1, initial=0) == 0) & (area_strength.max(axis=1) == 0) & ~all_send
+        # The provider stated no needs: not a restriction, whatever its description mentions.
+        needs_unstated = frame["needs"].map(len).to_numpy() == 0
 
         reviewed = frame["last_reviewed"].map(
             lambda d: dt.date.fromisoformat(d).toordinal() if isinstance(d, str) and d else
@@ -196,7 +201,7 @@ class ServiceTable:
             description_lower=frame["description"].fillna("").str.casefold(),
             need_ids=need_ids,
             need_strength=strength,
-            need_stated=stated,
+            need_stated=stated & defining_cols,
             need_excluded=excluded,
             area_strength=area_strength,
             all_send=all_send,

@@ -73,7 +73,9 @@ def prepare_query(profile: Profile, vocab: Vocabulary, gazetteer: PostcodeIndex,
     q = FamilyQuery(
         profile=profile,
         age=profile.age,
-        lookahead_age=profile.age + (cfg.eligibility.lookahead_years if profile.transition else 0),
+        lookahead_age=profile.age + (cfg.eligibility.lookahead_years
+                                     if profile.transition in cfg.eligibility.lookahead_transitions
+                                     else 0),
         needs=needs,
         unrecognised=unrecognised,
         text=text,

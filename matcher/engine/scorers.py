@@ -50,7 +50,7 @@ class NeedLevels:
 
     values: np.ndarray      # (n_services, n_family_needs) float
     levels: np.ndarray      # (n_services, n_family_needs) int8, index into NEED_LEVELS
-    overlap: np.ndarray     # (n_services,) bool: shares a need, DfE type or broad area
+    overlap: np.ndarray     # (n_services,) bool: states a need, DfE type or broad area in common
     excluded_any: np.ndarray  # (n_services,) bool: the description rules out one of the needs
     exact_any: np.ndarray   # (n_services,) bool: serves one of the needs by name
 
@@ -81,6 +81,7 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
             code = table.need_strength[:, in_area].max(axis=1, initial=0.0)
             area_v = np.zeros(n)
             excl = np.zeros(n, dtype=bool)
+            stated = (exact > 0) | table.need_stated[:, in_area].any(axis=1)
         else:
             need = vocab.needs.get(fn.need)
             if need is None or fn.need not in col:
@@ -100,6 +101,8 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
                 table.area_strength[:, area_cols].max(axis=1, initial=0.0),
             )
             excl = table.need_excluded[:, col[fn.need]]
+            stated = (table.need_stated[:, [col[fn.need], *same_code, *same_area]].any(axis=1)
+                      | (table.area_strength[:, area_cols].max(axis=1, initial=0.0) > 0))
         candidates = np.stack([
             np.zeros(n),
             table.needs_unstated * c.unstated,
@@ -114,7 +117,7 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
         best = np.where(excl, NEED_LEVELS.index("excluded"), best)
         values[:, j] = v
         levels[:, j] = best
-        overlap |= (exact > 0) | (code > 0) | (area_v > 0)
+        overlap |= stated
         excluded_any |= excl
         exact_any |= (exact > 0) & ~excl
     return NeedLevels(values, levels, overlap, excluded_any, exact_any)
@@ -196,6 +199,9 @@ def score_transition(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) 
     is_transition = table.cats[:, CLOSED["categories"].index("transition")] | table.transitions.any(axis=1)
     related_cats = [CLOSED["categories"].index(x) for x in c.related_categories.get(t, [])]
     related = table.cats[:, related_cats].any(axis=1) if related_cats else np.zeros(table.n, bool)
+    dest = c.destination_min_age.get(t)
+    if dest is not None:  # a setting of the phase being left is not "related"
+        related &= np.isnan(table.max_age) | (table.max_age >= dest)
     values = np.where(same, c.same, np.where(related, c.related_category,
                                              np.where(is_transition, c.other_transition, 0.0)))
     return Scored(values, facts={"same": same, "related": related})
