@@ -201,7 +201,7 @@ def score_transition(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) 
     related = table.cats[:, related_cats].any(axis=1) if related_cats else np.zeros(table.n, bool)
     dest = c.destination_min_age.get(t)
     if dest is not None:  # a setting of the phase being left is not "related"
-        related &= np.isnan(table.max_age) | (table.max_age >= dest)
+        related &= np.isnan(table.max_age) | (table.max_age > dest)
     values = np.where(same, c.same, np.where(related, c.related_category,
                                              np.where(is_transition, c.other_transition, 0.0)))
     return Scored(values, facts={"same": same, "related": related})
