@@ -11,7 +11,7 @@ from matcher.engine.scorers import Scored
 
 __all__ = ["Combined", "combine"]
 
-COMPONENTS = ("need", "text", "travel", "transition", "preferences", "freshness")
+COMPONENTS = ("need", "intent", "text", "travel", "transition", "preferences", "freshness")
 
 
 @dataclass

@@ -42,6 +42,7 @@ class _Strict(BaseModel):
 
 class Weights(_Strict):
     need: float = Field(0.40, ge=0, le=10)
+    intent: float = Field(0.10, ge=0, le=10)
     text: float = Field(0.20, ge=0, le=10)
     travel: float = Field(0.20, ge=0, le=10)
     transition: float = Field(0.10, ge=0, le=10)
@@ -120,6 +121,7 @@ class FreshnessConfig(_Strict):
 class RankConfig(_Strict):
     limit_default: int = Field(10, ge=1, le=50)
     limit_max: int = Field(50, ge=1, le=500)
+    kind: Literal["category", "category_organisation"] = "category_organisation"
     same_kind_allowance: int = Field(2, ge=1, le=50)
     same_kind_penalty: float = Field(0.08, ge=0, le=1)
     min_score: float = Field(0.0, ge=0, le=1)

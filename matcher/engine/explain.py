@@ -220,6 +220,18 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
             inputs = {"cosine": round(cos, 4), "terms": terms}
             label = (f"Its description matches your words: {', '.join(terms)}" if terms
                      else "Its description has little in common with your words")
+        elif comp == "intent":
+            wanted = query.intent.vector()
+            hit = table.cats[row] * wanted
+            cat = CLOSED["categories"][int(np.argmax(hit))]
+            from matcher.engine.intent import load_intents
+            if hit.max() > 0:
+                said = ", ".join(f"'{w}'" for w in query.intent.words.get(cat, []))
+                label = f"Offers {load_intents().labels.get(cat, cat)}, which you asked about ({said})"
+            else:
+                label = "Not the kind of help your words point to"
+            inputs = {"category": cat if hit.max() > 0 else None,
+                      "words": query.intent.words.get(cat, []) if hit.max() > 0 else []}
         elif comp == "travel":
             label = _travel_label(row, scored["travel"], query)
             f = scored["travel"].facts
@@ -261,7 +273,7 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
 
     # Reasons: the scored labels best first, with the age fact third and a caveat last.
     scored_reasons = [c for c in sorted(contribs, key=lambda c: -c.points)
-                      if c.component in ("need", "travel", "transition", "text", "preferences")
+                      if c.component in ("need", "intent", "travel", "transition", "text", "preferences")
                       and (c.points > 0 or c.component in ("travel", "preferences"))]
     reasons = [c.label for c in scored_reasons]
     age = age_sentence(table.min_age[row], table.max_age[row], query, bool(elig.lookahead[row]))

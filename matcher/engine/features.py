@@ -170,7 +170,10 @@ class ServiceTable:
         ).to_numpy(dtype=float)
 
         first_cat = frame["categories"].map(lambda xs: xs[0] if xs else "")
-        kind = (first_cat + "|" + frame["organisation"].fillna("").str.casefold()).to_numpy(object)
+        if cfg.rank.kind == "category":
+            kind = first_cat.to_numpy(object)
+        else:
+            kind = (first_cat + "|" + frame["organisation"].fillna("").str.casefold()).to_numpy(object)
 
         if text_index is None:
             text_index = ServiceTextIndex(cfg.text.ngram_max, cfg.text.min_df, cfg.text.max_features)

@@ -20,6 +20,7 @@ from matcher.engine.rank import rank
 from matcher.engine.scorers import (
     need_levels,
     score_freshness,
+    score_intent,
     score_need,
     score_preferences,
     score_text,
@@ -142,6 +143,7 @@ class Matcher:
         elig = check_eligibility(table, query, levels, cfg)
         scored = {
             "need": score_need(levels, query, cfg),
+            "intent": score_intent(table, query.intent.vector()),
             "text": score_text(table, query, cfg),
             "travel": score_travel(table, query, cfg),
             "transition": score_transition(table, query, cfg),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from matcher.engine.config import MatchConfig
+from matcher.engine.intent import Intent, load_intents
 from matcher.engine.profile import Profile
 from matcher.geo.postcodes import PostcodeIndex, postcode_district
 from matcher.vocab import Vocabulary
@@ -39,6 +40,7 @@ class FamilyQuery:
     district: str | None = None
     place: str | None = None      # formatted postcode / district for reasons
     notes: list[str] = field(default_factory=list)
+    intent: Intent = field(default_factory=lambda: Intent({}, {}))
 
     @property
     def has_location(self) -> bool:
@@ -82,6 +84,7 @@ def prepare_query(profile: Profile, vocab: Vocabulary, gazetteer: PostcodeIndex,
         mode=mode,
         max_minutes=float(max_minutes),
     )
+    q.intent = load_intents().read(" ".join([profile.about, *profile.needs]))
     if profile.postcode:
         loc = gazetteer.lookup(profile.postcode)  # raises PostcodeError with a clear message
         q.lat, q.lon, q.place = loc.latitude, loc.longitude, loc.postcode

@@ -28,6 +28,7 @@ __all__ = [
     "score_transition",
     "score_preferences",
     "score_freshness",
+    "score_intent",
     "NEED_LEVELS",
 ]
 
@@ -101,7 +102,9 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
                 table.area_strength[:, area_cols].max(axis=1, initial=0.0),
             )
             excl = table.need_excluded[:, col[fn.need]]
-            stated = (table.need_stated[:, [col[fn.need], *same_code, *same_area]].any(axis=1)
+            # Sharing only a broad area is weak evidence: a service for SLD and PMLD does not
+            # become one for autism because both sit near "cognition and learning".
+            stated = (table.need_stated[:, [col[fn.need], *same_code]].any(axis=1)
                       | (table.area_strength[:, area_cols].max(axis=1, initial=0.0) > 0))
         candidates = np.stack([
             np.zeros(n),
@@ -237,6 +240,17 @@ def score_preferences(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig)
         return Scored(np.zeros(n), applies=False)
     values = np.mean(np.stack(list(parts.values()), axis=1), axis=1)
     return Scored(values, facts=parts)
+
+
+def score_intent(table: ServiceTable, intent_vector: np.ndarray) -> Scored:
+    """Does the service's category match what the family's words say they are looking for?
+
+    ``intent_vector`` has one weight per category (CLOSED order), the strongest scaled to 1.
+    """
+    if intent_vector.max(initial=0.0) <= 0:
+        return Scored(np.zeros(table.n), applies=False)
+    values = (table.cats * intent_vector).max(axis=1)
+    return Scored(values, facts={"best_category": (table.cats * intent_vector).argmax(axis=1)})
 
 
 def score_freshness(table: ServiceTable, today: dt.date, cfg: MatchConfig) -> Scored:

@@ -1,0 +1,79 @@
+"""What kind of help a family is looking for, read from their words (``data/intents.yaml``).
+
+Each category of the service template has cue words. The family's text is searched once per
+request (one compiled pattern per category); services are then scored with array arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from matcher.engine.features import CLOSED
+from matcher.errors import ConfigError
+
+__all__ = ["IntentLexicon", "Intent", "load_intents", "default_intents_path"]
+
+
+def default_intents_path() -> Path:
+    return Path(__file__).resolve().parents[2] / "data" / "intents.yaml"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """Categories the family's words point to: weight per category and the words that did it."""
+
+    weights: dict[str, float]
+    words: dict[str, list[str]]
+
+    def vector(self) -> np.ndarray:
+        """Weights in the order of CLOSED['categories'], scaled so the strongest is 1."""
+        v = np.array([self.weights.get(c, 0.0) for c in CLOSED["categories"]], dtype=np.float64)
+        return v / v.max() if v.max() > 0 else v
+
+
+class IntentLexicon:
+    """Cue patterns per category."""
+
+    def __init__(self, categories: dict[str, dict]):
+        self.labels = {c: str(d.get("label", c)) for c, d in categories.items()}
+        self.patterns: dict[str, re.Pattern[str]] = {}
+        for c, d in categories.items():
+            alts = []
+            for cue in d.get("cues", []):
+                cue = str(cue).strip().lower()
+                body = re.escape(cue.rstrip("*")).replace(r"\ ", r"\s+")
+                alts.append(body + (r"\w*" if cue.endswith("*") else r"\b"))
+            self.patterns[c] = re.compile(r"\b(?:" + "|".join(alts) + ")", re.IGNORECASE)
+
+    def read(self, text: str, max_count: int = 3) -> Intent:
+        """Count cue hits per category (capped at ``max_count``) in the family's text."""
+        weights, words = {}, {}
+        for c, pat in self.patterns.items():
+            hits = [m.group(0).lower() for m in pat.finditer(text)]
+            if hits:
+                weights[c] = float(min(len(hits), max_count))
+                words[c] = list(dict.fromkeys(hits))[:3]
+        return Intent(weights, words)
+
+
+@lru_cache(maxsize=4)
+def load_intents(path: str | Path | None = None) -> IntentLexicon:
+    """Load and check ``data/intents.yaml``; every problem is listed in one ConfigError."""
+    p = Path(path) if path else default_intents_path()
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"Could not read {p}: {exc}") from None
+    problems = [f"{c}: not a category of the service template" for c in data
+                if c not in CLOSED["categories"]]
+    problems += [f"{c}: needs a non-empty list of cues" for c, d in data.items()
+                 if not isinstance(d, dict) or not d.get("cues")]
+    if problems:
+        raise ConfigError(f"{p} has {len(problems)} problem(s):\n" + "\n".join(f"  - {x}" for x in problems))
+    return IntentLexicon(data)
