@@ -11,7 +11,8 @@ from matcher.engine.scorers import Scored
 
 __all__ = ["Combined", "combine"]
 
-COMPONENTS = ("need", "intent", "text", "travel", "transition", "preferences", "freshness")
+COMPONENTS = ("need", "intent", "text", "travel", "transition", "preferences", "language",
+              "freshness")
 
 
 @dataclass

@@ -47,6 +47,7 @@ class Weights(_Strict):
     travel: float = Field(0.20, ge=0, le=10)
     transition: float = Field(0.10, ge=0, le=10)
     preferences: float = Field(0.08, ge=0, le=10)
+    language: float = Field(0.10, ge=0, le=10)
     freshness: float = Field(0.02, ge=0, le=10)
 
 
@@ -112,6 +113,12 @@ class TransitionConfig(_Strict):
     destination_min_age: dict[str, int] = {}
 
 
+class LanguageConfig(_Strict):
+    mentioned: float = Field(0.7, ge=0, le=1)
+    not_listed: float = Field(0.35, ge=0, le=1)
+    other_community: float = Field(0.2, ge=0, le=1)
+
+
 class FreshnessConfig(_Strict):
     stale_after_days: int = Field(365, ge=1, le=3650)
     stale: float = Unit
@@ -142,6 +149,7 @@ class MatchConfig(_Strict):
     eligibility: EligibilityConfig = EligibilityConfig()
     transition: TransitionConfig
     freshness: FreshnessConfig
+    language: LanguageConfig = LanguageConfig()
     rank: RankConfig = RankConfig()
     explain: ExplainConfig = ExplainConfig()
 

@@ -165,13 +165,6 @@ def _pref_label(part: str, value: float, row: int, table: ServiceTable, query: F
         return f"Does not list {' or '.join(lack)}"
     if part == "delivery":
         return "Delivered the way you asked" if value >= 1 else "Not delivered the way you asked"
-    if part == "language":
-        lang = (p.language or "").strip()
-        if value >= 1:
-            return f"Offers support in {lang}"
-        if value > 0:
-            return f"Mentions {lang} in its description: ask about it"
-        return f"Does not list {lang}"
     return part
 
 
@@ -249,6 +242,20 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
                 label = f"Helps with moving on, though not mainly with {TRANSITION_PHRASES[t]}"
             else:
                 label = f"Not aimed at {TRANSITION_PHRASES[t]}"
+        elif comp == "language":
+            f = scored["language"].facts
+            lang = (query.profile.preferences.language or "").strip()
+            community = str(table.community_language[row]).title()
+            if f["community"][row]:
+                label = f"Mainly for {community}-speaking families"
+            elif not lang or lang.casefold() in ("english", "en"):
+                label = "Works in English"
+            elif f["listed"][row]:
+                label = f"Offers support in {lang}"
+            elif f.get("mentioned") is not None and f["mentioned"][row]:
+                label = f"Mentions {lang} in its description: ask about it"
+            else:
+                label = f"Does not list {lang}: ask whether an interpreter can be arranged"
         elif comp == "preferences":
             parts = scored["preferences"].facts
             best = sorted(parts, key=lambda k: -float(parts[k][row]))
@@ -275,6 +282,9 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
     scored_reasons = [c for c in sorted(contribs, key=lambda c: -c.points)
                       if c.component in ("need", "intent", "travel", "transition", "text", "preferences")
                       and (c.points > 0 or c.component in ("travel", "preferences"))]
+    lang = next((c for c in contribs if c.component == "language"), None)
+    if lang is not None and (query.profile.preferences.language or lang.value < 1):
+        scored_reasons.insert(1 if lang.value >= 1 else len(scored_reasons), lang)
     reasons = [c.label for c in scored_reasons]
     age = age_sentence(table.min_age[row], table.max_age[row], query, bool(elig.lookahead[row]))
     reasons.insert(min(2, len(reasons)), age)

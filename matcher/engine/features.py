@@ -7,6 +7,7 @@ arithmetic: no per-service Python on the request path.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,7 @@ class ServiceTable:
     area_unstated: np.ndarray
     languages: list[str]
     language_matrix: np.ndarray
+    community_language: np.ndarray  # the language community a service is named for, or ""
     description_lower: pd.Series
     need_ids: list[str]
     need_strength: np.ndarray
@@ -164,6 +166,19 @@ class ServiceTable:
         # The provider stated no needs: not a restriction, whatever its description mentions.
         needs_unstated = frame["needs"].map(len).to_numpy() == 0
 
+        # A service named for a language community ("Polish SEN Parents Group") is for speakers
+        # of that language; BSL is left to the needs and accessibility rules.
+        def community(name: str, listed: list[str]) -> str:
+            low = name.casefold()
+            for lang in listed:
+                if lang not in ("english", "bsl", "british sign language") and \
+                        re.search(rf"\b{re.escape(lang)}\b", low):
+                    return lang
+            return ""
+
+        community_language = np.array(
+            [community(nm, ls) for nm, ls in zip(frame["name"], langs, strict=True)], dtype=object)
+
         reviewed = frame["last_reviewed"].map(
             lambda d: dt.date.fromisoformat(d).toordinal() if isinstance(d, str) and d else
             (d.toordinal() if isinstance(d, dt.date) else np.nan)
@@ -201,6 +216,7 @@ class ServiceTable:
             area_unstated=area_unstated,
             languages=language_list,
             language_matrix=language_matrix,
+            community_language=community_language,
             description_lower=frame["description"].fillna("").str.casefold(),
             need_ids=need_ids,
             need_strength=strength,

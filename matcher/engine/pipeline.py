@@ -21,6 +21,7 @@ from matcher.engine.scorers import (
     need_levels,
     score_freshness,
     score_intent,
+    score_language,
     score_need,
     score_preferences,
     score_text,
@@ -148,6 +149,7 @@ class Matcher:
             "travel": score_travel(table, query, cfg),
             "transition": score_transition(table, query, cfg),
             "preferences": score_preferences(table, query, cfg),
+            "language": score_language(table, query, cfg),
             "freshness": score_freshness(table, today, cfg),
         }
         combined = combine(scored, cfg)

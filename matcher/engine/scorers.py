@@ -29,6 +29,7 @@ __all__ = [
     "score_preferences",
     "score_freshness",
     "score_intent",
+    "score_language",
     "NEED_LEVELS",
 ]
 
@@ -228,14 +229,6 @@ def score_preferences(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig)
     if p.delivery:
         idx = [CLOSED["delivery"].index(x) for x in p.delivery]
         parts["delivery"] = table.delivery[:, idx].any(axis=1).astype(float)
-    if p.language and p.language.strip().casefold() not in ("english", "en"):
-        lang = p.language.strip().casefold()
-        listed = (table.language_matrix[:, table.languages.index(lang)]
-                  if lang in table.languages else np.zeros(n, dtype=bool))
-        if lang in ("bsl", "british sign language"):
-            listed = listed | table.access[:, CLOSED["accessibility"].index("bsl")]
-        mentioned = table.description_lower.str.contains(lang, regex=False).to_numpy(bool)
-        parts["language"] = np.where(listed, 1.0, np.where(mentioned, 0.7, 0.0))
     if not parts:
         return Scored(np.zeros(n), applies=False)
     values = np.mean(np.stack(list(parts.values()), axis=1), axis=1)
@@ -251,6 +244,28 @@ def score_intent(table: ServiceTable, intent_vector: np.ndarray) -> Scored:
         return Scored(np.zeros(table.n), applies=False)
     values = (table.cats * intent_vector).max(axis=1)
     return Scored(values, facts={"best_category": (table.cats * intent_vector).argmax(axis=1)})
+
+
+def score_language(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:
+    """Language fit. Always applies: services named for a language community score low for
+    families who did not ask for that language; a family asking for a language is matched on
+    the services' language lists, then on mentions in their descriptions.
+    """
+    c = cfg.language
+    lang = (query.profile.preferences.language or "").strip().casefold()
+    community = table.community_language != ""
+    if not lang or lang in ("english", "en"):
+        values = np.where(community, c.other_community, 1.0)
+        return Scored(values, facts={"community": community, "listed": ~community})
+    listed = (table.language_matrix[:, table.languages.index(lang)]
+              if lang in table.languages else np.zeros(table.n, dtype=bool))
+    if lang in ("bsl", "british sign language"):
+        listed = listed | table.access[:, CLOSED["accessibility"].index("bsl")]
+    mentioned = table.description_lower.str.contains(lang, regex=False).to_numpy(bool)
+    other_community = community & (table.community_language != lang)
+    values = np.where(listed, 1.0, np.where(mentioned, c.mentioned,
+                                            np.where(other_community, c.other_community, c.not_listed)))
+    return Scored(values, facts={"community": other_community, "listed": listed, "mentioned": mentioned})
 
 
 def score_freshness(table: ServiceTable, today: dt.date, cfg: MatchConfig) -> Scored:
