@@ -48,6 +48,7 @@ class Weights(_Strict):
     transition: float = Field(0.10, ge=0, le=10)
     preferences: float = Field(0.08, ge=0, le=10)
     language: float = Field(0.10, ge=0, le=10)
+    audience: float = Field(0.10, ge=0, le=10)
     freshness: float = Field(0.02, ge=0, le=10)
 
 
@@ -119,6 +120,10 @@ class LanguageConfig(_Strict):
     other_community: float = Field(0.2, ge=0, le=1)
 
 
+class AudienceConfig(_Strict):
+    parent_service_for_young_person: float = Field(0.2, ge=0, le=1)
+
+
 class FreshnessConfig(_Strict):
     stale_after_days: int = Field(365, ge=1, le=3650)
     stale: float = Unit
@@ -150,6 +155,7 @@ class MatchConfig(_Strict):
     transition: TransitionConfig
     freshness: FreshnessConfig
     language: LanguageConfig = LanguageConfig()
+    audience: AudienceConfig = AudienceConfig()
     rank: RankConfig = RankConfig()
     explain: ExplainConfig = ExplainConfig()
 

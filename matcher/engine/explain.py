@@ -106,6 +106,8 @@ def age_sentence(lo: float, hi: float, query: FamilyQuery, lookahead: bool) -> s
     if lookahead:
         move = TRANSITION_PHRASES.get(query.profile.transition or "", "the move ahead")
         return f"{span}: one to look at now for {move}"
+    if query.profile.who == "young_person":
+        return f"{span}; you are {age}"
     return f"{span}; your child is {age}"
 
 
@@ -256,6 +258,9 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
                 label = f"Mentions {lang} in its description: ask about it"
             else:
                 label = f"Does not list {lang}: ask whether an interpreter can be arranged"
+        elif comp == "audience":
+            label = ("A course or group for parents and carers" if value < 1
+                     else "For young people themselves")
         elif comp == "preferences":
             parts = scored["preferences"].facts
             best = sorted(parts, key=lambda k: -float(parts[k][row]))

@@ -87,6 +87,7 @@ class ServiceTable:
     languages: list[str]
     language_matrix: np.ndarray
     community_language: np.ndarray  # the language community a service is named for, or ""
+    parent_facing: np.ndarray       # the description addresses parents and carers
     description_lower: pd.Series
     need_ids: list[str]
     need_strength: np.ndarray
@@ -179,6 +180,11 @@ class ServiceTable:
         community_language = np.array(
             [community(nm, ls) for nm, ls in zip(frame["name"], langs, strict=True)], dtype=object)
 
+        parent_facing = frame["description"].fillna("").str.contains(
+            r"\b(?:for parents|parents and carers|parents/carers|parent carers?|parents of|carers of"
+            r"|parent (?:group|course|workshop|programme|network)s?)\b",
+            case=False, regex=True).to_numpy(bool)
+
         reviewed = frame["last_reviewed"].map(
             lambda d: dt.date.fromisoformat(d).toordinal() if isinstance(d, str) and d else
             (d.toordinal() if isinstance(d, dt.date) else np.nan)
@@ -217,6 +223,7 @@ class ServiceTable:
             languages=language_list,
             language_matrix=language_matrix,
             community_language=community_language,
+            parent_facing=parent_facing,
             description_lower=frame["description"].fillna("").str.casefold(),
             need_ids=need_ids,
             need_strength=strength,

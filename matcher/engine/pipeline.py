@@ -19,6 +19,7 @@ from matcher.engine.query import prepare_query
 from matcher.engine.rank import rank
 from matcher.engine.scorers import (
     need_levels,
+    score_audience,
     score_freshness,
     score_intent,
     score_language,
@@ -150,6 +151,7 @@ class Matcher:
             "transition": score_transition(table, query, cfg),
             "preferences": score_preferences(table, query, cfg),
             "language": score_language(table, query, cfg),
+            "audience": score_audience(table, query, cfg),
             "freshness": score_freshness(table, today, cfg),
         }
         combined = combine(scored, cfg)

@@ -66,6 +66,8 @@ class Profile(BaseModel):
     has_ehcp: bool = False
     preferences: Preferences = Field(default_factory=Preferences)
     limit: int = Field(10, ge=1, le=50, description="how many results, at most 50")
+    who: Literal["parent", "young_person", "senco", "key_worker"] | None = Field(
+        None, description="who is asking: a parent or carer, the young person, a SENCo or a key worker")
 
     @field_validator("needs")
     @classmethod

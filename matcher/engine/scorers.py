@@ -30,6 +30,7 @@ __all__ = [
     "score_freshness",
     "score_intent",
     "score_language",
+    "score_audience",
     "NEED_LEVELS",
 ]
 
@@ -266,6 +267,14 @@ def score_language(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) ->
     values = np.where(listed, 1.0, np.where(mentioned, c.mentioned,
                                             np.where(other_community, c.other_community, c.not_listed)))
     return Scored(values, facts={"community": other_community, "listed": listed, "mentioned": mentioned})
+
+
+def score_audience(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:
+    """A young person asking for themselves is poorly served by courses for parents."""
+    if query.profile.who != "young_person":
+        return Scored(np.zeros(table.n), applies=False)
+    values = np.where(table.parent_facing, cfg.audience.parent_service_for_young_person, 1.0)
+    return Scored(values, facts={"parent_facing": table.parent_facing})
 
 
 def score_freshness(table: ServiceTable, today: dt.date, cfg: MatchConfig) -> Scored:

@@ -98,7 +98,9 @@ def evaluate_set(set_dir: str | Path, *, baselines: bool = True,
     matcher = matcher or build_matcher_for_csv(set_dir / "services.csv")
     report = EvaluationReport(engine=[])
     for case in cases:
-        profile = Profile.model_validate({**case["profile"], "limit": 10})
+        # Who is asking is part of each case (contract section 4) and a question the product asks.
+        who = case["profile"].get("who", case.get("who"))
+        profile = Profile.model_validate({**case["profile"], "limit": 10, "who": who})
         outcome = matcher.match(profile)
         report.engine.append(_case_result(case, [r.service_id for r in outcome.results]))
         if baselines:
