@@ -64,9 +64,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import datetime as dt
+
     from matcher.evaluation.runner import evaluate_set
 
-    report = evaluate_set(args.set_dir, baselines=not args.no_baselines)
+    today = dt.date.fromisoformat(args.today) if args.today else None
+    report = evaluate_set(args.set_dir, baselines=not args.no_baselines, today=today)
     summary = report.to_dict()
     if args.per_case:
         for row in report.engine:
@@ -177,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--per-case", action="store_true", help="also print each case's figures")
     p.add_argument("--no-baselines", action="store_true", help="score the engine only")
+    p.add_argument("--today", default=None, help="judge freshness on this date (YYYY-MM-DD)")
     p.add_argument("--floor", default=None,
                    help="JSON file of minimum figures; exit 1 if the engine falls below them")
     p.set_defaults(func=_cmd_evaluate)

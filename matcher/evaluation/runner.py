@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import tempfile
@@ -91,8 +92,11 @@ def _case_result(case: dict, ranked: list[str]) -> CaseResult:
 
 
 def evaluate_set(set_dir: str | Path, *, baselines: bool = True,
-                 matcher: Matcher | None = None) -> EvaluationReport:
-    """Run every case through the engine (and the baselines) and score the top 10."""
+                 matcher: Matcher | None = None, today: dt.date | None = None) -> EvaluationReport:
+    """Run every case through the engine (and the baselines) and score the top 10.
+
+    ``today`` fixes the date records' freshness is judged on, for figures that do not drift.
+    """
     set_dir = Path(set_dir)
     cases = load_cases(set_dir / "cases.jsonl")
     matcher = matcher or build_matcher_for_csv(set_dir / "services.csv")
@@ -101,7 +105,7 @@ def evaluate_set(set_dir: str | Path, *, baselines: bool = True,
         # Who is asking is part of each case (contract section 4) and a question the product asks.
         who = case["profile"].get("who", case.get("who"))
         profile = Profile.model_validate({**case["profile"], "limit": 10, "who": who})
-        outcome = matcher.match(profile)
+        outcome = matcher.match(profile, today=today)
         report.engine.append(_case_result(case, [r.service_id for r in outcome.results]))
         if baselines:
             query = prepare_query(profile, matcher.vocab, matcher.gazetteer, matcher.cfg)

@@ -1,0 +1,37 @@
+"""Quality ratchet: the engine must not fall below the figures in data/quality_floor.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from matcher.evaluation.runner import evaluate_set
+
+FLOOR = Path(__file__).resolve().parents[1] / "data" / "quality_floor.json"
+
+
+@pytest.fixture(scope="module")
+def dev_report(shared_dir):
+    set_dir = shared_dir / "eval" / "dev"
+    if not (set_dir / "cases.jsonl").exists():
+        pytest.skip("../shared/eval/dev is not present; the quality floor cannot be checked")
+    floor = json.loads(FLOOR.read_text(encoding="utf-8"))
+    return floor, evaluate_set(set_dir, today=dt.date.fromisoformat(floor["today"]))
+
+
+def test_engine_stays_above_the_floor(dev_report):
+    floor, report = dev_report
+    engine = report.to_dict()["engine"]
+    assert engine["ndcg@10"] >= floor["ndcg@10"]
+    assert engine["recall3@10"] >= floor["recall3@10"]
+    assert engine["violation_rate"] <= floor["violation_rate"]
+
+
+def test_engine_beats_every_baseline(dev_report):
+    _, report = dev_report
+    summary = report.to_dict()
+    for name, figures in summary["baselines"].items():
+        assert summary["engine"]["ndcg@10"] >= figures["ndcg@10"] + 0.12, name
