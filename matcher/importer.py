@@ -53,7 +53,13 @@ __all__ = [
     "ImportSummary",
     "read_service_csv",
     "run_import",
+    "import_records",
+    "IMPORT_FORMATS",
 ]
+
+#: What ``run_import(fmt=...)`` accepts: the CSV template, Open Referral UK JSON, Outpost JSON,
+#: or ``auto`` (decided from the content; see :func:`matcher.oruk.detect_format`).
+IMPORT_FORMATS: tuple[str, ...] = ("csv", "oruk", "outpost", "auto")
 
 #: The template's columns, in the contract's order.
 COLUMNS: tuple[str, ...] = (
@@ -952,13 +958,15 @@ def read_service_csv(
 
 
 def run_import(
-    path: str | os.PathLike[str] | bytes,
+    path: str | os.PathLike[str] | bytes | None,
     strict: bool = False,
     database_url: str | None = None,
     store: Store | None = None,
     *,
     progress: bool | None = None,
     today: dt.date | None = None,
+    fmt: str = "csv",
+    url: str | None = None,
 ) -> ImportSummary:
     """Import a Local Offer CSV into the store (``matcher import PATH``).
 
@@ -973,7 +981,18 @@ def run_import(
     :class:`ImportReport`) and imports nothing when the file as a whole is unusable, or when
     ``strict`` is true and any row has a problem. ``store`` (else ``database_url``, else the
     settings) says where to write.
+
+    ``fmt`` (one of :data:`IMPORT_FORMATS`) other than ``csv``, or a ``url``, hands the import
+    to :func:`matcher.oruk.import_feed`: Open Referral UK or Outpost JSON from a file or a live
+    ``/services`` endpoint, with the same report and summary.
     """
+    if fmt != "csv" or url is not None:
+        from matcher.oruk.importer import import_feed
+
+        return import_feed(path, fmt=fmt, url=url, strict=strict, database_url=database_url,
+                           store=store, today=today)
+    if path is None:
+        raise DataImportError("No file was given. Give the path of the CSV file to import.")
     records, report = read_service_csv(path, progress=progress, today=today)
     if report.fatal:
         raise DataImportError(
@@ -988,12 +1007,28 @@ def run_import(
             "the good rows only.",
             report=report,
         )
+    return import_records(records, report, database_url=database_url, store=store)
+
+
+def import_records(
+    records: Sequence[ServiceRecord],
+    report: ImportReport,
+    *,
+    database_url: str | None = None,
+    store: Store | None = None,
+) -> ImportSummary:
+    """Write already checked records to the store in ONE transaction and summarise.
+
+    The last step of every import (CSV, Open Referral UK, Outpost): ``report`` is the one the
+    reader produced, so every format's summary looks the same. ``store`` (else
+    ``database_url``, else the settings) says where to write.
+    """
     from matcher.store import Store
 
     owned = store is None
     target = Store.open(database_url) if store is None else store
     try:
-        added, updated, unchanged = target.upsert_services(records)
+        added, updated, unchanged = target.upsert_services(list(records))
         database = target.url
     finally:
         if owned:

@@ -1,0 +1,89 @@
+"""The application factory. Nothing is built at import time.
+
+Run it with ``matcher serve`` (uvicorn, factory mode) or ``uvicorn --factory
+matcher.api.app:create_app``.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from matcher.api.deps import ApiConfig, AppResources
+from matcher.api.errors import install_error_handlers
+from matcher.api.middleware import (
+    BodyLimitMiddleware,
+    RequestLogMiddleware,
+    install_access_log_redaction,
+)
+from matcher.api.routes import ROUTERS
+from matcher.api.schemas import Message
+from matcher.settings import Settings
+
+__all__ = ["create_app", "DESCRIPTION"]
+
+DESCRIPTION = """\
+Find the Local Offer services that fit a child or young person with special educational needs
+and disabilities (SEND), and say why in plain English.
+
+**Errors.** 401, 403, 404 and 503 answer `{"detail": "<plain sentence>"}`. 413 answers
+`{"detail": "The request body is too large: ..."}` (JSON bodies: 64 KB; CSV uploads: 5 MB by
+default). 422 answers every problem at once:
+`{"detail": [{"field": "age", "message": "age must be between 0 and 25", "type": "less_than_equal"}]}`
+where `field` is a dotted path into the body (`travel.max_minutes`, `needs[2]`) or a parameter
+name, `message` is plain English starting with the field, and `type` a stable code.
+
+**Roles.** Public: match, services, postcodes, vocabularies, needs, feedback. Send an
+`X-API-Key` header (made with `matcher users add NAME --role ROLE`) for plans (`key_worker`,
+own plans only), feedback summaries (`commissioner` or `admin`) and imports (`admin`).
+
+**Privacy.** Nothing of a family's profile is logged. Feedback stores only the service id,
+the kind and the hour. Plans carry a pseudonymous label and are deleted after their retention
+date (12 months by default).
+"""
+
+_COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": Message, "description": "the request body is too large"},
+}
+
+
+def create_app(settings: Settings | None = None, config: ApiConfig | None = None) -> FastAPI:
+    """Build the FastAPI application.
+
+    ``settings`` default to :func:`matcher.settings.get_settings` (read from the environment
+    now, not at import); ``config`` holds the HTTP limits (:class:`ApiConfig`). The store is
+    opened and the matcher built lazily, on the first request that needs them.
+    """
+    from matcher import __version__
+    from matcher.api.schemas import ValidationProblem
+
+    if settings is None:
+        from matcher.settings import get_settings
+
+        settings = get_settings()
+    resources = AppResources(settings, config or ApiConfig())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        resources.close()
+
+    app = FastAPI(
+        title="SEND Local Offer matcher",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={422: {"model": ValidationProblem,
+                         "description": "the request is not valid: every problem is listed"}},
+    )
+    app.state.resources = resources
+    for router in ROUTERS:
+        app.include_router(router, responses=_COMMON_RESPONSES)
+    install_error_handlers(app)
+    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(BodyLimitMiddleware, json_limit=resources.config.max_json_bytes,
+                       upload_limit=resources.config.max_upload_bytes)
+    install_access_log_redaction()
+    return app

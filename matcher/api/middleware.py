@@ -1,0 +1,169 @@
+"""ASGI middleware: request-body size limits, privacy-safe request logs, access-log redaction.
+
+Privacy: a family's profile travels in request bodies (never logged) and a postcode may travel in
+a path (``GET /postcodes/N7 8JN``) or a query string (``GET /services?q=...``). Our own request
+log names the route *template* (``/postcodes/{postcode}``), never the concrete path, and
+:class:`RedactAccessLog` rewrites uvicorn's access-log lines the same way and drops the client's
+address.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.exceptions import HTTPException
+
+__all__ = ["BodyLimitMiddleware", "RequestLogMiddleware", "RedactAccessLog",
+           "redact_path", "install_access_log_redaction", "too_large_message"]
+
+log = logging.getLogger("matcher.api")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[Message], Any]
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB" if n >= 1024 * 1024 and n % (1024 * 1024) == 0 \
+        else f"{n // 1024} KB"
+
+
+def too_large_message(limit: int, upload: bool) -> str:
+    """The 413 ``detail``."""
+    if upload:
+        return (f"The request body is too large: a CSV upload may be at most {_size(limit)}. "
+                "Split the file, or import it with `matcher import PATH` on the server.")
+    return (f"The request body is too large: at most {_size(limit)} of JSON is accepted. "
+            "Send less text (for example in 'about').")
+
+
+class _TooLarge(HTTPException):
+    """Raised from ``receive`` once a body passes its limit. An HTTPException, so FastAPI's
+    body parsing lets it through (other errors there become a 400) and it becomes a 413."""
+
+    def __init__(self, limit: int, upload: bool):
+        super().__init__(status_code=413, detail=too_large_message(limit, upload))
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies above ``json_limit`` bytes (``upload_limit`` on ``upload_paths``) with 413.
+
+    Checks ``Content-Length`` first, then counts the bytes actually received (chunked bodies).
+    """
+
+    def __init__(self, app: Any, json_limit: int, upload_limit: int,
+                 upload_paths: tuple[str, ...] = ("/import",)):
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = upload_limit
+        self.upload_paths = upload_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        upload = scope.get("path", "") in self.upload_paths
+        limit = self.upload_limit if upload else self.json_limit
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > limit:
+                    await _send_413(send, limit, upload)
+                    return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge(limit, upload)
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except _TooLarge:
+            if not started:
+                await _send_413(send, limit, upload)
+
+
+async def _send_413(send: Send, limit: int, upload: bool) -> None:
+    body = json.dumps({"detail": too_large_message(limit, upload)}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestLogMiddleware:
+    """One DEBUG line per request: method, route template, status, milliseconds. Nothing else."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def watching_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "(no route)"
+            log.debug("%s %s -> %d in %.1f ms", scope.get("method"), route, status,
+                      (time.perf_counter() - started) * 1000)
+
+
+_REDACTED_SEGMENTS = re.compile(r"^(/postcodes/|/plans/|/services/)[^/?]+")
+
+
+def redact_path(path: str) -> str:
+    """Drop the query string and replace path values that could identify someone:
+    ``/postcodes/N7%208JN?x=1`` -> ``/postcodes/{postcode}``."""
+    path = path.split("?", 1)[0]
+    return _REDACTED_SEGMENTS.sub(lambda m: m.group(1) + "{redacted}", path)
+
+
+class RedactAccessLog(logging.Filter):
+    """A filter for uvicorn's ``uvicorn.access`` logger: no client address, no query string,
+    no postcode or plan id in the logged path."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5:
+            _client, method, path, version, status = args
+            record.args = ("-", method, redact_path(str(path)), version, status)
+        return True
+
+
+def install_access_log_redaction() -> None:
+    """Add :class:`RedactAccessLog` to ``uvicorn.access`` (once; safe to call repeatedly)."""
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactAccessLog) for f in logger.filters):
+        logger.addFilter(RedactAccessLog())

@@ -1,0 +1,41 @@
+"""``POST /match``: rank the directory's services for one family (contract sections 2-3)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fastapi import APIRouter
+
+from matcher.api.deps import DirectoryDep, MatcherDep
+from matcher.api.schemas import MatchRequest, MatchResponse, Message
+
+__all__ = ["router"]
+
+log = logging.getLogger("matcher.api")
+
+router = APIRouter(tags=["match"])
+
+
+@router.post(
+    "/match",
+    operation_id="match",
+    summary="Suggest services for a family, with reasons",
+    response_model=MatchResponse,
+    responses={503: {"model": Message, "description": "the directory is empty"}},
+)
+def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep) -> dict:
+    """Rank the services that fit the child, best first, each with plain-English reasons.
+
+    Needs words that are not recognised come back in ``unrecognised_needs``; they are not
+    errors. A postcode that is malformed or not a current GB postcode is a 422 naming the
+    field ``postcode``. ``explain="full"`` adds each result's ``explanation`` (base,
+    contributions and total) and ``not_suggested`` (services left out, and why).
+    """
+    started = time.perf_counter()
+    outcome = matcher.match(body, explain=body.explain)
+    answer = outcome.to_dict(full=body.explain == "full")
+    answer["data_version"] = directory.version
+    log.debug("match: %d results, %d candidates, %d excluded in %.1f ms", len(outcome.results),
+              outcome.candidates, outcome.excluded, (time.perf_counter() - started) * 1000)
+    return answer

@@ -1,0 +1,116 @@
+"""What ``matcher serve``, ``matcher run``, ``matcher users`` and ``matcher plans`` do.
+
+Kept here so :mod:`matcher.cli` stays a thin argument parser.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from matcher.settings import Settings
+
+__all__ = [
+    "APP_FACTORY",
+    "serve",
+    "ensure_demo_data",
+    "users_add",
+    "users_list",
+    "users_remove",
+    "plans_purge",
+]
+
+#: The import string uvicorn loads in factory mode.
+APP_FACTORY = "matcher.api.app:create_app"
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          log_level: str = "info") -> None:
+    """Run the API with uvicorn (factory mode: every worker calls ``create_app()``)."""
+    import uvicorn
+
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, proxy_headers=False, server_header=False)
+
+
+def ensure_demo_data(settings: Settings, out: TextIO | None = None,
+                     err: TextIO | None = None) -> bool:
+    """If the store is empty, import the demo Local Offer and say what was loaded.
+
+    Returns False (after saying why on ``err``) when the store is empty and the demo file is
+    missing or cannot be imported.
+    """
+    from matcher.errors import DataImportError
+    from matcher.importer import run_import
+    from matcher.store import Store
+
+    out, err = out or sys.stdout, err or sys.stderr
+
+    with Store.open(settings.database_url) as store:
+        n = store.count_services()
+        if n:
+            print(f"The directory {store.url} already holds {n} services; serving those.",
+                  file=out)
+            return True
+        demo = settings.demo_data_path
+        if not demo.is_file():
+            print(f"The directory {store.url} is empty and the demo Local Offer {demo} is "
+                  "missing. Import a Local Offer CSV with `matcher import PATH`, or set "
+                  "MATCHER_DEMO_DATA to the demo file's path, then run again.", file=err)
+            return False
+        try:
+            summary = run_import(demo, store=store, progress=False)
+        except DataImportError as exc:
+            print(f"The demo Local Offer {demo} could not be imported: {exc}", file=err)
+            return False
+        print(f"Loaded the demo Local Offer {demo}: {summary.accepted} services "
+              f"({summary.rejected} rows rejected) into {store.url}.", file=out)
+        return True
+
+
+def users_add(database_url: str, name: str, role: str, out: TextIO | None = None) -> None:
+    """Create a user and print their API key (the only time it is shown)."""
+    from matcher.store import Store
+    from matcher.store_extra import add_user
+
+    out = out or sys.stdout
+
+    with Store.open(database_url) as store:
+        key = add_user(store.engine, name, role)
+    print(f"Created {role} '{name.strip()}'. Their API key (shown once, keep it safe; send it "
+          "as the X-API-Key header):", file=out)
+    print(key, file=out)
+
+
+def users_list(database_url: str, out: TextIO | None = None) -> None:
+    """Print every user's name, role and creation date (keys are never shown again)."""
+    from matcher.store import Store
+    from matcher.store_extra import list_users
+
+    out = out or sys.stdout
+
+    with Store.open(database_url) as store:
+        users = list_users(store.engine)
+    if not users:
+        print("No users yet. Add one with: matcher users add NAME --role ROLE", file=out)
+    for u in users:
+        when = u.created_at.date().isoformat() if u.created_at else ""
+        print(f"{u.name}\t{u.role}\t{when}", file=out)
+
+
+def users_remove(database_url: str, name: str) -> bool:
+    """Delete a user (their key stops working at once). False when there was none."""
+    from matcher.store import Store
+    from matcher.store_extra import remove_user
+
+    with Store.open(database_url) as store:
+        return remove_user(store.engine, name)
+
+
+def plans_purge(database_url: str) -> int:
+    """Delete plans past their retention date; returns how many."""
+    from matcher.plans import purge_expired
+    from matcher.store import Store
+
+    with Store.open(database_url) as store:
+        return purge_expired(store.engine)
