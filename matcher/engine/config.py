@@ -136,6 +136,7 @@ class RankConfig(_Strict):
     kind: Literal["category", "category_organisation"] = "category_organisation"
     same_kind_allowance: int = Field(2, ge=1, le=50)
     same_kind_penalty: float = Field(0.08, ge=0, le=1)
+    pool: int = Field(250, ge=50, le=2000)
     min_score: float = Field(0.0, ge=0, le=1)
 
 

@@ -140,8 +140,19 @@ def _need_label(j: int, level: int, query: FamilyQuery, vocab: Vocabulary) -> st
     if name == "unstated":
         return "Does not say which needs it supports: ask the provider"
     if name == "excluded":
-        return f"Says it does not support {need.label.lower() if need else fn.words}"
+        return f"Says it does not support {lower_label(need.label) if need else fn.words}"
     return f"Does not mention {fn.words}"
+
+
+def lower_label(label: str) -> str:
+    """'Autism' -> 'autism' for use mid-sentence, but 'ADHD', 'Down syndrome' and 'DCD' stay."""
+    first = label.split()[0] if label else ""
+    if len(first) > 1 and first[1:].islower() and first.lower() not in PROPER_WORDS:
+        return label[0].lower() + label[1:]
+    return label
+
+
+PROPER_WORDS = {"down", "tourette's", "tourettes", "asperger's"}
 
 
 def _month(ordinal: float) -> str:
@@ -210,7 +221,7 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
                 label = _need_label(j, int(levels.levels[row, j]), query, vocab)
                 inputs = {"need": query.needs[j].need, "level": NEED_LEVELS[int(levels.levels[row, j])]}
         elif comp == "text":
-            terms = table.text_index.shared_terms(query.text, row)
+            terms = table.text_index.shared_terms(scored["text"].facts["vector"], row)
             cos = float(scored["text"].facts["cosine"][row])
             inputs = {"cosine": round(cos, 4), "terms": terms}
             label = (f"Its description matches your words: {', '.join(terms)}" if terms
@@ -320,7 +331,7 @@ def _facts(row: int, table: ServiceTable, query: FamilyQuery, elig: Eligibility,
     if table.ehcp_required[row]:
         out.append("For children and young people with an EHC plan, which you have")
     cost = table.cost[row]
-    details = str(table.frame.at[row, "cost_details"] or "").strip()
+    details = str(table.records[row]["cost_details"] or "").strip()
     if cost == "free":
         out.append("Free")
     elif cost == "free_for_some":
@@ -349,7 +360,7 @@ def rule_reason(rule: str, row: int, table: ServiceTable, query: FamilyQuery,
     if rule == "free_only":
         return "There is a charge, and you asked for free services only"
     if rule == "other_needs":
-        stated = [vocab.needs[table.need_ids[k]].label.lower()
+        stated = [lower_label(vocab.needs[table.need_ids[k]].label)
                   for k in np.flatnonzero(table.need_stated[row])][:3]
         return f"Specialises in {', '.join(stated)}, which you did not mention"
     if rule == "need_excluded":

@@ -99,6 +99,7 @@ class ServiceTable:
     stated_specific: np.ndarray
     kind: np.ndarray
     text_index: ServiceTextIndex
+    records: list[dict]          # one plain dict per service, for building answers
 
     @property
     def n(self) -> int:
@@ -235,6 +236,7 @@ class ServiceTable:
             stated_specific=stated_specific,
             kind=kind,
             text_index=text_index,
+            records=frame.to_dict("records"),
         )
 
     @staticmethod

@@ -164,7 +164,7 @@ class Matcher:
             variety = float(adj - combined.score[row])
             expl, reasons = explain_row(int(row), table, query, scored, levels, combined, elig,
                                         variety, vocab, cfg, today)
-            rec = table.frame.iloc[int(row)]
+            rec = table.records[int(row)]
             results.append(MatchResult(
                 service_id=str(table.ids[row]),
                 name=str(rec["name"]),
@@ -205,7 +205,7 @@ class Matcher:
             reasons = [rule_reason(r, int(row), table, query, levels, self.vocab)
                        for r in RULES if r in elig.fails and elig.fails[r][row]]
             out.append(NotSuggested(
-                service_id=str(table.ids[row]), name=str(table.frame.at[int(row), "name"]),
+                service_id=str(table.ids[row]), name=str(table.records[int(row)]["name"]),
                 status="near_miss" if n_failed[row] == 1 else "excluded",
                 reasons=reasons, score_if_eligible=round(float(score[row]), 6)))
         return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from matcher.engine.config import MatchConfig
 
@@ -22,12 +21,15 @@ def rank(score: np.ndarray, eligible: np.ndarray, ids: np.ndarray, kind: np.ndar
     idx = np.flatnonzero(eligible & (score >= rc.min_score))
     if idx.size == 0:
         return idx, np.zeros(0)
-    # Only the best few times `limit` can reach the top after the penalty: bound the work.
-    pool = min(idx.size, max(limit * 5, 50))
+    # Only the best few can reach the top after the penalty: bound the work. The pool does not
+    # depend on `limit`, so a shorter list is always the start of a longer one.
+    pool = min(idx.size, rc.pool)
     order = np.lexsort((ids[idx], -score[idx]))[:pool]
     cand = idx[order]
-    frame = pd.DataFrame({"kind": kind[cand]})
-    copies = frame.groupby("kind", sort=False).cumcount().to_numpy()
+    # How many better-placed candidates share each one's kind (a vectorised cumcount).
+    _, codes = np.unique(kind[cand].astype(str), return_inverse=True)
+    same_before = (codes[None, :] == codes[:, None]) & np.tri(len(cand), k=-1, dtype=bool)
+    copies = same_before.sum(axis=1)
     extra = np.maximum(0, copies + 1 - rc.same_kind_allowance)
     adjusted = score[cand] * (1.0 - rc.same_kind_penalty) ** extra
     final = np.lexsort((ids[cand], -adjusted))[:limit]

@@ -147,8 +147,9 @@ def score_text(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Sco
     """TF-IDF cosine of the family's words with each service, scaled so ``cap`` counts as 1."""
     if not query.text.strip():
         return Scored(np.zeros(table.n), applies=False)
-    sim = table.text_index.similarity(query.text)
-    return Scored(np.clip(sim / cfg.text.cap, 0.0, 1.0), facts={"cosine": sim})
+    vector = table.text_index.transform(query.text)
+    sim = table.text_index.similarity(vector)
+    return Scored(np.clip(sim / cfg.text.cap, 0.0, 1.0), facts={"cosine": sim, "vector": vector})
 
 
 def travel_minutes(km: np.ndarray, mode: str, cfg: MatchConfig) -> np.ndarray:

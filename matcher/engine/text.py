@@ -65,31 +65,61 @@ class ServiceTextIndex:
         )
         self.matrix_ = self.vectorizer_.fit_transform(list(texts)).tocsr()
         self.vocabulary_ = self.vectorizer_.vocabulary_
+        self.feature_names_ = self.vectorizer_.get_feature_names_out()
+        self.idf_ = self.vectorizer_.idf_.astype(np.float64)
         self.data_hash_ = corpus_hash(texts)
         return self
 
     def transform(self, text: str) -> sp.csr_matrix:
-        """The query's TF-IDF vector, shape (1, n_terms), L2-normalised."""
-        self._check_is_fitted()
-        return self.vectorizer_.transform([text])
+        """The query's TF-IDF vector, shape (1, n_terms), L2-normalised.
 
-    def similarity(self, text: str) -> np.ndarray:
-        """Cosine similarity of ``text`` with every service, shape (n_services,), in [0, 1]."""
-        q = self.transform(text)
+        Same result as the fitted vectoriser's ``transform`` (sublinear tf x idf, L2 norm) without
+        its per-call validation, which dominates the time for one short query.
+        """
+        self._check_is_fitted()
+        if not hasattr(self, "_analyzer"):
+            self._analyzer = self.vectorizer_.build_analyzer()
+        counts: dict[int, int] = {}
+        for token in self._analyzer(text):
+            j = self.vocabulary_.get(token)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        n_terms = self.matrix_.shape[1]
+        if not counts:
+            return sp.csr_matrix((1, n_terms), dtype=np.float64)
+        cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        vals = (1.0 + np.log(tf)) * self.idf_[cols]
+        vals /= np.linalg.norm(vals)
+        order = np.argsort(cols)
+        return sp.csr_matrix((vals[order], cols[order], [0, len(cols)]), shape=(1, n_terms))
+
+    def similarity(self, text: str | sp.csr_matrix) -> np.ndarray:
+        """Cosine similarity of ``text`` (or its vector) with every service, shape (n_services,)."""
+        q = self.transform(text) if isinstance(text, str) else text
         if q.nnz == 0:
             return np.zeros(self.matrix_.shape[0], dtype=np.float64)
-        return np.asarray((self.matrix_ @ q.T).todense()).ravel().astype(np.float64)
+        return np.asarray(self.matrix_ @ q.T.toarray()).ravel().astype(np.float64)
 
-    def shared_terms(self, text: str, row: int, n: int = 3) -> list[str]:
+    def shared_terms(self, text: str | sp.csr_matrix, row: int, n: int = 3) -> list[str]:
         """The ``n`` terms contributing most to the similarity of ``text`` with service ``row``."""
-        q = self.transform(text)
-        prod = self.matrix_[row].multiply(q)
-        if prod.nnz == 0:
-            return []
-        prod = prod.tocoo()
-        order = np.argsort(-prod.data, kind="stable")[:n]
-        names = self.vectorizer_.get_feature_names_out()
-        return [str(names[prod.col[i]]) for i in order]
+        q = self.transform(text) if isinstance(text, str) else text
+        weights = dict(zip(q.indices.tolist(), q.data.tolist(), strict=True))
+        start, end = self.matrix_.indptr[row], self.matrix_.indptr[row + 1]
+        cols = self.matrix_.indices[start:end]
+        prod = self.matrix_.data[start:end] * np.array([weights.get(int(c), 0.0) for c in cols])
+        keep = np.flatnonzero(prod > 0)
+        out: list[str] = []
+        for i in keep[np.argsort(-prod[keep], kind="stable")]:
+            term = str(self.feature_names_[cols[i]])
+            words = term.split()
+            # Skip "autism autism" and terms already said within a longer one, or vice versa.
+            if len(set(words)) < len(words) or any(term in t or t in term for t in out):
+                continue
+            out.append(term)
+            if len(out) == n:
+                break
+        return out
 
     def save(self, path: str | Path, config: dict | None = None) -> Path:
         """Save with joblib, plus a JSON card beside it (data hash, library versions, config)."""
