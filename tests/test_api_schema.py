@@ -49,7 +49,8 @@ OPERATIONS = [
     ("GET", "/postcodes/{postcode}"), ("GET", "/vocabularies"), ("POST", "/needs/normalise"),
     ("POST", "/feedback"), ("GET", "/feedback/summary"), ("POST", "/plans"), ("GET", "/plans"),
     ("GET", "/plans/{plan_id}"), ("PUT", "/plans/{plan_id}"), ("DELETE", "/plans/{plan_id}"),
-    ("POST", "/import"), ("GET", "/health"), ("GET", "/version"),
+    ("POST", "/import"), ("GET", "/health"), ("GET", "/version"), ("GET", "/gaps"),
+    ("GET", "/oruk/services"), ("GET", "/oruk/services/{service_id}"),
 ]
 
 

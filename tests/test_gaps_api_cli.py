@@ -208,8 +208,7 @@ def test_gaps_router_in_the_real_app_with_api_keys(tmp_path, postcode_index):
 
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'g.sqlite'}",
                         demo_data_path=tmp_path / "absent.csv")
-    app = create_app(settings, ApiConfig(refresh_seconds=0))
-    app.include_router(gaps_router)
+    app = create_app(settings, ApiConfig(refresh_seconds=0))  # GET /gaps is part of the app
     store = app.state.resources.store
     run_import(CSV, store=store, progress=False)
     commissioner = add_user(store.engine, "cora", "commissioner")

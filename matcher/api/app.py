@@ -81,6 +81,12 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     app.state.resources = resources
     for router in ROUTERS:
         app.include_router(router, responses=_COMMON_RESPONSES)
+    # Commissioners' gaps and the Open Referral UK feed (both import the API's dependencies).
+    from matcher.gaps.api import gaps_router
+    from matcher.oruk.export import oruk_router
+
+    app.include_router(gaps_router, responses=_COMMON_RESPONSES)
+    app.include_router(oruk_router, responses=_COMMON_RESPONSES)
     install_error_handlers(app)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(BodyLimitMiddleware, json_limit=resources.config.max_json_bytes,

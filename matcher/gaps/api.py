@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from matcher.api.deps import EMPTY_DIRECTORY, DirectoryDep
+from matcher.api.schemas import Message
 from matcher.api.security import CommissionerUser
 from matcher.errors import MatcherError, PostcodeError, PostcodeNotFoundError
 from matcher.gaps.supply import GapServices
@@ -34,7 +35,11 @@ __all__ = [
     "NO_AREA",
 ]
 
-gaps_router = APIRouter(tags=["gaps"])
+gaps_router = APIRouter(
+    tags=["gaps"],
+    responses={401: {"model": Message, "description": "missing or unknown API key"},
+               403: {"model": Message, "description": "the key's role is not commissioner or admin"}},
+)
 
 #: The ``detail`` of the 422 when neither ``districts`` nor ``around`` is given.
 NO_AREA = "Give the areas: districts (e.g. N1,N7) or around (a postcode) with radius_km."
