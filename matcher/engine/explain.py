@@ -227,7 +227,7 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
             label = (f"Its description matches your words: {', '.join(terms)}" if terms
                      else "Its description has little in common with your words")
         elif comp == "intent":
-            wanted = query.intent.vector()
+            wanted = query.intent_vector
             hit = table.cats[row] * wanted
             cat = CLOSED["categories"][int(np.argmax(hit))]
             from matcher.engine.intent import load_intents

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -100,6 +100,8 @@ class ServiceTable:
     kind: np.ndarray
     text_index: ServiceTextIndex
     records: list[dict]          # one plain dict per service, for building answers
+    need_cache: dict = field(default_factory=dict)       # per-need arrays, filled on first use
+    language_cache: dict = field(default_factory=dict)   # per-language description mentions
 
     @property
     def n(self) -> int:

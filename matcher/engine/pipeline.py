@@ -145,7 +145,7 @@ class Matcher:
         elig = check_eligibility(table, query, levels, cfg)
         scored = {
             "need": score_need(levels, query, cfg),
-            "intent": score_intent(table, query.intent.vector()),
+            "intent": score_intent(table, query.intent_vector),
             "text": score_text(table, query, cfg),
             "travel": score_travel(table, query, cfg),
             "transition": score_transition(table, query, cfg),

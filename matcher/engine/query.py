@@ -43,6 +43,13 @@ class FamilyQuery:
     intent: Intent = field(default_factory=lambda: Intent({}, {}))
 
     @property
+    def intent_vector(self):
+        """Category weights of :attr:`intent`, computed once."""
+        if not hasattr(self, "_intent_vector"):
+            self._intent_vector = self.intent.vector()
+        return self._intent_vector
+
+    @property
     def has_location(self) -> bool:
         return self.lat is not None
 

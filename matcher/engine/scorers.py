@@ -65,6 +65,53 @@ def _exclusive_siblings(cfg: MatchConfig, nid: str) -> set[str]:
     return set()
 
 
+def _need_view(table: ServiceTable, nid: str, vocab: Vocabulary, cfg: MatchConfig):
+    """Per-service match strengths for one canonical need, computed once per table and cached.
+
+    Returns (exact, same_code, same_area, excluded, stated) arrays, or None for an unknown need.
+    """
+    key = (nid, id(cfg))
+    if key in table.need_cache:
+        return table.need_cache[key]
+    n = table.n
+    col = {g: i for i, g in enumerate(table.need_ids)}
+    if nid.startswith("area:"):
+        area = nid.split(":", 1)[1]
+        in_area = [col[g] for g, need in vocab.needs.items() if area in need.areas and g in col]
+        exact = table.area_strength[:, AREAS.index(area)] if area in AREAS else np.zeros(n)
+        code = table.need_strength[:, in_area].max(axis=1, initial=0.0)
+        area_v = np.zeros(n)
+        excl = np.zeros(n, dtype=bool)
+        stated = (exact > 0) | table.need_stated[:, in_area].any(axis=1)
+    else:
+        need = vocab.needs.get(nid)
+        if need is None or nid not in col:
+            table.need_cache[key] = None
+            return None
+        siblings = _exclusive_siblings(cfg, nid)
+        exact = table.need_strength[:, col[nid]].astype(np.float64)
+        same_code = [col[g] for g, other in vocab.needs.items()
+                     if g != nid and g in col and g not in siblings
+                     and need.code and other.code == need.code]
+        same_area = [col[g] for g, other in vocab.needs.items()
+                     if g != nid and g in col and g not in siblings
+                     and set(other.areas) & set(need.areas)]
+        code = table.need_strength[:, same_code].max(axis=1, initial=0.0)
+        area_cols = [AREAS.index(a) for a in need.areas if a in AREAS]
+        area_v = np.maximum(
+            table.need_strength[:, same_area].max(axis=1, initial=0.0),
+            table.area_strength[:, area_cols].max(axis=1, initial=0.0),
+        )
+        excl = table.need_excluded[:, col[nid]]
+        # Sharing only a broad area is weak evidence: a service for SLD and PMLD does not
+        # become one for autism because both sit near "cognition and learning".
+        stated = (table.need_stated[:, [col[nid], *same_code]].any(axis=1)
+                  | (table.area_strength[:, area_cols].max(axis=1, initial=0.0) > 0))
+    view = (exact, code.astype(np.float64), area_v.astype(np.float64), excl, stated)
+    table.need_cache[key] = view
+    return view
+
+
 def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
                 cfg: MatchConfig) -> NeedLevels:
     """Match every family need against every service at the best level available."""
@@ -74,40 +121,12 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
     overlap = np.zeros(n, dtype=bool)
     excluded_any = np.zeros(n, dtype=bool)
     exact_any = np.zeros(n, dtype=bool)
-    col = {nid: i for i, nid in enumerate(table.need_ids)}
     c = cfg.need
     for j, fn in enumerate(query.needs):
-        if fn.need.startswith("area:"):
-            area = fn.need.split(":", 1)[1]
-            in_area = [col[g] for g, need in vocab.needs.items() if area in need.areas and g in col]
-            exact = table.area_strength[:, AREAS.index(area)] if area in AREAS else np.zeros(n)
-            code = table.need_strength[:, in_area].max(axis=1, initial=0.0)
-            area_v = np.zeros(n)
-            excl = np.zeros(n, dtype=bool)
-            stated = (exact > 0) | table.need_stated[:, in_area].any(axis=1)
-        else:
-            need = vocab.needs.get(fn.need)
-            if need is None or fn.need not in col:
-                continue
-            siblings = _exclusive_siblings(cfg, fn.need)
-            exact = table.need_strength[:, col[fn.need]].astype(np.float64)
-            same_code = [col[g] for g, other in vocab.needs.items()
-                         if g != fn.need and g in col and g not in siblings
-                         and need.code and other.code == need.code]
-            same_area = [col[g] for g, other in vocab.needs.items()
-                         if g != fn.need and g in col and g not in siblings
-                         and set(other.areas) & set(need.areas)]
-            code = table.need_strength[:, same_code].max(axis=1, initial=0.0)
-            area_cols = [AREAS.index(a) for a in need.areas if a in AREAS]
-            area_v = np.maximum(
-                table.need_strength[:, same_area].max(axis=1, initial=0.0),
-                table.area_strength[:, area_cols].max(axis=1, initial=0.0),
-            )
-            excl = table.need_excluded[:, col[fn.need]]
-            # Sharing only a broad area is weak evidence: a service for SLD and PMLD does not
-            # become one for autism because both sit near "cognition and learning".
-            stated = (table.need_stated[:, [col[fn.need], *same_code]].any(axis=1)
-                      | (table.area_strength[:, area_cols].max(axis=1, initial=0.0) > 0))
+        view = _need_view(table, fn.need, vocab, cfg)
+        if view is None:
+            continue
+        exact, code, area_v, excl, stated = view
         candidates = np.stack([
             np.zeros(n),
             table.needs_unstated * c.unstated,
@@ -263,7 +282,10 @@ def score_language(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) ->
               if lang in table.languages else np.zeros(table.n, dtype=bool))
     if lang in ("bsl", "british sign language"):
         listed = listed | table.access[:, CLOSED["accessibility"].index("bsl")]
-    mentioned = table.description_lower.str.contains(lang, regex=False).to_numpy(bool)
+    if lang not in table.language_cache:
+        table.language_cache[lang] = table.description_lower.str.contains(
+            lang, regex=False).to_numpy(bool)
+    mentioned = table.language_cache[lang]
     other_community = community & (table.community_language != lang)
     values = np.where(listed, 1.0, np.where(mentioned, c.mentioned,
                                             np.where(other_community, c.other_community, c.not_listed)))

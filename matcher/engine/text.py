@@ -99,7 +99,10 @@ class ServiceTextIndex:
         q = self.transform(text) if isinstance(text, str) else text
         if q.nnz == 0:
             return np.zeros(self.matrix_.shape[0], dtype=np.float64)
-        return np.asarray(self.matrix_ @ q.T.toarray()).ravel().astype(np.float64)
+        if not hasattr(self, "_columns"):
+            self._columns = self.matrix_.tocsc()  # column slices: work grows with the query only
+        sub = self._columns[:, q.indices]
+        return np.asarray(sub @ q.data).ravel().astype(np.float64)
 
     def shared_terms(self, text: str | sp.csr_matrix, row: int, n: int = 3) -> list[str]:
         """The ``n`` terms contributing most to the similarity of ``text`` with service ``row``."""
