@@ -6,7 +6,7 @@ recorded as "unknown" so the reasons can say so ("age range not stated").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,14 +27,15 @@ class Eligibility:
     fails: dict[str, np.ndarray]
     unknown: dict[str, np.ndarray]
     lookahead: np.ndarray  # eligible only through the transition look-ahead
+    n_failed: np.ndarray = field(init=False)   # how many rules each service fails
+    eligible: np.ndarray = field(init=False)   # fails none
 
-    @property
-    def n_failed(self) -> np.ndarray:
-        return np.sum(np.stack(list(self.fails.values()), axis=1), axis=1)
-
-    @property
-    def eligible(self) -> np.ndarray:
-        return self.n_failed == 0
+    def __post_init__(self) -> None:
+        n_failed = np.zeros(len(self.lookahead), dtype=np.int8)
+        for mask in self.fails.values():
+            n_failed += mask
+        self.n_failed = n_failed
+        self.eligible = n_failed == 0
 
 
 def _area_ok(table: ServiceTable, district: str) -> np.ndarray:

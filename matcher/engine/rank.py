@@ -24,6 +24,10 @@ def rank(score: np.ndarray, eligible: np.ndarray, ids: np.ndarray, kind: np.ndar
     # Only the best few can reach the top after the penalty: bound the work. The pool does not
     # depend on `limit`, so a shorter list is always the start of a longer one.
     pool = min(idx.size, rc.pool)
+    if idx.size > pool:
+        # Keep every service scoring at least the pool-th best (ties included), then sort those.
+        kth = np.partition(score[idx], idx.size - pool)[idx.size - pool]
+        idx = idx[score[idx] >= kth]
     order = np.lexsort((ids[idx], -score[idx]))[:pool]
     cand = idx[order]
     # How many better-placed candidates share each one's kind (a vectorised cumcount).

@@ -263,8 +263,9 @@ def score_intent(table: ServiceTable, intent_vector: np.ndarray) -> Scored:
     """
     if intent_vector.max(initial=0.0) <= 0:
         return Scored(np.zeros(table.n), applies=False)
-    values = (table.cats * intent_vector).max(axis=1)
-    return Scored(values, facts={"best_category": (table.cats * intent_vector).argmax(axis=1)})
+    wanted = np.flatnonzero(intent_vector)
+    values = (table.cats[:, wanted] * intent_vector[wanted]).max(axis=1)
+    return Scored(values)
 
 
 def score_language(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:

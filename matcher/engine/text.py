@@ -107,10 +107,12 @@ class ServiceTextIndex:
     def shared_terms(self, text: str | sp.csr_matrix, row: int, n: int = 3) -> list[str]:
         """The ``n`` terms contributing most to the similarity of ``text`` with service ``row``."""
         q = self.transform(text) if isinstance(text, str) else text
-        weights = dict(zip(q.indices.tolist(), q.data.tolist(), strict=True))
         start, end = self.matrix_.indptr[row], self.matrix_.indptr[row + 1]
         cols = self.matrix_.indices[start:end]
-        prod = self.matrix_.data[start:end] * np.array([weights.get(int(c), 0.0) for c in cols])
+        if q.nnz == 0 or cols.size == 0:
+            return []
+        pos = np.clip(np.searchsorted(q.indices, cols), 0, q.nnz - 1)  # q.indices are sorted
+        prod = self.matrix_.data[start:end] * np.where(q.indices[pos] == cols, q.data[pos], 0.0)
         keep = np.flatnonzero(prod > 0)
         out: list[str] = []
         for i in keep[np.argsort(-prod[keep], kind="stable")]:
