@@ -114,6 +114,10 @@ class TransitionConfig(_Strict):
     destination_min_age: dict[str, int] = {}
 
 
+class PreferencesConfig(_Strict):
+    categories_weight: float = Field(1.0, ge=0.1, le=10)
+
+
 class LanguageConfig(_Strict):
     mentioned: float = Field(0.7, ge=0, le=1)
     not_listed: float = Field(0.35, ge=0, le=1)
@@ -156,6 +160,7 @@ class MatchConfig(_Strict):
     transition: TransitionConfig
     freshness: FreshnessConfig
     language: LanguageConfig = LanguageConfig()
+    preferences: PreferencesConfig = PreferencesConfig()
     audience: AudienceConfig = AudienceConfig()
     rank: RankConfig = RankConfig()
     explain: ExplainConfig = ExplainConfig()

@@ -252,7 +252,9 @@ def score_preferences(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig)
         parts["delivery"] = table.delivery[:, idx].any(axis=1).astype(float)
     if not parts:
         return Scored(np.zeros(n), applies=False)
-    values = np.mean(np.stack(list(parts.values()), axis=1), axis=1)
+    # A kind of service the family asked for by name counts more than the other wishes.
+    w = np.array([cfg.preferences.categories_weight if k == "categories" else 1.0 for k in parts])
+    values = np.stack(list(parts.values()), axis=1) @ (w / w.sum())
     return Scored(values, facts=parts)
 
 
