@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from matcher.errors import ConfigError
+from matcher.vocab import CONTRACT_VALUES
 
 __all__ = [
     "MatchConfig",
@@ -25,14 +26,8 @@ __all__ = [
     "TRAVEL_MODES",
 ]
 
-TRANSITIONS = (
-    "into_early_years",
-    "early_years_to_primary",
-    "primary_to_secondary",
-    "secondary_to_post16",
-    "preparing_for_adulthood",
-)
-TRAVEL_MODES = ("walk", "public_transport", "car", "travel_assistance", "online_only")
+TRANSITIONS = CONTRACT_VALUES["transitions"]
+TRAVEL_MODES = CONTRACT_VALUES["travel_modes"]
 Unit = Field(ge=0.0, le=1.0)
 
 

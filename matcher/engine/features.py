@@ -15,20 +15,12 @@ import pandas as pd
 
 from matcher.engine.config import MatchConfig
 from matcher.engine.text import ServiceTextIndex
-from matcher.vocab import Vocabulary
+from matcher.vocab import CONTRACT_VALUES, Vocabulary
 
 __all__ = ["ServiceTable", "CLOSED", "multi_hot"]
 
-CLOSED = {
-    "categories": ("education", "health", "social_care", "short_breaks", "leisure",
-                   "support_advice", "training_employment", "travel", "transition", "assessment"),
-    "delivery": ("in_person", "online", "phone", "home_visit"),
-    "when": ("weekdays", "evenings", "weekends", "school_holidays", "term_time"),
-    "accessibility": ("wheelchair", "sensory_friendly", "quiet_space", "bsl", "changing_places"),
-    "referral": ("self", "professional", "gp", "school", "ehcp"),
-    "transitions": ("into_early_years", "early_years_to_primary", "primary_to_secondary",
-                    "secondary_to_post16", "preparing_for_adulthood"),
-}
+#: The contract's closed vocabularies, in a fixed order: columns of the multi-hot matrices.
+CLOSED = CONTRACT_VALUES
 AREAS = ("ci", "cl", "semh", "sp")
 
 
