@@ -196,12 +196,14 @@ def _travel_label(row: int, scored: Scored, query: FamilyQuery) -> str:
             return "Online, by phone or at home, so no travel needed"
         return "Venue not given, so travel time not estimated"
     minutes, km = float(f["minutes"][row]), float(f["km"][row])
-    base = f"{_minutes_phrase(minutes, query.mode)} ({km:.1f} km)"
-    if minutes > query.max_minutes:
-        base += f": longer than the {int(query.max_minutes)} minutes you said"
+    trip = f"{_minutes_phrase(minutes, query.mode)} ({km:.1f} km)"
     if f["remote"][row] or f["home"][row]:
-        base += "; also online or at home"
-    return base
+        if minutes > query.max_minutes:
+            return f"Online, by phone or at home, so no travel needed (the venue is {trip[0].lower()}{trip[1:]})"
+        return f"{trip}, or online, by phone or at home"
+    if minutes > query.max_minutes:
+        trip += f": longer than the {int(query.max_minutes)} minutes you said"
+    return trip
 
 
 def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[str, Scored],
@@ -348,7 +350,7 @@ def rule_reason(rule: str, row: int, table: ServiceTable, query: FamilyQuery,
     """Why a rule excludes this service, in a sentence."""
     if rule == "age":
         return age_sentence(table.min_age[row], table.max_age[row], query, False).replace(
-            "; your child is", ", but your child is")
+            "; your child is", ", but your child is").replace("; you are", ", but you are")
     if rule == "area":
         areas = [d for d, on in zip(table.area_districts, table.area_matrix[row], strict=True) if on]
         shown = ", ".join(areas[:6]) + ("..." if len(areas) > 6 else "")
