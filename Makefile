@@ -20,11 +20,11 @@ run: $(STAMP)
 	$(BIN)/matcher run
 
 test: $(STAMP)
-	$(BIN)/ruff check matcher tests
+	$(BIN)/ruff check matcher tests ui
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check matcher tests
+	$(BIN)/ruff check matcher tests ui
 
 clean:
 	rm -rf $(VENV) .pytest_cache

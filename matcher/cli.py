@@ -111,8 +111,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    """Load the demo if the store is empty, then run the API and the Streamlit UI together.
+
+    The UI (``ui/Home.py``) runs as a child process in ``ui/`` (so it reads
+    ``ui/.streamlit/config.toml``) on port 8501 (``MATCHER_UI_PORT`` changes it) and talks to
+    the API through ``MATCHER_API_URL``; Ctrl+C stops both.
+    """
+    import os
+    import subprocess
+
     from matcher.api.serve import ensure_demo_data, serve
-    from matcher.settings import get_settings
+    from matcher.settings import REPO_ROOT, get_settings
 
     try:
         ready = ensure_demo_data(get_settings())
@@ -121,8 +130,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     if not ready:
         return 1
-    print(f"Serving on http://{args.host}:{args.port} (API docs at /docs). Ctrl+C stops.")
-    serve(host=args.host, port=args.port, workers=1)
+    api_url = f"http://{args.host}:{args.port}"
+    ui_port = os.environ.get("MATCHER_UI_PORT", "").strip() or "8501"
+    entry = REPO_ROOT / "ui" / "Home.py"
+    ui: subprocess.Popen | None = None
+    if entry.is_file():
+        ui = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", entry.name, "--server.port", ui_port,
+             "--server.address", args.host, "--server.headless", "true",
+             "--browser.gatherUsageStats", "false"],
+            cwd=entry.parent, env={**os.environ, "MATCHER_API_URL": api_url})
+        print(f"Open http://{args.host}:{ui_port} for the app. The API is on {api_url} "
+              "(API docs at /docs). Ctrl+C stops both.")
+    else:
+        print(f"Serving the API on {api_url} (API docs at /docs); the app folder "
+              f"{entry.parent} is missing, so only the API runs. Ctrl+C stops.")
+    try:
+        serve(host=args.host, port=args.port, workers=1)
+    finally:
+        if ui is not None and ui.poll() is None:
+            ui.terminate()
+            try:
+                ui.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                ui.kill()
+                ui.wait()
     return 0
 
 

@@ -1,0 +1,288 @@
+"""The "Find support" page (AppTest, API faked with httpx.MockTransport): the questionnaire's
+steps, its validation messages, Back and "Check your answers", then results with the API's
+reasons, the shortlist, feedback and "Why not others?"."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from ui_fake_api import HOME, FakeApi, install
+
+PAGE = "pages/1_Find_support.py"
+
+
+@pytest.fixture
+def app() -> tuple[AppTest, FakeApi]:
+    at = AppTest.from_file(HOME, default_timeout=30)
+    fake = install(at)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at, fake
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def step(at: AppTest) -> str:
+    return at.caption[0].value
+
+
+def forward(at: AppTest) -> AppTest:
+    at.button(key="fs_continue").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def answer_all(at: AppTest, *, words: str = "") -> None:
+    """Answer every step as a parent of a 10-year-old autistic child in N7 8JN."""
+    at.radio(key="fs_who").set_value("parent")
+    forward(at)
+    at.text_input(key="fs_age").input("10")
+    at.radio(key="fs_ehcp").set_value("no")
+    forward(at)
+    at.multiselect(key="fs_needs").select("autism")
+    if words:
+        at.text_input(key="fs_words").input(words)
+    forward(at)
+    at.text_input(key="fs_postcode").input("N7 8JN").run()
+    forward(at)
+    at.radio(key="fs_mode").set_value("public_transport")
+    at.selectbox(key="fs_minutes").set_value(30)
+    forward(at)
+    at.radio(key="fs_transition").set_value("primary_to_secondary")
+    forward(at)
+    forward(at)  # preferences are optional
+
+
+def test_first_step_asks_who_and_needs_an_answer(app):
+    at, _ = app
+    assert step(at) == "Step 1 of 8"
+    assert [r.label for r in at.radio] == ["Who is asking?"]
+    assert "fs_back" not in [b.key for b in at.button]  # no Back on the first step
+    forward(at)
+    assert step(at) == "Step 1 of 8"
+    assert errors(at) == ["**There is a problem**\n\n- Select who is asking"]
+    assert any("**Error:** Select who is asking" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize(("age", "message"), [
+    ("", "Enter your child's age in years, for example 9"),
+    ("27", "Age must be a whole number from 0 to 25"),
+    ("9y", "Age must be a whole number from 0 to 25"),
+])
+def test_age_is_checked(app, age, message):
+    at, _ = app
+    at.radio(key="fs_who").set_value("parent")
+    forward(at)
+    at.text_input(key="fs_age").input(age)
+    at.radio(key="fs_ehcp").set_value("no")
+    forward(at)
+    assert step(at) == "Step 2 of 8"
+    assert errors(at) == [f"**There is a problem**\n\n- {message}"]
+
+
+def test_young_person_is_asked_about_themselves(app):
+    at, _ = app
+    at.radio(key="fs_who").set_value("young_person")
+    forward(at)
+    assert at.subheader[0].value == "About you"
+    assert at.text_input(key="fs_age").label == "How old are you?"
+    forward(at)
+    assert "Enter your age in years, for example 17" in errors(at)[0]
+
+
+def test_needs_step_shows_what_was_understood_and_what_was_not(app):
+    at, fake = app
+    at.radio(key="fs_who").set_value("parent")
+    forward(at)
+    at.text_input(key="fs_age").input("10")
+    at.radio(key="fs_ehcp").set_value("not_sure")
+    forward(at)
+    forward(at)
+    assert "Choose at least one need" in errors(at)[0]
+    at.text_input(key="fs_words").input("anxity, hates loud places").run()
+    assert [s.value for s in at.success] == ["We understood: Anxiety (from \u201canxity\u201d)"]
+    assert any("We did not recognise: \u201chates loud places\u201d" in i.value for i in at.info)
+    assert fake.requests("POST", "/needs/normalise") == [
+        {"words": ["anxity", "hates loud places"]}]
+    forward(at)
+    assert step(at) == "Step 4 of 8"
+
+
+def test_postcode_is_checked_as_typed_and_on_continue(app):
+    at, _ = app
+    at.radio(key="fs_who").set_value("parent")
+    forward(at)
+    at.text_input(key="fs_age").input("9")
+    at.radio(key="fs_ehcp").set_value("yes")
+    forward(at)
+    at.multiselect(key="fs_needs").select("adhd")
+    forward(at)
+    at.text_input(key="fs_postcode").input("N7 9ZZ").run()
+    forward(at)
+    assert step(at) == "Step 4 of 8"
+    assert "'N7 9ZZ' is not a current postcode" in errors(at)[0]
+    assert "Did you mean N7 9BZ?" in errors(at)[0]
+    at.text_input(key="fs_postcode").input("banana").run()
+    forward(at)
+    assert "'banana' is not a postcode. A UK postcode looks like N7 8JN." in errors(at)[0]
+    at.text_input(key="fs_postcode").input("n78jn").run()
+    assert [s.value for s in at.success] == ["We found N7 8JN."]
+    forward(at)
+    assert step(at) == "Step 5 of 8"
+
+
+def test_travel_needs_a_time_unless_online_only(app):
+    at, _ = app
+    at.radio(key="fs_who").set_value("professional")
+    forward(at)
+    at.text_input(key="fs_age").input("12")
+    at.radio(key="fs_ehcp").set_value("no")
+    forward(at)
+    at.multiselect(key="fs_needs").select("autism")
+    forward(at)
+    forward(at)  # no postcode: allowed
+    forward(at)
+    assert "Select how you would usually travel" in errors(at)[0]
+    at.radio(key="fs_mode").set_value("car")
+    forward(at)
+    assert "Select the longest journey that would work for you" in errors(at)[0]
+    at.radio(key="fs_mode").set_value("online_only")
+    forward(at)
+    assert step(at) == "Step 6 of 8"
+
+
+def test_back_keeps_answers_and_change_returns_to_check(app):
+    at, _ = app
+    answer_all(at)
+    assert at.subheader[0].value == "Check your answers"
+    shown = [m.value for m in at.markdown]
+    for expected in ("A parent or carer", "10", "Autism", "N7 8JN",
+                     "Bus, train or Tube, up to 30 minutes each way",
+                     "Moving to secondary school"):
+        assert expected in shown
+    at.button(key="fs_back").click().run()
+    assert at.subheader[0].value == "Anything else that matters"
+    at.button(key="fs_back").click().run()
+    at.button(key="fs_back").click().run()
+    assert at.radio(key="fs_mode").value == "public_transport"  # kept while away
+    assert at.selectbox(key="fs_minutes").value == 30
+    for _ in range(3):
+        forward(at)
+    assert at.subheader[0].value == "Check your answers"
+    at.button(key="fs_change_Child's age").click().run()
+    assert step(at) == "Step 2 of 8"
+    assert at.text_input(key="fs_age").value == "10"
+    at.text_input(key="fs_age").input("11")
+    forward(at)
+    assert at.subheader[0].value == "Check your answers"  # straight back, not to step 3
+    assert "11" in [m.value for m in at.markdown]
+
+
+def test_search_sends_the_profile_and_shows_reasons_verbatim(app):
+    at, fake = app
+    answer_all(at, words="anxity")
+    at.button(key="fs_search").click().run()
+    assert not at.exception
+    (sent,) = fake.requests("POST", "/match")
+    assert sent == {
+        "who": "parent", "age": 10, "has_ehcp": False, "needs": ["autism", "anxity"],
+        "postcode": "N7 8JN", "travel": {"mode": "public_transport", "max_minutes": 30},
+        "transition": "primary_to_secondary",
+        "preferences": {"free_only": False, "when": [], "accessibility": [], "language": None},
+        "limit": 10, "explain": "full"}
+    text = "\n".join(m.value for m in at.markdown)
+    assert "We found **4** suggestions." in text
+    assert "### 1. Saturday Sensory Swim" in text
+    assert "- Supports autism: you mentioned autism" in text  # the API's words, unchanged
+    assert "- **Travel:** About 10 minutes (1.0 km)" in text
+    assert "- **Cost:** Free: Carers go free" in text
+    assert "- **How to get it:** You can contact them yourself" in text
+    assert "- **Last checked:** 1 June 2026" in text
+    assert "Questions you could ask" in text
+    assert any("Waymark SENDIASS is free, confidential and impartial" in i.value for i in at.info)
+    # The map is drawn for the results that have a place.
+    assert "3 of 4 services have a venue on the map" in " ".join(c.value for c in at.caption)
+
+
+def test_why_not_others_lists_services_left_out_with_reasons(app):
+    at, _ = app
+    answer_all(at)
+    at.button(key="fs_search").click().run()
+    (why,) = [e for e in at.expander if e.label.startswith("Why not others?")]
+    assert why.label == "Why not others? (2 services left out)"
+    body = "\n".join(m.value for m in why.markdown)
+    assert "**Deaf Youth Club**: For ages 11 to 19, but your child is 10" in body
+
+
+def test_shortlist_add_remove_and_downloads(app):
+    at, _ = app
+    answer_all(at)
+    at.button(key="fs_search").click().run()
+    assert "Your shortlist (0)" in [s.value for s in at.subheader]
+    at.button(key="card_sl_T-1").click().run()
+    assert "Your shortlist (1)" in [s.value for s in at.subheader]
+    assert at.button(key="card_sl_T-1").label == "Remove from shortlist"
+    labels = [d.label for d in at.get("download_button")]
+    assert labels == ["Download shortlist (CSV)", "Download printable shortlist (web page)"]
+    at.button(key="sl_rm_T-1").click().run()
+    assert "Your shortlist (0)" in [s.value for s in at.subheader]
+    assert at.button(key="card_sl_T-1").label == "Add to shortlist"
+
+
+def test_feedback_buttons_post_feedback(app):
+    at, fake = app
+    answer_all(at)
+    at.button(key="fs_search").click().run()
+    at.button(key="card_fb_out_of_date_T-2").click().run()
+    at.button(key="card_fb_helpful_T-1").click().run()
+    assert fake.feedback == [{"service_id": "T-2", "kind": "out_of_date"},
+                             {"service_id": "T-1", "kind": "helpful"}]
+    text = [m.value for m in at.markdown]
+    assert "*Thank you: we will ask the provider to check their details.*" in text
+    assert "*Thank you: we have noted that this was helpful.*" in text
+
+
+def test_api_problems_are_shown_at_the_check_step(app):
+    at, fake = app
+    answer_all(at)
+    fake.empty = True
+    at.button(key="fs_search").click().run()
+    assert at.subheader[0].value == "Check your answers"
+    assert errors(at) == ["**There is a problem**\n\n- The directory is empty: import a Local "
+                          "Offer first."]
+
+
+def test_start_again_forgets_the_answers(app):
+    at, _ = app
+    answer_all(at)
+    at.button(key="fs_search").click().run()
+    at.button(key="fs_restart").click().run()
+    assert step(at) == "Step 1 of 8"
+    assert at.radio(key="fs_who").value is None
+
+
+def test_api_down_is_said_plainly():
+    at = AppTest.from_file(HOME, default_timeout=30)
+    install(at, FakeApi(down=True))
+    at.run()
+    at.switch_page(PAGE).run()
+    (message,) = [e.value for e in at.error]
+    assert message.startswith("The matching service at http://api.test could not be reached")
+    assert "matcher run" in message
+
+
+def test_answers_and_results_survive_a_visit_to_another_page(app):
+    at, _ = app
+    answer_all(at)
+    at.button(key="fs_search").click().run()
+    at.switch_page("Home.py").run()
+    assert at.title[0].value == "Find SEND support near you"
+    at.switch_page(PAGE).run()
+    assert "### 1. Saturday Sensory Swim" in [m.value for m in at.markdown]
+    at.button(key="fs_edit").click().run()
+    assert at.subheader[0].value == "Check your answers"
+    shown = [m.value for m in at.markdown]
+    assert "N7 8JN" in shown and "A parent or carer" in shown and "10" in shown

@@ -1,0 +1,37 @@
+"""SEND Local Offer matcher: the start page. Run with ``streamlit run ui/Home.py``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import components as c
+from client import ApiError, get_client
+
+st.set_page_config(page_title="Find SEND support near you", page_icon=":material/diversity_1:")
+client = get_client()
+
+st.title("Find SEND support near you")
+st.markdown(
+    "Suggestions from the Local Offer for children and young people aged 0 to 25 with special "
+    "educational needs and disabilities (SEND). Each suggestion says why it was chosen. "
+    "It gives advice only: it does not decide what anyone is entitled to."
+)
+st.page_link("pages/1_Find_support.py", label="Find support: answer a few questions "
+             "(parents, carers and young people)", icon=":material/search:")
+st.page_link("pages/2_Explore_with_a_family.py", label="Explore with a family: all filters "
+             "and a side-by-side comparison (SENCos)", icon=":material/tune:")
+st.page_link("pages/3_Transition_plan.py", label="Transition plan: plan a move with dates "
+             "and next steps (key workers, needs an API key)", icon=":material/event_note:")
+c.sendiass_notice(client)
+st.subheader("Your privacy")
+st.markdown(
+    "- We do not ask for names. Your answers are used for your search and are not stored.\n"
+    "- Feedback buttons send only which service it was about and the kind of feedback.\n"
+    "- Key workers' plans use a made-up label (initials or a case reference) and are deleted "
+    "after 12 months at the latest."
+)
+try:
+    health = client.health()
+    st.caption(f"The directory holds {health.get('services') or 0} services.")
+except ApiError as exc:
+    st.error(exc.message, icon=":material/error:")

@@ -1,0 +1,195 @@
+"""The UI's only way to the matcher: a small HTTP client for the API (httpx).
+
+Nothing here knows how matching works; it sends what the person typed and hands back the
+API's JSON answers as plain dicts. Every failure becomes an :class:`ApiError` whose ``message``
+is a plain-English sentence fit to show, and whose ``problems`` (for a 422) lists each field
+the API complained about.
+
+The base address comes from ``MATCHER_API_URL`` (default ``http://127.0.0.1:8000``). Pages get
+the client with :func:`get_client`, which keeps one per browser session; tests put an
+``ApiClient`` built on an ``httpx.MockTransport`` into ``st.session_state[SESSION_KEY]``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "SESSION_KEY",
+    "ApiError",
+    "Problem",
+    "ApiClient",
+    "api_url",
+    "get_client",
+]
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+#: Where :func:`get_client` keeps the session's client in ``st.session_state``.
+SESSION_KEY = "_api_client"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing the API said was wrong with what was sent (a 422 item)."""
+
+    field: str
+    message: str
+    type: str = ""
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass
+class ApiError(Exception):
+    """The API could not be reached, or answered with an error.
+
+    ``status`` is the HTTP status (0 when the API could not be reached), ``message`` one
+    sentence to show, ``problems`` the field problems of a 422, ``suggestions`` close
+    postcodes for a postcode that was not found.
+    """
+
+    status: int
+    message: str
+    problems: list[Problem] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def api_url() -> str:
+    """The API's base address: ``MATCHER_API_URL`` or :data:`DEFAULT_API_URL`."""
+    return (os.environ.get("MATCHER_API_URL") or DEFAULT_API_URL).strip().rstrip("/")
+
+
+def _error_from(response: httpx.Response) -> ApiError:
+    """Turn an error answer into an :class:`ApiError` with the API's own words."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, list):
+        problems = [Problem(field=str(p.get("field", "")), message=str(p.get("message", "")),
+                            type=str(p.get("type", "")),
+                            suggestions=tuple(p.get("suggestions") or ()))
+                    for p in detail if isinstance(p, dict)]
+        message = problems[0].message if len(problems) == 1 else (
+            "Some answers need changing: " + "; ".join(p.message for p in problems))
+        return ApiError(response.status_code, message, problems)
+    if isinstance(detail, str) and detail:
+        suggestions = list(body.get("suggestions") or []) if isinstance(body, dict) else []
+        return ApiError(response.status_code, detail, suggestions=suggestions)
+    return ApiError(response.status_code,
+                    f"The matching service answered with an error ({response.status_code}). "
+                    "Try again in a minute; if it keeps happening, tell the Local Offer team.")
+
+
+class ApiClient:
+    """Typed calls to the matcher API. Every method returns the JSON answer as a dict (or list).
+
+    >>> c = ApiClient("http://api.test", transport=httpx.MockTransport(
+    ...     lambda request: httpx.Response(200, json={"status": "ok"})))
+    >>> c.health()["status"]
+    'ok'
+    """
+
+    def __init__(self, base_url: str | None = None, *,
+                 transport: httpx.BaseTransport | None = None, timeout: float = 30.0) -> None:
+        self.base_url = (base_url or api_url()).rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout,
+                                  headers={"Accept": "application/json"})
+
+    # ----------------------------------------------------------------- plumbing
+    def _call(self, method: str, path: str, *, api_key: str | None = None,
+              **kwargs: Any) -> Any:
+        headers = {"X-API-Key": api_key} if api_key else None
+        try:
+            response = self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ApiError(0, f"The matching service at {self.base_url} could not be reached "
+                              f"({type(exc).__name__}). Check that it is running (matcher run "
+                              "starts it) and try again.") from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # ----------------------------------------------------------------- public routes
+    def health(self) -> dict:
+        """``GET /health``."""
+        return self._call("GET", "/health")
+
+    def vocabularies(self) -> dict:
+        """``GET /vocabularies``: needs, areas and the closed vocabularies with labels."""
+        return self._call("GET", "/vocabularies")
+
+    def normalise(self, words: list[str]) -> dict:
+        """``POST /needs/normalise``: ``{"needs", "matches", "unrecognised"}``."""
+        return self._call("POST", "/needs/normalise", json={"words": words})
+
+    def postcode(self, text: str) -> dict:
+        """``GET /postcodes/{pc}``; a malformed postcode is an ``ApiError`` with status 422,
+        one that is not current a 404 with ``suggestions``."""
+        return self._call("GET", f"/postcodes/{quote(text.strip(), safe='')}")
+
+    def match(self, profile: dict, *, explain: str = "full") -> dict:
+        """``POST /match`` with the profile (contract section 2) and ``explain``."""
+        return self._call("POST", "/match", json={**profile, "explain": explain})
+
+    def service(self, service_id: str) -> dict:
+        """``GET /services/{id}``: everything stored about one service."""
+        return self._call("GET", f"/services/{quote(service_id, safe='')}")
+
+    def services(self, **params: Any) -> dict:
+        """``GET /services`` with filters (``category``, ``need``, ``age``, ``q``, ``page``,
+        ``size``)."""
+        return self._call("GET", "/services",
+                          params={k: v for k, v in params.items() if v is not None})
+
+    def feedback(self, service_id: str, kind: str) -> dict:
+        """``POST /feedback``: ``kind`` is ``helpful``, ``not_helpful`` or ``out_of_date``."""
+        return self._call("POST", "/feedback", json={"service_id": service_id, "kind": kind})
+
+    # ----------------------------------------------------------------- key workers' plans
+    def list_plans(self, api_key: str) -> list[dict]:
+        """``GET /plans``: the key worker's plans, most recently changed first."""
+        return self._call("GET", "/plans", api_key=api_key)["plans"]
+
+    def get_plan(self, api_key: str, plan_id: str) -> dict:
+        """``GET /plans/{id}``."""
+        return self._call("GET", f"/plans/{quote(plan_id, safe='')}", api_key=api_key)
+
+    def create_plan(self, api_key: str, content: dict) -> dict:
+        """``POST /plans``: returns the stored plan (with ``id``)."""
+        return self._call("POST", "/plans", api_key=api_key, json=content)
+
+    def replace_plan(self, api_key: str, plan_id: str, content: dict) -> dict:
+        """``PUT /plans/{id}``."""
+        return self._call("PUT", f"/plans/{quote(plan_id, safe='')}", api_key=api_key,
+                          json=content)
+
+    def delete_plan(self, api_key: str, plan_id: str) -> None:
+        """``DELETE /plans/{id}``."""
+        self._call("DELETE", f"/plans/{quote(plan_id, safe='')}", api_key=api_key)
+
+
+def get_client() -> ApiClient:
+    """The browser session's client (made on first use from ``MATCHER_API_URL``)."""
+    import streamlit as st
+
+    client = st.session_state.get(SESSION_KEY)
+    if client is None:
+        client = ApiClient()
+        st.session_state[SESSION_KEY] = client
+    return client

@@ -1,0 +1,222 @@
+"""Streamlit pieces shared by the pages: labels, SENDIASS notice, cards, map, shortlist.
+
+Every input has a visible label and a key; messages say what happened in words (never by
+colour alone); the API's reasons are shown exactly as it wrote them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import streamlit as st
+
+from client import ApiClient, ApiError
+from content import Labels, questions_for, sendiass_line
+from export import shortlist_csv, shortlist_html
+from facts import service_facts
+
+__all__ = [
+    "get_labels",
+    "sendiass_text",
+    "sendiass_notice",
+    "error_summary",
+    "api_error",
+    "fetch_details",
+    "results_map",
+    "result_card",
+    "why_not_others",
+    "shortlist_panel",
+    "toggle_shortlist",
+    "send_feedback",
+    "keep_answers",
+]
+
+_FEEDBACK = {"helpful": "Thank you: we have noted that this was helpful.",
+             "not_helpful": "Thank you: we have noted that this was not helpful.",
+             "out_of_date": "Thank you: we will ask the provider to check their details."}
+
+
+def keep_answers(keys: tuple[str, ...], store: str) -> None:
+    """Keep widgets' values for the whole browser session.
+
+    Streamlit forgets a widget's value when the widget is not drawn (another step or page).
+    Call this first on every run of a page: it remembers each value under
+    ``st.session_state[store]`` and puts back any that Streamlit forgot.
+    """
+    saved = st.session_state.setdefault(store, {})
+    for key in keys:
+        if key in st.session_state:
+            saved[key] = st.session_state[key]
+            st.session_state[key] = st.session_state[key]
+        elif key in saved:
+            st.session_state[key] = saved[key]
+
+
+def get_labels(client: ApiClient) -> Labels:
+    """The vocabularies' labels (fetched once per session). Stops the page with a clear
+    message when the API cannot be reached."""
+    if "_labels" not in st.session_state:
+        try:
+            st.session_state["_labels"] = Labels(client.vocabularies())
+        except ApiError as exc:
+            st.error(exc.message, icon=":material/error:")
+            st.stop()
+    return st.session_state["_labels"]
+
+
+def sendiass_text(client: ApiClient) -> str:
+    """The sentence about the local SENDIASS (the directory's own entry when it has one)."""
+    if "_sendiass" not in st.session_state:
+        detail = None
+        try:
+            page = client.services(category="support_advice", q="SENDIASS", size=1)
+            if page["items"]:
+                detail = client.service(page["items"][0]["id"])
+        except ApiError:
+            detail = None  # the generic sentence still tells families where to turn
+        st.session_state["_sendiass"] = sendiass_line(detail)
+    return st.session_state["_sendiass"]
+
+
+def sendiass_notice(client: ApiClient) -> None:
+    """Always-visible line about free, impartial SEND advice."""
+    st.info(f"**Free, impartial advice.** {sendiass_text(client)}", icon=":material/support:")
+
+
+def error_summary(messages: Sequence[str]) -> None:
+    """GOV.UK-style error summary: "There is a problem" and each message."""
+    if messages:
+        st.error("**There is a problem**\n\n" + "\n".join(f"- {m}" for m in messages),
+                 icon=":material/error:")
+
+
+def api_error(exc: ApiError) -> None:
+    """Show an API error: its field problems as an error summary, else its sentence."""
+    error_summary([p.message for p in exc.problems] or [exc.message])
+
+
+def fetch_details(client: ApiClient, ids: Sequence[str]) -> dict[str, dict]:
+    """Each service's full record (``GET /services/{id}``), remembered for the session."""
+    cache = st.session_state.setdefault("_details", {})
+    for sid in ids:
+        if sid not in cache:
+            try:
+                cache[sid] = client.service(sid)
+            except ApiError:
+                cache[sid] = {}
+    return {sid: cache[sid] for sid in ids}
+
+
+def results_map(results: Sequence[Mapping]) -> None:
+    """A map of the results that have a place, numbered as in the list."""
+    import pydeck as pdk
+
+    rows = [{"rank": str(i), "name": r["name"], "lat": r["latitude"], "lon": r["longitude"]}
+            for i, r in enumerate(results, start=1)
+            if r.get("latitude") is not None and r.get("longitude") is not None]
+    if not rows:
+        st.caption("None of these services has a venue to show on a map.")
+        return
+    frame = pd.DataFrame(rows)
+    view = pdk.ViewState(latitude=float(frame.lat.mean()), longitude=float(frame.lon.mean()),
+                         zoom=12)
+    dots = pdk.Layer("ScatterplotLayer", frame, get_position=["lon", "lat"], get_radius=90,
+                     get_fill_color=[29, 112, 184, 200], pickable=True)
+    numbers = pdk.Layer("TextLayer", frame, get_position=["lon", "lat"], get_text="rank",
+                        get_size=16, get_color=[255, 255, 255], get_alignment_baseline="'center'")
+    st.pydeck_chart(pdk.Deck(layers=[dots, numbers], initial_view_state=view,
+                             tooltip={"text": "{rank}. {name}"}, map_style=None),
+                    height=360, key="results_map",
+                    alt=f"Map of {len(rows)} suggested services, numbered as in the list below.")
+    st.caption(f"{len(rows)} of {len(results)} services have a venue on the map; the numbers "
+               "match the list. Online, phone and home-visit services are not on the map.")
+
+
+def toggle_shortlist(item: Mapping) -> None:
+    """Add a service to the shortlist, or take it off when it is there."""
+    shortlist = st.session_state.setdefault("shortlist", {})
+    sid = item["result"]["service_id"]
+    if sid in shortlist:
+        del shortlist[sid]
+    else:
+        shortlist[sid] = dict(item)
+
+
+def send_feedback(client: ApiClient, service_id: str, kind: str) -> None:
+    """``POST /feedback`` and remember the answer to show on the card."""
+    try:
+        client.feedback(service_id, kind)
+        st.session_state[f"fb_msg_{service_id}"] = _FEEDBACK[kind]
+    except ApiError as exc:
+        st.session_state[f"fb_msg_{service_id}"] = f"Your feedback was not sent: {exc.message}"
+
+
+def result_card(rank: int, result: Mapping, detail: Mapping, labels: Labels, needs: Sequence[str],
+                client: ApiClient, prefix: str = "card") -> None:
+    """One suggestion: name, the API's reasons word for word, facts, questions and buttons."""
+    sid = result["service_id"]
+    questions = questions_for(result.get("categories") or [], needs)
+    with st.container(border=True, key=f"{prefix}_box_{sid}"):
+        st.markdown(f"### {rank}. {result['name']}")
+        if result.get("organisation") and result["organisation"] != result["name"]:
+            st.caption(result["organisation"])
+        st.markdown("**Why we suggest it**\n\n" + "\n".join(f"- {r}" for r in result["reasons"]))
+        facts = service_facts(result, detail, labels)
+        st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts.items()))
+        st.markdown("**Questions you could ask**\n\n" + "\n".join(f"- {q}" for q in questions))
+        in_list = sid in st.session_state.get("shortlist", {})
+        item = {"result": dict(result), "detail": dict(detail), "questions": questions}
+        st.button("Remove from shortlist" if in_list else "Add to shortlist",
+                  key=f"{prefix}_sl_{sid}", on_click=toggle_shortlist, args=(item,),
+                  icon=":material/remove:" if in_list else ":material/add:",
+                  help=f"{'Remove' if in_list else 'Add'} {result['name']}")
+        st.markdown("**Was this helpful?**")
+        cols = st.columns([1, 1, 2])
+        for col, (kind, text) in zip(cols, (("helpful", "Yes, helpful"),
+                                            ("not_helpful", "No, not helpful"),
+                                            ("out_of_date", "Report out of date")), strict=True):
+            col.button(text, key=f"{prefix}_fb_{kind}_{sid}", on_click=send_feedback,
+                       args=(client, sid, kind), help=f"{text}: {result['name']}")
+        if msg := st.session_state.get(f"fb_msg_{sid}"):
+            st.markdown(f"*{msg}*")
+
+
+def why_not_others(not_suggested: Sequence[Mapping] | None, limit: int = 40) -> None:
+    """The "Why not others?" expander: services left out, with the API's reasons."""
+    items = list(not_suggested or [])
+    with st.expander(f"Why not others? ({len(items)} services left out)"):
+        if not items:
+            st.markdown("No services were left out.")
+            return
+        near = [x for x in items if x.get("status") == "near_miss"]
+        rest = [x for x in items if x.get("status") != "near_miss"]
+        st.markdown("These services did not fit one or more of your answers. "
+                    "Nearly fitting ones come first.")
+        lines = [f"- **{x['name']}**: {'; '.join(x['reasons'])}" for x in (near + rest)[:limit]]
+        st.markdown("\n".join(lines))
+        if len(items) > limit:
+            st.caption(f"And {len(items) - limit} more, which fit less well.")
+
+
+def shortlist_panel(labels: Labels, sendiass: str, prefix: str = "sl") -> None:
+    """The shortlist with remove buttons and CSV / printable page downloads."""
+    items = list(st.session_state.get("shortlist", {}).values())
+    st.subheader(f"Your shortlist ({len(items)})")
+    if not items:
+        st.markdown("Nothing yet. Use **Add to shortlist** on a suggestion to keep it here.")
+        return
+    for item in items:
+        r = item["result"]
+        left, right = st.columns([5, 2], vertical_alignment="center")
+        left.markdown(f"- **{r['name']}**")
+        right.button("Remove", key=f"{prefix}_rm_{r['service_id']}", on_click=toggle_shortlist,
+                     args=(item,), help=f"Remove {r['name']} from your shortlist")
+    a, b = st.columns(2)
+    a.download_button("Download shortlist (CSV)", shortlist_csv(items, labels),
+                      file_name="shortlist.csv", mime="text/csv", key=f"{prefix}_csv",
+                      on_click="ignore", icon=":material/download:")
+    b.download_button("Download printable shortlist (web page)",
+                      shortlist_html(items, labels, sendiass), file_name="shortlist.html",
+                      mime="text/html", key=f"{prefix}_html", on_click="ignore",
+                      icon=":material/print:")
