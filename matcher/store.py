@@ -10,6 +10,10 @@ is killed half-way, the directory is exactly as it was before.
 
 SQLite connections use WAL journalling (readers never block the writer) and a busy timeout,
 and write transactions start with ``BEGIN IMMEDIATE`` so two writers queue instead of failing.
+On PostgreSQL a write transaction first takes a transaction-level advisory lock
+(:data:`PG_WRITE_LOCK`) for the same effect: two API workers creating the schema at once, or
+two imports at once, run one after the other. Rows are put in id order in Python, so the order
+and :meth:`Store.data_version` do not depend on the database's collation.
 Nothing here is SQLite-only SQL: the same code runs on PostgreSQL.
 """
 
@@ -65,12 +69,15 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "record_hash",
+    "PG_WRITE_LOCK",
 ]
 
 #: SQLite busy timeout: how long a writer waits for another writer's lock (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Rows per INSERT/UPDATE batch inside the import transaction.
 WRITE_BATCH = 1_000
+#: PostgreSQL advisory lock key held by every write transaction (ASCII "matcher!").
+PG_WRITE_LOCK = 0x6D61746368657221
 
 _ListJSON = JSON().with_variant(JSONB(), "postgresql")
 
@@ -220,6 +227,17 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _install_postgres_write_lock(engine: Engine) -> None:
+    """Every write transaction (execution option ``matcher_write``) on PostgreSQL starts by
+    taking the advisory lock :data:`PG_WRITE_LOCK`, held until it commits or rolls back, so
+    writers queue as with SQLite's ``BEGIN IMMEDIATE``. Reads are never blocked."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("matcher_write", False):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+
+
 def _safe_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -258,18 +276,24 @@ class Store:
                 f"The database URL {url!r} is not a valid SQLAlchemy URL. Use for example "
                 "sqlite:////path/to/matcher.sqlite or postgresql+psycopg://user@host/dbname."
             ) from exc
-        is_sqlite = parsed.get_backend_name() == "sqlite"
+        backend = parsed.get_backend_name()
+        is_sqlite = backend == "sqlite"
         if is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
-            engine = create_engine(parsed, echo=echo)
+            # A server's connections can be dropped under the pool (restart, idle timeout):
+            # check each one as it is checked out. SQLite files need no such check.
+            engine = create_engine(parsed, echo=echo, pool_pre_ping=not is_sqlite)
         except (ArgumentError, ImportError) as exc:
             raise ConfigError(
                 f"Cannot use the database URL {_safe_url(url)}: {exc}. Check the driver name "
-                "and that its Python package is installed."
+                "and that its Python package is installed (for PostgreSQL: pip install "
+                "'send-matcher[postgres]')."
             ) from exc
         if is_sqlite:
             _install_sqlite_pragmas(engine)
+        elif backend == "postgresql":
+            _install_postgres_write_lock(engine)
         store = cls(engine)
         try:
             store._ensure_schema()
@@ -279,6 +303,9 @@ class Store:
                 f"Cannot open the database {_safe_url(url)}: {exc.orig}. Check that the path "
                 "or server exists and that you may write to it."
             ) from exc
+        except BaseException:
+            engine.dispose()
+            raise
         return store
 
     def close(self) -> None:
@@ -396,11 +423,13 @@ class Store:
 
     # ------------------------------------------------------------------ reading
     def list_services(self) -> list[ServiceRecord]:
-        """Every stored service, ordered by id."""
+        """Every stored service, ordered by id (code point order, whatever the collation)."""
         table = ServiceRow.__table__
         with self.engine.connect() as conn:
-            rows = conn.execute(select(table).order_by(table.c.id)).mappings()
-            return [_row_to_record(row) for row in rows]
+            rows = conn.execute(select(table)).mappings()
+            records = [_row_to_record(row) for row in rows]
+        records.sort(key=lambda r: r.id)
+        return records
 
     def get_service(self, service_id: str) -> ServiceRecord | None:
         """The service with this id, or ``None`` when there is none."""
@@ -425,11 +454,7 @@ class Store:
         """
         digest = hashlib.sha256()
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(ServiceRow.id, ServiceRow.content_hash).order_by(ServiceRow.id)
-            )
-            n = 0
-            for service_id, content_hash in rows:
-                digest.update(f"{service_id}\x1f{content_hash}\x1e".encode())
-                n += 1
-        return digest.hexdigest()[:16] if n else "empty"
+            rows = sorted(map(tuple, conn.execute(select(ServiceRow.id, ServiceRow.content_hash))))
+        for service_id, content_hash in rows:
+            digest.update(f"{service_id}\x1f{content_hash}\x1e".encode())
+        return digest.hexdigest()[:16] if rows else "empty"

@@ -115,13 +115,18 @@ class PlanRow(ExtraBase):
 
 
 def ensure_extra_tables(engine: Engine) -> None:
-    """Create this module's tables where they are missing (idempotent, safe to call often)."""
-    ExtraBase.metadata.create_all(engine, checkfirst=True)
+    """Create this module's tables where they are missing (idempotent, safe to call often).
+
+    Runs as a write transaction, so processes doing it at the same moment on a fresh
+    PostgreSQL database queue (the store's advisory lock) instead of colliding."""
+    with write_transaction(engine) as conn:
+        ExtraBase.metadata.create_all(conn, checkfirst=True)
 
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """One write transaction (``BEGIN IMMEDIATE`` on SQLite via the store's connection hook)."""
+    """One write transaction (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL,
+    both through the store's connection hooks)."""
     with engine.connect() as conn:
         conn.execution_options(matcher_write=True)
         with conn.begin():

@@ -5,7 +5,10 @@ Kept here so :mod:`matcher.cli` stays a thin argument parser.
 
 from __future__ import annotations
 
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from matcher.settings import Settings
@@ -13,6 +16,7 @@ from matcher.settings import Settings
 __all__ = [
     "APP_FACTORY",
     "serve",
+    "tcp_listener_fix",
     "ensure_demo_data",
     "users_add",
     "users_list",
@@ -24,13 +28,44 @@ __all__ = [
 APP_FACTORY = "matcher.api.app:create_app"
 
 
+@contextmanager
+def tcp_listener_fix() -> Iterator[None]:
+    """While active, uvicorn's own listening socket is labelled ``IPPROTO_TCP``.
+
+    With ``--workers N`` uvicorn binds the socket itself with ``proto`` left at 0; accepted
+    connections inherit it, and asyncio only switches Nagle's algorithm off (``TCP_NODELAY``)
+    when ``proto`` is ``IPPROTO_TCP``. Every keep-alive request after the first then waits
+    about 40 ms for the client's delayed ACK (uvicorn issue #3149). One worker is not
+    affected. The same descriptor is kept; only its Python label changes.
+    """
+    from uvicorn.config import Config
+
+    original = Config.bind_socket
+
+    def bind_socket(self: Config) -> socket.socket:
+        sock = original(self)
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
+            fixed = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP,
+                                  fileno=sock.detach())
+            fixed.set_inheritable(True)
+            return fixed
+        return sock
+
+    Config.bind_socket = bind_socket  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Config.bind_socket = original  # type: ignore[method-assign]
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
           log_level: str = "info") -> None:
     """Run the API with uvicorn (factory mode: every worker calls ``create_app()``)."""
     import uvicorn
 
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, proxy_headers=False, server_header=False)
+    with tcp_listener_fix():
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level, proxy_headers=False, server_header=False)
 
 
 def ensure_demo_data(settings: Settings, out: TextIO | None = None,

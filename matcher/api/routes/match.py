@@ -4,17 +4,34 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import fields
+from typing import Any
 
 from fastapi import APIRouter
 
 from matcher.api.deps import DirectoryDep, MatcherDep
 from matcher.api.schemas import MatchRequest, MatchResponse, Message
+from matcher.engine.pipeline import MatchOutcome, MatchResult
 
-__all__ = ["router"]
+__all__ = ["router", "brief_answer"]
 
 log = logging.getLogger("matcher.api")
 
 router = APIRouter(tags=["match"])
+
+_BRIEF_RESULT_FIELDS = tuple(f.name for f in fields(MatchResult) if f.name != "explanation")
+
+
+def brief_answer(outcome: MatchOutcome) -> dict[str, Any]:
+    """``outcome.to_dict(full=False)`` without its cost: that deep-copies every result's
+    explanation only to drop it (about 1 ms of a match over 10,000 services, against 0.05 ms
+    here). Lists are shared with ``outcome``, not copied; the answer is only serialised."""
+    answer: dict[str, Any] = {
+        "results": [{name: getattr(r, name) for name in _BRIEF_RESULT_FIELDS}
+                    for r in outcome.results]}
+    answer.update({f.name: getattr(outcome, f.name) for f in fields(outcome)
+                   if f.name not in ("results", "not_suggested")})
+    return answer
 
 
 @router.post(
@@ -34,7 +51,7 @@ def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep) -> d
     """
     started = time.perf_counter()
     outcome = matcher.match(body, explain=body.explain)
-    answer = outcome.to_dict(full=body.explain == "full")
+    answer = outcome.to_dict(full=True) if body.explain == "full" else brief_answer(outcome)
     answer["data_version"] = directory.version
     log.debug("match: %d results, %d candidates, %d excluded in %.1f ms", len(outcome.results),
               outcome.candidates, outcome.excluded, (time.perf_counter() - started) * 1000)
