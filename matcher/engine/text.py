@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 import platform
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,7 +133,12 @@ class ServiceTextIndex:
         self._check_is_fitted()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path)
+        # Write beside the target, then rename: several API workers may save at once, and a
+        # reader must never see half a file.
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp",
+                                         delete=False) as tmp:
+            joblib.dump(self, tmp)
+        os.replace(tmp.name, path)
         card = {
             "model": "ServiceTextIndex (TF-IDF, scikit-learn)",
             "data_hash": self.data_hash_,
@@ -142,7 +149,10 @@ class ServiceTextIndex:
             "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
                          "numpy": np.__version__, "joblib": joblib.__version__},
         }
-        path.with_suffix(".json").write_text(json.dumps(card, indent=2), encoding="utf-8")
+        card_path = path.with_suffix(".json")
+        tmp_card = card_path.with_name(f"{card_path.name}.{os.getpid()}.tmp")
+        tmp_card.write_text(json.dumps(card, indent=2), encoding="utf-8")
+        os.replace(tmp_card, card_path)
         return path
 
     @classmethod
