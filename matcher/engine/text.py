@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import platform
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
