@@ -343,6 +343,10 @@ def test_output_files_and_near_miss_summary(tmp_path):
     assert row["status"] == "gap"
     assert row["near_miss_services"] == "S4 Service S4 (50 min, limit 45)"
     assert set(near["criterion"]) <= {"time", "age", "area"}
+    # Parquet beside the CSV, same cells (pyarrow comes with streamlit).
+    pytest.importorskip("pyarrow", reason="Parquet output needs pyarrow")
+    parquet = pd.read_parquet(tmp_path / "out" / "gaps.parquet")
+    assert len(parquet) == len(cells) and list(parquet.columns) == list(cells.columns)
 
 
 def test_config_is_bounded_and_lists_every_problem():
