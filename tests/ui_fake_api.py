@@ -28,7 +28,7 @@ if str(UI_DIR) not in sys.path:
 from client import SESSION_KEY, ApiClient  # noqa: E402
 
 __all__ = ["UI_DIR", "HOME", "KEY_WORKER_KEY", "COMMISSIONER_KEY", "FakeApi", "VOCAB",
-           "SERVICES", "install"]
+           "SERVICES", "GAP_CELLS", "install"]
 
 HOME = str(UI_DIR / "Home.py")
 KEY_WORKER_KEY = "mk_test_key_worker"
@@ -102,6 +102,27 @@ SERVICES: dict[str, dict] = {s["id"]: s for s in (
 )}
 
 
+#: The fake ``GET /gaps`` cells: three sectors of N1 and N7, two needs, two age bands.
+GAP_CELLS: list[dict] = [
+    {"area": "N7 8", "district": "N7", "need": "autism", "need_label": "Autism",
+     "band": "primary", "max_minutes": 45.0, "services": 0, "status": "gap",
+     "near_misses": [{"service_id": "T-1", "name": "Saturday Sensory Swim", "criterion": "time",
+                      "minutes": 52.0, "min_age": 5, "max_age": 16}]},
+    {"area": "N7 8", "district": "N7", "need": "autism", "need_label": "Autism",
+     "band": "secondary", "max_minutes": 75.0, "services": 0, "status": "gap",
+     "near_misses": []},
+    {"area": "N1 1", "district": "N1", "need": "adhd", "need_label": "ADHD",
+     "band": "primary", "max_minutes": 45.0, "services": 0, "status": "gap",
+     "near_misses": [{"service_id": "T-2", "name": "Moving Up Club", "criterion": "age",
+                      "minutes": 20.0, "min_age": 10, "max_age": 11}]},
+    {"area": "N7 9", "district": "N7", "need": "adhd", "need_label": "ADHD",
+     "band": "secondary", "max_minutes": 75.0, "services": 1, "status": "thin",
+     "near_misses": []},
+]
+#: Where the fake's sectors are (answered by ``GET /postcodes/{sector}``).
+_SECTORS = {"N78": (51.551, -0.115), "N79": (51.556, -0.118), "N11": (51.538, -0.099)}
+
+
 def _contributions(need: str | None, level: str, minutes: float | None) -> dict:
     items = []
     if need:
@@ -123,6 +144,7 @@ class FakeApi:
     feedback: list[dict] = field(default_factory=list)
     down: bool = False
     empty: bool = False
+    gap_queries: list[dict] = field(default_factory=list)
 
     def requests(self, method: str, path: str) -> list[Any]:
         """Bodies (or None) of the requests received for ``method path``."""
@@ -155,6 +177,8 @@ class FakeApi:
             return httpx.Response(201, json={**body, "recorded_at": "2026-11-01T10:00:00Z"})
         if path.startswith("/plans"):
             return self._plans(request, path, body)
+        if route == ("GET", "gaps"):
+            return self._gaps(request)
         return httpx.Response(404, json={"detail": "Not Found"})
 
     # ------------------------------------------------------------------ routes
@@ -177,6 +201,11 @@ class FakeApi:
     @staticmethod
     def _postcode(text: str) -> httpx.Response:
         compact = text.replace(" ", "").upper()
+        if compact in _SECTORS:
+            lat, lon = _SECTORS[compact]
+            return httpx.Response(200, json={"query": text, "postcode": text, "kind": "sector",
+                                             "district": compact[:-1], "latitude": lat,
+                                             "longitude": lon, "count": 300})
         if compact == "N78JN":
             return httpx.Response(200, json={"query": text, "postcode": "N7 8JN",
                                              "kind": "postcode", "district": "N7",
@@ -295,6 +324,36 @@ class FakeApi:
             self.plans[plan_id] = {**self.plans[plan_id], **body, "updated_at": now}
             return httpx.Response(200, json=self.plans[plan_id])
         return httpx.Response(405, json={"detail": "Method not allowed"})
+
+    def _gaps(self, request: httpx.Request) -> httpx.Response:
+        """``GET /gaps``: commissioner keys only; districts N1 and N7 (or around N7 8JN) known."""
+        key = request.headers.get("X-API-Key")
+        if key == KEY_WORKER_KEY:
+            return httpx.Response(403, json={"detail": "This needs the commissioner or admin role."})
+        if key != COMMISSIONER_KEY:
+            return httpx.Response(401, json={"detail": "Missing or unknown API key."})
+        params = dict(request.url.params)
+        self.gap_queries.append(params)
+        districts = [d for d in params.get("districts", "").split(",") if d]
+        unknown = [d for d in districts if d not in ("N1", "N7")]
+        if unknown:
+            return httpx.Response(422, json={"detail": [{
+                "field": "districts", "type": "postcode_not_found",
+                "message": f"districts: '{unknown[0]}' is not a postcode district. Give districts "
+                           "such as N7 or EC1V."}]})
+        if not districts and params.get("around", "").replace(" ", "").upper() != "N78JN":
+            return httpx.Response(422, json={"detail": [{
+                "field": "around", "type": "postcode_format",
+                "message": f"around: '{params.get('around')}' is not a postcode. A UK postcode "
+                           "looks like N7 8JN."}]})
+        cells = [c for c in GAP_CELLS if (not districts or c["district"] in districts)
+                 and c["need"] == params.get("need", c["need"])
+                 and c["band"] == params.get("band", c["band"])]
+        return httpx.Response(200, json={
+            "level": params.get("level", "sector"), "mode": params.get("mode", "public_transport"),
+            "areas": 3, "cells": 30, "gaps": sum(c["status"] == "gap" for c in cells),
+            "thin": sum(c["status"] == "thin" for c in cells), "total": len(cells),
+            "results": cells, "notes": []})
 
 
 def install(at, fake: FakeApi | None = None) -> FakeApi:

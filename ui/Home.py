@@ -22,6 +22,8 @@ st.page_link("pages/2_Explore_with_a_family.py", label="Explore with a family: a
              "and a side-by-side comparison (SENCos)", icon=":material/tune:")
 st.page_link("pages/3_Transition_plan.py", label="Transition plan: plan a move with dates "
              "and next steps (key workers, needs an API key)", icon=":material/event_note:")
+st.page_link("pages/4_Gaps_in_provision.py", label="Gaps in provision: where families cannot "
+             "reach a service that fits (commissioners, needs an API key)", icon=":material/map:")
 c.sendiass_notice(client)
 st.subheader("Your privacy")
 st.markdown(

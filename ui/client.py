@@ -183,6 +183,14 @@ class ApiClient:
         """``DELETE /plans/{id}``."""
         self._call("DELETE", f"/plans/{quote(plan_id, safe='')}", api_key=api_key)
 
+    # ----------------------------------------------------------------- commissioners
+    def gaps(self, api_key: str, **params: Any) -> dict:
+        """``GET /gaps`` (commissioner or admin role): ``districts`` (e.g. ``"N1,N7"``) or
+        ``around`` with ``radius_km``, and optionally ``level``, ``mode``, ``need``, ``band``,
+        ``status``, ``limit``, ``offset``. Parameters that are ``None`` are not sent."""
+        return self._call("GET", "/gaps", api_key=api_key,
+                          params={k: v for k, v in params.items() if v is not None})
+
 
 def get_client() -> ApiClient:
     """The browser session's client (made on first use from ``MATCHER_API_URL``)."""
