@@ -464,7 +464,7 @@ def write_tiny_source(folder: Path) -> Path:
 @pytest.fixture
 def tiny_source(monkeypatch, tmp_path, count_builds):
     folder = write_tiny_source(tmp_path / "source")
-    monkeypatch.setattr(pc, "_source_dir", lambda: folder)
+    monkeypatch.setattr(pc, "codepoint_dir", lambda: folder)
     return folder
 
 

