@@ -333,7 +333,7 @@ def test_undated_record_says_so(small):
 def level_of(m: Matcher, sid: str, **profile: Any) -> str:
     q = query_for(m, **profile)
     levels = need_levels(m.table, q, m.vocab, m.cfg)
-    return NEED_LEVELS[int(levels.levels[row(m, sid), 0])]
+    return NEED_LEVELS[int(levels.level(row(m, sid), 0))]
 
 
 def test_need_levels(directory):

@@ -220,8 +220,8 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
                 label = "You did not name any needs, so this is matched on your other answers"
             else:
                 j = int(np.argmax(levels.values[row] * [fn.weight for fn in query.needs]))
-                label = _need_label(j, int(levels.levels[row, j]), query, vocab)
-                inputs = {"need": query.needs[j].need, "level": NEED_LEVELS[int(levels.levels[row, j])]}
+                label = _need_label(j, int(levels.level(row, j)), query, vocab)
+                inputs = {"need": query.needs[j].need, "level": NEED_LEVELS[int(levels.level(row, j))]}
         elif comp == "text":
             terms = table.text_index.shared_terms(scored["text"].facts["vector"], row)
             cos = float(scored["text"].facts["cosine"][row])
@@ -366,7 +366,7 @@ def rule_reason(rule: str, row: int, table: ServiceTable, query: FamilyQuery,
                   for k in np.flatnonzero(table.need_stated[row])][:3]
         return f"Specialises in {', '.join(stated)}, which you did not mention"
     if rule == "need_excluded":
-        j = [k for k in range(len(query.needs)) if NEED_LEVELS[int(levels.levels[row, k])] == "excluded"]
+        j = [k for k in range(len(query.needs)) if NEED_LEVELS[int(levels.level(row, k))] == "excluded"]
         words = query.needs[j[0]].words if j else "your child's needs"
         return f"Says it does not support {words}"
     return rule

@@ -49,13 +49,33 @@ class Scored:
 
 @dataclass
 class NeedLevels:
-    """Per family need (columns) and service (rows): value and level code of the best match."""
+    """Per family need (columns) and service (rows): the value of the best match.
+
+    The level behind a value (exact, same DfE type, same area, "all SEND"...) is only needed for
+    the few services explained, so :meth:`level` works it out for one cell on demand.
+    """
 
     values: np.ndarray      # (n_services, n_family_needs) float
-    levels: np.ndarray      # (n_services, n_family_needs) int8, index into NEED_LEVELS
     overlap: np.ndarray     # (n_services,) bool: states a need, DfE type or broad area in common
     excluded_any: np.ndarray  # (n_services,) bool: the description rules out one of the needs
     exact_any: np.ndarray   # (n_services,) bool: serves one of the needs by name
+    parts: list = field(default_factory=list)  # per family need: (exact, code, area, excluded)
+    base: tuple = ()        # (unstated value, all-SEND value) arrays shared by every need
+    weights: tuple = ()     # (exact, same_code, same_area) values from the config
+
+    def level(self, row: int, j: int) -> int:
+        """Index into NEED_LEVELS of the best match of family need ``j`` at service ``row``."""
+        part = self.parts[j] if j < len(self.parts) else None
+        if part is None:
+            return 0
+        exact, code, area_v, excl = part
+        if excl[row]:
+            return NEED_LEVELS.index("excluded")
+        unstated, all_send = self.base
+        w_exact, w_code, w_area = self.weights
+        candidates = [0.0, unstated[row], all_send[row], area_v[row] * w_area,
+                      code[row] * w_code, exact[row] * w_exact]
+        return int(np.argmax(candidates))
 
 
 def _exclusive_siblings(cfg: MatchConfig, nid: str) -> set[str]:
@@ -117,34 +137,29 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
     """Match every family need against every service at the best level available."""
     n, k = table.n, len(query.needs)
     values = np.zeros((n, k), dtype=np.float64)
-    levels = np.zeros((n, k), dtype=np.int8)
     overlap = np.zeros(n, dtype=bool)
     excluded_any = np.zeros(n, dtype=bool)
     exact_any = np.zeros(n, dtype=bool)
     c = cfg.need
+    unstated = table.needs_unstated * c.unstated
+    all_send = table.all_send * c.all_send
+    floor = np.maximum(unstated, all_send)
+    parts: list = []
     for j, fn in enumerate(query.needs):
         view = _need_view(table, fn.need, vocab, cfg)
         if view is None:
+            parts.append(None)
             continue
         exact, code, area_v, excl, stated = view
-        candidates = np.stack([
-            np.zeros(n),
-            table.needs_unstated * c.unstated,
-            table.all_send * c.all_send,
-            area_v * c.same_area,
-            code * c.same_code,
-            exact * c.exact,
-        ], axis=1)
-        best = candidates.argmax(axis=1)
-        v = candidates[np.arange(n), best]
-        v = np.where(excl, 0.0, v)
-        best = np.where(excl, NEED_LEVELS.index("excluded"), best)
-        values[:, j] = v
-        levels[:, j] = best
+        best = np.maximum(np.maximum(floor, area_v * c.same_area),
+                          np.maximum(code * c.same_code, exact * c.exact))
+        values[:, j] = np.where(excl, 0.0, best)
+        parts.append((exact, code, area_v, excl))
         overlap |= stated
         excluded_any |= excl
         exact_any |= (exact > 0) & ~excl
-    return NeedLevels(values, levels, overlap, excluded_any, exact_any)
+    return NeedLevels(values, overlap, excluded_any, exact_any, parts, (unstated, all_send),
+                      (c.exact, c.same_code, c.same_area))
 
 
 def score_need(levels: NeedLevels, query: FamilyQuery, cfg: MatchConfig) -> Scored:
