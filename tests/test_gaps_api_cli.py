@@ -221,3 +221,14 @@ def test_gaps_router_in_the_real_app_with_api_keys(tmp_path, postcode_index):
         r = client.get("/gaps", params=params, headers={API_KEY_HEADER: commissioner})
         assert r.status_code == 200, r.text
         assert r.json()["thin"] == r.json()["areas"]  # G-1 alone serves primary autism in N7
+
+
+def test_bench_gaps_is_reachable_as_a_bench_target():
+    from matcher.cli import build_parser
+
+    parser = build_parser()
+    nested = parser.parse_args(["bench", "gaps", "--scenario", "demo"])
+    alias = parser.parse_args(["bench-gaps", "--scenario", "demo"])
+    engine = parser.parse_args(["bench", "--sizes", "1000"])
+    assert nested.func is alias.func and nested.scenario == "demo"
+    assert engine.func.__name__ == "_cmd_bench" and engine.sizes == [1000]
