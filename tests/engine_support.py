@@ -88,7 +88,7 @@ EXPLICIT_CONFIG: dict[str, Any] = {
     "rank": {"limit_default": 10, "limit_max": 50, "kind": "category_organisation",
              "same_kind_allowance": 2,
              "same_kind_penalty": 0.08, "min_score": 0.0},
-    "explain": {"max_reasons": 5, "near_miss_limit": 10},
+    "explain": {"max_reasons": 5, "not_suggested_limit": 200},
 }
 
 

@@ -299,3 +299,18 @@ def test_brief_outcome_has_no_not_suggested(matcher):
     out = matcher.match({"age": 10}, today=TODAY)
     assert out.not_suggested is None
     assert "not_suggested" not in out.to_dict()
+
+
+def test_not_suggested_is_capped_but_every_exclusion_is_counted(matcher):
+    from matcher.engine.config import dump_config, parse_config
+
+    full = dict(dump_config(matcher.cfg))
+    full["explain"] = {**full["explain"], "not_suggested_limit": 2}
+    capped = type(matcher)(matcher.table, matcher.vocab, matcher.gazetteer, parse_config(full))
+    _, excluded, out = run(matcher, **PROFILES[1])
+    small = capped.match({**PROFILES[1], "limit": 50}, explain="full", today=TODAY)
+    assert len(excluded) > 2
+    assert [n.service_id for n in small.not_suggested] == \
+        [n.service_id for n in out.not_suggested][:2]
+    assert small.excluded == len(excluded)
+    assert sum(small.excluded_by_rule.values()) >= small.excluded

@@ -211,6 +211,8 @@ class MatchResponse(BaseModel):
         default_factory=list, description="needs words we did not recognise (kept, not errors)")
     candidates: int = Field(0, description="services that passed every hard rule")
     excluded: int = Field(0, description="services that failed at least one hard rule")
+    excluded_by_rule: dict[str, int] = Field(
+        default_factory=dict, description="how many services each hard rule excluded")
     not_suggested: list[NotSuggested] | None = Field(None, description="only with explain=full")
     data_version: str = Field("", description="the directory version the answer was computed on")
 

@@ -141,7 +141,7 @@ class RankConfig(_Strict):
 
 class ExplainConfig(_Strict):
     max_reasons: int = Field(5, ge=1, le=10)
-    near_miss_limit: int = Field(10, ge=0, le=100)
+    not_suggested_limit: int = Field(200, ge=0, le=100_000)
 
 
 class MatchConfig(_Strict):

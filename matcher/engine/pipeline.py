@@ -77,6 +77,7 @@ class MatchOutcome:
     not_suggested: list[NotSuggested] | None = None
     candidates: int = 0
     excluded: int = 0
+    excluded_by_rule: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self, full: bool = False) -> dict:
         d = asdict(self)
@@ -189,19 +190,22 @@ class Matcher:
                        "from": "needs" if fn.listed else "about"} for fn in query.needs]
         outcome = MatchOutcome(results=results, understood_needs=understood,
                                unrecognised_needs=query.unrecognised,
-                               candidates=int(eligible.sum()), excluded=int((~eligible).sum()))
+                               candidates=int(eligible.sum()), excluded=int((~eligible).sum()),
+                               excluded_by_rule={r: int(m.sum()) for r, m in elig.fails.items()
+                                                 if m.any()})
         if explain == "full":
             outcome.not_suggested = self._not_suggested(query, levels, elig, combined.score)
         return outcome
 
     def _not_suggested(self, query, levels, elig, score) -> list[NotSuggested]:
-        """Every excluded service with its reasons; near misses (one rule failed) first."""
+        """Excluded services with their reasons: near misses (one rule failed) first, then by
+        score, at most ``explain.not_suggested_limit`` (sentences are written only for those)."""
         table = self.table
         n_failed = elig.n_failed
         rows = np.flatnonzero(n_failed > 0)
         order = np.lexsort((table.ids[rows], -score[rows], n_failed[rows]))
         out = []
-        for row in rows[order]:
+        for row in rows[order][: self.cfg.explain.not_suggested_limit]:
             reasons = [rule_reason(r, int(row), table, query, levels, self.vocab)
                        for r in RULES if r in elig.fails and elig.fails[r][row]]
             out.append(NotSuggested(
