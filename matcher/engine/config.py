@@ -61,6 +61,7 @@ class NeedConfig(_Strict):
     exclusive_groups: list[list[str]] = []
     topic_needs: list[str] = []
     no_needs_given: float = Unit
+    focus_missed: float = Field(1.0, ge=0, le=1)
 
 
 class TextConfig(_Strict):

@@ -37,25 +37,41 @@ class Intent:
         return v / v.max() if v.max() > 0 else v
 
 
+def _pattern(cues: list) -> re.Pattern[str]:
+    """One case-insensitive pattern matching any cue as whole words; "swim*" matches any ending
+    and a "..." between words allows up to two words in between ("somewhere ... to go")."""
+    alts = []
+    for cue in cues:
+        cue = str(cue).strip().lower()
+        parts = [re.escape(p.strip()).replace(r"\ ", r"\s+") for p in cue.rstrip("*").split("...")]
+        body = r"(?:\s+\w+){0,2}\s+".join(p for p in parts if p)
+        alts.append(body + (r"\w*" if cue.endswith("*") else r"\b"))
+    return re.compile(r"\b(?:" + "|".join(alts) + ")", re.IGNORECASE)
+
+
 class IntentLexicon:
     """Cue patterns per category."""
 
     def __init__(self, categories: dict[str, dict]):
         self.labels = {c: str(d.get("label", c)) for c, d in categories.items()}
         self.patterns: dict[str, re.Pattern[str]] = {}
+        self.not_patterns: dict[str, re.Pattern[str]] = {}
         for c, d in categories.items():
-            alts = []
-            for cue in d.get("cues", []):
-                cue = str(cue).strip().lower()
-                body = re.escape(cue.rstrip("*")).replace(r"\ ", r"\s+")
-                alts.append(body + (r"\w*" if cue.endswith("*") else r"\b"))
-            self.patterns[c] = re.compile(r"\b(?:" + "|".join(alts) + ")", re.IGNORECASE)
+            self.patterns[c] = _pattern(d.get("cues", []))
+            if d.get("not_cues"):
+                self.not_patterns[c] = _pattern(d["not_cues"])
 
     def read(self, text: str, max_count: int = 3) -> Intent:
-        """Count cue hits per category (capped at ``max_count``) in the family's text."""
+        """Count cue hits per category (capped at ``max_count``) in the family's text.
+
+        Phrases in a category's ``not_cues`` are blanked first, so "was diagnosed with ADHD
+        last year" or "in Turkish if possible" are not read as asking for an assessment.
+        """
         weights, words = {}, {}
         for c, pat in self.patterns.items():
-            hits = [m.group(0).lower() for m in pat.finditer(text)]
+            blank = self.not_patterns.get(c)
+            seen = blank.sub(" ", text) if blank is not None else text
+            hits = [m.group(0).lower() for m in pat.finditer(seen)]
             if hits:
                 weights[c] = float(min(len(hits), max_count))
                 words[c] = list(dict.fromkeys(hits))[:3]
@@ -74,6 +90,8 @@ def load_intents(path: str | Path | None = None) -> IntentLexicon:
                 if c not in CLOSED["categories"]]
     problems += [f"{c}: needs a non-empty list of cues" for c, d in data.items()
                  if not isinstance(d, dict) or not d.get("cues")]
+    problems += [f"{c}: not_cues must be a list of phrases" for c, d in data.items()
+                 if isinstance(d, dict) and "not_cues" in d and not isinstance(d["not_cues"], list)]
     if problems:
         raise ConfigError(f"{p} has {len(problems)} problem(s):\n" + "\n".join(f"  - {x}" for x in problems))
     return IntentLexicon(data)

@@ -7,6 +7,7 @@ later written from, so explanation and number come from the same arrays.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,6 +61,7 @@ class NeedLevels:
     excluded_any: np.ndarray  # (n_services,) bool: the description rules out one of the needs
     exact_any: np.ndarray   # (n_services,) bool: serves one of the needs by name
     parts: list = field(default_factory=list)  # per family need: (exact, code, area, excluded)
+    focus_missed: np.ndarray | None = None  # named for a need the family did not mention
     base: tuple = ()        # (unstated value, all-SEND value) arrays shared by every need
     weights: tuple = ()     # (exact, same_code, same_area) values from the config
 
@@ -76,6 +78,64 @@ class NeedLevels:
         candidates = [0.0, unstated[row], all_send[row], area_v[row] * w_area,
                       code[row] * w_code, exact[row] * w_exact]
         return int(np.argmax(candidates))
+
+
+# Words too general to say what a service is for when they appear in its name.
+_GENERIC_NAME_WORDS = frozenset({
+    "need", "needs", "difficulty", "difficulties", "disorder", "disorders", "problem",
+    "problems", "issue", "issues", "delay", "delayed", "disability", "disabilities", "disabled",
+    "condition", "conditions", "learning", "support", "special", "children", "child", "young",
+    "people", "family", "families", "parent", "parents", "service", "services"})
+
+
+def focus_matrix(table: ServiceTable, vocab: Vocabulary) -> np.ndarray:
+    """Bool (n_services, n_needs + 4 areas): the needs a service is *named* for.
+
+    A need is a service's focus when its name says it ("Sleep Well - SEND Sleep Service",
+    "Sensory Advice Line", "Calmer Families - ADHD Parent Programme"): either the vocabulary
+    reads the need in the name, or a distinctive word of one of the needs the provider lists
+    appears in the name. Worked out once per table, then cached.
+    """
+    key = "__focus__"
+    if key in table.need_cache:
+        return table.need_cache[key]
+    col = {g: i for i, g in enumerate(table.need_ids)}
+    k = len(table.need_ids)
+    words = {nid: {w for syn in need.synonyms for w in re.findall(r"[a-z]{4,}", syn.casefold())
+                   if w not in _GENERIC_NAME_WORDS}
+             for nid, need in vocab.needs.items()}
+    out = np.zeros((table.n, k + len(AREAS)), dtype=bool)
+    for r, (name, needs) in enumerate(zip(table.frame["name"], table.frame["needs"], strict=True)):
+        tokens = set(re.findall(r"[a-z]{4,}", str(name).casefold()))
+        for nid in vocab.find_in_text(str(name), detect_exclusions=False).mentioned:
+            if nid in col:
+                out[r, col[nid]] = True
+            elif nid.startswith("area:") and nid[5:] in AREAS:
+                out[r, k + AREAS.index(nid[5:])] = True
+        for nid in needs or ():
+            if nid in col and tokens & words.get(nid, set()):
+                out[r, col[nid]] = True
+    table.need_cache[key] = out
+    return out
+
+
+def _focus_columns(table: ServiceTable, nid: str, vocab: Vocabulary, cfg: MatchConfig) -> list[int]:
+    """Columns of :func:`focus_matrix` that count as a service being named for family need
+    ``nid``: the need itself, needs of the same DfE type, and its broad area(s)."""
+    col = {g: i for i, g in enumerate(table.need_ids)}
+    k = len(table.need_ids)
+    if nid.startswith("area:"):
+        area = nid[5:]
+        cols = [col[g] for g, need in vocab.needs.items() if area in need.areas and g in col]
+        return cols + ([k + AREAS.index(area)] if area in AREAS else [])
+    need = vocab.needs.get(nid)
+    if need is None or nid not in col:
+        return []
+    siblings = _exclusive_siblings(cfg, nid)
+    cols = [col[nid]] + [col[g] for g, other in vocab.needs.items()
+                         if g != nid and g in col and g not in siblings
+                         and need.code and other.code == need.code]
+    return cols + [k + AREAS.index(a) for a in need.areas if a in AREAS]
 
 
 def _exclusive_siblings(cfg: MatchConfig, nid: str) -> set[str]:
@@ -145,7 +205,15 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
     all_send = table.all_send * c.all_send
     floor = np.maximum(unstated, all_send)
     parts: list = []
+    focus = focus_matrix(table, vocab)
+    focus_hit = np.zeros(n, dtype=bool)
     for j, fn in enumerate(query.needs):
+        fkey = ("__focus_cols__", fn.need, id(cfg))
+        if fkey not in table.need_cache:
+            table.need_cache[fkey] = _focus_columns(table, fn.need, vocab, cfg)
+        fcols = table.need_cache[fkey]
+        if fcols:
+            focus_hit |= focus[:, fcols].any(axis=1)
         view = _need_view(table, fn.need, vocab, cfg)
         if view is None:
             parts.append(None)
@@ -158,8 +226,9 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
         overlap |= stated
         excluded_any |= excl
         exact_any |= (exact > 0) & ~excl
-    return NeedLevels(values, overlap, excluded_any, exact_any, parts, (unstated, all_send),
-                      (c.exact, c.same_code, c.same_area))
+    focus_missed = focus.any(axis=1) & ~focus_hit if k else np.zeros(n, dtype=bool)
+    return NeedLevels(values, overlap, excluded_any, exact_any, parts, focus_missed,
+                      (unstated, all_send), (c.exact, c.same_code, c.same_area))
 
 
 def score_need(levels: NeedLevels, query: FamilyQuery, cfg: MatchConfig) -> Scored:
@@ -174,7 +243,11 @@ def score_need(levels: NeedLevels, query: FamilyQuery, cfg: MatchConfig) -> Scor
     mean = weighted.sum(axis=1) / w.sum()
     s = cfg.need.max_share
     values = np.clip(s * best + (1 - s) * mean, 0.0, 1.0)
-    return Scored(values, facts={"best_need": weighted.argmax(axis=1)})
+    facts = {"best_need": weighted.argmax(axis=1)}
+    if levels.focus_missed is not None:
+        values = np.where(levels.focus_missed, values * cfg.need.focus_missed, values)
+        facts["focus_missed"] = levels.focus_missed
+    return Scored(values, facts=facts)
 
 
 def score_text(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:

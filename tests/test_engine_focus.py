@@ -1,0 +1,124 @@
+"""A service *named* for a need the family did not mention is lowered on need fit, and the
+intent reader ignores phrases that say a diagnosis is already done."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from engine_support import explicit_config, make_record
+
+from matcher.engine.intent import IntentLexicon, load_intents
+from matcher.engine.pipeline import Matcher
+from matcher.engine.profile import Profile
+from matcher.engine.query import prepare_query
+from matcher.engine.scorers import focus_matrix, need_levels, score_need
+from matcher.services import records_to_frame
+from matcher.vocab import load_vocabulary
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return load_vocabulary()
+
+
+def _matcher(postcode_index, vocab, focus_missed: float) -> Matcher:
+    def r(*args: Any, **kw: Any):
+        return make_record(postcode_index, vocab, *args, **kw)
+
+    records = [
+        r("SLEEP", "Sleep Well Service", "Help with settling and night waking.", ["health"],
+          "sleep problems;autism;ADHD", "N7 6PA"),
+        r("ADHD", "Calm Families ADHD Group", "A parent group.", ["support_advice"],
+          "ADHD;autism", "N7 6PA"),
+        r("PLAIN", "Holloway Parent Group", "A parent group.", ["support_advice"],
+          "ADHD;autism", "N7 6PA"),
+        r("CLUB", "Spectrum Saturday Club", "Games and crafts.", ["leisure"],
+          "autism", "N7 6PA"),
+    ]
+    cfg = explicit_config(need={"focus_missed": focus_missed})
+    return Matcher.from_frame(records_to_frame(records), gazetteer=postcode_index, cfg=cfg)
+
+
+def _need_values(m: Matcher, **profile: Any) -> dict[str, float]:
+    query = prepare_query(Profile.model_validate({"age": 8, **profile}), m.vocab, m.gazetteer,
+                          m.cfg)
+    scored = score_need(need_levels(m.table, query, m.vocab, m.cfg), query, m.cfg)
+    return dict(zip(m.table.ids.tolist(), scored.values.tolist(), strict=True))
+
+
+def test_focus_is_read_from_the_name_not_from_every_listed_need(postcode_index, vocab):
+    m = _matcher(postcode_index, vocab, 0.5)
+    focus = focus_matrix(m.table, vocab)
+    col = {nid: i for i, nid in enumerate(m.table.need_ids)}
+    named = {sid: {nid for nid, c in col.items() if focus[i, c]}
+             for i, sid in enumerate(m.table.ids.tolist())}
+    assert named["SLEEP"] == {"sleep"}
+    assert named["ADHD"] == {"adhd"}
+    assert named["PLAIN"] == set()
+    assert "autism" in named["CLUB"]
+
+
+def test_need_fit_is_scaled_down_only_where_the_named_need_was_not_mentioned(postcode_index, vocab):
+    full = _need_values(_matcher(postcode_index, vocab, 1.0), needs=["ADHD"])
+    half = _need_values(_matcher(postcode_index, vocab, 0.5), needs=["ADHD"])
+    # Same listed needs, so the same need fit when the rule is off...
+    assert full["SLEEP"] == pytest.approx(full["ADHD"])
+    # ...and with it on, only the sleep service (named for a need not mentioned) is halved.
+    assert half["SLEEP"] == pytest.approx(0.5 * full["SLEEP"])
+    assert half["ADHD"] == pytest.approx(full["ADHD"])
+    assert half["PLAIN"] == pytest.approx(full["PLAIN"])
+    assert half["CLUB"] == pytest.approx(0.5 * full["CLUB"])
+
+
+def test_a_family_that_mentions_the_named_need_is_not_penalised(postcode_index, vocab):
+    full = _need_values(_matcher(postcode_index, vocab, 1.0), needs=["ADHD", "not sleeping"])
+    half = _need_values(_matcher(postcode_index, vocab, 0.5), needs=["ADHD", "not sleeping"])
+    assert half["SLEEP"] == pytest.approx(full["SLEEP"])
+
+
+def test_shipped_config_lowers_a_service_named_for_another_need(postcode_index, vocab):
+    from matcher.engine.config import load_config
+
+    assert load_config().need.focus_missed < 1.0
+    m = Matcher.from_frame(records_to_frame([
+        make_record(postcode_index, vocab, "SLEEP", "Sleep Well Service", "Night waking.",
+                    ["health"], "sleep problems;ADHD", "N7 6PA"),
+        make_record(postcode_index, vocab, "ADHD", "ADHD Parent Group", "Night waking.",
+                    ["health"], "sleep problems;ADHD", "N7 6PA"),
+    ]), gazetteer=postcode_index)
+    out = m.match({"age": 8, "needs": ["ADHD"], "postcode": "N7 8JN"})
+    assert [r.service_id for r in out.results] == ["ADHD", "SLEEP"]
+
+
+@pytest.mark.parametrize(("text", "wanted"), [
+    ("My son was diagnosed with ADHD last year", False),
+    ("She has a diagnosis of autism", False),
+    ("help in Turkish if possible", False),
+    ("we are waiting for an autism assessment", True),
+    ("we suspect ADHD", True),
+    ("possibly autistic, not diagnosed yet", True),
+])
+def test_assessment_cues_skip_phrases_that_say_it_is_done(text, wanted):
+    intent = load_intents().read(text)
+    assert ("assessment" in intent.weights) is wanted, intent
+
+
+def test_dots_in_a_cue_allow_up_to_two_words_between():
+    lex = IntentLexicon({"leisure": {"cues": ["somewhere ... to go"]}})
+    assert lex.read("somewhere to go")
+    assert lex.read("somewhere safe to go").words["leisure"] == ["somewhere safe to go"]
+    assert lex.read("somewhere safe and warm to go").weights == {}
+    assert lex.read("somewhere really safe and warm to go").weights == {}
+
+
+def test_not_cues_only_silence_their_own_category():
+    lex = IntentLexicon({
+        "assessment": {"cues": ["diagnos*"], "not_cues": ["was diagnosed"]},
+        "health": {"cues": ["diagnos*"]},
+    })
+    intent = lex.read("he was diagnosed in May")
+    assert "assessment" not in intent.weights
+    assert intent.weights["health"] == 1.0
+    assert np.isclose(intent.vector().max(), 1.0)
