@@ -122,3 +122,11 @@ def test_not_cues_only_silence_their_own_category():
     assert "assessment" not in intent.weights
     assert intent.weights["health"] == 1.0
     assert np.isclose(intent.vector().max(), 1.0)
+
+
+def test_what_the_family_asks_for_outweighs_what_describes_their_situation():
+    lex = IntentLexicon({"education": {"cues": ["school"]}, "short_breaks": {"cues": ["short breaks"]}})
+    intent = lex.read("She is at a special school and loves school. I need some short breaks.")
+    assert intent.weights["short_breaks"] > intent.weights["education"]
+    plain = lex.read("She is at a special school and loves school. Short breaks would be good.")
+    assert plain.weights["short_breaks"] < plain.weights["education"]

@@ -37,6 +37,16 @@ class Intent:
         return v / v.max() if v.max() > 0 else v
 
 
+#: How much more a cue counts inside an ask ("we need ...", "looking for ...").
+ASK_WEIGHT = 3.0
+
+# Where a family says what they want: from an asking word to the end of the sentence.
+_ASK = re.compile(
+    r"\b(?:need|needs|want|wants|wanted|looking for|look for|would like|'d like|like some|"
+    r"hoping for|hope to|hoping to|help with|help to|ask(?:ing)? for|interested in|wish)\b[^.!?\n]*",
+    re.IGNORECASE)
+
+
 def _pattern(cues: list) -> re.Pattern[str]:
     """One case-insensitive pattern matching any cue as whole words; "swim*" matches any ending
     and a "..." between words allows up to two words in between ("somewhere ... to go")."""
@@ -61,20 +71,26 @@ class IntentLexicon:
             if d.get("not_cues"):
                 self.not_patterns[c] = _pattern(d["not_cues"])
 
-    def read(self, text: str, max_count: int = 3) -> Intent:
-        """Count cue hits per category (capped at ``max_count``) in the family's text.
+    def read(self, text: str, max_count: float = 3.0, ask_weight: float = ASK_WEIGHT) -> Intent:
+        """Weigh cue hits per category (capped at ``max_count``) in the family's text.
 
-        Phrases in a category's ``not_cues`` are blanked first, so "was diagnosed with ADHD
-        last year" or "in Turkish if possible" are not read as asking for an assessment.
+        A hit inside what the family asks for ("I also need some short breaks", "we want him to
+        learn to travel") counts ``ask_weight`` times one that describes their situation ("she
+        is in Year 11 at a special school"). Phrases in a category's ``not_cues`` are blanked
+        first, so "was diagnosed with ADHD last year" or "in Turkish if possible" are not read
+        as asking for an assessment.
         """
+        asks = [m.span() for m in _ASK.finditer(text)]
         weights, words = {}, {}
         for c, pat in self.patterns.items():
             blank = self.not_patterns.get(c)
-            seen = blank.sub(" ", text) if blank is not None else text
-            hits = [m.group(0).lower() for m in pat.finditer(seen)]
-            if hits:
-                weights[c] = float(min(len(hits), max_count))
-                words[c] = list(dict.fromkeys(hits))[:3]
+            seen = blank.sub(lambda m: " " * len(m.group(0)), text) if blank is not None else text
+            found = list(pat.finditer(seen))
+            if found:
+                score = sum(ask_weight if any(a <= m.start() < b for a, b in asks) else 1.0
+                            for m in found)
+                weights[c] = float(min(score, max_count))
+                words[c] = list(dict.fromkeys(m.group(0).lower() for m in found))[:3]
         return Intent(weights, words)
 
 
