@@ -164,16 +164,21 @@ class ServiceTable:
 
         # A service named for a language community ("Polish SEN Parents Group") is for speakers
         # of that language; BSL is left to the needs and accessibility rules.
-        def community(name: str, listed: list[str]) -> str:
-            low = name.casefold()
+        # So is one whose description says it is "Bengali and Sylheti speaking support".
+        def community(name: str, description: str, listed: list[str]) -> str:
+            low, desc = name.casefold(), description.casefold()
             for lang in listed:
-                if lang not in ("english", "bsl", "british sign language") and \
-                        re.search(rf"\b{re.escape(lang)}\b", low):
+                if lang in ("english", "bsl", "british sign language"):
+                    continue
+                word = re.escape(lang)
+                if re.search(rf"\b{word}\b", low) or re.search(
+                        rf"\b{word}(?:,? (?:and|or) [a-z]+)?[- ]speak(?:ing|ers)\b", desc):
                     return lang
             return ""
 
         community_language = np.array(
-            [community(nm, ls) for nm, ls in zip(frame["name"], langs, strict=True)], dtype=object)
+            [community(nm, ds, ls) for nm, ds, ls in
+             zip(frame["name"], frame["description"].fillna(""), langs, strict=True)], dtype=object)
 
         parent_facing = frame["description"].fillna("").str.contains(
             r"\b(?:for parents|parents and carers|parents/carers|parent carers?|parents of|carers of"

@@ -71,7 +71,7 @@ class IntentLexicon:
             if d.get("not_cues"):
                 self.not_patterns[c] = _pattern(d["not_cues"])
 
-    def read(self, text: str, max_count: float = 3.0, ask_weight: float = ASK_WEIGHT) -> Intent:
+    def read(self, text: str, max_count: float = 6.0, ask_weight: float = ASK_WEIGHT) -> Intent:
         """Weigh cue hits per category (capped at ``max_count``) in the family's text.
 
         A hit inside what the family asks for ("I also need some short breaks", "we want him to

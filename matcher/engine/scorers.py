@@ -313,8 +313,14 @@ def score_transition(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) 
     related_cats = [CLOSED["categories"].index(x) for x in c.related_categories.get(t, [])]
     related = table.cats[:, related_cats].any(axis=1) if related_cats else np.zeros(table.n, bool)
     dest = c.destination_min_age.get(t)
-    if dest is not None:  # a setting of the phase being left is not "related"
+    if dest is not None:
+        # A setting of the phase being left (a nursery for a child starting school) does not
+        # help with the move, even when it says it supports it: the child is leaving it.
+        leaving = ~np.isnan(table.max_age) & (table.max_age < dest) \
+            & table.cats[:, CLOSED["categories"].index("education")]
         related &= np.isnan(table.max_age) | (table.max_age > dest)
+        same = same & ~leaving
+        is_transition = is_transition & ~leaving
     values = np.where(same, c.same, np.where(related, c.related_category,
                                              np.where(is_transition, c.other_transition, 0.0)))
     return Scored(values, facts={"same": same, "related": related})

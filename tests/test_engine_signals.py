@@ -1,5 +1,7 @@
-"""A service *named* for a need the family did not mention is lowered on need fit, and the
-intent reader ignores phrases that say a diagnosis is already done."""
+"""Signals read from names and words: a service *named* for a need the family did not mention
+is lowered on need fit; the intent reader weighs what the family asks for and ignores phrases
+that say a diagnosis is already done; a nursery does not help a child starting school; a
+service whose description says it is "Bengali speaking" is a community service."""
 
 from __future__ import annotations
 
@@ -130,3 +132,42 @@ def test_what_the_family_asks_for_outweighs_what_describes_their_situation():
     assert intent.weights["short_breaks"] > intent.weights["education"]
     plain = lex.read("She is at a special school and loves school. Short breaks would be good.")
     assert plain.weights["short_breaks"] < plain.weights["education"]
+
+
+def test_a_setting_of_the_phase_being_left_does_not_help_with_the_move(postcode_index, vocab):
+    def r(*args: Any, **kw: Any):
+        return make_record(postcode_index, vocab, *args, **kw)
+
+    records = [
+        r("NURSERY", "Little Acorns Nursery", "A nursery.", ["education"], "all SEND", "N7 6PA",
+          min_age=2, max_age=4, transitions=["early_years_to_primary"]),
+        r("PRIMARY", "Holloway Primary", "A primary school.", ["education"], "all SEND",
+          "N7 6PA", min_age=4, max_age=11, transitions=["early_years_to_primary"]),
+        r("WORKSHOP", "Starting School Workshop", "For parents.", ["support_advice"], "all SEND",
+          "N7 6PA", min_age=2, max_age=4, transitions=["early_years_to_primary"]),
+    ]
+    m = Matcher.from_frame(records_to_frame(records), gazetteer=postcode_index,
+                           cfg=explicit_config())
+    from matcher.engine.scorers import score_transition
+
+    query = prepare_query(Profile.model_validate(
+        {"age": 4, "transition": "early_years_to_primary"}), m.vocab, m.gazetteer, m.cfg)
+    values = dict(zip(m.table.ids.tolist(),
+                      score_transition(m.table, query, m.cfg).values.tolist(), strict=True))
+    assert values == {"NURSERY": 0.0, "PRIMARY": 1.0, "WORKSHOP": 1.0}
+
+
+@pytest.mark.parametrize(("name", "description", "community"), [
+    ("Jonaki Families", "Bengali and Sylheti speaking support for families.", "bengali"),
+    ("Mosty Group", "Polish-speaking parents meet monthly.", "polish"),
+    ("Hooyo Circle (Somali parents)", "A circle for parents.", "somali"),
+    ("Sleep Service", "Interpreters available (Bengali, Somali).", ""),
+])
+def test_community_language_is_read_from_name_or_speaking_phrase(postcode_index, vocab, name,
+                                                                 description, community):
+    rec = make_record(postcode_index, vocab, "X", name, description, ["support_advice"],
+                      "all SEND", "N7 6PA", languages=["Bengali", "Sylheti", "Polish", "Somali",
+                                                       "English"])
+    m = Matcher.from_frame(records_to_frame([rec]), gazetteer=postcode_index,
+                           cfg=explicit_config())
+    assert m.table.community_language.tolist() == [community]
