@@ -171,3 +171,28 @@ def test_community_language_is_read_from_name_or_speaking_phrase(postcode_index,
     m = Matcher.from_frame(records_to_frame([rec]), gazetteer=postcode_index,
                            cfg=explicit_config())
     assert m.table.community_language.tolist() == [community]
+
+
+def test_a_service_named_for_a_situation_is_lowered_unless_the_family_mentions_it(postcode_index,
+                                                                                   vocab):
+    records = [
+        make_record(postcode_index, vocab, "CRISIS", "Mental Health Crisis Line",
+                    "Call any time.", ["health"], "", "N7 6PA"),
+        make_record(postcode_index, vocab, "TALK", "Youth Counselling", "Someone to talk to.",
+                    ["health"], "", "N7 6PA"),
+    ]
+    m = Matcher.from_frame(records_to_frame(records), gazetteer=postcode_index,
+                           cfg=explicit_config(need={
+                               "focus_missed": 0.5, "focus_topics": {"crisis": ["crisis"]},
+                               "focus_topic_cues": {"crisis": ["crisis", "urgent*"]}}))
+    calm = _need_values(m, needs=["anxiety"], about="she worries a lot")
+    urgent = _need_values(m, needs=["anxiety"], about="we need help urgently")
+    assert calm["CRISIS"] == pytest.approx(0.5 * calm["TALK"])
+    assert urgent["CRISIS"] == pytest.approx(urgent["TALK"])
+
+
+def test_focus_topics_without_cues_are_refused():
+    from matcher.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="same topics; only one of them has: crisis"):
+        explicit_config(need={"focus_topics": {"crisis": ["crisis"]}})

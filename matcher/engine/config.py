@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from matcher.errors import ConfigError
 from matcher.vocab import CONTRACT_VALUES
@@ -62,6 +62,18 @@ class NeedConfig(_Strict):
     topic_needs: list[str] = []
     no_needs_given: float = Unit
     focus_missed: float = Field(1.0, ge=0, le=1)
+    # topic -> [words in a service's name that make it about the topic, ...]; a family whose
+    # words use none of ``focus_topic_cues[topic]`` gets ``focus_missed`` for such services.
+    focus_topics: dict[str, list[str]] = {}
+    focus_topic_cues: dict[str, list[str]] = {}
+
+    @model_validator(mode="after")
+    def _topics_have_cues(self) -> NeedConfig:
+        missing = sorted(set(self.focus_topics) ^ set(self.focus_topic_cues))
+        if missing:
+            raise ValueError("focus_topics and focus_topic_cues must name the same topics; "
+                             f"only one of them has: {', '.join(missing)}")
+        return self
 
 
 class TextConfig(_Strict):

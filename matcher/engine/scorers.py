@@ -119,6 +119,25 @@ def focus_matrix(table: ServiceTable, vocab: Vocabulary) -> np.ndarray:
     return out
 
 
+def _words_pattern(words: list[str]) -> re.Pattern[str]:
+    """Whole words, case-insensitive; a trailing * matches any ending."""
+    alts = [re.escape(w.rstrip("*")) + (r"\w*" if w.endswith("*") else r"\b") for w in words]
+    return re.compile(r"\b(?:" + "|".join(alts) + ")", re.IGNORECASE)
+
+
+def topic_focus(table: ServiceTable, cfg: MatchConfig) -> np.ndarray:
+    """Bool (n_services, n_topics): services named for a situation of ``need.focus_topics``
+    (a "Crisis Line", a "Brothers and Sisters Club"), in the config's topic order."""
+    key = ("__topics__", id(cfg))
+    if key not in table.need_cache:
+        names = table.frame["name"].fillna("").astype(str)
+        cols = [names.str.contains(_words_pattern(words)).to_numpy(bool)
+                for words in cfg.need.focus_topics.values()]
+        table.need_cache[key] = (np.stack(cols, axis=1) if cols
+                                 else np.zeros((table.n, 0), dtype=bool))
+    return table.need_cache[key]
+
+
 def _focus_columns(table: ServiceTable, nid: str, vocab: Vocabulary, cfg: MatchConfig) -> list[int]:
     """Columns of :func:`focus_matrix` that count as a service being named for family need
     ``nid``: the need itself, needs of the same DfE type, and its broad area(s)."""
@@ -227,6 +246,11 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
         excluded_any |= excl
         exact_any |= (exact > 0) & ~excl
     focus_missed = focus.any(axis=1) & ~focus_hit if k else np.zeros(n, dtype=bool)
+    topics = cfg.need.focus_topics
+    if topics:
+        said = np.array([bool(_words_pattern(cfg.need.focus_topic_cues[t]).search(query.text))
+                         for t in topics], dtype=bool)
+        focus_missed |= (topic_focus(table, cfg) & ~said).any(axis=1)
     return NeedLevels(values, overlap, excluded_any, exact_any, parts, focus_missed,
                       (unstated, all_send), (c.exact, c.same_code, c.same_area))
 
