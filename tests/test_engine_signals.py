@@ -196,3 +196,12 @@ def test_focus_topics_without_cues_are_refused():
 
     with pytest.raises(ConfigError, match="same topics; only one of them has: crisis"):
         explicit_config(need={"focus_topics": {"crisis": ["crisis"]}})
+
+
+def test_the_text_query_repeats_what_the_family_asks_for(postcode_index, vocab):
+    m = _matcher(postcode_index, vocab, 1.0)
+    query = prepare_query(Profile.model_validate(
+        {"age": 9, "about": "He is at a special school. We need a swimming club. Thanks!"}),
+        m.vocab, m.gazetteer, m.cfg)
+    assert query.text.count("swimming club") == 2
+    assert query.text.count("special school") == 1

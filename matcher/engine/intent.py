@@ -17,7 +17,7 @@ import yaml
 from matcher.engine.features import CLOSED
 from matcher.errors import ConfigError
 
-__all__ = ["IntentLexicon", "Intent", "load_intents", "default_intents_path"]
+__all__ = ["ASK_PATTERN", "ASK_WEIGHT", "IntentLexicon", "Intent", "load_intents", "default_intents_path"]
 
 
 def default_intents_path() -> Path:
@@ -41,7 +41,7 @@ class Intent:
 ASK_WEIGHT = 3.0
 
 # Where a family says what they want: from an asking word to the end of the sentence.
-_ASK = re.compile(
+ASK_PATTERN = re.compile(
     r"\b(?:need|needs|want|wants|wanted|looking for|look for|would like|'d like|like some|"
     r"hoping for|hope to|hoping to|help with|help to|ask(?:ing)? for|interested in|wish)\b[^.!?\n]*",
     re.IGNORECASE)
@@ -80,7 +80,7 @@ class IntentLexicon:
         first, so "was diagnosed with ADHD last year" or "in Turkish if possible" are not read
         as asking for an assessment.
         """
-        asks = [m.span() for m in _ASK.finditer(text)]
+        asks = [m.span() for m in ASK_PATTERN.finditer(text)]
         weights, words = {}, {}
         for c, pat in self.patterns.items():
             blank = self.not_patterns.get(c)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from matcher.engine.config import MatchConfig
-from matcher.engine.intent import Intent, load_intents
+from matcher.engine.intent import ASK_PATTERN, Intent, load_intents
 from matcher.engine.profile import Profile
 from matcher.geo.postcodes import PostcodeIndex, postcode_district
 from matcher.vocab import Vocabulary
@@ -75,7 +75,10 @@ def prepare_query(profile: Profile, vocab: Vocabulary, gazetteer: PostcodeIndex,
                 needs.append(FamilyNeed(nid, cfg.need.about_weight, label, False))
 
     labels = " ".join(vocab.needs[n.need].label for n in needs if n.need in vocab.needs)
-    text = " ".join([*profile.needs, profile.about, labels])
+    # What the family asks for ("we need some short breaks") is said twice, so its words weigh
+    # more than those describing their situation.
+    asks = " ".join(m.group(0) for m in ASK_PATTERN.finditer(profile.about or ""))
+    text = " ".join([*profile.needs, profile.about, asks, labels])
 
     mode = profile.travel.mode or cfg.travel.default_mode
     max_minutes = profile.travel.max_minutes or cfg.travel.default_max_minutes
