@@ -183,8 +183,9 @@ def test_a_service_named_for_a_situation_is_lowered_unless_the_family_mentions_i
     ]
     m = Matcher.from_frame(records_to_frame(records), gazetteer=postcode_index,
                            cfg=explicit_config(need={
-                               "focus_missed": 0.5, "focus_topics": {"crisis": ["crisis"]},
-                               "focus_topic_cues": {"crisis": ["crisis", "urgent*"]}}))
+                               "focus_missed": 0.5, "focus_topics": {"crisis": {
+                                   "name_words": ["crisis"], "cues": ["crisis", "urgent*"],
+                                   "phrase": "people in crisis"}}}))
     calm = _need_values(m, needs=["anxiety"], about="she worries a lot")
     urgent = _need_values(m, needs=["anxiety"], about="we need help urgently")
     assert calm["CRISIS"] == pytest.approx(0.5 * calm["TALK"])
@@ -194,8 +195,9 @@ def test_a_service_named_for_a_situation_is_lowered_unless_the_family_mentions_i
 def test_focus_topics_without_cues_are_refused():
     from matcher.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="same topics; only one of them has: crisis"):
-        explicit_config(need={"focus_topics": {"crisis": ["crisis"]}})
+    with pytest.raises(ConfigError, match="cues"):
+        explicit_config(need={"focus_topics": {"crisis": {"name_words": ["crisis"],
+                                                          "phrase": "people in crisis"}}})
 
 
 def test_the_text_query_repeats_what_the_family_asks_for(postcode_index, vocab):

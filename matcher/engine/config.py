@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from matcher.errors import ConfigError
 from matcher.vocab import CONTRACT_VALUES
@@ -47,6 +47,14 @@ class Weights(_Strict):
     freshness: float = Field(0.02, ge=0, le=10)
 
 
+class FocusTopic(_Strict):
+    """A situation a service can be named for, and the words that say a family is in it."""
+
+    name_words: list[str] = Field(min_length=1)  # whole words in a service's name; "sibling*"
+    cues: list[str] = Field(min_length=1)        # words in the family's text that mention it
+    phrase: str = Field(min_length=1)            # "people in a mental health crisis"
+
+
 class NeedConfig(_Strict):
     exact: float = Unit
     same_code: float = Unit
@@ -62,18 +70,9 @@ class NeedConfig(_Strict):
     topic_needs: list[str] = []
     no_needs_given: float = Unit
     focus_missed: float = Field(1.0, ge=0, le=1)
-    # topic -> [words in a service's name that make it about the topic, ...]; a family whose
-    # words use none of ``focus_topic_cues[topic]`` gets ``focus_missed`` for such services.
-    focus_topics: dict[str, list[str]] = {}
-    focus_topic_cues: dict[str, list[str]] = {}
-
-    @model_validator(mode="after")
-    def _topics_have_cues(self) -> NeedConfig:
-        missing = sorted(set(self.focus_topics) ^ set(self.focus_topic_cues))
-        if missing:
-            raise ValueError("focus_topics and focus_topic_cues must name the same topics; "
-                             f"only one of them has: {', '.join(missing)}")
-        return self
+    # Situations a service can be named for ("Crisis Line", "Brothers and Sisters Club"):
+    # see FocusTopic. A family whose words use none of a topic's cues gets ``focus_missed``.
+    focus_topics: dict[str, FocusTopic] = {}
 
 
 class TextConfig(_Strict):

@@ -131,8 +131,8 @@ def topic_focus(table: ServiceTable, cfg: MatchConfig) -> np.ndarray:
     key = ("__topics__", id(cfg))
     if key not in table.need_cache:
         names = table.frame["name"].fillna("").astype(str)
-        cols = [names.str.contains(_words_pattern(words)).to_numpy(bool)
-                for words in cfg.need.focus_topics.values()]
+        cols = [names.str.contains(_words_pattern(topic.name_words)).to_numpy(bool)
+                for topic in cfg.need.focus_topics.values()]
         table.need_cache[key] = (np.stack(cols, axis=1) if cols
                                  else np.zeros((table.n, 0), dtype=bool))
     return table.need_cache[key]
@@ -248,8 +248,8 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
     focus_missed = focus.any(axis=1) & ~focus_hit if k else np.zeros(n, dtype=bool)
     topics = cfg.need.focus_topics
     if topics:
-        said = np.array([bool(_words_pattern(cfg.need.focus_topic_cues[t]).search(query.text))
-                         for t in topics], dtype=bool)
+        said = np.array([bool(_words_pattern(t.cues).search(query.text))
+                         for t in topics.values()], dtype=bool)
         focus_missed |= (topic_focus(table, cfg) & ~said).any(axis=1)
     return NeedLevels(values, overlap, excluded_any, exact_any, parts, focus_missed,
                       (unstated, all_send), (c.exact, c.same_code, c.same_area))
