@@ -73,7 +73,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from matcher.evaluation.runner import evaluate_set
 
     today = dt.date.fromisoformat(args.today) if args.today else None
-    report = evaluate_set(args.set_dir, baselines=not args.no_baselines, today=today)
+    report = evaluate_set(args.set_dir, baselines=not args.no_baselines, today=today,
+                          free_text_only=args.free_text_only)
     summary = report.to_dict()
     if args.per_case:
         for row in report.engine:
@@ -251,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-case", action="store_true", help="also print each case's figures")
     p.add_argument("--no-baselines", action="store_true", help="score the engine only")
     p.add_argument("--today", default=None, help="judge freshness on this date (YYYY-MM-DD)")
+    p.add_argument("--free-text-only", action="store_true",
+                   help="drop each family's list of needs and keep only their own words")
     p.add_argument("--floor", default=None,
                    help="JSON file of minimum figures; exit 1 if the engine falls below them")
     p.set_defaults(func=_cmd_evaluate)

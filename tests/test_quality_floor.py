@@ -35,3 +35,21 @@ def test_engine_beats_every_baseline(dev_report):
     summary = report.to_dict()
     for name, figures in summary["baselines"].items():
         assert summary["engine"]["ndcg@10"] >= figures["ndcg@10"] + 0.12, name
+
+
+def test_families_who_only_write_do_as_well_as_the_floor_says(shared_dir):
+    """Every dev family again with its needs list dropped, keeping only its own words."""
+    set_dir = shared_dir / "eval" / "dev"
+    if not (set_dir / "cases.jsonl").exists():
+        pytest.skip("../shared/eval/dev is not present; the free-text floor cannot be checked")
+    floor = json.loads(FLOOR.read_text(encoding="utf-8"))
+    report = evaluate_set(set_dir, baselines=False, free_text_only=True,
+                          today=dt.date.fromisoformat(floor["today"]))
+    with_words = [c for c in map(json.loads, (set_dir / "cases.jsonl").read_text(
+        encoding="utf-8").splitlines()) if str(c["profile"].get("about") or "").strip()]
+    assert len(report.engine) == len(with_words) > 0
+    engine = report.to_dict()["engine"]
+    want = floor["free_text_only"]
+    assert engine["ndcg@10"] >= want["ndcg@10"]
+    assert engine["recall3@10"] >= want["recall3@10"]
+    assert engine["violation_rate"] <= want["violation_rate"]

@@ -92,16 +92,23 @@ def _case_result(case: dict, ranked: list[str]) -> CaseResult:
 
 
 def evaluate_set(set_dir: str | Path, *, baselines: bool = True,
-                 matcher: Matcher | None = None, today: dt.date | None = None) -> EvaluationReport:
+                 matcher: Matcher | None = None, today: dt.date | None = None,
+                 free_text_only: bool = False) -> EvaluationReport:
     """Run every case through the engine (and the baselines) and score the top 10.
 
     ``today`` fixes the date records' freshness is judged on, for figures that do not drift.
+    ``free_text_only`` drops each family's list of needs and keeps their own words (``about``),
+    as for a family who only writes; cases with no ``about`` are then left out.
     """
     set_dir = Path(set_dir)
     cases = load_cases(set_dir / "cases.jsonl")
     matcher = matcher or build_matcher_for_csv(set_dir / "services.csv")
     report = EvaluationReport(engine=[])
     for case in cases:
+        if free_text_only:
+            if not str(case["profile"].get("about") or "").strip():
+                continue
+            case = {**case, "profile": {**case["profile"], "needs": []}}
         # Who is asking is part of each case (contract section 4) and a question the product asks.
         who = case["profile"].get("who", case.get("who"))
         profile = Profile.model_validate({**case["profile"], "limit": 10, "who": who})
