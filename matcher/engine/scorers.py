@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -119,10 +120,15 @@ def focus_matrix(table: ServiceTable, vocab: Vocabulary) -> np.ndarray:
     return out
 
 
-def _words_pattern(words: list[str]) -> re.Pattern[str]:
-    """Whole words, case-insensitive; a trailing * matches any ending."""
+@lru_cache(maxsize=256)
+def _words_pattern_cached(words: tuple[str, ...]) -> re.Pattern[str]:
     alts = [re.escape(w.rstrip("*")) + (r"\w*" if w.endswith("*") else r"\b") for w in words]
     return re.compile(r"\b(?:" + "|".join(alts) + ")", re.IGNORECASE)
+
+
+def _words_pattern(words: list[str]) -> re.Pattern[str]:
+    """Whole words, case-insensitive; a trailing * matches any ending."""
+    return _words_pattern_cached(tuple(words))
 
 
 def topic_focus(table: ServiceTable, cfg: MatchConfig) -> np.ndarray:
@@ -245,7 +251,9 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
         overlap |= stated
         excluded_any |= excl
         exact_any |= (exact > 0) & ~excl
-    focus_missed = focus.any(axis=1) & ~focus_hit if k else np.zeros(n, dtype=bool)
+    if "__has_focus__" not in table.need_cache:
+        table.need_cache["__has_focus__"] = focus.any(axis=1)
+    focus_missed = table.need_cache["__has_focus__"] & ~focus_hit if k else np.zeros(n, dtype=bool)
     topics = cfg.need.focus_topics
     if topics:
         said = np.array([bool(_words_pattern(t.cues).search(query.text))
