@@ -207,3 +207,28 @@ def test_the_text_query_repeats_what_the_family_asks_for(postcode_index, vocab):
         m.vocab, m.gazetteer, m.cfg)
     assert query.text.count("swimming club") == 2
     assert query.text.count("special school") == 1
+
+
+def test_focus_phrase_names_what_the_service_is_for(postcode_index, vocab):
+    from matcher.engine.scorers import focus_phrase
+
+    records = [
+        make_record(postcode_index, vocab, "SLEEP", "Sleep Well Service", "Night waking.",
+                    ["health"], "sleep problems;ADHD", "N7 6PA"),
+        make_record(postcode_index, vocab, "CRISIS", "Mental Health Crisis Line",
+                    "Call any time.", ["health"], "", None),
+        make_record(postcode_index, vocab, "PLAIN", "Holloway Parent Group", "A group.",
+                    ["support_advice"], "ADHD", "N7 6PA"),
+    ]
+    cfg = explicit_config(need={"focus_topics": {"crisis": {
+        "name_words": ["crisis"], "cues": ["crisis"], "phrase": "people in a crisis"}}})
+    m = Matcher.from_frame(records_to_frame(records), gazetteer=postcode_index, cfg=cfg)
+
+    def phrase(sid: str, text: str = "anxiety") -> str:
+        row = m.table.ids.tolist().index(sid)
+        return focus_phrase(m.table, vocab, cfg, row, text)
+
+    assert phrase("SLEEP") == vocab.needs["sleep"].phrase
+    assert phrase("CRISIS") == "people in a crisis"
+    assert phrase("CRISIS", "she is in crisis") != "people in a crisis"
+    assert phrase("PLAIN") == ""

@@ -34,6 +34,9 @@ __all__ = [
     "score_language",
     "score_audience",
     "NEED_LEVELS",
+    "focus_matrix",
+    "focus_phrase",
+    "topic_focus",
 ]
 
 # Level codes for need matches, best first in value order of the default config.
@@ -80,6 +83,14 @@ class NeedLevels:
                       code[row] * w_code, exact[row] * w_exact]
         return int(np.argmax(candidates))
 
+
+# Who a service named for a broad area of need is for.
+AREA_PHRASES = {
+    "ci": "children with communication and interaction needs",
+    "cl": "children with learning difficulties",
+    "semh": "children with social, emotional and mental health needs",
+    "sp": "children with sensory or physical needs",
+}
 
 # Words too general to say what a service is for when they appear in its name.
 _GENERIC_NAME_WORDS = frozenset({
@@ -142,6 +153,27 @@ def topic_focus(table: ServiceTable, cfg: MatchConfig) -> np.ndarray:
         table.need_cache[key] = (np.stack(cols, axis=1) if cols
                                  else np.zeros((table.n, 0), dtype=bool))
     return table.need_cache[key]
+
+
+def focus_phrase(table: ServiceTable, vocab: Vocabulary, cfg: MatchConfig, row: int,
+                 family_text: str) -> str:
+    """Plain words for who service ``row`` is named for ("children with sleep difficulties",
+    "people in a mental health crisis"), for the sentence saying why its need fit was lowered:
+    a situation the family's words do not mention first, else the first need in its name; ""
+    when it is named for nothing in particular."""
+    topics = list(cfg.need.focus_topics.values())
+    for c in np.flatnonzero(topic_focus(table, cfg)[row]):
+        if not _words_pattern(topics[c].cues).search(family_text):
+            return topics[c].phrase
+    focus = focus_matrix(table, vocab)[row]
+    k = len(table.need_ids)
+    for c in np.flatnonzero(focus[:k]):
+        need = vocab.needs.get(table.need_ids[c])
+        if need is not None:
+            return need.phrase
+    for c in np.flatnonzero(focus[k:]):
+        return AREA_PHRASES.get(AREAS[c], "")
+    return ""
 
 
 def _focus_columns(table: ServiceTable, nid: str, vocab: Vocabulary, cfg: MatchConfig) -> list[int]:
