@@ -39,12 +39,21 @@ class Eligibility:
 
 
 def _area_ok(table: ServiceTable, district: str) -> np.ndarray:
+    """True where a family in ``district`` may use the service: it lists the district (or, for
+    a district like EC1V, its parent EC1), is national, or states no area.
+
+    Uses the table's district -> rows index, so the cost is the number of services listing the
+    district, not a scan over every district of every service.
+    """
     keys = {district}
     if district[-1].isalpha():  # EC1V is inside an "EC1" service area
         keys.add(district[:-1])
-    cols = [i for i, d in enumerate(table.area_districts) if d in keys]
-    listed = table.area_matrix[:, cols].any(axis=1) if cols else np.zeros(table.n, dtype=bool)
-    return listed | table.area_national | table.area_unstated
+    ok = table.area_open.copy()
+    for key in keys:
+        rows = table.area_rows.get(key)
+        if rows is not None:
+            ok[rows] = True
+    return ok
 
 
 def check_eligibility(table: ServiceTable, query: FamilyQuery, needs: NeedLevels,
@@ -72,7 +81,7 @@ def check_eligibility(table: ServiceTable, query: FamilyQuery, needs: NeedLevels
         unknown["area"] = table.area_unstated.copy()
     else:
         fails["area"] = np.zeros(n, dtype=bool)
-        unknown["area"] = ~(table.area_national | table.area_unstated)
+        unknown["area"] = ~table.area_open
 
     fails["ehcp"] = table.ehcp_required & (not query.profile.has_ehcp)
 
@@ -83,10 +92,10 @@ def check_eligibility(table: ServiceTable, query: FamilyQuery, needs: NeedLevels
     fails["online_only"] = ~reachable_remotely if query.mode == "online_only" else np.zeros(n, bool)
 
     if query.profile.preferences.free_only:
-        allowed = {"free", "free_for_some"} if cfg.eligibility.free_for_some_is_free else {"free"}
-        stated = table.cost != ""
-        fails["free_only"] = stated & ~np.isin(table.cost, list(allowed))
-        unknown["cost"] = ~stated
+        free = ((table.cost_free | table.cost_free_for_some)
+                if cfg.eligibility.free_for_some_is_free else table.cost_free)
+        fails["free_only"] = table.cost_stated & ~free
+        unknown["cost"] = ~table.cost_stated
     else:
         fails["free_only"] = np.zeros(n, dtype=bool)
 

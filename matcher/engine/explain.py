@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -19,12 +21,14 @@ from matcher.engine.eligibility import Eligibility
 from matcher.engine.features import CLOSED, ServiceTable
 from matcher.engine.query import FamilyQuery
 from matcher.engine.scorers import NEED_LEVELS, NeedLevels, Scored
+from matcher.geo.distance import haversine_km
 from matcher.vocab import Vocabulary
 
 __all__ = [
     "Contribution",
     "Explanation",
     "explain_row",
+    "explain_rows",
     "rule_reason",
     "age_sentence",
     "TRANSITION_PHRASES",
@@ -155,8 +159,11 @@ def lower_label(label: str) -> str:
 PROPER_WORDS = {"down", "tourette's", "tourettes", "asperger's"}
 
 
-def _month(ordinal: float) -> str:
-    return dt.date.fromordinal(int(ordinal)).strftime("%B %Y")
+@lru_cache(maxsize=4096)
+def _review_date(ordinal: int) -> tuple[str, str]:
+    """('June 2025', '2025-06-14') for a date ordinal. Cached: directories share few dates."""
+    day = dt.date.fromordinal(ordinal)
+    return day.strftime("%B %Y"), day.isoformat()
 
 
 def _pref_label(part: str, value: float, row: int, table: ServiceTable, query: FamilyQuery) -> str:
@@ -209,86 +216,138 @@ def _travel_label(row: int, scored: Scored, query: FamilyQuery) -> str:
 def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[str, Scored],
                 levels: NeedLevels, combined: Combined, elig: Eligibility, variety: float,
                 vocab: Vocabulary, cfg: MatchConfig, today: dt.date) -> tuple[Explanation, list[str]]:
-    """Contributions (adding up to the score) and up to ``max_reasons`` sentences for one result."""
-    contribs: list[Contribution] = []
-    for comp, w in combined.weights.items():
-        value = float(combined.values[comp][row])
-        points = float(combined.points[comp][row])
-        inputs: dict = {}
-        if comp == "need":
-            if not query.needs:
-                label = "You did not name any needs, so this is matched on your other answers"
-            else:
-                j = int(np.argmax(levels.values[row] * [fn.weight for fn in query.needs]))
-                label = _need_label(j, int(levels.level(row, j)), query, vocab)
-                inputs = {"need": query.needs[j].need, "level": NEED_LEVELS[int(levels.level(row, j))]}
-        elif comp == "text":
-            terms = table.text_index.shared_terms(scored["text"].facts["vector"], row)
-            cos = float(scored["text"].facts["cosine"][row])
-            inputs = {"cosine": round(cos, 4), "terms": terms}
-            label = (f"Its description matches your words: {', '.join(terms)}" if terms
-                     else "Its description has little in common with your words")
-        elif comp == "intent":
-            wanted = query.intent_vector
-            hit = table.cats[row] * wanted
-            cat = CLOSED["categories"][int(np.argmax(hit))]
-            from matcher.engine.intent import load_intents
-            if hit.max() > 0:
-                said = ", ".join(f"'{w}'" for w in query.intent.words.get(cat, []))
-                label = f"Offers {load_intents().labels.get(cat, cat)}, which you asked about ({said})"
-            else:
-                label = "Not the kind of help your words point to"
-            inputs = {"category": cat if hit.max() > 0 else None,
-                      "words": query.intent.words.get(cat, []) if hit.max() > 0 else []}
-        elif comp == "travel":
-            label = _travel_label(row, scored["travel"], query)
-            f = scored["travel"].facts
-            inputs = {"km": None if np.isnan(f["km"][row]) else round(float(f["km"][row]), 2),
-                      "minutes": None if np.isnan(f["minutes"][row]) else round(float(f["minutes"][row]), 1),
-                      "mode": query.mode, "max_minutes": query.max_minutes}
-        elif comp == "transition":
-            t = query.profile.transition or ""
-            f = scored["transition"].facts
-            if f["same"][row]:
-                label = f"Helps with {TRANSITION_PHRASES[t]}"
-            elif f["related"][row]:
-                label = f"A setting or service to consider for {TRANSITION_PHRASES[t]}"
-            elif value > 0:
-                label = f"Helps with moving on, though not mainly with {TRANSITION_PHRASES[t]}"
-            else:
-                label = f"Not aimed at {TRANSITION_PHRASES[t]}"
-        elif comp == "language":
-            f = scored["language"].facts
-            lang = (query.profile.preferences.language or "").strip()
-            community = str(table.community_language[row]).title()
-            if f["community"][row]:
-                label = f"Mainly for {community}-speaking families"
-            elif not lang or lang.casefold() in ("english", "en"):
-                label = "Works in English"
-            elif f["listed"][row]:
-                label = f"Offers support in {lang}"
-            elif f.get("mentioned") is not None and f["mentioned"][row]:
-                label = f"Mentions {lang} in its description: ask about it"
-            else:
-                label = f"Does not list {lang}: ask whether an interpreter can be arranged"
-        elif comp == "audience":
-            label = ("A course or group for parents and carers" if value < 1
-                     else "For young people themselves")
-        elif comp == "preferences":
-            parts = scored["preferences"].facts
-            best = sorted(parts, key=lambda k: -float(parts[k][row]))
-            label = "; ".join(_pref_label(k, float(parts[k][row]), row, table, query) for k in best[:2])
-            inputs = {k: round(float(v[row]), 3) for k, v in parts.items()}
-        else:  # freshness
-            o = table.reviewed_ordinal[row]
-            if np.isnan(o):
-                label = "No date for when it was last checked: confirm details with the provider"
-            elif value < 1:
-                label = f"Last checked {_month(o)}, over a year ago: details may have changed"
-            else:
-                label = f"Details checked {_month(o)}"
-            inputs = {"last_reviewed": None if np.isnan(o) else dt.date.fromordinal(int(o)).isoformat()}
-        contribs.append(Contribution(comp, round(value, 6), round(w, 6), points, label, inputs))
+    """Contributions (adding up to the score) and up to ``max_reasons`` sentences for one result.
+
+    One row of :func:`explain_rows`, which explains all of a match's results at once.
+    """
+    return explain_rows([row], [variety], table, query, scored, levels, combined, elig, vocab,
+                        cfg, today)[0]
+
+
+def explain_rows(rows: Sequence[int], variety: Sequence[float], table: ServiceTable,
+                 query: FamilyQuery, scored: dict[str, Scored], levels: NeedLevels,
+                 combined: Combined, elig: Eligibility, vocab: Vocabulary, cfg: MatchConfig,
+                 today: dt.date) -> list[tuple[Explanation, list[str]]]:
+    """:func:`explain_row` for each of ``rows`` (with its ``variety`` adjustment), in order.
+
+    Whatever needs arrays is done once for all the rows (each component's values and points,
+    the best-met need, the intent category, the shared terms, the distance to school); the
+    loop below only writes sentences.
+    """
+    rows = np.asarray(rows, dtype=np.intp)
+    comps = list(combined.weights.items())
+    values = {c: np.asarray(combined.values[c][rows], dtype=np.float64).tolist() for c, _ in comps}
+    points = {c: np.asarray(combined.points[c][rows], dtype=np.float64).tolist() for c, _ in comps}
+
+    best_need: list[int] = []
+    need_level: list[int] = []
+    if "need" in combined.weights and query.needs:
+        # The need weighing most at each row (first of equals), and how well it is met there.
+        weights = np.array([fn.weight for fn in query.needs], dtype=np.float64)
+        best_need = np.argmax(levels.values[rows] * weights, axis=1).tolist()
+        need_level = [int(levels.level(r, j)) for r, j in zip(rows.tolist(), best_need, strict=True)]
+    if "text" in combined.weights:
+        text_facts = scored["text"].facts
+        terms_of = table.text_index.shared_terms_many(text_facts["vector"], rows)
+        cosine = np.asarray(text_facts["cosine"][rows], dtype=np.float64).tolist()
+    if "intent" in combined.weights:
+        from matcher.engine.intent import load_intents
+        intent_labels = load_intents().labels
+        hit = table.cats[rows] * query.intent_vector   # (rows, categories)
+        intent_cat = [CLOSED["categories"][k] for k in np.argmax(hit, axis=1).tolist()]
+        intent_hit = (hit.max(axis=1) > 0).tolist()
+    school_km = _school_km(rows, table, query, cfg)
+    lang = (query.profile.preferences.language or "").strip()
+    english = not lang or lang.casefold() in ("english", "en")
+
+    out = []
+    for i, row in enumerate(rows.tolist()):
+        contribs: list[Contribution] = []
+        for comp, w in comps:
+            value = values[comp][i]
+            inputs: dict = {}
+            if comp == "need":
+                if not query.needs:
+                    label = "You did not name any needs, so this is matched on your other answers"
+                else:
+                    j, lvl = best_need[i], need_level[i]
+                    label = _need_label(j, lvl, query, vocab)
+                    inputs = {"need": query.needs[j].need, "level": NEED_LEVELS[lvl]}
+            elif comp == "text":
+                terms = terms_of[i]
+                inputs = {"cosine": round(cosine[i], 4), "terms": terms}
+                label = (f"Its description matches your words: {', '.join(terms)}" if terms
+                         else "Its description has little in common with your words")
+            elif comp == "intent":
+                cat, hit_any = intent_cat[i], intent_hit[i]
+                if hit_any:
+                    said = ", ".join(f"'{w}'" for w in query.intent.words.get(cat, []))
+                    label = f"Offers {intent_labels.get(cat, cat)}, which you asked about ({said})"
+                else:
+                    label = "Not the kind of help your words point to"
+                inputs = {"category": cat if hit_any else None,
+                          "words": query.intent.words.get(cat, []) if hit_any else []}
+            elif comp == "travel":
+                label = _travel_label(row, scored["travel"], query)
+                f = scored["travel"].facts
+                km, minutes = float(f["km"][row]), float(f["minutes"][row])
+                inputs = {"km": None if math.isnan(km) else round(km, 2),
+                          "minutes": None if math.isnan(minutes) else round(minutes, 1),
+                          "mode": query.mode, "max_minutes": query.max_minutes}
+            elif comp == "transition":
+                transition = TRANSITION_PHRASES[query.profile.transition or ""]
+                f = scored["transition"].facts
+                if f["same"][row]:
+                    label = f"Helps with {transition}"
+                elif f["related"][row]:
+                    label = f"A setting or service to consider for {transition}"
+                elif value > 0:
+                    label = f"Helps with moving on, though not mainly with {transition}"
+                else:
+                    label = f"Not aimed at {transition}"
+            elif comp == "language":
+                f = scored["language"].facts
+                if f["community"][row]:
+                    community = str(table.community_language[row]).title()
+                    label = f"Mainly for {community}-speaking families"
+                elif english:
+                    label = "Works in English"
+                elif f["listed"][row]:
+                    label = f"Offers support in {lang}"
+                elif f.get("mentioned") is not None and f["mentioned"][row]:
+                    label = f"Mentions {lang} in its description: ask about it"
+                else:
+                    label = f"Does not list {lang}: ask whether an interpreter can be arranged"
+            elif comp == "audience":
+                label = ("A course or group for parents and carers" if value < 1
+                         else "For young people themselves")
+            elif comp == "preferences":
+                parts = {k: float(v[row]) for k, v in scored["preferences"].facts.items()}
+                best = sorted(parts, key=lambda k: -parts[k])
+                label = "; ".join(_pref_label(k, parts[k], row, table, query) for k in best[:2])
+                inputs = {k: round(v, 3) for k, v in parts.items()}
+            else:  # freshness
+                o = float(table.reviewed_ordinal[row])
+                if math.isnan(o):
+                    label = "No date for when it was last checked: confirm details with the provider"
+                    inputs = {"last_reviewed": None}
+                else:
+                    month, iso = _review_date(int(o))
+                    label = (f"Last checked {month}, over a year ago: details may have changed"
+                             if value < 1 else f"Details checked {month}")
+                    inputs = {"last_reviewed": iso}
+            contribs.append(Contribution(comp, round(value, 6), round(w, 6), points[comp][i],
+                                         label, inputs))
+        out.append(_finish(row, contribs, float(variety[i]), table, query, elig, cfg,
+                           school_km[i], "freshness" in combined.weights))
+    return out
+
+
+def _finish(row: int, contribs: list[Contribution], variety: float, table: ServiceTable,
+            query: FamilyQuery, elig: Eligibility, cfg: MatchConfig, school_km: float,
+            has_freshness: bool) -> tuple[Explanation, list[str]]:
+    """The waterfall of one result and its reasons: the scored labels best first, with the
+    age fact third, then one fact (school travel, EHC plan, cost, area) and a caveat last."""
     if variety < 0:
         contribs.append(Contribution(
             "variety", 0.0, 0.0, variety,
@@ -296,7 +355,6 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
     total = float(sum(c.points for c in contribs))
     expl = Explanation(base=0.0, contributions=contribs, total=total)
 
-    # Reasons: the scored labels best first, with the age fact third and a caveat last.
     scored_reasons = [c for c in sorted(contribs, key=lambda c: -c.points)
                       if c.component in ("need", "intent", "travel", "transition", "text", "preferences")
                       and (c.points > 0 or c.component in ("travel", "preferences"))]
@@ -306,8 +364,8 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
     reasons = [c.label for c in scored_reasons]
     age = age_sentence(table.min_age[row], table.max_age[row], query, bool(elig.lookahead[row]))
     reasons.insert(min(2, len(reasons)), age)
-    facts = _facts(row, table, query, elig, cfg)
-    fresh = next(c for c in contribs if c.component == "freshness") if "freshness" in combined.weights else None
+    facts = _facts(row, table, query, elig, cfg, school_km)
+    fresh = next(c for c in contribs if c.component == "freshness") if has_freshness else None
     caveats = [fresh.label] if fresh is not None and fresh.value < 1 else []
     limit = cfg.explain.max_reasons
     body = reasons[: max(0, limit - len(caveats) - min(1, len(facts)))]
@@ -316,16 +374,26 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
     return expl, [r for r in out if not (r in seen or seen.add(r))][:limit]
 
 
-def _facts(row: int, table: ServiceTable, query: FamilyQuery, elig: Eligibility,
-           cfg: MatchConfig) -> list[str]:
-    out: list[str] = []
+def _school_km(rows: np.ndarray, table: ServiceTable, query: FamilyQuery,
+               cfg: MatchConfig) -> list[float]:
+    """Kilometres from home to each of ``rows`` that is an education setting with a venue,
+    when the child is of statutory school-travel age; NaN where that does not apply."""
     sw = cfg.travel.statutory_walking
-    is_setting = table.cats[row, CLOSED["categories"].index("education")]
-    if is_setting and query.has_location and not np.isnan(table.lat[row]) \
-            and sw.min_age <= query.age <= sw.max_age:
-        from matcher.geo.distance import haversine_km
-        km = float(haversine_km(query.lat, query.lon, table.lat[row], table.lon[row]))
-        miles = km / 1.609344
+    km = np.full(len(rows), np.nan)
+    if query.has_location and sw.min_age <= query.age <= sw.max_age:
+        is_setting = table.cats[rows, CLOSED["categories"].index("education")]
+        at = np.flatnonzero(is_setting & ~np.isnan(table.lat[rows]))
+        if at.size:
+            km[at] = haversine_km(query.lat, query.lon, table.lat[rows[at]], table.lon[rows[at]])
+    return km.tolist()
+
+
+def _facts(row: int, table: ServiceTable, query: FamilyQuery, elig: Eligibility,
+           cfg: MatchConfig, school_km: float) -> list[str]:
+    out: list[str] = []
+    if not math.isnan(school_km):  # an education setting and a child of school-travel age
+        sw = cfg.travel.statutory_walking
+        miles = school_km / 1.609344
         limit = sw.under_8_miles if query.age < 8 else sw.from_8_miles
         if miles > limit:
             out.append(f"More than {limit:g} miles away, so your child may get free travel to "
@@ -352,7 +420,7 @@ def rule_reason(rule: str, row: int, table: ServiceTable, query: FamilyQuery,
         return age_sentence(table.min_age[row], table.max_age[row], query, False).replace(
             "; your child is", ", but your child is").replace("; you are", ", but you are")
     if rule == "area":
-        areas = [d for d, on in zip(table.area_districts, table.area_matrix[row], strict=True) if on]
+        areas = [table.area_districts[k] for k in np.flatnonzero(table.area_matrix[row])]
         shown = ", ".join(areas[:6]) + ("..." if len(areas) > 6 else "")
         return f"Only for families living in {shown}; you are in {query.district}"
     if rule == "ehcp":

@@ -15,6 +15,7 @@ import pandas as pd
 
 from matcher.engine.config import MatchConfig
 from matcher.engine.text import ServiceTextIndex
+from matcher.geo.distance import SpherePoints
 from matcher.vocab import CONTRACT_VALUES, Vocabulary
 
 __all__ = ["ServiceTable", "CLOSED", "multi_hot"]
@@ -25,7 +26,11 @@ AREAS = ("ci", "cl", "semh", "sp")
 
 
 def multi_hot(values: pd.Series, vocabulary: tuple[str, ...] | list[str]) -> np.ndarray:
-    """Bool matrix (n_rows, len(vocabulary)): True where the row's list holds the value."""
+    """Bool matrix (n_rows, len(vocabulary)): True where the row's list holds the value.
+
+    The matrix is C-ordered (rows contiguous). :meth:`ServiceTable.build` stores the small
+    closed-vocabulary ones column-major, since a match reads them a whole column at a time.
+    """
     index = {v: i for i, v in enumerate(vocabulary)}
     out = np.zeros((len(values), len(vocabulary)), dtype=bool)
     rows, cols = [], []
@@ -94,6 +99,44 @@ class ServiceTable:
     records: list[dict]          # one plain dict per service, for building answers
     need_cache: dict = field(default_factory=dict)       # per-need arrays, filled on first use
     language_cache: dict = field(default_factory=dict)   # per-language description mentions
+
+    # Derived from the fields above in __post_init__ (so also after dataclasses.replace): lookups
+    # that let a match use integer and boolean arrays instead of Python loops or object arrays.
+    points: SpherePoints = field(init=False, repr=False)      # venues, trigonometry done once
+    area_open: np.ndarray = field(init=False, repr=False)     # national, or no area stated
+    area_rows: dict[str, np.ndarray] = field(init=False, repr=False)  # district -> rows listing it
+    id_rank: np.ndarray = field(init=False, repr=False)       # dense rank of ids (sorted as str)
+    kind_code: np.ndarray = field(init=False, repr=False)     # equal codes <=> equal kinds
+    cost_stated: np.ndarray = field(init=False, repr=False)
+    cost_free: np.ndarray = field(init=False, repr=False)
+    cost_free_for_some: np.ndarray = field(init=False, repr=False)
+    has_community_language: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.points = SpherePoints.from_degrees(self.lat, self.lon)
+        self.area_open = self.area_national | self.area_unstated
+        # The rows of every district column of area_matrix: np.nonzero walks row by row, so
+        # a stable sort by column keeps each district's rows in ascending order.
+        rows, cols = np.nonzero(self.area_matrix)
+        order = np.argsort(cols, kind="stable")
+        rows, cols = rows[order], cols[order]
+        bounds = np.searchsorted(cols, np.arange(len(self.area_districts) + 1))
+        self.area_rows = {d: rows[bounds[i]:bounds[i + 1]]
+                          for i, d in enumerate(self.area_districts) if bounds[i + 1] > bounds[i]}
+        # np.unique sorts with the elements' own ordering (Python str comparison for ids), and
+        # equal ids share a code, so sorting by id_rank is sorting by id, ties included.
+        self.id_rank = np.unique(self.ids, return_inverse=True)[1].astype(np.int64).ravel()
+        self.kind_code = np.unique(np.asarray(self.kind).astype(str),
+                                   return_inverse=True)[1].astype(np.int64).ravel()
+        cost = np.asarray(self.cost).astype(str)
+        self.cost_stated = cost != ""
+        self.cost_free = cost == "free"
+        self.cost_free_for_some = cost == "free_for_some"
+        self.has_community_language = np.asarray(self.community_language).astype(str) != ""
+        # Shared by every match (and handed out in scorers' facts): nobody may write to them.
+        for name in ("area_open", "id_rank", "kind_code", "cost_stated", "cost_free",
+                     "cost_free_for_some", "has_community_language"):
+            getattr(self, name).setflags(write=False)
 
     @property
     def n(self) -> int:
@@ -176,9 +219,10 @@ class ServiceTable:
                     return lang
             return ""
 
+        # A fixed-width str array, not object: comparing it with a language is then a C loop.
         community_language = np.array(
             [community(nm, ds, ls) for nm, ds, ls in
-             zip(frame["name"], frame["description"].fillna(""), langs, strict=True)], dtype=object)
+             zip(frame["name"], frame["description"].fillna(""), langs, strict=True)], dtype=str)
 
         parent_facing = frame["description"].fillna("").str.contains(
             r"\b(?:for parents|parents and carers|parents/carers|parent carers?|parents of|carers of"
@@ -207,12 +251,12 @@ class ServiceTable:
             max_age=frame["max_age"].to_numpy(float),
             lat=frame["latitude"].to_numpy(float),
             lon=frame["longitude"].to_numpy(float),
-            cats=multi_hot(frame["categories"], CLOSED["categories"]),
-            delivery=delivery,
-            when=multi_hot(frame["when"], CLOSED["when"]),
-            access=multi_hot(frame["accessibility"], CLOSED["accessibility"]),
-            referral=multi_hot(frame["referral"], CLOSED["referral"]),
-            transitions=multi_hot(frame["transitions"], CLOSED["transitions"]),
+            cats=np.asfortranarray(multi_hot(frame["categories"], CLOSED["categories"])),
+            delivery=np.asfortranarray(delivery),
+            when=np.asfortranarray(multi_hot(frame["when"], CLOSED["when"])),
+            access=np.asfortranarray(multi_hot(frame["accessibility"], CLOSED["accessibility"])),
+            referral=np.asfortranarray(multi_hot(frame["referral"], CLOSED["referral"])),
+            transitions=np.asfortranarray(multi_hot(frame["transitions"], CLOSED["transitions"])),
             ehcp_required=frame["ehcp_required"].to_numpy(bool),
             cost=frame["cost"].fillna("").astype(str).to_numpy(object),
             reviewed_ordinal=reviewed,

@@ -12,7 +12,7 @@ import pandas as pd
 from matcher.engine.combine import combine
 from matcher.engine.config import MatchConfig, load_config
 from matcher.engine.eligibility import RULES, check_eligibility
-from matcher.engine.explain import Explanation, explain_row, rule_reason
+from matcher.engine.explain import Explanation, explain_rows, rule_reason
 from matcher.engine.features import ServiceTable
 from matcher.engine.profile import Profile
 from matcher.engine.query import prepare_query
@@ -157,15 +157,17 @@ class Matcher:
         }
         combined = combine(scored, cfg)
         eligible = elig.eligible
-        rows, adjusted = rank(combined.score, eligible, table.ids, table.kind, profile.limit, cfg)
+        # Integer id ranks and kind codes sort and compare like the strings, only faster.
+        rows, adjusted = rank(combined.score, eligible, table.id_rank, table.kind_code,
+                              profile.limit, cfg)
+        variety = (adjusted - combined.score[rows]).tolist()
+        explained = explain_rows(rows, variety, table, query, scored, levels, combined, elig,
+                                 vocab, cfg, today)
 
         tr = scored["travel"].facts
         results = []
-        for row, adj in zip(rows, adjusted, strict=True):
-            variety = float(adj - combined.score[row])
-            expl, reasons = explain_row(int(row), table, query, scored, levels, combined, elig,
-                                        variety, vocab, cfg, today)
-            rec = table.records[int(row)]
+        for row, (expl, reasons) in zip(rows.tolist(), explained, strict=True):
+            rec = table.records[row]
             results.append(MatchResult(
                 service_id=str(table.ids[row]),
                 name=str(rec["name"]),
@@ -185,14 +187,15 @@ class Matcher:
                 last_reviewed=rec["last_reviewed"] if isinstance(rec["last_reviewed"], str) else None,
             ))
 
+        n_eligible = int(np.count_nonzero(eligible))
+        by_rule = {r: int(np.count_nonzero(m)) for r, m in elig.fails.items()}
         understood = [{"words": fn.words, "need": fn.need,
                        "label": vocab.needs[fn.need].label if fn.need in vocab.needs else fn.need,
                        "from": "needs" if fn.listed else "about"} for fn in query.needs]
         outcome = MatchOutcome(results=results, understood_needs=understood,
                                unrecognised_needs=query.unrecognised,
-                               candidates=int(eligible.sum()), excluded=int((~eligible).sum()),
-                               excluded_by_rule={r: int(m.sum()) for r, m in elig.fails.items()
-                                                 if m.any()})
+                               candidates=n_eligible, excluded=table.n - n_eligible,
+                               excluded_by_rule={r: c for r, c in by_rule.items() if c})
         if explain == "full":
             outcome.not_suggested = self._not_suggested(query, levels, elig, combined.score)
         return outcome
@@ -203,7 +206,7 @@ class Matcher:
         table = self.table
         n_failed = elig.n_failed
         rows = np.flatnonzero(n_failed > 0)
-        order = np.lexsort((table.ids[rows], -score[rows], n_failed[rows]))
+        order = np.lexsort((table.id_rank[rows], -score[rows], n_failed[rows]))
         out = []
         for row in rows[order][: self.cfg.explain.not_suggested_limit]:
             reasons = [rule_reason(r, int(row), table, query, levels, self.vocab)

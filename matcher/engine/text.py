@@ -94,7 +94,9 @@ class ServiceTextIndex:
         vals = (1.0 + np.log(tf)) * self.idf_[cols]
         vals /= np.linalg.norm(vals)
         order = np.argsort(cols)
-        return sp.csr_matrix((vals[order], cols[order], [0, len(cols)]), shape=(1, n_terms))
+        # int32 indices (what scipy would pick for this shape anyway) skip its index-dtype checks.
+        indptr = np.array([0, len(cols)], dtype=np.int32)
+        return sp.csr_matrix((vals[order], cols[order].astype(np.int32), indptr), shape=(1, n_terms))
 
     def similarity(self, text: str | sp.csr_matrix) -> np.ndarray:
         """Cosine similarity of ``text`` (or its vector) with every service, shape (n_services,)."""
@@ -108,24 +110,50 @@ class ServiceTextIndex:
 
     def shared_terms(self, text: str | sp.csr_matrix, row: int, n: int = 3) -> list[str]:
         """The ``n`` terms contributing most to the similarity of ``text`` with service ``row``."""
+        return self.shared_terms_many(text, [row], n)[0]
+
+    def shared_terms_many(self, text: str | sp.csr_matrix, rows: Sequence[int] | np.ndarray,
+                          n: int = 3) -> list[list[str]]:
+        """:meth:`shared_terms` for each of ``rows``, with the array work done once for all.
+
+        A term's contribution is its weight in the service times its weight in ``text``; the
+        best come first, ties in the order the service's row stores them.
+        """
+        self._check_is_fitted()
         q = self.transform(text) if isinstance(text, str) else text
-        start, end = self.matrix_.indptr[row], self.matrix_.indptr[row + 1]
-        cols = self.matrix_.indices[start:end]
-        if q.nnz == 0 or cols.size == 0:
-            return []
-        pos = np.clip(np.searchsorted(q.indices, cols), 0, q.nnz - 1)  # q.indices are sorted
-        prod = self.matrix_.data[start:end] * np.where(q.indices[pos] == cols, q.data[pos], 0.0)
+        rows = np.asarray(rows, dtype=np.intp).reshape(-1)
+        out: list[list[str]] = [[] for _ in range(rows.size)]
+        m = self.matrix_
+        starts, ends = m.indptr[rows], m.indptr[rows + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if q.nnz == 0 or total == 0:
+            return out
+        # Every stored entry of the chosen rows, row after row: its position in m.data and the
+        # result it belongs to (a vectorised concatenation of the rows' index ranges).
+        owner = np.repeat(np.arange(rows.size), lengths)
+        offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        flat = np.repeat(starts, lengths) + offsets
+        cols = m.indices[flat]
+        weight = np.zeros(m.shape[1])          # the query's weight of every term (mostly 0)
+        weight[q.indices] = q.data
+        prod = m.data[flat] * weight[cols]
         keep = np.flatnonzero(prod > 0)
-        out: list[str] = []
-        for i in keep[np.argsort(-prod[keep], kind="stable")]:
-            term = str(self.feature_names_[cols[i]])
-            words = term.split()
-            # Skip "autism autism" and terms already said within a longer one, or vice versa.
-            if len(set(words)) < len(words) or any(term in t or t in term for t in out):
-                continue
-            out.append(term)
-            if len(out) == n:
-                break
+        # Group by result, best first within each; lexsort is stable, so ties keep row order.
+        keep = keep[np.lexsort((-prod[keep], owner[keep]))]
+        bounds = np.searchsorted(owner[keep], np.arange(rows.size + 1))
+        names = self.feature_names_[cols[keep]].tolist()
+        for r in range(rows.size):
+            picked = out[r]
+            for term in names[bounds[r]:bounds[r + 1]]:
+                term = str(term)
+                words = term.split()
+                # Skip "autism autism" and terms already said within a longer one, or vice versa.
+                if len(set(words)) < len(words) or any(term in t or t in term for t in picked):
+                    continue
+                picked.append(term)
+                if len(picked) == n:
+                    break
         return out
 
     def save(self, path: str | Path, config: dict | None = None) -> Path:
