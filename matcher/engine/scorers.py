@@ -16,7 +16,7 @@ import numpy as np
 from matcher.engine.config import MatchConfig
 from matcher.engine.features import AREAS, CLOSED, ServiceTable
 from matcher.engine.query import FamilyQuery
-from matcher.geo.distance import haversine_km
+from matcher.geo.distance import haversine_km_from
 from matcher.vocab import Vocabulary
 
 __all__ = [
@@ -79,9 +79,9 @@ class NeedLevels:
             return NEED_LEVELS.index("excluded")
         unstated, all_send = self.base
         w_exact, w_code, w_area = self.weights
-        candidates = [0.0, unstated[row], all_send[row], area_v[row] * w_area,
-                      code[row] * w_code, exact[row] * w_exact]
-        return int(np.argmax(candidates))
+        candidates = (0.0, float(unstated[row]), float(all_send[row]), float(area_v[row]) * w_area,
+                      float(code[row]) * w_code, float(exact[row]) * w_exact)
+        return max(range(len(candidates)), key=candidates.__getitem__)  # first best, as argmax
 
 
 # Who a service named for a broad area of need is for.
@@ -253,7 +253,7 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
                 cfg: MatchConfig) -> NeedLevels:
     """Match every family need against every service at the best level available."""
     n, k = table.n, len(query.needs)
-    values = np.zeros((n, k), dtype=np.float64)
+    values = np.zeros((n, k), dtype=np.float64, order="F")  # column-major: fast row max/sum
     overlap = np.zeros(n, dtype=bool)
     excluded_any = np.zeros(n, dtype=bool)
     exact_any = np.zeros(n, dtype=bool)
@@ -270,7 +270,10 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
             table.need_cache[fkey] = _focus_columns(table, fn.need, vocab, cfg)
         fcols = table.need_cache[fkey]
         if fcols:
-            focus_hit |= focus[:, fcols].any(axis=1)
+            hkey = ("__focus_hit__", fn.need, id(cfg))
+            if hkey not in table.need_cache:
+                table.need_cache[hkey] = focus[:, fcols].any(axis=1)
+            focus_hit |= table.need_cache[hkey]
         view = _need_view(table, fn.need, vocab, cfg)
         if view is None:
             parts.append(None)
@@ -288,9 +291,12 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
     focus_missed = table.need_cache["__has_focus__"] & ~focus_hit if k else np.zeros(n, dtype=bool)
     topics = cfg.need.focus_topics
     if topics:
-        said = np.array([bool(_words_pattern(t.cues).search(query.text))
-                         for t in topics.values()], dtype=bool)
-        focus_missed |= (topic_focus(table, cfg) & ~said).any(axis=1)
+        said = tuple(bool(_words_pattern(t.cues).search(query.text)) for t in topics.values())
+        if not all(said):
+            mkey = ("__topics_unsaid__", id(cfg), said)   # at most 2 ** len(topics) entries
+            if mkey not in table.need_cache:
+                table.need_cache[mkey] = topic_focus(table, cfg)[:, ~np.array(said)].any(axis=1)
+            focus_missed |= table.need_cache[mkey]
     return NeedLevels(values, overlap, excluded_any, exact_any, parts, focus_missed,
                       (unstated, all_send), (c.exact, c.same_code, c.same_area))
 
@@ -307,7 +313,7 @@ def score_need(levels: NeedLevels, query: FamilyQuery, cfg: MatchConfig) -> Scor
     mean = weighted.sum(axis=1) / w.sum()
     s = cfg.need.max_share
     values = np.clip(s * best + (1 - s) * mean, 0.0, 1.0)
-    facts = {"best_need": weighted.argmax(axis=1)}
+    facts: dict[str, np.ndarray] = {}
     if levels.focus_missed is not None:
         values = np.where(levels.focus_missed, values * cfg.need.focus_missed, values)
         facts["focus_missed"] = levels.focus_missed
@@ -354,10 +360,11 @@ def score_travel(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> S
     minutes = np.full(n, np.nan)
     values = np.full(n, cfg.travel.unknown)
     if query.has_location and query.mode != "online_only":
-        km = haversine_km(query.lat, query.lon, table.lat, table.lon)
+        km = haversine_km_from(query.lat, query.lon, table.points)
         minutes = travel_minutes(km, query.mode, cfg)
         known = in_person & has_coords
-        values = np.where(known, _decay(np.nan_to_num(minutes, nan=1e9), query.max_minutes, cfg), values)
+        # Rows without a venue have NaN minutes; np.where drops them, and NaN raises no warning.
+        values = np.where(known, _decay(minutes, query.max_minutes, cfg), values)
     no_travel = remote | home
     values = np.where(no_travel, 1.0, values)
     return Scored(np.clip(values, 0, 1), facts={
@@ -435,7 +442,7 @@ def score_language(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) ->
     """
     c = cfg.language
     lang = (query.profile.preferences.language or "").strip().casefold()
-    community = table.community_language != ""
+    community = table.has_community_language
     if not lang or lang in ("english", "en"):
         values = np.where(community, c.other_community, 1.0)
         return Scored(values, facts={"community": community, "listed": ~community})
