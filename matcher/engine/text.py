@@ -105,8 +105,17 @@ class ServiceTextIndex:
             return np.zeros(self.matrix_.shape[0], dtype=np.float64)
         if not hasattr(self, "_columns"):
             self._columns = self.matrix_.tocsc()  # column slices: work grows with the query only
-        sub = self._columns[:, q.indices]
-        return np.asarray(sub @ q.data).ravel().astype(np.float64)
+        cs = self._columns
+        # The stored entries of the query's columns, gathered with array arithmetic, each
+        # weighted by the query's value for its term, then summed per service.
+        starts, ends = cs.indptr[q.indices], cs.indptr[q.indices + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(self.matrix_.shape[0], dtype=np.float64)
+        flat = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        weights = cs.data[flat] * np.repeat(q.data, lengths)
+        return np.bincount(cs.indices[flat], weights=weights, minlength=self.matrix_.shape[0])
 
     def shared_terms(self, text: str | sp.csr_matrix, row: int, n: int = 3) -> list[str]:
         """The ``n`` terms contributing most to the similarity of ``text`` with service ``row``."""
