@@ -232,3 +232,29 @@ def test_focus_phrase_names_what_the_service_is_for(postcode_index, vocab):
     assert phrase("CRISIS") == "people in a crisis"
     assert phrase("CRISIS", "she is in crisis") != "people in a crisis"
     assert phrase("PLAIN") == ""
+
+
+def test_a_service_named_for_a_broader_group_covers_the_familys_need(postcode_index, vocab):
+    records = [
+        make_record(postcode_index, vocab, "NEURO", "Neurodevelopmental Clinic", "Assessments.",
+                    ["health"], "autism;ADHD", "N7 6PA"),
+        make_record(postcode_index, vocab, "SLEEP", "Sleep Well Service", "Night waking.",
+                    ["health"], "sleep problems;ADHD", "N7 6PA"),
+    ]
+    m = Matcher.from_frame(records_to_frame(records), gazetteer=postcode_index,
+                           cfg=explicit_config(need={"focus_missed": 0.5}))
+    query = prepare_query(Profile.model_validate({"age": 8, "needs": ["ADHD"]}), m.vocab,
+                          m.gazetteer, m.cfg)
+    missed = need_levels(m.table, query, m.vocab, m.cfg).focus_missed
+    assert dict(zip(m.table.ids.tolist(), missed.tolist(), strict=True)) == {
+        "NEURO": False, "SLEEP": True}
+
+
+def test_the_need_reason_says_who_a_lowered_service_is_mainly_for(postcode_index, vocab):
+    m = _matcher(postcode_index, vocab, 0.5)
+    out = m.match({"age": 8, "needs": ["ADHD"], "postcode": "N7 8JN", "limit": 10})
+    label = {r.service_id: next(c.label for c in r.explanation.contributions
+                                if c.component == "need") for r in out.results}
+    assert label["SLEEP"] == ("Supports children with ADHD: you mentioned ADHD, but it is "
+                              "mainly for children with sleep difficulties")
+    assert label["ADHD"] == "Supports children with ADHD: you mentioned ADHD"

@@ -20,7 +20,7 @@ from matcher.engine.config import MatchConfig
 from matcher.engine.eligibility import Eligibility
 from matcher.engine.features import CLOSED, ServiceTable
 from matcher.engine.query import FamilyQuery
-from matcher.engine.scorers import NEED_LEVELS, NeedLevels, Scored
+from matcher.engine.scorers import NEED_LEVELS, NeedLevels, Scored, focus_phrase
 from matcher.geo.distance import haversine_km
 from matcher.vocab import Vocabulary
 
@@ -256,6 +256,7 @@ def explain_rows(rows: Sequence[int], variety: Sequence[float], table: ServiceTa
         hit = table.cats[rows] * query.intent_vector   # (rows, categories)
         intent_cat = [CLOSED["categories"][k] for k in np.argmax(hit, axis=1).tolist()]
         intent_hit = (hit.max(axis=1) > 0).tolist()
+    focus_missed = scored["need"].facts.get("focus_missed") if "need" in scored else None
     school_km = _school_km(rows, table, query, cfg)
     lang = (query.profile.preferences.language or "").strip()
     english = not lang or lang.casefold() in ("english", "en")
@@ -273,6 +274,12 @@ def explain_rows(rows: Sequence[int], variety: Sequence[float], table: ServiceTa
                     j, lvl = best_need[i], need_level[i]
                     label = _need_label(j, lvl, query, vocab)
                     inputs = {"need": query.needs[j].need, "level": NEED_LEVELS[lvl]}
+                    if focus_missed is not None and focus_missed[row]:
+                        # Named for a need or situation the family did not mention.
+                        phrase = focus_phrase(table, vocab, cfg, row, query.text)
+                        if phrase:
+                            label = f"{label}, but it is mainly for {phrase}"
+                            inputs["mainly_for"] = phrase
             elif comp == "text":
                 terms = terms_of[i]
                 inputs = {"cosine": round(cosine[i], 4), "terms": terms}

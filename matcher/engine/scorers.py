@@ -178,7 +178,8 @@ def focus_phrase(table: ServiceTable, vocab: Vocabulary, cfg: MatchConfig, row: 
 
 def _focus_columns(table: ServiceTable, nid: str, vocab: Vocabulary, cfg: MatchConfig) -> list[int]:
     """Columns of :func:`focus_matrix` that count as a service being named for family need
-    ``nid``: the need itself, needs of the same DfE type, and its broad area(s)."""
+    ``nid``: the need itself, needs of the same DfE type, broader needs it belongs to, and its
+    broad area(s)."""
     col = {g: i for i, g in enumerate(table.need_ids)}
     k = len(table.need_ids)
     if nid.startswith("area:"):
@@ -192,6 +193,8 @@ def _focus_columns(table: ServiceTable, nid: str, vocab: Vocabulary, cfg: MatchC
     cols = [col[nid]] + [col[g] for g, other in vocab.needs.items()
                          if g != nid and g in col and g not in siblings
                          and need.code and other.code == need.code]
+    # A service named for a broader group ("neurodevelopmental") covers the family's need.
+    cols += [col[b] for b in vocab.broader_of(nid) if b in col]
     return cols + [k + AREAS.index(a) for a in need.areas if a in AREAS]
 
 
