@@ -18,6 +18,7 @@ from matcher.engine.profile import Profile
 from matcher.engine.query import prepare_query
 from matcher.engine.rank import rank
 from matcher.engine.scorers import (
+    focus_matrix,
     need_levels,
     score_audience,
     score_freshness,
@@ -28,6 +29,7 @@ from matcher.engine.scorers import (
     score_text,
     score_transition,
     score_travel,
+    topic_focus,
 )
 from matcher.engine.text import ServiceTextIndex, corpus_hash
 from matcher.geo.postcodes import PostcodeIndex, get_postcode_index
@@ -131,6 +133,9 @@ class Matcher:
                 index = ServiceTextIndex(cfg.text.ngram_max, cfg.text.min_df, cfg.text.max_features)
                 index.fit(texts).save(path, config=cfg.text.model_dump())
         table = ServiceTable.build(frame, vocab, cfg, text_index=index)
+        # What each service is named for: worked out now rather than on the first request.
+        focus_matrix(table, vocab)
+        topic_focus(table, cfg)
         return cls(table, vocab, gazetteer, cfg)
 
     def match(self, profile: Profile | dict, *, explain: str = "brief",

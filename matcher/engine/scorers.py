@@ -117,9 +117,13 @@ def focus_matrix(table: ServiceTable, vocab: Vocabulary) -> np.ndarray:
                    if w not in _GENERIC_NAME_WORDS}
              for nid, need in vocab.needs.items()}
     out = np.zeros((table.n, k + len(AREAS)), dtype=bool)
+    named: dict[str, list[str]] = {}   # the needs read in each distinct name, read once
     for r, (name, needs) in enumerate(zip(table.frame["name"], table.frame["needs"], strict=True)):
-        tokens = set(re.findall(r"[a-z]{4,}", str(name).casefold()))
-        for nid in vocab.find_in_text(str(name), detect_exclusions=False).mentioned:
+        name = str(name)
+        tokens = set(re.findall(r"[a-z]{4,}", name.casefold()))
+        if name not in named:
+            named[name] = vocab.find_in_text(name, detect_exclusions=False).mentioned
+        for nid in named[name]:
             if nid in col:
                 out[r, col[nid]] = True
             elif nid.startswith("area:") and nid[5:] in AREAS:
