@@ -258,3 +258,18 @@ def test_the_need_reason_says_who_a_lowered_service_is_mainly_for(postcode_index
     assert label["SLEEP"] == ("Supports children with ADHD: you mentioned ADHD, but it is "
                               "mainly for children with sleep difficulties")
     assert label["ADHD"] == "Supports children with ADHD: you mentioned ADHD"
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("We need some short breaks.", ["We need some short breaks"]),
+    ("She really needs somewhere to go.", ["She really needs somewhere to go"]),
+    ("Mum needs a break. He likes trains.", ["Mum needs a break"]),
+    ("We are looking for a youth club", ["looking for a youth club"]),
+    ("My son has special educational needs and goes to a special school.", []),
+    ("We have applied for an EHC needs assessment.", []),
+    ("His needs are not met at school.", []),
+])
+def test_asks_are_what_someone_needs_or_wants_not_the_word_needs(text, asks):
+    from matcher.engine.intent import ASK_PATTERN
+
+    assert [m.group(0) for m in ASK_PATTERN.finditer(text)] == asks

@@ -40,10 +40,16 @@ class Intent:
 #: How much more a cue counts inside an ask ("we need ...", "looking for ...").
 ASK_WEIGHT = 3.0
 
-# Where a family says what they want: from an asking word to the end of the sentence.
+# Where a family says what they want: from an asking word to the end of the sentence. "Need"
+# asks only after someone who needs ("we need", "she really needs"), so "special educational
+# needs" or "an EHC needs assessment" are not asks.
 ASK_PATTERN = re.compile(
-    r"\b(?:need|needs|want|wants|wanted|looking for|look for|would like|'d like|like some|"
-    r"hoping for|hope to|hoping to|help with|help to|ask(?:ing)? for|interested in|wish)\b[^.!?\n]*",
+    r"(?:\b(?!(?:special|educational|additional|complex|medical|sensory|learning|health|care|"
+    r"support|mental|physical|emotional|communication|individual|particular|specific|different|"
+    r"same|any|his|her|their|our|my|your|whose|of|the|ehc|send|sen)\b)[a-z']+\s+"
+    r"(?:\w+ly\s+|also\s+|still\s+|just\s+)?(?:need|needs|needed)\b"
+    r"|\b(?:want|wants|wanted|looking for|look for|would like|'d like|like some|"
+    r"hoping for|hope to|hoping to|help with|help to|ask(?:ing)? for|interested in|wish)\b)[^.!?\n]*",
     re.IGNORECASE)
 
 
