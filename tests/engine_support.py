@@ -50,6 +50,7 @@ EXPLICIT_CONFIG: dict[str, Any] = {
                                    "physical_disability", "sensory_processing"]],
              "topic_needs": ["behaviour", "sleep", "feeding", "continence",
                              "awaiting_diagnosis"]},
+    "intent": {"ask_weight": 3.0, "max_count": 6.0},
     "text": {"cap": 0.30, "ngram_max": 2, "min_df": 1, "max_features": 50000},
     "travel": {
         "default_mode": "public_transport", "default_max_minutes": 30, "unknown": 0.5,

@@ -273,3 +273,18 @@ def test_asks_are_what_someone_needs_or_wants_not_the_word_needs(text, asks):
     from matcher.engine.intent import ASK_PATTERN
 
     assert [m.group(0) for m in ASK_PATTERN.finditer(text)] == asks
+
+
+def test_the_ask_weight_comes_from_the_config(postcode_index, vocab):
+    m = _matcher(postcode_index, vocab, 1.0)
+    about = "She loves school. We need swimming."
+
+    def weights(ask_weight: float) -> dict[str, float]:
+        cfg = explicit_config(intent={"ask_weight": ask_weight, "max_count": 6.0})
+        query = prepare_query(Profile.model_validate({"age": 9, "about": about}), m.vocab,
+                              m.gazetteer, cfg)
+        return query.intent.weights
+
+    assert weights(1.0)["education"] == weights(1.0)["leisure"]
+    assert weights(3.0)["leisure"] == 3 * weights(3.0)["education"]
+    assert weights(3.0) != weights(1.0)

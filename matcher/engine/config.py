@@ -55,6 +55,11 @@ class FocusTopic(_Strict):
     phrase: str = Field(min_length=1)            # "people in a mental health crisis"
 
 
+class IntentConfig(_Strict):
+    ask_weight: float = Field(3.0, ge=1, le=10)   # a cue inside an ask counts this many times
+    max_count: float = Field(6.0, ge=1, le=20)    # a category's weight is capped here
+
+
 class NeedConfig(_Strict):
     exact: float = Unit
     same_code: float = Unit
@@ -161,6 +166,7 @@ class MatchConfig(_Strict):
 
     weights: Weights = Weights()
     need: NeedConfig
+    intent: IntentConfig = IntentConfig()
     text: TextConfig = TextConfig()
     travel: TravelConfig
     eligibility: EligibilityConfig = EligibilityConfig()

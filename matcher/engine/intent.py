@@ -17,7 +17,7 @@ import yaml
 from matcher.engine.features import CLOSED
 from matcher.errors import ConfigError
 
-__all__ = ["ASK_PATTERN", "ASK_WEIGHT", "IntentLexicon", "Intent", "load_intents", "default_intents_path"]
+__all__ = ["ASK_PATTERN", "cue_pattern", "IntentLexicon", "Intent", "load_intents", "default_intents_path"]
 
 
 def default_intents_path() -> Path:
@@ -30,15 +30,13 @@ class Intent:
 
     weights: dict[str, float]
     words: dict[str, list[str]]
+    asks: tuple[str, ...] = ()   # the parts of the text that ask for something
 
     def vector(self) -> np.ndarray:
         """Weights in the order of CLOSED['categories'], scaled so the strongest is 1."""
         v = np.array([self.weights.get(c, 0.0) for c in CLOSED["categories"]], dtype=np.float64)
         return v / v.max() if v.max() > 0 else v
 
-
-#: How much more a cue counts inside an ask ("we need ...", "looking for ...").
-ASK_WEIGHT = 3.0
 
 # Where a family says what they want: from an asking word to the end of the sentence. "Need"
 # asks only after someone who needs ("we need", "she really needs"), so "special educational
@@ -53,9 +51,14 @@ ASK_PATTERN = re.compile(
     re.IGNORECASE)
 
 
-def _pattern(cues: list) -> re.Pattern[str]:
+def cue_pattern(cues: list[str] | tuple[str, ...]) -> re.Pattern[str]:
     """One case-insensitive pattern matching any cue as whole words; "swim*" matches any ending
     and a "..." between words allows up to two words in between ("somewhere ... to go")."""
+    return _cue_pattern(tuple(str(c) for c in cues))
+
+
+@lru_cache(maxsize=256)
+def _cue_pattern(cues: tuple[str, ...]) -> re.Pattern[str]:
     alts = []
     for cue in cues:
         cue = str(cue).strip().lower()
@@ -73,11 +76,11 @@ class IntentLexicon:
         self.patterns: dict[str, re.Pattern[str]] = {}
         self.not_patterns: dict[str, re.Pattern[str]] = {}
         for c, d in categories.items():
-            self.patterns[c] = _pattern(d.get("cues", []))
+            self.patterns[c] = cue_pattern(d.get("cues", []))
             if d.get("not_cues"):
-                self.not_patterns[c] = _pattern(d["not_cues"])
+                self.not_patterns[c] = cue_pattern(d["not_cues"])
 
-    def read(self, text: str, max_count: float = 6.0, ask_weight: float = ASK_WEIGHT) -> Intent:
+    def read(self, text: str, ask_weight: float = 3.0, max_count: float = 6.0) -> Intent:
         """Weigh cue hits per category (capped at ``max_count``) in the family's text.
 
         A hit inside what the family asks for ("I also need some short breaks", "we want him to
@@ -86,7 +89,8 @@ class IntentLexicon:
         first, so "was diagnosed with ADHD last year" or "in Turkish if possible" are not read
         as asking for an assessment.
         """
-        asks = [m.span() for m in ASK_PATTERN.finditer(text)]
+        found_asks = list(ASK_PATTERN.finditer(text))
+        asks = [m.span() for m in found_asks]
         weights, words = {}, {}
         for c, pat in self.patterns.items():
             blank = self.not_patterns.get(c)
@@ -97,7 +101,7 @@ class IntentLexicon:
                             for m in found)
                 weights[c] = float(min(score, max_count))
                 words[c] = list(dict.fromkeys(m.group(0).lower() for m in found))[:3]
-        return Intent(weights, words)
+        return Intent(weights, words, tuple(m.group(0) for m in found_asks))
 
 
 @lru_cache(maxsize=4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from matcher.engine.config import MatchConfig
-from matcher.engine.intent import ASK_PATTERN, Intent, load_intents
+from matcher.engine.intent import Intent, load_intents
 from matcher.engine.profile import Profile
 from matcher.geo.postcodes import PostcodeIndex, postcode_district
 from matcher.vocab import Vocabulary
@@ -75,10 +75,11 @@ def prepare_query(profile: Profile, vocab: Vocabulary, gazetteer: PostcodeIndex,
                 needs.append(FamilyNeed(nid, cfg.need.about_weight, label, False))
 
     labels = " ".join(vocab.needs[n.need].label for n in needs if n.need in vocab.needs)
+    intent = load_intents().read(" ".join([profile.about, *profile.needs]),
+                                 cfg.intent.ask_weight, cfg.intent.max_count)
     # What the family asks for ("we need some short breaks") is said twice, so its words weigh
     # more than those describing their situation.
-    asks = " ".join(m.group(0) for m in ASK_PATTERN.finditer(profile.about or ""))
-    text = " ".join([*profile.needs, profile.about, asks, labels])
+    text = " ".join([*profile.needs, profile.about, *intent.asks, labels])
 
     mode = profile.travel.mode or cfg.travel.default_mode
     max_minutes = profile.travel.max_minutes or cfg.travel.default_max_minutes
@@ -94,7 +95,7 @@ def prepare_query(profile: Profile, vocab: Vocabulary, gazetteer: PostcodeIndex,
         mode=mode,
         max_minutes=float(max_minutes),
     )
-    q.intent = load_intents().read(" ".join([profile.about, *profile.needs]))
+    q.intent = intent
     if profile.postcode:
         loc = gazetteer.lookup(profile.postcode)  # raises PostcodeError with a clear message
         q.lat, q.lon, q.place = loc.latitude, loc.longitude, loc.postcode

@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from matcher.engine.config import MatchConfig
 from matcher.engine.features import AREAS, CLOSED, ServiceTable
+from matcher.engine.intent import cue_pattern
 from matcher.engine.query import FamilyQuery
 from matcher.geo.distance import haversine_km_from
 from matcher.vocab import Vocabulary
@@ -135,24 +135,13 @@ def focus_matrix(table: ServiceTable, vocab: Vocabulary) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=256)
-def _words_pattern_cached(words: tuple[str, ...]) -> re.Pattern[str]:
-    alts = [re.escape(w.rstrip("*")) + (r"\w*" if w.endswith("*") else r"\b") for w in words]
-    return re.compile(r"\b(?:" + "|".join(alts) + ")", re.IGNORECASE)
-
-
-def _words_pattern(words: list[str]) -> re.Pattern[str]:
-    """Whole words, case-insensitive; a trailing * matches any ending."""
-    return _words_pattern_cached(tuple(words))
-
-
 def topic_focus(table: ServiceTable, cfg: MatchConfig) -> np.ndarray:
     """Bool (n_services, n_topics): services named for a situation of ``need.focus_topics``
     (a "Crisis Line", a "Brothers and Sisters Club"), in the config's topic order."""
     key = ("__topics__", id(cfg))
     if key not in table.need_cache:
         names = table.frame["name"].fillna("").astype(str)
-        cols = [names.str.contains(_words_pattern(topic.name_words)).to_numpy(bool)
+        cols = [names.str.contains(cue_pattern(topic.name_words)).to_numpy(bool)
                 for topic in cfg.need.focus_topics.values()]
         table.need_cache[key] = (np.stack(cols, axis=1) if cols
                                  else np.zeros((table.n, 0), dtype=bool))
@@ -167,7 +156,7 @@ def focus_phrase(table: ServiceTable, vocab: Vocabulary, cfg: MatchConfig, row: 
     when it is named for nothing in particular."""
     topics = list(cfg.need.focus_topics.values())
     for c in np.flatnonzero(topic_focus(table, cfg)[row]):
-        if not _words_pattern(topics[c].cues).search(family_text):
+        if not cue_pattern(topics[c].cues).search(family_text):
             return topics[c].phrase
     focus = focus_matrix(table, vocab)[row]
     k = len(table.need_ids)
@@ -186,20 +175,32 @@ def _focus_columns(table: ServiceTable, nid: str, vocab: Vocabulary, cfg: MatchC
     broad area(s)."""
     col = {g: i for i, g in enumerate(table.need_ids)}
     k = len(table.need_ids)
+    if not nid.startswith("area:") and (nid not in vocab.needs or nid not in col):
+        return []
+    same_code, _, area_cols = _related_columns(table, nid, vocab, cfg)
+    own = [] if nid.startswith("area:") else [col[nid]]
+    # A service named for a broader group ("neurodevelopmental") covers the family's need.
+    broader = [col[b] for b in vocab.broader_of(nid) if b in col]
+    return own + same_code + broader + [k + a for a in area_cols]
+
+
+def _related_columns(table: ServiceTable, nid: str, vocab: Vocabulary,
+                     cfg: MatchConfig) -> tuple[list[int], list[int], list[int]]:
+    """Need columns related to family need ``nid``: (same DfE type, same broad area, area
+    columns of AREAS). For an area need ("area:semh"): (needs in the area, [], [its column]).
+    A need in an exclusive group (SLD vs PMLD) is never related to the others in it."""
+    col = {g: i for i, g in enumerate(table.need_ids)}
     if nid.startswith("area:"):
         area = nid[5:]
-        cols = [col[g] for g, need in vocab.needs.items() if area in need.areas and g in col]
-        return cols + ([k + AREAS.index(area)] if area in AREAS else [])
-    need = vocab.needs.get(nid)
-    if need is None or nid not in col:
-        return []
+        in_area = [col[g] for g, need in vocab.needs.items() if area in need.areas and g in col]
+        return in_area, [], [AREAS.index(area)] if area in AREAS else []
+    need = vocab.needs[nid]
     siblings = _exclusive_siblings(cfg, nid)
-    cols = [col[nid]] + [col[g] for g, other in vocab.needs.items()
-                         if g != nid and g in col and g not in siblings
-                         and need.code and other.code == need.code]
-    # A service named for a broader group ("neurodevelopmental") covers the family's need.
-    cols += [col[b] for b in vocab.broader_of(nid) if b in col]
-    return cols + [k + AREAS.index(a) for a in need.areas if a in AREAS]
+    others = [(g, other) for g, other in vocab.needs.items()
+              if g != nid and g in col and g not in siblings]
+    same_code = [col[g] for g, other in others if need.code and other.code == need.code]
+    same_area = [col[g] for g, other in others if set(other.areas) & set(need.areas)]
+    return same_code, same_area, [AREAS.index(a) for a in need.areas if a in AREAS]
 
 
 def _exclusive_siblings(cfg: MatchConfig, nid: str) -> set[str]:
@@ -220,28 +221,19 @@ def _need_view(table: ServiceTable, nid: str, vocab: Vocabulary, cfg: MatchConfi
     n = table.n
     col = {g: i for i, g in enumerate(table.need_ids)}
     if nid.startswith("area:"):
-        area = nid.split(":", 1)[1]
-        in_area = [col[g] for g, need in vocab.needs.items() if area in need.areas and g in col]
-        exact = table.area_strength[:, AREAS.index(area)] if area in AREAS else np.zeros(n)
+        in_area, _, area_cols = _related_columns(table, nid, vocab, cfg)
+        exact = table.area_strength[:, area_cols].max(axis=1, initial=0.0)
         code = table.need_strength[:, in_area].max(axis=1, initial=0.0)
         area_v = np.zeros(n)
         excl = np.zeros(n, dtype=bool)
         stated = (exact > 0) | table.need_stated[:, in_area].any(axis=1)
     else:
-        need = vocab.needs.get(nid)
-        if need is None or nid not in col:
+        if nid not in vocab.needs or nid not in col:
             table.need_cache[key] = None
             return None
-        siblings = _exclusive_siblings(cfg, nid)
         exact = table.need_strength[:, col[nid]].astype(np.float64)
-        same_code = [col[g] for g, other in vocab.needs.items()
-                     if g != nid and g in col and g not in siblings
-                     and need.code and other.code == need.code]
-        same_area = [col[g] for g, other in vocab.needs.items()
-                     if g != nid and g in col and g not in siblings
-                     and set(other.areas) & set(need.areas)]
+        same_code, same_area, area_cols = _related_columns(table, nid, vocab, cfg)
         code = table.need_strength[:, same_code].max(axis=1, initial=0.0)
-        area_cols = [AREAS.index(a) for a in need.areas if a in AREAS]
         area_v = np.maximum(
             table.need_strength[:, same_area].max(axis=1, initial=0.0),
             table.area_strength[:, area_cols].max(axis=1, initial=0.0),
@@ -298,7 +290,7 @@ def need_levels(table: ServiceTable, query: FamilyQuery, vocab: Vocabulary,
     focus_missed = table.need_cache["__has_focus__"] & ~focus_hit if k else np.zeros(n, dtype=bool)
     topics = cfg.need.focus_topics
     if topics:
-        said = tuple(bool(_words_pattern(t.cues).search(query.text)) for t in topics.values())
+        said = tuple(bool(cue_pattern(t.cues).search(query.text)) for t in topics.values())
         if not all(said):
             mkey = ("__topics_unsaid__", id(cfg), said)   # at most 2 ** len(topics) entries
             if mkey not in table.need_cache:
@@ -394,11 +386,12 @@ def score_transition(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) 
     if dest is not None:
         # A setting of the phase being left (a nursery for a child starting school) does not
         # help with the move, even when it says it supports it: the child is leaving it.
-        leaving = ~np.isnan(table.max_age) & (table.max_age < dest) \
-            & table.cats[:, CLOSED["categories"].index("education")]
-        related &= np.isnan(table.max_age) | (table.max_age > dest)
-        same = same & ~leaving
-        is_transition = is_transition & ~leaving
+        # (NaN, no age stated, compares False.) A setting the child cannot attend at the
+        # destination age is one they are leaving.
+        settings_left = (table.max_age < dest) & table.cats[:, CLOSED["categories"].index("education")]
+        related &= ~(table.max_age <= dest)
+        same = same & ~settings_left
+        is_transition = is_transition & ~settings_left
     values = np.where(same, c.same, np.where(related, c.related_category,
                                              np.where(is_transition, c.other_transition, 0.0)))
     return Scored(values, facts={"same": same, "related": related})
