@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from ui_fake_api import HOME, FakeApi, install
+from ui_fake_api import HOME, FakeApi, install, open_page
 
 PAGE = "pages/2_Explore_with_a_family.py"
 
 
 @pytest.fixture
 def app() -> tuple[AppTest, FakeApi]:
-    at = AppTest.from_file(HOME, default_timeout=30)
-    fake = install(at)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at, fake
+    return open_page(PAGE)
 
 
 def search(at: AppTest) -> AppTest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from ui_fake_api import COMMISSIONER_KEY, GAP_CELLS, HOME, KEY_WORKER_KEY, FakeApi, install
+from ui_fake_api import open_page, COMMISSIONER_KEY, GAP_CELLS, KEY_WORKER_KEY, FakeApi
 
 import gaps_view as gv
 from client import ApiError, Problem
@@ -15,12 +15,7 @@ PAGE = "pages/4_Gaps_in_provision.py"
 
 @pytest.fixture
 def app() -> tuple[AppTest, FakeApi]:
-    at = AppTest.from_file(HOME, default_timeout=30)
-    fake = install(at)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at, fake
+    return open_page(PAGE)
 
 
 def run(at: AppTest) -> AppTest:

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from ui_fake_api import COMMISSIONER_KEY, HOME, KEY_WORKER_KEY, FakeApi, install
+from ui_fake_api import COMMISSIONER_KEY, KEY_WORKER_KEY, FakeApi, open_page
 
 PAGE = "pages/3_Transition_plan.py"
 
 
 @pytest.fixture
 def app() -> tuple[AppTest, FakeApi]:
-    at = AppTest.from_file(HOME, default_timeout=30)
-    fake = install(at)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at, fake
+    return open_page(PAGE)
 
 
 def run(at: AppTest) -> AppTest:

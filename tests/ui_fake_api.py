@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
+from streamlit.testing.v1 import AppTest
 
 UI_DIR = Path(__file__).resolve().parents[1] / "ui"
 if str(UI_DIR) not in sys.path:
@@ -362,3 +363,14 @@ def install(at, fake: FakeApi | None = None) -> FakeApi:
     at.session_state[SESSION_KEY] = ApiClient("http://api.test",
                                               transport=httpx.MockTransport(fake))
     return fake
+
+
+def open_page(page: str, fake: FakeApi | None = None) -> tuple[AppTest, FakeApi]:
+    """Start the app on the home page with ``fake`` (a new one by default) behind it, then go
+    to ``page``; the page must run without an exception."""
+    at = AppTest.from_file(HOME, default_timeout=30)
+    fake = install(at, fake)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at, fake
