@@ -75,7 +75,8 @@ def prepare_query(profile: Profile, vocab: Vocabulary, gazetteer: PostcodeIndex,
                 needs.append(FamilyNeed(nid, cfg.need.about_weight, label, False))
 
     labels = " ".join(vocab.needs[n.need].label for n in needs if n.need in vocab.needs)
-    intent = load_intents().read(" ".join([profile.about, *profile.needs]),
+    # Sentences apart, so an ask in the family's words does not run on into their needs list.
+    intent = load_intents().read(". ".join([profile.about, *profile.needs]),
                                  cfg.intent.ask_weight, cfg.intent.max_count)
     # What the family asks for ("we need some short breaks") is said twice, so its words weigh
     # more than those describing their situation.
