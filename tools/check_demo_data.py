@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 from matcher.geo.postcodes import codepoint_dir  # noqa: E402
-from matcher.importer import COLUMNS, REQUIRED_COLUMNS  # noqa: E402
+from matcher.ingest import COLUMNS, REQUIRED_COLUMNS  # noqa: E402
 from matcher.vocab import CONTRACT_VALUES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ CODEPOINT = codepoint_dir()
 CODEPOINT_FILES = ("n", "ec", "wc", "nw", "e")
 
 # Contract section 1, in the template's column order.
-CONTRACT_HEADER = list(COLUMNS)  # the template header, in order (matcher.importer)
+CONTRACT_HEADER = list(COLUMNS)  # the template header, in order (matcher.ingest)
 REQUIRED = REQUIRED_COLUMNS
 ENUMS: dict[str, frozenset[str]] = {
     **{k: frozenset(v) for k, v in CONTRACT_VALUES.items() if k != "travel_modes"},
