@@ -176,7 +176,7 @@ def default_source() -> Path:
 
 def load_base_records(source: str | Path | None = None) -> tuple[list[ServiceRecord], Path]:
     """The good rows of a services CSV (contract template), and the path they came from."""
-    from matcher.importer import read_service_csv
+    from matcher.ingest import read_service_csv
 
     path = Path(source) if source else default_source()
     records, report = read_service_csv(path, progress=False)

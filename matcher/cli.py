@@ -42,7 +42,7 @@ def _cmd_postcode(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from matcher.errors import DataImportError
-    from matcher.importer import run_import
+    from matcher.ingest import run_import
 
     try:
         if args.path is None and args.url is None:

@@ -8,7 +8,11 @@ from dataclasses import asdict, dataclass, field, fields
 
 import pandas as pd
 
-__all__ = ["ServiceRecord", "LIST_FIELDS", "records_to_frame", "record_from_dict"]
+__all__ = ["LIST_FIELDS", "OUR_TAXONOMY", "ServiceRecord", "record_from_dict", "records_to_frame"]
+
+#: Taxonomy prefix of the ORUK attributes that carry our own closed-vocabulary values
+#: (written by :mod:`matcher.oruk.export`, read back by :mod:`matcher.ingest.oruk3`).
+OUR_TAXONOMY = "send-matcher"
 
 
 @dataclass
@@ -44,6 +48,10 @@ class ServiceRecord:
     email: str = ""
     last_reviewed: dt.date | None = None
     source: str = "csv"
+    # Who the service is for as a user (data/vocabulary.yaml ``audience``), from feed tags.
+    audience: list[str] = field(default_factory=list)
+    # "active", or "inactive": kept (a feed withdrew or paused it) but never suggested.
+    status: str = "active"
 
     def to_dict(self) -> dict:
         """Plain dict; dates as ISO strings (JSON-safe)."""

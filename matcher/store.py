@@ -47,6 +47,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -120,6 +121,8 @@ class ServiceRow(Base):
     email: Mapped[str] = mapped_column(Text, default="")
     last_reviewed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     source: Mapped[str] = mapped_column(String(200), default="csv")
+    audience: Mapped[list[str]] = mapped_column(_ListJSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="active")
     content_hash: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -157,9 +160,20 @@ def _baseline(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[ServiceRow.__table__], checkfirst=True)
 
 
+def _audience_and_status(conn: Connection) -> None:
+    """Version 2: who a service is for (``audience``) and ``status`` (inactive services are
+    kept, never suggested)."""
+    json_type = "JSONB" if conn.dialect.name == "postgresql" else "JSON"
+    conn.execute(text(f"ALTER TABLE services ADD COLUMN audience {json_type} "
+                      "NOT NULL DEFAULT '[]'"))
+    conn.execute(text("ALTER TABLE services ADD COLUMN status VARCHAR(16) NOT NULL "
+                      "DEFAULT 'active'"))
+
+
 #: The ordered schema steps. Never edit or reorder a released step; append a new one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "services table", _baseline),
+    Migration(2, "services: audience and status", _audience_and_status),
 )
 #: The schema version this code writes.
 SCHEMA_VERSION: int = MIGRATIONS[-1].version

@@ -323,6 +323,7 @@ class Vocabulary:
     transitions: dict[str, str]
     travel_modes: dict[str, str]
     cost: dict[str, str]
+    audience: dict[str, str]
 
     def __init__(self, data: Mapping[str, Any], source: str = "<vocabulary>",
                  problems: Sequence[str] = ()):
@@ -392,6 +393,11 @@ class Vocabulary:
         """Canonical need ids that belong to a broad area ("ci" or "area:ci")."""
         area = area[len(AREA_PREFIX):] if area.startswith(AREA_PREFIX) else area
         return [nid for nid, need in self.needs.items() if area in need.areas]
+
+    def audience_of(self, text: str) -> str | None:
+        """The audience value a word or tag names ("Parents", "young people", "LGBTQ+"), or
+        ``None``; case, punctuation and spacing are ignored."""
+        return self._audience_words.get(_audience_key(text))
 
     def is_known(self, need_id: str) -> bool:
         """True for a canonical need id, ``all_send`` or an ``area:*`` id of this vocabulary."""
@@ -887,6 +893,32 @@ class _Builder:
                                     "(../shared/contract.md); add it back with a label")
             setattr(v, name, labels)
         v._scan_access = _Scanner(access_ci, access_cs)
+        self._audience()
+
+    def _audience(self) -> None:
+        """``audience``: who a service is for (value -> label), and its words."""
+        v, problems = self.v, self.problems
+        section = _label_map(self.data.get("audience"), "audience", problems)
+        labels: dict[str, str] = {}
+        words: dict[str, str] = {}
+        for value, spec in section.items():
+            where = f"audience.{value}"
+            if not isinstance(spec, dict) or not isinstance(spec.get("label"), str):
+                problems.append(f"{where} needs a label and a list of synonyms")
+                continue
+            labels[str(value)] = spec["label"].strip()
+            for s in [str(value).replace("_", " "),
+                      *_str_list(spec.get("synonyms"), f"{where} synonyms", problems)]:
+                key = _audience_key(s)
+                if key in words and words[key] != str(value):
+                    problems.append(f"the word {s!r} is listed under two audience values")
+                words[key] = str(value)
+        v.audience = labels
+        v._audience_words = words
+
+
+def _audience_key(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 # ---------------------------------------------------------------------------------------------

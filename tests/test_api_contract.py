@@ -28,7 +28,7 @@ def dev_set(shared_dir: Path) -> Path:
 def dev_api(dev_set: Path, tmp_path_factory: pytest.TempPathFactory,
             postcode_index) -> Iterator[SimpleNamespace]:
     from matcher.evaluation.runner import build_matcher_for_csv
-    from matcher.importer import run_import
+    from matcher.ingest import run_import
 
     tmp = tmp_path_factory.mktemp("api-contract")
     settings = Settings(data_dir=tmp, database_url=f"sqlite:///{tmp / 'dev.sqlite'}",

@@ -25,7 +25,7 @@ PROFILES = [
 @pytest.fixture(scope="module")
 def matcher(postcode_index):
     from matcher.engine.pipeline import Matcher
-    from matcher.importer import read_service_csv
+    from matcher.ingest import read_service_csv
     from matcher.services import records_to_frame
 
     records, _report = read_service_csv(DEMO, progress=False)

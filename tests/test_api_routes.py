@@ -15,7 +15,7 @@ from sqlalchemy import update
 from matcher.api import create_app
 from matcher.api.deps import EMPTY_DIRECTORY, ApiConfig
 from matcher.api.security import UNAUTHORISED
-from matcher.importer import run_import
+from matcher.ingest import run_import
 from matcher.plans import default_retention
 from matcher.settings import Settings
 from matcher.store_extra import PlanRow, add_user

@@ -19,7 +19,7 @@ from schemathesis.checks import (  # noqa: E402
 
 from matcher.api import create_app  # noqa: E402
 from matcher.api.deps import ApiConfig  # noqa: E402
-from matcher.importer import run_import  # noqa: E402
+from matcher.ingest import run_import  # noqa: E402
 from matcher.settings import Settings  # noqa: E402
 
 HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.importer import read_service_csv
+from matcher.ingest import read_service_csv
 from matcher.vocab import CONTRACT_VALUES
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "islington_local_offer.csv"

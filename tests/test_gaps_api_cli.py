@@ -202,7 +202,7 @@ def test_gaps_router_in_the_real_app_with_api_keys(tmp_path, postcode_index):
     from matcher.api import create_app
     from matcher.api.deps import ApiConfig
     from matcher.api.security import API_KEY_HEADER, UNAUTHORISED
-    from matcher.importer import run_import
+    from matcher.ingest import run_import
     from matcher.settings import Settings
     from matcher.store_extra import add_user
 

@@ -20,13 +20,13 @@ from sqlalchemy import event
 import matcher.store as store_mod
 from matcher.cli import main
 from matcher.errors import DataImportError
-from matcher.importer import (
+from matcher.ingest import (
     COLUMNS,
-    PROGRESS_MIN_ROWS,
     ImportReport,
     read_service_csv,
     run_import,
 )
+from matcher.ingest.csv_template import PROGRESS_MIN_ROWS
 from matcher.store import Store
 
 HERE = Path(__file__).resolve().parent

@@ -16,8 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from matcher.importer import read_service_csv
-from matcher.oruk import OUR_TAXONOMY, fetch_feed, read_oruk
+from matcher.ingest import OUR_TAXONOMY, fetch_feed, read_oruk, read_service_csv
 from matcher.oruk.export import (
     get_oruk_records,
     oruk_id,

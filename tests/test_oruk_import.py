@@ -13,8 +13,7 @@ import pytest
 
 from matcher.cli import main
 from matcher.errors import DataImportError
-from matcher.importer import run_import
-from matcher.oruk import (
+from matcher.ingest import (
     FeedReport,
     category_of_term,
     detect_format,
@@ -22,6 +21,7 @@ from matcher.oruk import (
     import_feed,
     read_feed,
     read_oruk,
+    run_import,
     service_items,
     sniff_format,
 )
@@ -87,16 +87,24 @@ def test_profile_list_example_is_summary_only(postcode_index):
 def test_every_fixture_record_is_accounted_for(fixtures):
     records, report = fixtures
     assert report.rows_read == 12
-    assert len(report.accepted) == 6 and report.rejected == 6
-    assert report.rejected_rows == [4, 6, 7, 8, 9, 10]
+    # Only a record with no id, no name or a repeated id is rejected; the rest are kept.
+    assert len(report.accepted) == 10 and report.rejected == 2
+    assert report.rejected_rows == [6, 8]
     assert len(records) + report.rejected == report.rows_read   # nothing vanishes
     reasons = {(p.row, p.column): p.problem for p in report.problems}
-    assert reasons[(4, "status")] == "the feed marks this service as 'defunct'"
     assert reasons[(6, "id")] == "the service has no id"
-    assert reasons[(7, "minimum_age")].startswith("the service is for people aged 30 and over")
     assert reasons[(8, "id")] == (f"id {RIVERSIDE} is already used by record 1 of this feed")
-    assert reasons[(9, "minimum_age")] == "the minimum age 12 is above the maximum age 8"
-    assert reasons[(10, "categories")].startswith("no category could be worked out")
+    warned = {(w.row, w.column): w.problem for w in report.warnings}
+    assert warned[(4, "status")].startswith("the feed marks this service as 'defunct', so it is "
+                                            "kept as inactive")
+    assert warned[(9, "minimum_age")] == ("the minimum age 12 is above the maximum age 8, so "
+                                          "both were left out")
+    assert warned[(10, "categories")].startswith("no category could be worked out")
+    statuses = {r.status for r in records.values()}
+    assert statuses == {"active", "inactive"}
+    adults = [r for r in records.values() if r.min_age == 30]
+    assert len(adults) == 1 and adults[0].max_age is None     # kept; the engine decides
+    assert any(r.categories == ["other"] for r in records.values())
 
 
 def test_nested_locations_schedules_costs_areas_and_attributes(fixtures):
@@ -174,11 +182,11 @@ def test_report_reads_as_a_feed_report(fixtures):
     _, report = fixtures
     assert isinstance(report, FeedReport)
     d = report.to_dict()
-    assert d["format"] == "oruk" and d["accepted"] == 6 and d["rejected"] == 6
-    assert d["rejected_rows"] == [4, 6, 7, 8, 9, 10]
+    assert d["format"] == "oruk" and d["accepted"] == 10 and d["rejected"] == 2
+    assert d["rejected_rows"] == [6, 8]
     assert d["row_numbering"].startswith("Records are numbered in feed order")
     text = report.format_text()
-    assert text.splitlines()[0] == f"{DATA} (oruk): 12 services read, 6 accepted, 6 rejected."
+    assert text.splitlines()[0] == f"{DATA} (oruk): 12 services read, 10 accepted, 2 rejected."
     assert "Terms the matcher could not use" in text
 
 
@@ -253,16 +261,16 @@ def db_url(tmp_path: Path) -> str:
 
 def test_import_and_reimport_update_in_place(db_url, postcode_index):
     first = import_feed(PAGE1, database_url=db_url, today=TODAY)
-    assert (first.added, first.updated, first.unchanged, first.rejected) == (3, 0, 0, 1)
+    assert (first.added, first.updated, first.unchanged, first.rejected) == (4, 0, 0, 0)
     again = import_feed(PAGE1, database_url=db_url, today=TODAY)
-    assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 4)
     doc = json.loads(PAGE1.read_text(encoding="utf-8"))
     doc["contents"][0]["maximum_age"] = 16
     changed = import_feed(doc, database_url=db_url, today=TODAY)
-    assert (changed.added, changed.updated, changed.unchanged) == (0, 1, 2)
+    assert (changed.added, changed.updated, changed.unchanged) == (0, 1, 3)
     with Store.open(db_url) as store:
         assert store.get_service(RIVERSIDE).max_age == 16
-        assert store.count_services() == 3
+        assert store.count_services() == 4
 
 
 def test_feeds_and_csv_live_in_one_directory(db_url, postcode_index):
@@ -278,7 +286,7 @@ def test_feeds_and_csv_live_in_one_directory(db_url, postcode_index):
 def test_strict_and_fatal_imports_write_nothing(db_url, postcode_index):
     with pytest.raises(DataImportError, match="strict mode") as err:
         import_feed(DATA, database_url=db_url, today=TODAY, strict=True)
-    assert err.value.report.rejected == 6
+    assert err.value.report.rejected == 2
     with pytest.raises(DataImportError, match="cannot be imported"):
         import_feed({"hello": "world"}, database_url=db_url)
     with Store.open(db_url) as store:
@@ -287,7 +295,7 @@ def test_strict_and_fatal_imports_write_nothing(db_url, postcode_index):
 
 def test_run_import_dispatches_by_format(db_url, postcode_index):
     summary = run_import(PAGE1, database_url=db_url, fmt="oruk", today=TODAY)
-    assert summary.added == 3 and summary.report.format == "oruk"
+    assert summary.added == 4 and summary.report.format == "oruk"
     summary = run_import(HERE / "data" / "services_sample.csv", database_url=db_url,
                          fmt="auto", today=TODAY)
     assert summary.report is not None and not isinstance(summary.report, FeedReport)
@@ -296,10 +304,11 @@ def test_run_import_dispatches_by_format(db_url, postcode_index):
 def test_cli_import_detects_json_and_takes_format(db_url, capsys, postcode_index):
     assert main(["import", str(PAGE1), "--database-url", db_url, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert (out["added"], out["rejected"], out["imported"]) == (3, 1, True)
-    assert out["problems"][0]["problem"] == "the feed marks this service as 'defunct'"
+    assert (out["added"], out["rejected"], out["imported"]) == (4, 0, True)
+    assert any(w["problem"].startswith("the feed marks this service as 'defunct'")
+               for w in out["warnings"])
     assert main(["import", str(PAGE1), "--format", "oruk", "--database-url", db_url]) == 0
-    assert "0 added, 0 updated, 3 unchanged, 1 rejected" in capsys.readouterr().out
+    assert "0 added, 0 updated, 4 unchanged, 0 rejected" in capsys.readouterr().out
     assert main(["import", str(DATA), "--strict", "--database-url", db_url]) == 1
     err = capsys.readouterr().err
     assert "Records are numbered in feed order" in err and "strict mode" in err
@@ -353,7 +362,7 @@ def test_fetch_gets_full_records_for_summary_pages(db_url, postcode_index):
     with _mock_feed([summary_page], details={s["id"]: s for s in full}) as client:
         result = import_feed(url="https://feed.example/api/services", client=client,
                              database_url=db_url, today=TODAY)
-    assert (result.added, result.rejected) == (3, 1)
+    assert (result.added, result.rejected) == (4, 0)
     assert result.source == "https://feed.example/api/services"
     with Store.open(db_url) as store:
         assert store.get_service(RIVERSIDE).postcode == "N7 8JN"
@@ -375,11 +384,11 @@ def test_fetch_errors_are_plain_english():
 
 
 def test_public_surface():
-    import matcher.oruk as oruk
+    import matcher.ingest as ingest
+    import matcher.ingest.oruk3 as oruk3
+    import matcher.ingest.outpost as outpost
     import matcher.oruk.export as export
-    import matcher.oruk.importer as importer
-    import matcher.oruk.outpost as outpost
 
-    for module in (oruk, export, importer, outpost):
+    for module in (ingest, export, oruk3, outpost):
         assert module.__all__ and all(hasattr(module, name) for name in module.__all__)
-    assert {"read_oruk", "read_outpost", "import_feed", "fetch_feed"} <= set(oruk.__all__)
+    assert {"read_oruk", "read_outpost", "import_feed", "fetch_feed"} <= set(ingest.__all__)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.oruk import detect_format, read_feed, read_outpost
+from matcher.ingest import detect_format, read_feed, read_outpost
 from matcher.vocab import load_vocabulary
 
 HERE = Path(__file__).resolve().parent
@@ -31,7 +31,7 @@ BUCKS_SEND_NEEDS = {
 BUCKS_SUITABILITIES = {
     "Visual and/or hearing impediment": ["vision_impairment", "hearing_impairment"],
     "Older people": [],
-    "Dementia": [],
+    "Dementia": ["medical"],
     "Physical disabilities": ["physical_disability"],
     "Mental health/acquired brain injury": ["semh", "abi"],
     "Autism": ["autism"],
@@ -131,7 +131,8 @@ def test_bucks_brownies_fields(bucks_page):
 def test_bucks_placeholder_locations(bucks_page):
     records = bucks_page[1]
     aba = records["bucks:7"]            # city "Nationwide", point [0, 0], no postcode
-    assert aba.service_area == ["national"] and aba.delivery == ["online"]
+    # Nationwide, but the record does not say how it is delivered: unknown, not "online".
+    assert aba.service_area == ["national"] and aba.delivery == []
     assert aba.postcode is None and aba.latitude is None
     assert records["bucks:29"].service_area == []       # city "Online": not national
 
@@ -162,11 +163,18 @@ def outpost(postcode_index):
 def test_outpost_fixture_accounting(outpost):
     records, report = outpost
     assert report.format == "outpost" and report.rows_read == 5
-    assert sorted(records) == ["outpost:101", "outpost:102", "outpost:105"]
-    reasons = {(p.row, p.column): p.problem for p in report.problems}
+    # Hidden and discarded services are kept as inactive (never suggested), not dropped.
+    assert sorted(records) == [f"outpost:{n}" for n in (101, 102, 103, 104, 105)]
+    assert not report.problems
+    inactive = {r.id for r in records.values() if r.status == "inactive"}
+    assert inactive == {"outpost:103", "outpost:104"}
+    reasons = {(p.row, p.column): p.problem for p in report.warnings
+               if p.column in ("visible_to", "discarded_at")}
     assert reasons == {
-        (3, "visible_to"): "the service stopped being listed on 2020-01-01",
-        (4, "discarded_at"): "the feed marks this service as removed (discarded)",
+        (3, "visible_to"): "the service stopped being listed on 2020-01-01, so it is kept as "
+                           "inactive and not suggested to families",
+        (4, "discarded_at"): "the feed marks this service as removed (discarded), so it is "
+                             "kept as inactive and not suggested to families",
     }
 
 
@@ -188,7 +196,8 @@ def test_outpost_online_paid_professional_referral(outpost):
     assert (r.cost, r.cost_details) == ("paid", "Per term: £30 per term")
     assert r.referral == ["professional"]
     assert (r.url, r.email) == ("https://homework.example", "help@homework.example")
-    assert r.needs_unrecognised == ["Dementia"] and r.categories == ["education"]
+    assert r.needs == ["medical"] and r.needs_unrecognised == []     # "Dementia"
+    assert r.categories == ["education"]
 
 
 def test_outpost_evening_local_offer_and_bad_coordinates(outpost):

@@ -192,20 +192,36 @@ def test_bad_urls_are_config_errors(tmp_path: Path) -> None:
 
 
 def test_migration_steps_run_once_in_order(url: str, monkeypatch) -> None:
-    Store.open(url).close()  # a database at version 1
+    Store.open(url).close()  # a database at the current version
     calls: list[int] = []
+    nxt = store_mod.SCHEMA_VERSION + 1
 
-    def step2(conn):
-        calls.append(2)
+    def step(conn):
+        calls.append(nxt)
         conn.execute(text("CREATE INDEX ix_services_postcode ON services (postcode)"))
 
-    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS + (Migration(2, "index", step2),))
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS + (Migration(nxt, "index", step),))
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", nxt)
     with Store.open(url) as s:
-        assert s.schema_version() == 2
+        assert s.schema_version() == nxt
         assert "ix_services_postcode" in {i["name"] for i in inspect(s.engine).get_indexes("services")}
     Store.open(url).close()
-    assert calls == [2]
+    assert calls == [nxt]
+
+
+def test_version_1_database_gains_audience_and_status(url: str, tmp_path: Path) -> None:
+    with Store.open(url) as s:
+        s.upsert_services([ServiceRecord(id="S1", name="Club", description="A club.",
+                                         categories=["leisure"])])
+    path = tmp_path / "sub" / "store.sqlite"
+    with sqlite3.connect(path) as conn:     # back to the version-1 shape
+        conn.execute("ALTER TABLE services DROP COLUMN audience")
+        conn.execute("ALTER TABLE services DROP COLUMN status")
+        conn.execute("DELETE FROM schema_version WHERE version > 1")
+    with Store.open(url) as s:
+        assert s.schema_version() == store_mod.SCHEMA_VERSION
+        record = s.get_service("S1")
+    assert (record.audience, record.status) == ([], "active")
 
 
 def test_newer_database_is_refused(url: str, tmp_path: Path) -> None:

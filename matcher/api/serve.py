@@ -76,7 +76,7 @@ def ensure_demo_data(settings: Settings, out: TextIO | None = None,
     missing or cannot be imported.
     """
     from matcher.errors import DataImportError
-    from matcher.importer import run_import
+    from matcher.ingest import run_import
     from matcher.store import Store
 
     out, err = out or sys.stdout, err or sys.stderr

@@ -71,7 +71,7 @@ def load_cases(path: str | Path) -> list[dict]:
 
 def build_matcher_for_csv(csv_path: str | Path, models_dir: str | Path | None = None) -> Matcher:
     """Import a services CSV into a temporary SQLite store and build a matcher on it."""
-    from matcher.importer import run_import
+    from matcher.ingest import run_import
     from matcher.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:

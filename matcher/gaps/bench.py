@@ -73,7 +73,7 @@ def demo_services(path: Path | None = None):
     """The demo directory as :class:`~matcher.gaps.supply.GapServices` (no store needed)."""
     from matcher.errors import DataImportError
     from matcher.gaps.supply import GapServices
-    from matcher.importer import read_service_csv
+    from matcher.ingest import read_service_csv
     from matcher.services import records_to_frame
 
     records, report = read_service_csv(path or DEMO_CSV, progress=False)

@@ -87,7 +87,7 @@ def load_services(services_csv: str | None, database_url: str | None, gaps_cfg):
     from matcher.gaps.supply import GapServices
 
     if services_csv:
-        from matcher.importer import read_service_csv
+        from matcher.ingest import read_service_csv
         from matcher.services import records_to_frame
 
         records, report = read_service_csv(services_csv, progress=False)

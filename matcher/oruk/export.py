@@ -34,8 +34,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from matcher.oruk.importer import OUR_TAXONOMY
-from matcher.services import ServiceRecord
+from matcher.services import OUR_TAXONOMY, ServiceRecord
 from matcher.vocab import Vocabulary, load_vocabulary
 
 __all__ = [

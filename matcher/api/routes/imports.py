@@ -42,7 +42,7 @@ def import_services(
     """Good rows are added or updated in one transaction; rows with problems are rejected and
     listed (row, column, value, problem, fix). Services already stored but absent from the file
     are kept. The matcher is rebuilt for the new data version on the next request."""
-    from matcher.importer import run_import
+    from matcher.ingest import run_import
 
     data = file.file.read(config.max_upload_bytes + 1)
     if len(data) > config.max_upload_bytes:

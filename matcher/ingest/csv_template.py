@@ -1,8 +1,8 @@
 """Local Offer CSV (contract section 1) -> validated :class:`ServiceRecord` s + an import report.
 
 :func:`read_service_csv` reads and checks a file without touching the database;
-:func:`run_import` also writes the good rows to the :class:`~matcher.store.Store` in one
-transaction (``matcher import PATH``).
+:func:`matcher.ingest.run_import` also writes the good rows to the
+:class:`~matcher.store.Store` in one transaction (``matcher import PATH``).
 
 Row numbers
     Every problem names the row **as a spreadsheet shows it**: the file's first line is row 1
@@ -28,9 +28,8 @@ import io
 import os
 import re
 import sys
-import textwrap
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,28 +37,14 @@ from rapidfuzz import fuzz, process, utils
 from tqdm import tqdm
 
 from matcher.errors import DataImportError, PostcodeError
+from matcher.ingest.report import ImportReport, Problem
+from matcher.ingest.rules import MAX_ID_LENGTH
 from matcher.services import ServiceRecord
 
 if TYPE_CHECKING:
-    from matcher.store import Store
+    pass
 
-__all__ = [
-    "COLUMNS",
-    "REQUIRED_COLUMNS",
-    "COST_VALUES",
-    "PROGRESS_MIN_ROWS",
-    "Problem",
-    "ImportReport",
-    "ImportSummary",
-    "read_service_csv",
-    "run_import",
-    "import_records",
-    "IMPORT_FORMATS",
-]
-
-#: What ``run_import(fmt=...)`` accepts: the CSV template, Open Referral UK JSON, Outpost JSON,
-#: or ``auto`` (decided from the content; see :func:`matcher.oruk.detect_format`).
-IMPORT_FORMATS: tuple[str, ...] = ("csv", "oruk", "outpost", "auto")
+__all__ = ["COLUMNS", "COST_VALUES", "PROGRESS_MIN_ROWS", "REQUIRED_COLUMNS", "read_service_csv"]
 
 #: The template's columns, in the contract's order.
 COLUMNS: tuple[str, ...] = (
@@ -75,7 +60,6 @@ COST_VALUES: dict[str, str] = {"free": "Free", "paid": "Paid", "free_for_some": 
 PROGRESS_MIN_ROWS = 5_000
 
 MIN_AGE, MAX_AGE = 0, 25
-MAX_ID_LENGTH = 200  # the store's id column width
 _MULTI_CLOSED = ("categories", "delivery", "when", "accessibility", "referral", "transitions")
 _YES = {"yes", "y", "true", "t", "1"}
 _NO = {"no", "n", "false", "f", "0"}
@@ -88,164 +72,6 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
 _DMY_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _SPLIT_LIST = re.compile(r"[;,]")
 
-
-# --------------------------------------------------------------------------- report types
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the file: where (row, column), what value, what is wrong, and how
-    to fix it. ``row`` follows the spreadsheet convention of the module docstring; ``line`` is
-    the text-editor line where the row starts."""
-
-    row: int
-    column: str
-    value: str
-    problem: str
-    fix: str
-    line: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return asdict(self)
-
-
-ROW_CONVENTION = (
-    "Rows are numbered as a spreadsheet shows them: row 1 is the first line of the file "
-    "(the header, unless comment lines come first) and the first service is the row after it."
-)
-
-
-@dataclass
-class ImportReport:
-    """Everything found while reading one file.
-
-    ``problems`` are errors (each rejects its row; a problem on the header row means the file
-    as a whole could not be read: see ``fatal``), ``warnings`` never reject anything.
-    """
-
-    source: str = "<text>"
-    header_row: int = 1
-    rows_read: int = 0
-    accepted: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    fatal: bool = False
-
-    @property
-    def rejected_rows(self) -> list[int]:
-        """Rows rejected because of at least one problem, in file order."""
-        return sorted({p.row for p in self.problems if p.row > self.header_row})
-
-    @property
-    def rejected(self) -> int:
-        """How many rows were rejected."""
-        return len(self.rejected_rows)
-
-    @property
-    def ok(self) -> bool:
-        """True when there is no problem at all (warnings allowed)."""
-        return not self.problems
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return {
-            "source": self.source,
-            "rows_read": self.rows_read,
-            "accepted": len(self.accepted),
-            "accepted_ids": list(self.accepted),
-            "rejected": self.rejected,
-            "rejected_rows": self.rejected_rows,
-            "fatal": self.fatal,
-            "row_numbering": ROW_CONVENTION,
-            "problems": [p.to_dict() for p in self.problems],
-            "warnings": [w.to_dict() for w in self.warnings],
-        }
-
-    def format_text(self) -> str:
-        """A readable report: counts, then one table of problems and one of warnings."""
-        lines = [
-            f"{self.source}: {self.rows_read} rows read, {len(self.accepted)} accepted, "
-            f"{self.rejected} rejected."
-        ]
-        if self.problems:
-            lines += ["", f"Problems ({len(self.problems)}; a row with a problem is not imported):"]
-            lines.append(_format_table(self.problems))
-        if self.warnings:
-            lines += ["", f"Warnings ({len(self.warnings)}; these rows were still imported):"]
-            lines.append(_format_table(self.warnings))
-        if self.problems or self.warnings:
-            lines += ["", ROW_CONVENTION]
-        return "\n".join(lines)
-
-
-@dataclass
-class ImportSummary:
-    """What :func:`run_import` did."""
-
-    source: str
-    database: str
-    rows_read: int
-    added: int
-    updated: int
-    unchanged: int
-    rejected: int
-    problems: list[dict[str, Any]]
-    warnings: list[dict[str, Any]]
-    report: ImportReport | None = field(default=None, repr=False)
-
-    @property
-    def accepted(self) -> int:
-        """Rows that passed validation (added + updated + unchanged)."""
-        return self.added + self.updated + self.unchanged
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict (the CLI's ``--json`` output)."""
-        return {
-            "source": self.source,
-            "database": self.database,
-            "rows_read": self.rows_read,
-            "accepted": self.accepted,
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "problems": list(self.problems),
-            "warnings": list(self.warnings),
-            "imported": True,
-        }
-
-    def format_text(self) -> str:
-        """One summary line, then the report's tables when there is anything to show."""
-        head = (
-            f"Imported {self.source} into {self.database}: {self.rows_read} rows read; "
-            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.rejected} rejected."
-        )
-        if self.report is None or (not self.report.problems and not self.report.warnings):
-            return head
-        details = self.report.format_text().split("\n", 1)
-        return head + ("\n" + details[1] if len(details) > 1 else "")
-
-
-def _format_table(items: Sequence[Problem]) -> str:
-    headers = ("row", "column", "value", "what is wrong", "how to fix it")
-    widths = (7, 14, 20, 38, 44)
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    out.append("  ".join("-" * w for w in widths))
-    for p in items:
-        row = str(p.row) if p.line in (None, p.row) else f"{p.row} (line {p.line})"
-        value = p.value.replace("\r", " ").replace("\n", " ")
-        if len(value) > widths[2]:
-            value = value[: widths[2] - 3] + "..."
-        cells = [
-            [row], [p.column or "-"], [value or "(blank)"],
-            textwrap.wrap(p.problem, widths[3]) or [""],
-            textwrap.wrap(p.fix, widths[4]) or [""],
-        ]
-        height = max(len(c) for c in cells)
-        for i in range(height):
-            parts = [(c[i] if i < len(c) else "").ljust(w) for c, w in zip(cells, widths, strict=True)]
-            out.append("  ".join(parts).rstrip())
-    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------- reading text
@@ -956,92 +782,3 @@ def read_service_csv(
     report.warnings.sort(key=lambda p: p.row)
     return records, report
 
-
-def run_import(
-    path: str | os.PathLike[str] | bytes | None,
-    strict: bool = False,
-    database_url: str | None = None,
-    store: Store | None = None,
-    *,
-    progress: bool | None = None,
-    today: dt.date | None = None,
-    fmt: str = "csv",
-    url: str | None = None,
-) -> ImportSummary:
-    """Import a Local Offer CSV into the store (``matcher import PATH``).
-
-    ``path`` is anything :func:`read_service_csv` accepts (a path, CSV text, or the bytes of
-    an uploaded file).
-
-    Good rows are added or updated in ONE transaction; a re-import of identical rows counts
-    them as unchanged; rows with problems are rejected and listed. Services already stored but
-    absent from the file are kept.
-
-    Raises :class:`~matcher.errors.DataImportError` (with ``.report``, an
-    :class:`ImportReport`) and imports nothing when the file as a whole is unusable, or when
-    ``strict`` is true and any row has a problem. ``store`` (else ``database_url``, else the
-    settings) says where to write.
-
-    ``fmt`` (one of :data:`IMPORT_FORMATS`) other than ``csv``, or a ``url``, hands the import
-    to :func:`matcher.oruk.import_feed`: Open Referral UK or Outpost JSON from a file or a live
-    ``/services`` endpoint, with the same report and summary.
-    """
-    if fmt != "csv" or url is not None:
-        from matcher.oruk.importer import import_feed
-
-        return import_feed(path, fmt=fmt, url=url, strict=strict, database_url=database_url,
-                           store=store, today=today)
-    if path is None:
-        raise DataImportError("No file was given. Give the path of the CSV file to import.")
-    records, report = read_service_csv(path, progress=progress, today=today)
-    if report.fatal:
-        raise DataImportError(
-            f"{report.source} cannot be imported: "
-            + "; ".join(p.problem for p in report.problems) + ". Nothing was imported.",
-            report=report,
-        )
-    if strict and report.problems:
-        raise DataImportError(
-            f"{report.rejected} row(s) of {report.source} have problems, so nothing was "
-            "imported (strict mode). Fix the rows listed, or import without --strict to load "
-            "the good rows only.",
-            report=report,
-        )
-    return import_records(records, report, database_url=database_url, store=store)
-
-
-def import_records(
-    records: Sequence[ServiceRecord],
-    report: ImportReport,
-    *,
-    database_url: str | None = None,
-    store: Store | None = None,
-) -> ImportSummary:
-    """Write already checked records to the store in ONE transaction and summarise.
-
-    The last step of every import (CSV, Open Referral UK, Outpost): ``report`` is the one the
-    reader produced, so every format's summary looks the same. ``store`` (else
-    ``database_url``, else the settings) says where to write.
-    """
-    from matcher.store import Store
-
-    owned = store is None
-    target = Store.open(database_url) if store is None else store
-    try:
-        added, updated, unchanged = target.upsert_services(list(records))
-        database = target.url
-    finally:
-        if owned:
-            target.close()
-    return ImportSummary(
-        source=report.source,
-        database=database,
-        rows_read=report.rows_read,
-        added=added,
-        updated=updated,
-        unchanged=unchanged,
-        rejected=report.rejected,
-        problems=[p.to_dict() for p in report.problems],
-        warnings=[w.to_dict() for w in report.warnings],
-        report=report,
-    )

@@ -4,7 +4,7 @@ Outpost (wearefuturegov/outpost) publishes an Open Referral-like API: ``/api/v1/
 pages (``content``, ``number``, ``totalPages``, ``last``) of services with ``locations``,
 ``taxonomies``, ``send_needs``, ``suitabilities``, ``regular_schedules``, ``cost_options``,
 ``min_age``/``max_age`` (or ``age_band_*`` flags), ``contacts`` and a ``local_offer``. The
-mapping reuses the ORUK reader's rules (:class:`matcher.oruk.importer.FeedMapper`), so the
+mapping reuses the ORUK reader's rules (:class:`matcher.ingest.rules.FeedMapper`), so the
 report and the records look the same:
 
 * ``send_needs`` and ``suitabilities`` are the provider's need words: ``needs_raw``, and
@@ -31,23 +31,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from matcher.oruk.importer import (
-    Draft,
-    FeedMapper,
-    FeedReport,
-    Place,
-    Schedule,
-    Term,
-    _list,
-    _minutes,
-    _number,
-    _text,
-    read_feed,
-)
-from matcher.services import ServiceRecord
-from matcher.vocab import CONTRACT_VALUES
+from matcher.ingest.fields import Place, RawRecord, Schedule, Term
+from matcher.ingest.rules import FeedMapper, _list, _minutes, _number, _text
 
-__all__ = ["DEFAULT_OUTPOST_PREFIX", "AGE_BANDS", "outpost_draft", "read_outpost"]
+__all__ = ["DEFAULT_OUTPOST_PREFIX", "AGE_BANDS", "outpost_record"]
 
 #: Id prefix of services imported from an Outpost feed: ``outpost:<id>``.
 DEFAULT_OUTPOST_PREFIX = "outpost"
@@ -86,11 +73,10 @@ def _band_ages(item: Mapping[str, Any]) -> tuple[int | None, int | None] | None:
     return min(x for x in lows if x is not None), None if None in highs else max(highs)
 
 
-def _visibility(m: FeedMapper, d: Draft, item: Mapping[str, Any]) -> None:
+def _visibility(m: FeedMapper, d: RawRecord, item: Mapping[str, Any]) -> None:
     if _text(item.get("discarded_at")):
-        d.problem("discarded_at", item.get("discarded_at"), "the feed marks this service as "
-                                                            "removed (discarded)",
-                  "Nothing to fix: removed services are left out.")
+        m.inactive(d, "discarded_at", item.get("discarded_at"),
+                   "the feed marks this service as removed (discarded)")
     for column, past in (("visible_to", True), ("visible_from", False)):
         text = _text(item.get(column))
         if not text:
@@ -100,17 +86,15 @@ def _visibility(m: FeedMapper, d: Draft, item: Mapping[str, Any]) -> None:
         except ValueError:
             continue
         if past and when < m.today:
-            d.problem(column, text, f"the service stopped being listed on {when.isoformat()}",
-                      "Nothing to fix: services no longer listed are left out.")
+            m.inactive(d, column, text, f"the service stopped being listed on {when.isoformat()}")
         if not past and when > m.today:
-            d.problem(column, text, f"the service is only listed from {when.isoformat()}",
-                      "Nothing to fix: it will be imported once it is listed.")
+            m.inactive(d, column, text, f"the service is only listed from {when.isoformat()}")
 
 
-def outpost_draft(m: FeedMapper, row: int, item: Mapping[str, Any]) -> Draft:
-    """One Outpost service object -> a :class:`~matcher.oruk.importer.Draft`."""
-    d = Draft(row=row, kwargs={"source": "outpost"})
-    d.kwargs["id"] = m.service_id(d, item.get("id"))
+def outpost_record(m: FeedMapper, row: int, item: Mapping[str, Any]) -> RawRecord:
+    """One Outpost service object -> a :class:`~matcher.ingest.fields.RawRecord`."""
+    d = RawRecord(row=row, source="outpost")
+    d.id = m.service_id(d, item.get("id"))
     name = m.name(d, item.get("name"))
     _visibility(m, d, item)
     org = item.get("organisation") if isinstance(item.get("organisation"), dict) else {}
@@ -124,7 +108,7 @@ def outpost_draft(m: FeedMapper, row: int, item: Mapping[str, Any]) -> Draft:
     offer_text = _text(offer.get("description"))
     if offer_text and offer_text not in description:
         description = f"{description}\n\nSEND local offer: {offer_text}"
-    d.kwargs.update(name=name, description=description, organisation=_text(org.get("name")))
+    d.set(name=name, description=description, organisation=_text(org.get("name")))
 
     low, high = item.get("min_age"), item.get("max_age")
     if low is None and high is None and (band := _band_ages(item)) is not None:
@@ -156,26 +140,26 @@ def outpost_draft(m: FeedMapper, row: int, item: Mapping[str, Any]) -> Draft:
                 p for p in (_text(loc.get("name")), re.sub(r"\s+", " ", _text(loc.get("address_1"))),
                             city) if p)),
         ))
-    d.kwargs["accessibility"] = m.accessibility(d, access, "accessibilities")
-    d.kwargs["service_area"] = ["national"] if national else []
+    d.accessibility = m.accessibility(d, access, "accessibilities")
+    d.service_area = ["national"] if national else []
 
     schedules = [Schedule(days={_DAY.get(_text(s.get("weekday")).lower()[:3], "")} - {""},
                           opens=_minutes(s.get("opens_at")), closes=_minutes(s.get("closes_at")))
                  for s in _list(item.get("regular_schedules")) if isinstance(s, dict)]
-    d.kwargs["when"] = m.when(schedules)
+    d.when = m.when(schedules)
 
     delivery = set()
     if online:
         delivery.add("online")
     if d.places:
         delivery.add("in_person")
-    d.kwargs["delivery"] = [v for v in CONTRACT_VALUES["delivery"] if v in delivery]
+    d.delivery = [v for v in m.vocab.delivery if v in delivery]
 
     referral = item.get("needs_referral")
-    d.kwargs["referral"] = (["professional"] if referral is True
+    d.referral = (["professional"] if referral is True
                             else ["self"] if referral is False else [])
-    d.kwargs["transitions"] = []
-    d.kwargs["ehcp_required"] = False
+    d.transitions = []
+    d.ehcp_required = False
     options = []
     for o in _list(item.get("cost_options")):
         if isinstance(o, dict):
@@ -184,23 +168,17 @@ def outpost_draft(m: FeedMapper, row: int, item: Mapping[str, Any]) -> Draft:
             options.append(o)
     free = item.get("free")
     m.cost(d, options, "", free_flag=free if isinstance(free, bool) else None)
-    d.kwargs["languages"] = m.languages(_names(item.get("languages")))
+    d.languages = m.languages(_names(item.get("languages")))
 
     contacts = [c for c in _list(item.get("contacts")) if isinstance(c, dict)]
-    d.kwargs["phone"] = next((_text(c.get("phone")) for c in contacts if _text(c.get("phone"))),
+    d.phone = next((_text(c.get("phone")) for c in contacts if _text(c.get("phone"))),
                              "")
     email = next((_text(c.get("email")) for c in contacts if _text(c.get("email"))), "")
-    d.kwargs["email"] = m.email(d, email or org.get("email"), "contacts.email")
-    d.kwargs["url"] = m.url(d, item.get("url") or org.get("url"), "url")
-    d.kwargs["last_reviewed"] = m.date(d, item.get("updated_at"), "updated_at")
+    d.email = m.email(d, email or org.get("email"), "contacts.email")
+    d.url = m.url(d, item.get("url") or org.get("url"), "url")
+    d.last_reviewed = m.date(d, item.get("updated_at"), "updated_at")
     return d
 
 
 _DAY = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA",
         "sun": "SU"}
-
-
-def read_outpost(source: Any, **kwargs: Any) -> tuple[list[ServiceRecord], FeedReport]:
-    """:func:`~matcher.oruk.importer.read_feed` for an Outpost feed (ids ``outpost:<id>``;
-    ``id_prefix="bucks"`` gives ``bucks:<id>``)."""
-    return read_feed(source, fmt="outpost", **kwargs)
