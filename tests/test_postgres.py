@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 import matcher.store as store_mod
 from matcher.errors import ConfigError
-from matcher.importer import run_import
+from matcher.ingest import run_import
 from matcher.services import ServiceRecord
 from matcher.settings import Settings
 from matcher.store import MIGRATIONS, SCHEMA_VERSION, Migration, Store
