@@ -64,7 +64,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
         print(summary.format_text())
-    return 0
+    # The good records are in; a non-zero exit still tells a script some were rejected.
+    return 1 if summary.rejected else 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:

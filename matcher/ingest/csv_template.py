@@ -778,6 +778,7 @@ def read_service_csv(
         if not item.problems:
             records.append(ServiceRecord(**item.kwargs))
             report.accepted.append(item.kwargs["id"])
+    report.count_fields(records)
     report.problems.sort(key=lambda p: p.row)
     report.warnings.sort(key=lambda p: p.row)
     return records, report

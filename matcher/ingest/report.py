@@ -23,6 +23,31 @@ FEED_ROW_CONVENTION = (
 )
 
 
+def _listed(name: str) -> Any:
+    return lambda r: bool(getattr(r, name))
+
+
+#: The fields counted in every import report: name -> "does this record state it?".
+REPORTED_FIELDS: dict[str, Any] = {
+    "categories": lambda r: any(c != "other" for c in r.categories),
+    "min_age": lambda r: r.min_age is not None,
+    "max_age": lambda r: r.max_age is not None,
+    "needs": lambda r: bool(r.needs),
+    "audience": _listed("audience"),
+    "location": lambda r: r.latitude is not None,
+    "delivery": _listed("delivery"),
+    "cost": lambda r: r.cost is not None,
+    "service_area": _listed("service_area"),
+    "referral": _listed("referral"),
+    "when": _listed("when"),
+    "accessibility": _listed("accessibility"),
+    "languages": _listed("languages"),
+    "organisation": _listed("organisation"),
+    "contact": lambda r: bool(r.url or r.phone or r.email),
+    "last_reviewed": lambda r: r.last_reviewed is not None,
+}
+
+
 def short_value(value: Any) -> str:
     """A value as report text, at most 200 characters."""
     import json
@@ -70,6 +95,16 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     fatal: bool = False
+    #: field -> {"given": records that state it, "unknown": records that leave it unknown}
+    fields: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count_fields(self, records: Iterable[Any]) -> None:
+        """Fill :attr:`fields` from the accepted records (see :data:`REPORTED_FIELDS`)."""
+        counts = {name: {"given": 0, "unknown": 0} for name in REPORTED_FIELDS}
+        for record in records:
+            for name, known in REPORTED_FIELDS.items():
+                counts[name]["given" if known(record) else "unknown"] += 1
+        self.fields = counts
 
     @property
     def rejected_rows(self) -> list[int]:
@@ -99,14 +134,28 @@ class ImportReport:
             "row_numbering": ROW_CONVENTION,
             "problems": [p.to_dict() for p in self.problems],
             "warnings": [w.to_dict() for w in self.warnings],
+            "fields": {k: dict(v) for k, v in self.fields.items()},
         }
 
+    def format_fields(self) -> str:
+        """What the accepted records gave, field by field ("" when nothing was counted)."""
+        if not self.fields:
+            return ""
+        out = ["What the accepted records say, field by field (unknown: not stated, shown to "
+               "families as 'not stated'):", f"  {'field':<16}{'given':>8}{'unknown':>9}"]
+        for name, c in self.fields.items():
+            out.append(f"  {name:<16}{c['given']:>8}{c['unknown']:>9}")
+        return "\n".join(out)
+
     def format_text(self) -> str:
-        """A readable report: counts, then one table of problems and one of warnings."""
+        """A readable report: counts, what each field gave, then one table of problems and
+        one of warnings."""
         lines = [
             f"{self.source}: {self.rows_read} rows read, {len(self.accepted)} accepted, "
             f"{self.rejected} rejected."
         ]
+        if self.fields:
+            lines += ["", self.format_fields()]
         if self.problems:
             lines += ["", f"Problems ({len(self.problems)}; a row with a problem is not imported):"]
             lines.append(_format_table(self.problems))
@@ -151,6 +200,7 @@ class ImportSummary:
             "rejected": self.rejected,
             "problems": list(self.problems),
             "warnings": list(self.warnings),
+            "fields": {k: dict(v) for k, v in self.report.fields.items()} if self.report else {},
             "imported": True,
         }
 

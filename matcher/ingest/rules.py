@@ -408,7 +408,10 @@ class FeedMapper:
         unmapped: list[str] = []
         for tag in tags:
             parts = [p.strip() for p in tag.text.split(">") if p.strip()]
-            for part in reversed(parts):
+            # "Refugees/Asylum Seekers": the whole part first, then each alternative.
+            tries = [t for p in reversed(parts)
+                     for t in (p, *(q.strip() for q in p.split("/") if "/" in p and q.strip()))]
+            for part in tries:
                 who = self.vocab.audience_of(part)
                 if who is not None:
                     if who not in audience:
@@ -789,6 +792,7 @@ def finish(m: FeedMapper, drafts: list[RawRecord]) -> list[ServiceRecord]:
             continue
         records.append(ServiceRecord(**d.record_fields()))
         m.report.accepted.append(d.id)
+    m.report.count_fields(records)
     m.report.problems.sort(key=lambda p: p.row)
     m.report.warnings.sort(key=lambda p: p.row)
     return records
