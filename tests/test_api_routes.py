@@ -360,7 +360,7 @@ def test_vocabularies(api):
     body = r.json()
     assert list(body["categories"]) == [
         "education", "health", "social_care", "short_breaks", "leisure", "support_advice",
-        "training_employment", "travel", "transition", "assessment"]
+        "training_employment", "travel", "transition", "assessment", "other"]
     autism = next(n for n in body["needs"] if n["id"] == "autism")
     assert autism["label"] == "Autism" and "ci" in autism["areas"] and "ASD" in autism["synonyms"]
     assert set(body["areas"]) == {"ci", "cl", "semh", "sp"}
