@@ -220,6 +220,33 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from matcher.ingest.sync import sync_feed
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    try:
+        summary = sync_feed(args.url, database_url=args.database_url, fmt=args.format,
+                            resume=not args.restart, delay=args.delay,
+                            checkpoint_dir=args.checkpoint_dir, id_prefix=args.id_prefix,
+                            progress=None if args.json else say)
+    except (MatcherError, KeyboardInterrupt) as exc:
+        message = str(exc) if isinstance(exc, MatcherError) else (
+            "Interrupted. Nothing in the directory was changed; the pages fetched so far are "
+            "kept, so running the same 'matcher sync' again carries on where it stopped.")
+        report = getattr(exc, "report", None)
+        if args.json:
+            print(json.dumps({"synced": False, "error": message,
+                              **(report.to_dict() if report is not None else {})}, indent=2))
+        elif report is not None:
+            print(report.format_text(), file=sys.stderr)
+        print(message, file=sys.stderr)
+        return 2
+    print(json.dumps(summary.to_dict(), indent=2) if args.json else summary.format_text())
+    return 1 if summary.rejected else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matcher",
@@ -302,6 +329,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="services CSV whose rows are copied (default: the demo Local Offer)")
     p.set_defaults(func=_cmd_bench)
     bench = p
+
+    p = sub.add_parser("sync", help="keep the store in step with a live Open Referral UK feed "
+                                    "(retries, resumable; withdrawn services kept as inactive)")
+    p.add_argument("url", help="the feed's /services endpoint (or its API root)")
+    p.add_argument("--format", choices=["auto", "oruk", "oruk1", "outpost"], default="auto",
+                   help="the feed's format (default: worked out from its content)")
+    p.add_argument("--id-prefix", default=None,
+                   help="prefix of the stored ids (default: oruk or outpost); give each feed "
+                        "its own, as a sync withdraws the services of its prefix it no longer "
+                        "lists")
+    p.add_argument("--delay", type=float, default=0.5,
+                   help="seconds between two requests (default 0.5)")
+    p.add_argument("--checkpoint-dir", default=None,
+                   help="folder for the pages fetched so far (default: in the cache folder)")
+    p.add_argument("--restart", action="store_true",
+                   help="ignore a checkpoint left by an interrupted sync and start again")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument("--database-url", default=None,
+                   help="SQLAlchemy URL (default: MATCHER_DATABASE_URL or the local SQLite file)")
+    p.set_defaults(func=_cmd_sync)
 
     # Gaps in provision for commissioners (matcher/gaps/cli.py); the gap benchmark is
     # `matcher bench gaps` (also `matcher bench-gaps`).

@@ -430,6 +430,86 @@ class Store:
                     conn.execute(delete(table).where(table.c.id.in_(list(batch))))
         return len(to_insert), len(to_update), unchanged
 
+    def sync_services(
+        self,
+        records: Iterable[ServiceRecord],
+        *,
+        scope_prefix: str | None,
+        sources: Iterable[str] | None = None,
+        present: Iterable[str] = (),
+    ) -> tuple[int, int, int, int]:
+        """Bring one feed's services in step with ``records``, in ONE transaction.
+
+        New services are added and changed ones updated, exactly as :meth:`upsert_services`
+        does (an inactive service that is back in the feed becomes active again through its
+        record). Then every stored service of this feed (id ``<scope_prefix>:...`` when
+        ``scope_prefix`` is given, ``source`` among ``sources`` when they are given) that is
+        neither among ``records`` nor in ``present`` (ids the feed still lists, e.g. with a
+        problem this time) is marked ``status="inactive"``: kept, not deleted. Services outside
+        the scope are never touched. Returns ``(added, updated, unchanged, withdrawn)``,
+        ``withdrawn`` counting the services newly marked inactive.
+
+        All or nothing, under the same write lock as every import.
+        """
+        records = list(records)
+        source_set = None if sources is None else sorted(set(sources))
+        if not scope_prefix and not source_set:
+            raise ValueError("sync_services needs a scope (an id prefix or sources); without "
+                             "one every stored service would be withdrawn")
+        seen: set[str] = set()
+        repeated = sorted({r.id for r in records if r.id in seen or seen.add(r.id)})
+        if repeated:
+            raise DataImportError(
+                f"The same service id appears more than once: {', '.join(repeated[:10])}. "
+                "Give every service its own id."
+            )
+        keep = seen | set(present)
+        now = dt.datetime.now(dt.UTC)
+        incoming = [(values, _hash_values(values)) for values in map(_record_values, records)]
+        table = ServiceRow.__table__
+        by_id = update(table).where(table.c.id == bindparam("b_id"))
+
+        def write_updates(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+            for batch in _chunks(rows, WRITE_BATCH):
+                params = []
+                for values in batch:
+                    values = dict(values)
+                    values["b_id"] = values.pop("id")
+                    params.append(values)
+                conn.execute(by_id, params)
+
+        with self._write() as conn:
+            stored = dict(conn.execute(select(table.c.id, table.c.content_hash)).all())
+            to_insert: list[dict[str, Any]] = []
+            to_update: list[dict[str, Any]] = []
+            unchanged = 0
+            for values, digest in incoming:
+                old = stored.get(values["id"])
+                if old == digest:
+                    unchanged += 1
+                    continue
+                values.update(content_hash=digest, imported_at=now)
+                (to_insert if old is None else to_update).append(values)
+            for batch in _chunks(to_insert, WRITE_BATCH):
+                conn.execute(insert(table), list(batch))
+            write_updates(conn, to_update)
+
+            scope = select(table).where(table.c.status != "inactive")
+            if scope_prefix:
+                scope = scope.where(table.c.id.startswith(f"{scope_prefix}:", autoescape=True))
+            if source_set:
+                scope = scope.where(table.c.source.in_(source_set))
+            withdrawn: list[dict[str, Any]] = []
+            for row in conn.execute(scope).mappings().all():
+                if row["id"] in keep:
+                    continue
+                values = _record_values(_row_to_record(row))
+                values["status"] = "inactive"
+                values.update(content_hash=_hash_values(values), imported_at=now)
+                withdrawn.append(values)
+            write_updates(conn, withdrawn)
+        return len(to_insert), len(to_update), unchanged, len(withdrawn)
+
     def delete_all(self) -> int:
         """Remove every service (one transaction). Returns how many were removed."""
         with self._write() as conn:
