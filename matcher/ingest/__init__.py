@@ -43,6 +43,7 @@ from matcher.ingest.sources import (
     service_items,
     sniff_format,
 )
+from matcher.ingest.sync import SyncSummary, sync_feed
 from matcher.services import OUR_TAXONOMY
 
 __all__ = [
@@ -51,5 +52,5 @@ __all__ = [
     "Problem", "RawRecord", "Schedule", "Term", "category_of_term", "detect_format",
     "fetch_feed", "import_feed", "import_records", "load_feed", "read_feed", "read_oruk",
     "read_outpost", "read_service_csv", "run_import",
-    "service_items", "sniff_format",
+    "service_items", "sniff_format", "SyncSummary", "sync_feed",
 ]
