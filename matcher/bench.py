@@ -48,6 +48,7 @@ from geopy.distance import geodesic
 from matcher.errors import MatcherError
 from matcher.geo.postcodes import PostcodeIndex, get_postcode_index, postcode_district
 from matcher.services import ServiceRecord, records_to_frame
+from matcher.vocab import Vocabulary
 
 __all__ = [
     "DEFAULT_SIZES",
@@ -86,10 +87,9 @@ _ABOUT = ["he might be autistic and hates noise", "she wants to make friends at 
           "we need a break, I am exhausted", "struggling at school, not going in most days",
           "needs help to travel to college on his own", "looking for swimming lessons",
           "waiting for an assessment", "moving to secondary school next september"]
-_MODES = ["walk", "public_transport", "car", "travel_assistance", "online_only"]
-_TRANSITIONS = ["into_early_years", "early_years_to_primary", "primary_to_secondary",
-                "secondary_to_post16", "preparing_for_adulthood"]
-_CATEGORIES = ["education", "health", "leisure", "support_advice", "short_breaks"]
+#: How often families travel each way; the vocabulary's other travel modes share the rest.
+#: (Travel modes, transitions and categories themselves come from the vocabulary.)
+_MODE_SHARE = {"walk": 0.15, "public_transport": 0.45, "car": 0.2}
 
 
 @dataclass
@@ -241,9 +241,25 @@ def synthetic_directory(base: Sequence[ServiceRecord], size: int, gazetteer: Pos
     return out
 
 
-def bench_profiles(records: Sequence[ServiceRecord], n: int,
-                   rng: np.random.Generator) -> list[dict[str, Any]]:
-    """``n`` varied families, most living where the directory has services."""
+def _mode_weights(modes: Sequence[str]) -> list[float]:
+    """Each mode's share: :data:`_MODE_SHARE`, the rest split evenly among the other modes."""
+    others = [m for m in modes if m not in _MODE_SHARE]
+    rest = max(0.0, 1.0 - sum(_MODE_SHARE.get(m, 0.0) for m in modes))
+    weights = [_MODE_SHARE.get(m, rest / len(others) if others else 0.0) for m in modes]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def bench_profiles(records: Sequence[ServiceRecord], n: int, rng: np.random.Generator,
+                   vocab: Vocabulary | None = None) -> list[dict[str, Any]]:
+    """``n`` varied families, most living where the directory has services. Travel modes,
+    transitions and categories are the vocabulary's (default: the one in use)."""
+    if vocab is None:
+        from matcher.allowed import vocabulary_in_use
+
+        vocab = vocabulary_in_use()
+    modes, transitions = list(vocab.travel_modes), list(vocab.transitions)
+    categories, mode_p = list(vocab.categories), _mode_weights(list(vocab.travel_modes))
     venues = [r.postcode for r in records if r.postcode]
     profiles = []
     for _ in range(n):
@@ -255,16 +271,16 @@ def bench_profiles(records: Sequence[ServiceRecord], n: int,
             p["about"] = str(rng.choice(_ABOUT))
         if venues and rng.random() < 0.9:
             p["postcode"] = venues[int(rng.integers(len(venues)))]
-        p["travel"] = {"mode": str(rng.choice(_MODES, p=[0.15, 0.45, 0.2, 0.1, 0.1])),
+        p["travel"] = {"mode": str(rng.choice(modes, p=mode_p)),
                        "max_minutes": int(rng.choice([20, 30, 45, 60]))}
         if rng.random() < 0.3:
-            p["transition"] = str(rng.choice(_TRANSITIONS))
+            p["transition"] = str(rng.choice(transitions))
         p["has_ehcp"] = bool(rng.random() < 0.3)
         prefs: dict[str, Any] = {}
         if rng.random() < 0.25:
             prefs["free_only"] = True
         if rng.random() < 0.3:
-            prefs["categories"] = [str(rng.choice(_CATEGORIES))]
+            prefs["categories"] = [str(rng.choice(categories))]
         if rng.random() < 0.1:
             prefs["language"] = "Turkish"
         if prefs:
@@ -369,7 +385,7 @@ def run_bench(sizes: Sequence[int] = DEFAULT_SIZES, queries: int = 20, *, seed: 
         t0 = time.perf_counter()
         matcher = Matcher.from_frame(frame, gazetteer=gazetteer)
         build_s = time.perf_counter() - t0
-        profiles = bench_profiles(records, queries, rng)
+        profiles = bench_profiles(records, queries, rng, matcher.vocab)
 
         say(f"{size:,} services: timing {queries} matches")
         for p in profiles[:WARMUP]:

@@ -13,6 +13,9 @@ Environment variables:
     ``$XDG_DATA_HOME/send-matcher``, else ``~/.local/share/send-matcher``.
 ``MATCHER_DEMO_DATA``
     The demo Local Offer CSV. Default: ``data/demo/islington_local_offer.csv`` in the repository.
+``MATCHER_VOCABULARY``
+    The needs vocabulary and closed lists (:mod:`matcher.vocab`). Default:
+    ``data/vocabulary.yaml`` in the repository.
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ class Settings(BaseModel):
     data_dir: Path = Field(description="per-user data folder (default SQLite file lives here)")
     database_url: str = Field(description="SQLAlchemy URL of the service directory")
     demo_data_path: Path = Field(description="the demo Local Offer CSV")
+    vocabulary_path: Path = Field(
+        default=REPO_ROOT / "data" / "vocabulary.yaml",
+        description="the vocabulary file: needs and every closed list's allowed values")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,7 +73,11 @@ class Settings(BaseModel):
             if demo
             else REPO_ROOT / "data" / "demo" / "islington_local_offer.csv"
         )
-        return cls(data_dir=data_dir, database_url=database_url, demo_data_path=demo_path)
+        vocabulary = _env(env, "MATCHER_VOCABULARY")
+        vocabulary_path = (Path(vocabulary).expanduser() if vocabulary
+                           else REPO_ROOT / "data" / "vocabulary.yaml")
+        return cls(data_dir=data_dir, database_url=database_url, demo_data_path=demo_path,
+                   vocabulary_path=vocabulary_path)
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,6 @@ import pytest
 from engine_support import EXPLICIT_CONFIG, explicit_config
 
 from matcher.engine.config import (
-    TRAVEL_MODES,
     MatchConfig,
     default_config_path,
     dump_config,
@@ -17,6 +16,7 @@ from matcher.engine.config import (
     parse_config,
 )
 from matcher.errors import ConfigError, MatcherError
+from matcher.vocab import load_vocabulary
 
 
 def test_shipped_config_loads_and_is_complete():
@@ -24,7 +24,7 @@ def test_shipped_config_loads_and_is_complete():
     assert isinstance(cfg, MatchConfig)
     assert default_config_path().is_file()
     # Every travel mode except "online_only" needs its own speed figures.
-    assert set(cfg.travel.modes) == set(TRAVEL_MODES) - {"online_only"}
+    assert set(cfg.travel.modes) == set(load_vocabulary().travel_modes) - {"online_only"}
     assert sum(cfg.weights.model_dump().values()) > 0
     assert cfg.travel.modes["walk"].speed_kmh < cfg.travel.modes["car"].speed_kmh
 

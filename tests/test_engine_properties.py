@@ -12,7 +12,7 @@ from engine_support import POSTCODES, TODAY, property_directory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.engine.config import TRANSITIONS, TRAVEL_MODES, load_config
+from matcher.engine.config import load_config
 from matcher.engine.pipeline import Matcher
 from matcher.geo.postcodes import postcode_district
 from matcher.services import ServiceRecord, records_to_frame
@@ -39,6 +39,9 @@ def _synonyms() -> list[str]:
 
 AREA_WORDS = ["communication and interaction", "cognition and learning",
               "sensory and physical needs", "any additional needs"]
+#: The allowed values of the closed lists are the vocabulary's.
+VOCAB = load_vocabulary()
+
 need_words = st.one_of(
     st.sampled_from(_synonyms() + AREA_WORDS),
     st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=20),
@@ -54,24 +57,19 @@ profiles = st.fixed_dictionaries(
         "about": st.sampled_from(ABOUT),
         "postcode": st.one_of(st.none(), st.sampled_from(POSTCODES + ("N7", "EC1V"))),
         "travel": st.fixed_dictionaries({}, optional={
-            "mode": st.sampled_from(TRAVEL_MODES),
+            "mode": st.sampled_from(list(VOCAB.travel_modes)),
             "max_minutes": st.integers(5, 120),
         }),
-        "transition": st.one_of(st.none(), st.sampled_from(TRANSITIONS)),
+        "transition": st.one_of(st.none(), st.sampled_from(list(VOCAB.transitions))),
         "has_ehcp": st.booleans(),
         "preferences": st.fixed_dictionaries({}, optional={
             "free_only": st.booleans(),
-            "categories": st.lists(st.sampled_from(["education", "health", "leisure",
-                                                    "support_advice", "short_breaks"]),
+            "categories": st.lists(st.sampled_from(list(VOCAB.categories)),
                                    max_size=2, unique=True),
-            "when": st.lists(st.sampled_from(["weekdays", "evenings", "weekends",
-                                              "school_holidays", "term_time"]),
-                             max_size=2, unique=True),
-            "accessibility": st.lists(st.sampled_from(["wheelchair", "sensory_friendly",
-                                                       "quiet_space", "bsl"]),
+            "when": st.lists(st.sampled_from(list(VOCAB.when)), max_size=2, unique=True),
+            "accessibility": st.lists(st.sampled_from(list(VOCAB.accessibility)),
                                       max_size=2, unique=True),
-            "delivery": st.lists(st.sampled_from(["in_person", "online", "phone",
-                                                  "home_visit"]), max_size=2, unique=True),
+            "delivery": st.lists(st.sampled_from(list(VOCAB.delivery)), max_size=2, unique=True),
             "language": st.sampled_from(["English", "Turkish", "BSL", "Somali"]),
         }),
         "limit": st.integers(1, 50),

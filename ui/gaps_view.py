@@ -19,7 +19,7 @@ from content import Labels
 __all__ = [
     "KEYS",
     "BANDS",
-    "MODES",
+    "travel_modes",
     "ALL",
     "MAX_CELLS",
     "MAX_MAP_AREAS",
@@ -48,9 +48,6 @@ KEYS = ("gp_key", "gp_districts", "gp_around", "gp_radius", "gp_level", "gp_need
 BANDS = {"early_years": "Early years (0-4)", "primary": "Primary (5-10)",
          "secondary": "Secondary (11-15)", "post16": "Post-16 (16-18)",
          "adult": "Young adult (19-25)"}
-#: The travel modes ``GET /gaps`` accepts, with their labels.
-MODES = {"public_transport": "Bus, train or Tube", "walk": "Walking", "car": "By car",
-         "travel_assistance": "With travel assistance (school transport)"}
 #: The "no filter" choice of a select box.
 ALL = "all"
 #: The most cells asked for at once (the API's own ceiling).
@@ -82,6 +79,16 @@ def api_key_input() -> str:
     return str(st.session_state.get("gp_key") or "").strip()
 
 
+def travel_modes(labels: Labels) -> list[str]:
+    """The travel modes ``GET /gaps`` accepts: the vocabulary's (``GET /vocabularies``), but
+    not ``online_only`` (a gap analysis is about journeys).
+
+    >>> travel_modes(Labels({"travel_modes": {"walk": "Walking", "online_only": "Online"}}))
+    ['walk']
+    """
+    return [m for m in labels.options("travel_modes") if m != "online_only"]
+
+
 def filters_form(labels: Labels) -> bool:
     """Draw the filters; True when "Show gaps" was pressed."""
     needs = [ALL, *(n["id"] for n in labels.vocab.get("needs") or [])]
@@ -101,7 +108,11 @@ def filters_form(labels: Labels) -> bool:
                     format_func=lambda v: "All needs" if v == ALL else labels.need(v))
         c.selectbox("Age band", [ALL, *BANDS], key="gp_band",
                     format_func=lambda v: "All age bands" if v == ALL else BANDS[v])
-        c.selectbox("Travel", list(MODES), key="gp_mode", format_func=MODES.__getitem__)
+        modes = travel_modes(labels)
+        if "public_transport" in modes:  # the default; kept by keep_answers, so no index=
+            st.session_state.setdefault("gp_mode", "public_transport")
+        c.selectbox("Travel", modes, key="gp_mode",
+                    format_func=lambda v: labels.of("travel_modes", v))
         return st.form_submit_button("Show gaps", type="primary")
 
 
@@ -291,10 +302,12 @@ def gaps_map(client: ApiClient, heat: pd.DataFrame) -> None:
                "have more gaps.")
 
 
-def show_answer(client: ApiClient, answer: Mapping) -> None:
+def show_answer(client: ApiClient, answer: Mapping, labels: Labels | None = None) -> None:
     """The summary, the heatmap, the map, the table with near misses and the CSV download."""
     st.subheader(summary_line(answer))
-    travel = MODES.get(answer.get("mode"), str(answer.get("mode") or "").replace("_", " "))
+    mode = str(answer.get("mode") or "")
+    travel = labels.of("travel_modes", mode) if labels is not None and mode else \
+        mode.replace("_", " ")
     st.markdown(f"Areas are postcode {answer.get('level', 'sector')}s; travel: {travel.lower()}. "
                 "A **gap** is an area, need and age band with no service a child could reach "
                 "in time; a **thin** one has only one or very few.")

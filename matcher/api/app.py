@@ -16,6 +16,7 @@ from matcher.api.errors import install_error_handlers
 from matcher.api.middleware import (
     BodyLimitMiddleware,
     RequestLogMiddleware,
+    VocabularyMiddleware,
     install_access_log_redaction,
 )
 from matcher.api.routes import ROUTERS
@@ -49,12 +50,30 @@ _COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _openapi_with_vocabulary(app: FastAPI, resources: AppResources) -> None:
+    """Generate the OpenAPI schema (once, cached by FastAPI) with the app's vocabulary in use,
+    so its ``enum`` lists are the allowed values of that vocabulary, also when ``app.openapi()``
+    is called outside a request."""
+    from matcher.allowed import using_vocabulary
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        with using_vocabulary(resources.vocabulary):
+            return generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None, config: ApiConfig | None = None) -> FastAPI:
     """Build the FastAPI application.
 
     ``settings`` default to :func:`matcher.settings.get_settings` (read from the environment
     now, not at import); ``config`` holds the HTTP limits (:class:`ApiConfig`). The store is
     opened and the matcher built lazily, on the first request that needs them.
+
+    The vocabulary (``settings.vocabulary_path``) is read now: request bodies and parameters
+    are checked against its allowed values, and the OpenAPI schema lists them as ``enum``.
     """
     from matcher import __version__
     from matcher.api.schemas import ValidationProblem
@@ -91,5 +110,8 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(BodyLimitMiddleware, json_limit=resources.config.max_json_bytes,
                        upload_limit=resources.config.max_upload_bytes)
+    # Outermost, so every layer inside (and the tasks they start) sees the app's vocabulary.
+    app.add_middleware(VocabularyMiddleware, vocabulary=resources.vocabulary)
+    _openapi_with_vocabulary(app, resources)
     install_access_log_redaction()
     return app

@@ -1,4 +1,5 @@
-"""FastAPI dependencies: settings, the store, and the matcher cached per data version.
+"""FastAPI dependencies: settings, the vocabulary, the store, and the matcher cached per data
+version.
 
 Nothing is built at import time. :func:`matcher.api.app.create_app` puts one
 :class:`AppResources` on ``app.state.resources``; the store is opened and the matcher built
@@ -23,6 +24,7 @@ from matcher.services import ServiceRecord
 from matcher.settings import Settings
 from matcher.store import Store
 from matcher.store_extra import ensure_extra_tables
+from matcher.vocab import Vocabulary
 
 __all__ = [
     "ApiConfig",
@@ -31,12 +33,14 @@ __all__ = [
     "AppResources",
     "EMPTY_DIRECTORY",
     "get_settings",
+    "get_vocabulary",
     "get_api_config",
     "get_resources",
     "get_store",
     "get_directory",
     "get_matcher",
     "SettingsDep",
+    "VocabularyDep",
     "ApiConfigDep",
     "StoreDep",
     "DirectoryDep",
@@ -88,8 +92,10 @@ class DirectoryCache:
     corpus is unchanged.
     """
 
-    def __init__(self, store: Store, models_dir: Path, refresh_seconds: float = 5.0):
+    def __init__(self, store: Store, models_dir: Path, refresh_seconds: float = 5.0,
+                 vocab: Vocabulary | None = None):
         self.store = store
+        self.vocab = vocab  # the app's vocabulary: the matcher's closed lists and needs
         self.models_dir = Path(models_dir)
         self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
@@ -121,7 +127,8 @@ class DirectoryCache:
             from matcher.services import records_to_frame
 
             self.models_dir.mkdir(parents=True, exist_ok=True)
-            matcher = Matcher.from_frame(records_to_frame(records), models_dir=self.models_dir)
+            matcher = Matcher.from_frame(records_to_frame(records), vocab=self.vocab,
+                                         models_dir=self.models_dir)
         log.info("matcher built for data version %s: %d services in %.0f ms", version,
                  len(records), (time.perf_counter() - started) * 1000)
         return Directory(version=version, records=records, matcher=matcher,
@@ -129,11 +136,16 @@ class DirectoryCache:
 
 
 class AppResources:
-    """Per-application state: settings, HTTP limits, and the lazily opened store and cache."""
+    """Per-application state: settings, HTTP limits, the vocabulary (read from
+    ``settings.vocabulary_path`` now, so a broken file stops the app at once), and the lazily
+    opened store and cache."""
 
     def __init__(self, settings: Settings, config: ApiConfig):
+        from matcher.allowed import vocabulary_at
+
         self.settings = settings
         self.config = config
+        self.vocabulary = vocabulary_at(settings.vocabulary_path)
         self._lock = threading.Lock()
         self._store: Store | None = None
         self._cache: DirectoryCache | None = None
@@ -157,7 +169,8 @@ class AppResources:
             with self._lock:
                 if self._cache is None:
                     models = self.config.models_dir or self.settings.data_dir / "models"
-                    self._cache = DirectoryCache(store, models, self.config.refresh_seconds)
+                    self._cache = DirectoryCache(store, models, self.config.refresh_seconds,
+                                                 vocab=self.vocabulary)
         return self._cache
 
     def close(self) -> None:
@@ -174,6 +187,11 @@ def get_resources(request: Request) -> AppResources:
 def get_settings(request: Request) -> Settings:
     """The settings the app was created with (``matcher.settings.get_settings()`` by default)."""
     return get_resources(request).settings
+
+
+def get_vocabulary(request: Request) -> Vocabulary:
+    """The vocabulary the app was created with (``settings.vocabulary_path``)."""
+    return get_resources(request).vocabulary
 
 
 def get_api_config(request: Request) -> ApiConfig:
@@ -202,6 +220,7 @@ def get_matcher(directory: DirectoryDep) -> Matcher:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+VocabularyDep = Annotated[Vocabulary, Depends(get_vocabulary)]
 ApiConfigDep = Annotated[ApiConfig, Depends(get_api_config)]
 StoreDep = Annotated[Store, Depends(get_store)]
 MatcherDep = Annotated[Matcher, Depends(get_matcher)]

@@ -1,4 +1,5 @@
-"""ASGI middleware: request-body size limits, privacy-safe request logs, access-log redaction.
+"""ASGI middleware: request-body size limits, privacy-safe request logs, access-log redaction,
+and the app's vocabulary for each request.
 
 Privacy: a family's profile travels in request bodies (never logged) and a postcode may travel in
 a path (``GET /postcodes/N7 8JN``) or a query string (``GET /services?q=...``). Our own request
@@ -18,7 +19,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
-__all__ = ["BodyLimitMiddleware", "RequestLogMiddleware", "RedactAccessLog",
+__all__ = ["BodyLimitMiddleware", "RequestLogMiddleware", "RedactAccessLog", "VocabularyMiddleware",
            "redact_path", "install_access_log_redaction", "too_large_message"]
 
 log = logging.getLogger("matcher.api")
@@ -49,6 +50,22 @@ class _TooLarge(HTTPException):
 
     def __init__(self, limit: int, upload: bool):
         super().__init__(status_code=413, detail=too_large_message(limit, upload))
+
+
+class VocabularyMiddleware:
+    """Make the app's vocabulary the one in use while it handles a request
+    (:func:`matcher.allowed.using_vocabulary`), so request bodies and parameters are checked
+    against the allowed values of the vocabulary the app was created with."""
+
+    def __init__(self, app: Any, vocabulary: Any):
+        self.app = app
+        self.vocabulary = vocabulary
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from matcher.allowed import using_vocabulary
+
+        with using_vocabulary(self.vocabulary):
+            await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:

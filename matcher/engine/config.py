@@ -15,19 +15,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from matcher.errors import ConfigError
-from matcher.vocab import CONTRACT_VALUES
+from matcher.vocab import Vocabulary
 
 __all__ = [
     "MatchConfig",
     "load_config",
+    "parse_config",
     "dump_config",
     "default_config_path",
-    "TRANSITIONS",
-    "TRAVEL_MODES",
 ]
 
-TRANSITIONS = CONTRACT_VALUES["transitions"]
-TRAVEL_MODES = CONTRACT_VALUES["travel_modes"]
+#: The travel mode of a family using only online, phone and home-visit services: it has no
+#: speed. Every other travel mode of the vocabulary needs one in ``[travel.modes]``.
+ONLINE_ONLY = "online_only"
 Unit = Field(ge=0.0, le=1.0)
 
 
@@ -102,13 +102,13 @@ class StatutoryWalking(_Strict):
 
 
 class TravelConfig(_Strict):
-    default_mode: Literal["walk", "public_transport", "car", "travel_assistance"] = "public_transport"
+    default_mode: str = "public_transport"   # one of ``modes``
     default_max_minutes: float = Field(30, gt=0, le=240)
     unknown: float = Unit
     full_until: float = Field(0.5, gt=0, lt=1)
     at_limit: float = Field(0.6, gt=0, le=1)
     beyond_scale: float = Field(0.15, gt=0, le=2)
-    modes: dict[Literal["walk", "public_transport", "car", "travel_assistance"], ModeConfig]
+    modes: dict[str, ModeConfig]              # every travel mode of the vocabulary but online_only
     statutory_walking: StatutoryWalking = StatutoryWalking()
 
 
@@ -193,19 +193,45 @@ def _format_errors(exc: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def parse_config(data: dict, source: str = "configuration") -> MatchConfig:
-    """Validate a configuration mapping; raise :class:`ConfigError` listing every problem."""
+def _vocabulary_problems(cfg: MatchConfig, vocab: Vocabulary) -> list[str]:
+    """Values of the configuration that the vocabulary does not have, or misses."""
+    modes = [m for m in vocab.travel_modes if m != ONLINE_ONLY]
+    transitions, categories = list(vocab.transitions), list(vocab.categories)
+    problems = [f"travel.modes.{m}: missing; every travel mode needs speed, route factor and "
+                "overhead" for m in modes if m not in cfg.travel.modes]
+    problems += [f"travel.modes.{m}: not a travel mode of the vocabulary (use one of "
+                 f"{', '.join(modes)})" for m in cfg.travel.modes if m not in modes]
+    if cfg.travel.default_mode not in cfg.travel.modes:
+        problems.append(f"travel.default_mode: '{cfg.travel.default_mode}' is not one of the "
+                        f"travel modes ({', '.join(cfg.travel.modes)})")
+    where = [("transition.related_categories", list(cfg.transition.related_categories)),
+             ("transition.destination_min_age", list(cfg.transition.destination_min_age)),
+             ("eligibility.lookahead_transitions", cfg.eligibility.lookahead_transitions)]
+    for name, values in where:
+        problems += [f"{name}.{t}: not a transition (use one of {', '.join(transitions)})"
+                     for t in values if t not in transitions]
+    for t, cats in cfg.transition.related_categories.items():
+        problems += [f"transition.related_categories.{t}: '{c}' is not a category (use one of "
+                     f"{', '.join(categories)})" for c in cats if c not in categories]
+    return problems
+
+
+def parse_config(data: dict, source: str = "configuration",
+                 vocab: Vocabulary | None = None) -> MatchConfig:
+    """Validate a configuration mapping; raise :class:`ConfigError` listing every problem.
+
+    Travel modes, transitions and categories are checked against ``vocab`` (default: the
+    vocabulary in use, :func:`matcher.allowed.vocabulary_in_use`).
+    """
     try:
         cfg = MatchConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, source)) from None
-    missing = [m for m in ("walk", "public_transport", "car", "travel_assistance")
-               if m not in cfg.travel.modes]
-    unknown_t = [t for t in cfg.transition.related_categories if t not in TRANSITIONS]
-    problems = [f"travel.modes.{m}: missing; every travel mode needs speed, route factor and overhead"
-                for m in missing]
-    problems += [f"transition.related_categories.{t}: not a transition (use one of "
-                 f"{', '.join(TRANSITIONS)})" for t in unknown_t]
+    if vocab is None:
+        from matcher.allowed import vocabulary_in_use
+
+        vocab = vocabulary_in_use()
+    problems = _vocabulary_problems(cfg, vocab)
     if sum(cfg.weights.model_dump().values()) <= 0:
         problems.append("weights: at least one weight must be above 0")
     if problems:

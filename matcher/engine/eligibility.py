@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from matcher.engine.config import MatchConfig
-from matcher.engine.features import CLOSED, ServiceTable
+from matcher.engine.features import ServiceTable
 from matcher.engine.query import FamilyQuery
 from matcher.engine.scorers import NeedLevels
 
@@ -68,9 +68,9 @@ def check_eligibility(table: ServiceTable, query: FamilyQuery, needs: NeedLevels
     t = query.profile.transition
     lookahead = np.zeros(n, dtype=bool)
     if t and query.lookahead_age > age:
-        phase = (table.cats[:, CLOSED["categories"].index("education")]
-                 | table.cats[:, CLOSED["categories"].index("transition")]
-                 | table.transitions[:, CLOSED["transitions"].index(t)])
+        phase = (table.cats[:, table.col("categories", "education")]
+                 | table.cats[:, table.col("categories", "transition")]
+                 | table.transitions[:, table.col("transitions", t)])
         ahead = (unknown_lo | (lo <= query.lookahead_age)) & (unknown_hi | (hi >= age))
         lookahead = phase & ahead & ~in_range
     fails = {"age": ~(in_range | lookahead)}
@@ -86,9 +86,9 @@ def check_eligibility(table: ServiceTable, query: FamilyQuery, needs: NeedLevels
     fails["ehcp"] = table.ehcp_required & (not query.profile.has_ehcp)
 
     d = table.delivery
-    reachable_remotely = (d[:, CLOSED["delivery"].index("online")]
-                          | d[:, CLOSED["delivery"].index("phone")]
-                          | d[:, CLOSED["delivery"].index("home_visit")])
+    reachable_remotely = (d[:, table.col("delivery", "online")]
+                          | d[:, table.col("delivery", "phone")]
+                          | d[:, table.col("delivery", "home_visit")])
     fails["online_only"] = ~reachable_remotely if query.mode == "online_only" else np.zeros(n, bool)
 
     if query.profile.preferences.free_only:

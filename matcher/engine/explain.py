@@ -18,7 +18,7 @@ import numpy as np
 from matcher.engine.combine import Combined
 from matcher.engine.config import MatchConfig
 from matcher.engine.eligibility import Eligibility
-from matcher.engine.features import CLOSED, ServiceTable
+from matcher.engine.features import ServiceTable
 from matcher.engine.query import FamilyQuery
 from matcher.engine.scorers import NEED_LEVELS, NeedLevels, Scored, focus_phrase
 from matcher.geo.distance import haversine_km
@@ -33,7 +33,12 @@ __all__ = [
     "age_sentence",
     "TRANSITION_PHRASES",
     "MODE_PHRASES",
+    "phrase_for",
 ]
+
+# Wording for sentences, keyed by closed-list values. These tables only word the values; the
+# values themselves come from the vocabulary, and one with no wording here is written with
+# its vocabulary label (phrase_for), never dropped.
 
 TRANSITION_PHRASES = {
     "into_early_years": "starting nursery or early years",
@@ -64,6 +69,24 @@ CATEGORY_LABELS = {"education": "education", "health": "health", "social_care": 
                    "support_advice": "support and advice",
                    "training_employment": "training or work", "travel": "travel help",
                    "transition": "help with moving on", "assessment": "an assessment service"}
+_PHRASES = {"transitions": TRANSITION_PHRASES, "travel_modes": MODE_PHRASES,
+            "when": WHEN_LABELS, "accessibility": ACCESS_LABELS, "categories": CATEGORY_LABELS}
+
+
+def phrase_for(kind: str, value: str, vocab: Vocabulary | None = None) -> str:
+    """How a sentence words ``value`` of the closed list ``kind``: the wording table's phrase,
+    else the vocabulary's label (mid-sentence case), else the value with spaces.
+
+    >>> phrase_for("when", "weekends")
+    'at weekends'
+    >>> phrase_for("categories", "befriending")
+    'befriending'
+    """
+    phrase = _PHRASES.get(kind, {}).get(value)
+    if phrase:
+        return phrase
+    label = getattr(vocab, kind, {}).get(value) if vocab is not None else None
+    return lower_label(label) if label else value.replace("_", " ")
 
 
 @dataclass
@@ -94,7 +117,8 @@ def _num(x: float) -> int:
     return int(x)
 
 
-def age_sentence(lo: float, hi: float, query: FamilyQuery, lookahead: bool) -> str:
+def age_sentence(lo: float, hi: float, query: FamilyQuery, lookahead: bool,
+                 vocab: Vocabulary | None = None) -> str:
     """'For ages 8 to 14; your child is 10' (or the not-stated / look-ahead forms)."""
     age = query.age
     if math.isnan(lo) and math.isnan(hi):
@@ -108,18 +132,21 @@ def age_sentence(lo: float, hi: float, query: FamilyQuery, lookahead: bool) -> s
     else:
         span = f"For ages {_num(lo)} to {_num(hi)}"
     if lookahead:
-        move = TRANSITION_PHRASES.get(query.profile.transition or "", "the move ahead")
+        t = query.profile.transition
+        move = phrase_for("transitions", t, vocab) if t else "the move ahead"
         return f"{span}: one to look at now for {move}"
     if query.profile.who == "young_person":
         return f"{span}; you are {age}"
     return f"{span}; your child is {age}"
 
 
-def _minutes_phrase(minutes: float, mode: str) -> str:
+def _minutes_phrase(minutes: float, mode: str, vocab: Vocabulary | None = None) -> str:
     m = max(1, int(round(minutes)))
     if mode == "walk":
         return f"About {m} minutes' walk"
-    return f"About {m} minutes {MODE_PHRASES.get(mode, '')}".rstrip()
+    if mode in MODE_PHRASES:
+        return f"About {m} minutes {MODE_PHRASES[mode]}"
+    return f"About {m} minutes ({phrase_for('travel_modes', mode, vocab)})"
 
 
 def _need_label(j: int, level: int, query: FamilyQuery, vocab: Vocabulary) -> str:
@@ -166,20 +193,22 @@ def _review_date(ordinal: int) -> tuple[str, str]:
     return day.strftime("%B %Y"), day.isoformat()
 
 
-def _pref_label(part: str, value: float, row: int, table: ServiceTable, query: FamilyQuery) -> str:
+def _pref_label(part: str, value: float, row: int, table: ServiceTable, query: FamilyQuery,
+                vocab: Vocabulary | None = None) -> str:
     p = query.profile.preferences
     if part == "categories":
-        wanted = [CATEGORY_LABELS[c] for c in p.categories]
+        wanted = [phrase_for("categories", c, vocab) for c in p.categories]
         return f"It is {wanted[0]}, as you asked" if value >= 1 else f"Not {' or '.join(wanted)}"
     if part == "when":
-        got = [WHEN_LABELS[w] for w in p.when if table.when[row, CLOSED["when"].index(w)]]
+        got = [phrase_for("when", w, vocab) for w in p.when if table.when[row, table.col("when", w)]]
         if got:
             return f"Runs {' and '.join(got)}, as you asked"
         return "Times not stated: check with the provider" if value == 0.5 else \
-            f"Not {' or '.join(WHEN_LABELS[w] for w in p.when)}"
+            f"Not {' or '.join(phrase_for('when', w, vocab) for w in p.when)}"
     if part == "accessibility":
-        have = [ACCESS_LABELS[a] for a in p.accessibility if table.access[row, CLOSED['accessibility'].index(a)]]
-        lack = [ACCESS_LABELS[a] for a in p.accessibility if not table.access[row, CLOSED['accessibility'].index(a)]]
+        listed = {a: bool(table.access[row, table.col("accessibility", a)]) for a in p.accessibility}
+        have = [phrase_for("accessibility", a, vocab) for a, ok in listed.items() if ok]
+        lack = [phrase_for("accessibility", a, vocab) for a, ok in listed.items() if not ok]
         if have and not lack:
             return f"Has {' and '.join(have)}, as you asked"
         return f"Does not list {' or '.join(lack)}"
@@ -188,7 +217,8 @@ def _pref_label(part: str, value: float, row: int, table: ServiceTable, query: F
     return part
 
 
-def _travel_label(row: int, scored: Scored, query: FamilyQuery) -> str:
+def _travel_label(row: int, scored: Scored, query: FamilyQuery,
+                  vocab: Vocabulary | None = None) -> str:
     f = scored.facts
     if f["remote"][row] and not f["in_person"][row]:
         return "Online or by phone, so no travel needed"
@@ -203,7 +233,7 @@ def _travel_label(row: int, scored: Scored, query: FamilyQuery) -> str:
             return "Online, by phone or at home, so no travel needed"
         return "Venue not given, so travel time not estimated"
     minutes, km = float(f["minutes"][row]), float(f["km"][row])
-    trip = f"{_minutes_phrase(minutes, query.mode)} ({km:.1f} km)"
+    trip = f"{_minutes_phrase(minutes, query.mode, vocab)} ({km:.1f} km)"
     if f["remote"][row] or f["home"][row]:
         if minutes > query.max_minutes:
             return f"Online, by phone or at home, so no travel needed (the venue is {trip[0].lower()}{trip[1:]})"
@@ -252,9 +282,9 @@ def explain_rows(rows: Sequence[int], variety: Sequence[float], table: ServiceTa
         cosine = np.asarray(text_facts["cosine"][rows], dtype=np.float64).tolist()
     if "intent" in combined.weights:
         from matcher.engine.intent import load_intents
-        intent_labels = load_intents().labels
+        intent_labels = load_intents(categories=table.closed["categories"]).labels
         hit = table.cats[rows] * query.intent_vector   # (rows, categories)
-        intent_cat = [CLOSED["categories"][k] for k in np.argmax(hit, axis=1).tolist()]
+        intent_cat = [table.closed["categories"][k] for k in np.argmax(hit, axis=1).tolist()]
         intent_hit = (hit.max(axis=1) > 0).tolist()
     focus_missed = scored["need"].facts.get("focus_missed") if "need" in scored else None
     school_km = _school_km(rows, table, query, cfg)
@@ -289,20 +319,21 @@ def explain_rows(rows: Sequence[int], variety: Sequence[float], table: ServiceTa
                 cat, hit_any = intent_cat[i], intent_hit[i]
                 if hit_any:
                     said = ", ".join(f"'{w}'" for w in query.intent.words.get(cat, []))
-                    label = f"Offers {intent_labels.get(cat, cat)}, which you asked about ({said})"
+                    offers = intent_labels.get(cat) or phrase_for("categories", cat, vocab)
+                    label = f"Offers {offers}, which you asked about ({said})"
                 else:
                     label = "Not the kind of help your words point to"
                 inputs = {"category": cat if hit_any else None,
                           "words": query.intent.words.get(cat, []) if hit_any else []}
             elif comp == "travel":
-                label = _travel_label(row, scored["travel"], query)
+                label = _travel_label(row, scored["travel"], query, vocab)
                 f = scored["travel"].facts
                 km, minutes = float(f["km"][row]), float(f["minutes"][row])
                 inputs = {"km": None if math.isnan(km) else round(km, 2),
                           "minutes": None if math.isnan(minutes) else round(minutes, 1),
                           "mode": query.mode, "max_minutes": query.max_minutes}
             elif comp == "transition":
-                transition = TRANSITION_PHRASES[query.profile.transition or ""]
+                transition = phrase_for("transitions", query.profile.transition or "", vocab)
                 f = scored["transition"].facts
                 if f["same"][row]:
                     label = f"Helps with {transition}"
@@ -331,7 +362,8 @@ def explain_rows(rows: Sequence[int], variety: Sequence[float], table: ServiceTa
             elif comp == "preferences":
                 parts = {k: float(v[row]) for k, v in scored["preferences"].facts.items()}
                 best = sorted(parts, key=lambda k: -parts[k])
-                label = "; ".join(_pref_label(k, parts[k], row, table, query) for k in best[:2])
+                label = "; ".join(_pref_label(k, parts[k], row, table, query, vocab)
+                                  for k in best[:2])
                 inputs = {k: round(v, 3) for k, v in parts.items()}
             else:  # freshness
                 o = float(table.reviewed_ordinal[row])
@@ -346,13 +378,13 @@ def explain_rows(rows: Sequence[int], variety: Sequence[float], table: ServiceTa
             contribs.append(Contribution(comp, round(value, 6), round(w, 6), points[comp][i],
                                          label, inputs))
         out.append(_finish(row, contribs, float(variety[i]), table, query, elig, cfg,
-                           school_km[i], "freshness" in combined.weights))
+                           school_km[i], "freshness" in combined.weights, vocab))
     return out
 
 
 def _finish(row: int, contribs: list[Contribution], variety: float, table: ServiceTable,
             query: FamilyQuery, elig: Eligibility, cfg: MatchConfig, school_km: float,
-            has_freshness: bool) -> tuple[Explanation, list[str]]:
+            has_freshness: bool, vocab: Vocabulary | None = None) -> tuple[Explanation, list[str]]:
     """The waterfall of one result and its reasons: the scored labels best first, with the
     age fact third, then one fact (school travel, EHC plan, cost, area) and a caveat last."""
     if variety < 0:
@@ -369,7 +401,8 @@ def _finish(row: int, contribs: list[Contribution], variety: float, table: Servi
     if lang is not None and (query.profile.preferences.language or lang.value < 1):
         scored_reasons.insert(1 if lang.value >= 1 else len(scored_reasons), lang)
     reasons = [c.label for c in scored_reasons]
-    age = age_sentence(table.min_age[row], table.max_age[row], query, bool(elig.lookahead[row]))
+    age = age_sentence(table.min_age[row], table.max_age[row], query, bool(elig.lookahead[row]),
+                       vocab)
     reasons.insert(min(2, len(reasons)), age)
     facts = _facts(row, table, query, elig, cfg, school_km)
     fresh = next(c for c in contribs if c.component == "freshness") if has_freshness else None
@@ -388,7 +421,7 @@ def _school_km(rows: np.ndarray, table: ServiceTable, query: FamilyQuery,
     sw = cfg.travel.statutory_walking
     km = np.full(len(rows), np.nan)
     if query.has_location and sw.min_age <= query.age <= sw.max_age:
-        is_setting = table.cats[rows, CLOSED["categories"].index("education")]
+        is_setting = table.cats[rows, table.col("categories", "education")]
         at = np.flatnonzero(is_setting & ~np.isnan(table.lat[rows]))
         if at.size:
             km[at] = haversine_km(query.lat, query.lon, table.lat[rows[at]], table.lon[rows[at]])
@@ -424,7 +457,7 @@ def rule_reason(rule: str, row: int, table: ServiceTable, query: FamilyQuery,
                 levels: NeedLevels, vocab: Vocabulary) -> str:
     """Why a rule excludes this service, in a sentence."""
     if rule == "age":
-        return age_sentence(table.min_age[row], table.max_age[row], query, False).replace(
+        return age_sentence(table.min_age[row], table.max_age[row], query, False, vocab).replace(
             "; your child is", ", but your child is").replace("; you are", ", but you are")
     if rule == "area":
         areas = [table.area_districts[k] for k in np.flatnonzero(table.area_matrix[row])]

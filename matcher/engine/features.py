@@ -13,15 +13,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from matcher.allowed import closed_values
 from matcher.engine.config import MatchConfig
 from matcher.engine.text import ServiceTextIndex
 from matcher.geo.distance import SpherePoints
-from matcher.vocab import CONTRACT_VALUES, Vocabulary
+from matcher.vocab import Vocabulary
 
-__all__ = ["ServiceTable", "CLOSED", "multi_hot"]
+__all__ = ["ServiceTable", "multi_hot"]
 
-#: The contract's closed vocabularies, in a fixed order: columns of the multi-hot matrices.
-CLOSED = CONTRACT_VALUES
 AREAS = ("ci", "cl", "semh", "sp")
 
 
@@ -60,6 +59,10 @@ class ServiceTable:
     Need matrices have one column per canonical need (``need_ids``): ``need_strength`` is 1 for
     a need the provider states, ``cfg.need.from_text`` for one read only from the description,
     and 0 where the description says the need is not catered for (``need_excluded``).
+
+    The closed-list matrices (``cats``, ``delivery``, ``when``, ``access``, ``referral``,
+    ``transitions``) have one column per value of the vocabulary the table was built with,
+    in its order (``closed``): :meth:`col` and :meth:`cols` find a value's column.
     """
 
     frame: pd.DataFrame
@@ -97,6 +100,7 @@ class ServiceTable:
     kind: np.ndarray
     text_index: ServiceTextIndex
     records: list[dict]          # one plain dict per service, for building answers
+    closed: dict[str, tuple[str, ...]]   # column values of each closed-list matrix
     need_cache: dict = field(default_factory=dict)       # per-need arrays, filled on first use
     language_cache: dict = field(default_factory=dict)   # per-language description mentions
 
@@ -111,8 +115,11 @@ class ServiceTable:
     cost_free: np.ndarray = field(init=False, repr=False)
     cost_free_for_some: np.ndarray = field(init=False, repr=False)
     has_community_language: np.ndarray = field(init=False, repr=False)
+    closed_index: dict[str, dict[str, int]] = field(init=False, repr=False)  # value -> column
 
     def __post_init__(self) -> None:
+        self.closed_index = {name: {v: i for i, v in enumerate(values)}
+                             for name, values in self.closed.items()}
         self.points = SpherePoints.from_degrees(self.lat, self.lon)
         self.area_open = self.area_national | self.area_unstated
         # The rows of every district column of area_matrix: np.nonzero walks row by row, so
@@ -142,13 +149,28 @@ class ServiceTable:
     def n(self) -> int:
         return len(self.ids)
 
+    def col(self, kind: str, value: str) -> int:
+        """The column of ``value`` in the closed list ``kind`` ("categories", "delivery", ...)."""
+        try:
+            return self.closed_index[kind][value]
+        except KeyError:
+            raise ValueError(
+                f"'{value}' is not in the {kind} of the vocabulary this directory was built "
+                f"with ({', '.join(self.closed.get(kind, ()))})") from None
+
+    def cols(self, kind: str, values: list[str] | tuple[str, ...]) -> list[int]:
+        """The columns of ``values`` in the closed list ``kind``, in the given order."""
+        return [self.col(kind, v) for v in values]
+
     @classmethod
     def build(cls, frame: pd.DataFrame, vocab: Vocabulary, cfg: MatchConfig,
               text_index: ServiceTextIndex | None = None) -> ServiceTable:
         """Compute every array from a frame made by :func:`matcher.services.records_to_frame`."""
         frame = frame.reset_index(drop=True)
         n = len(frame)
-        delivery = multi_hot(frame["delivery"], CLOSED["delivery"])
+        # The closed lists' columns come from the vocabulary: a value added to it is a column.
+        closed = closed_values(vocab)
+        delivery = multi_hot(frame["delivery"], closed["delivery"])
 
         # Service areas: districts as columns.
         areas = frame["service_area"].map(lambda xs: [x.upper() for x in (xs or [])])
@@ -251,12 +273,12 @@ class ServiceTable:
             max_age=frame["max_age"].to_numpy(float),
             lat=frame["latitude"].to_numpy(float),
             lon=frame["longitude"].to_numpy(float),
-            cats=np.asfortranarray(multi_hot(frame["categories"], CLOSED["categories"])),
+            cats=np.asfortranarray(multi_hot(frame["categories"], closed["categories"])),
             delivery=np.asfortranarray(delivery),
-            when=np.asfortranarray(multi_hot(frame["when"], CLOSED["when"])),
-            access=np.asfortranarray(multi_hot(frame["accessibility"], CLOSED["accessibility"])),
-            referral=np.asfortranarray(multi_hot(frame["referral"], CLOSED["referral"])),
-            transitions=np.asfortranarray(multi_hot(frame["transitions"], CLOSED["transitions"])),
+            when=np.asfortranarray(multi_hot(frame["when"], closed["when"])),
+            access=np.asfortranarray(multi_hot(frame["accessibility"], closed["accessibility"])),
+            referral=np.asfortranarray(multi_hot(frame["referral"], closed["referral"])),
+            transitions=np.asfortranarray(multi_hot(frame["transitions"], closed["transitions"])),
             ehcp_required=frame["ehcp_required"].to_numpy(bool),
             cost=frame["cost"].fillna("").astype(str).to_numpy(object),
             reviewed_ordinal=reviewed,
@@ -280,6 +302,7 @@ class ServiceTable:
             kind=kind,
             text_index=text_index,
             records=frame.to_dict("records"),
+            closed=closed,
         )
 
     @staticmethod

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from matcher.engine.features import CLOSED
 from matcher.errors import ConfigError
 
 __all__ = ["ASK_PATTERN", "cue_pattern", "IntentLexicon", "Intent", "load_intents", "default_intents_path"]
@@ -32,9 +31,10 @@ class Intent:
     words: dict[str, list[str]]
     asks: tuple[str, ...] = ()   # the parts of the text that ask for something
 
-    def vector(self) -> np.ndarray:
-        """Weights in the order of CLOSED['categories'], scaled so the strongest is 1."""
-        v = np.array([self.weights.get(c, 0.0) for c in CLOSED["categories"]], dtype=np.float64)
+    def vector(self, categories: tuple[str, ...] | list[str]) -> np.ndarray:
+        """Weights in the order of ``categories`` (the vocabulary's, as the service table's
+        columns), scaled so the strongest is 1."""
+        v = np.array([self.weights.get(c, 0.0) for c in categories], dtype=np.float64)
         return v / v.max() if v.max() > 0 else v
 
 
@@ -104,16 +104,28 @@ class IntentLexicon:
         return Intent(weights, words, tuple(m.group(0) for m in found_asks))
 
 
-@lru_cache(maxsize=4)
-def load_intents(path: str | Path | None = None) -> IntentLexicon:
-    """Load and check ``data/intents.yaml``; every problem is listed in one ConfigError."""
-    p = Path(path) if path else default_intents_path()
+def load_intents(path: str | Path | None = None,
+                 categories: tuple[str, ...] | None = None) -> IntentLexicon:
+    """Load and check ``data/intents.yaml``; every problem is listed in one ConfigError.
+
+    Its categories must be ``categories`` (default: those of the vocabulary in use,
+    :func:`matcher.allowed.vocabulary_in_use`). Cached per file and categories.
+    """
+    if categories is None:
+        from matcher.allowed import vocabulary_in_use
+
+        categories = tuple(vocabulary_in_use().categories)
+    return _load_intents(Path(path) if path else default_intents_path(), tuple(categories))
+
+
+@lru_cache(maxsize=8)
+def _load_intents(p: Path, categories: tuple[str, ...]) -> IntentLexicon:
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"Could not read {p}: {exc}") from None
-    problems = [f"{c}: not a category of the service template" for c in data
-                if c not in CLOSED["categories"]]
+    problems = [f"{c}: not a category of the vocabulary (use one of {', '.join(categories)})"
+                for c in data if c not in categories]
     problems += [f"{c}: needs a non-empty list of cues" for c, d in data.items()
                  if not isinstance(d, dict) or not d.get("cues")]
     problems += [f"{c}: not_cues must be a list of phrases" for c, d in data.items()

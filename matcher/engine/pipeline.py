@@ -33,7 +33,7 @@ from matcher.engine.scorers import (
 )
 from matcher.engine.text import ServiceTextIndex, corpus_hash
 from matcher.geo.postcodes import PostcodeIndex, get_postcode_index
-from matcher.vocab import Vocabulary, load_vocabulary
+from matcher.vocab import Vocabulary
 
 __all__ = ["Matcher", "MatchResult", "NotSuggested", "MatchOutcome"]
 
@@ -113,8 +113,15 @@ class Matcher:
     def from_frame(cls, frame: pd.DataFrame, *, vocab: Vocabulary | None = None,
                    gazetteer: PostcodeIndex | None = None, cfg: MatchConfig | None = None,
                    models_dir: str | Path | None = None) -> Matcher:
-        """Build the service table; reuse or save the text index under ``models_dir`` if given."""
-        vocab = vocab or load_vocabulary()
+        """Build the service table; reuse or save the text index under ``models_dir`` if given.
+
+        ``vocab`` defaults to the vocabulary in use (:func:`matcher.allowed.vocabulary_in_use`);
+        the table's closed-list columns and the profiles' allowed values are its values.
+        """
+        if vocab is None:
+            from matcher.allowed import vocabulary_in_use
+
+            vocab = vocabulary_in_use()
         cfg = cfg or load_config()
         gazetteer = gazetteer or get_postcode_index()
         index = None
@@ -140,9 +147,13 @@ class Matcher:
 
     def match(self, profile: Profile | dict, *, explain: str = "brief",
               today: dt.date | None = None) -> MatchOutcome:
-        """Rank services for one family. ``explain="full"`` adds the services not suggested."""
+        """Rank services for one family. ``explain="full"`` adds the services not suggested.
+
+        A dict is validated against this matcher's vocabulary (a value it does not have is a
+        ``ValidationError`` naming the allowed ones).
+        """
         if not isinstance(profile, Profile):
-            profile = Profile.model_validate(profile)
+            profile = Profile.model_validate(profile, context={"vocabulary": self.vocab})
         today = today or dt.date.today()
         cfg, table, vocab = self.cfg, self.table, self.vocab
         query = prepare_query(profile, vocab, self.gazetteer, cfg)

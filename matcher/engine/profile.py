@@ -6,16 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["Profile", "Travel", "Preferences"]
+from matcher.allowed import Accessibility, Category, Delivery, Transition, TravelMode, When
 
-TravelMode = Literal["walk", "public_transport", "car", "travel_assistance", "online_only"]
-Transition = Literal[
-    "into_early_years",
-    "early_years_to_primary",
-    "primary_to_secondary",
-    "secondary_to_post16",
-    "preparing_for_adulthood",
-]
+__all__ = ["Profile", "Travel", "Preferences", "TravelMode", "Transition"]
+
+# Travel modes, transitions and the preferences' values are checked against the vocabulary
+# (data/vocabulary.yaml, see matcher.allowed): validate with
+# ``Profile.model_validate(data, context={"vocabulary": vocab})`` to use a given one.
 
 
 class Travel(BaseModel):
@@ -24,7 +21,7 @@ class Travel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: TravelMode | None = Field(
-        None, description="walk, public_transport, car, travel_assistance or online_only"
+        None, description="how the family travels: a travel_modes value of the vocabulary"
     )
     max_minutes: float | None = Field(
         None, gt=0, le=240, description="longest acceptable journey each way, in minutes"
@@ -37,17 +34,10 @@ class Preferences(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     free_only: bool = False
-    categories: list[
-        Literal["education", "health", "social_care", "short_breaks", "leisure", "support_advice",
-                "training_employment", "travel", "transition", "assessment"]
-    ] = Field(default_factory=list, max_length=10)
-    when: list[Literal["weekdays", "evenings", "weekends", "school_holidays", "term_time"]] = Field(
-        default_factory=list, max_length=5)
-    accessibility: list[
-        Literal["wheelchair", "sensory_friendly", "quiet_space", "bsl", "changing_places"]
-    ] = Field(default_factory=list, max_length=5)
-    delivery: list[Literal["in_person", "online", "phone", "home_visit"]] = Field(
-        default_factory=list, max_length=4)
+    categories: list[Category] = Field(default_factory=list, max_length=20)
+    when: list[When] = Field(default_factory=list, max_length=10)
+    accessibility: list[Accessibility] = Field(default_factory=list, max_length=10)
+    delivery: list[Delivery] = Field(default_factory=list, max_length=10)
     language: str | None = Field(None, max_length=60)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from matcher.engine.config import MatchConfig
 from matcher.engine.intent import Intent, load_intents
 from matcher.engine.profile import Profile
+from matcher.errors import ProfileError
 from matcher.geo.postcodes import PostcodeIndex, postcode_district
 from matcher.vocab import Vocabulary
 
@@ -41,12 +42,13 @@ class FamilyQuery:
     place: str | None = None      # formatted postcode / district for reasons
     notes: list[str] = field(default_factory=list)
     intent: Intent = field(default_factory=lambda: Intent({}, {}))
+    categories: tuple[str, ...] = ()  # the vocabulary's categories: the intent vector's order
 
     @property
     def intent_vector(self):
-        """Category weights of :attr:`intent`, computed once."""
+        """Category weights of :attr:`intent` in :attr:`categories` order, computed once."""
         if not hasattr(self, "_intent_vector"):
-            self._intent_vector = self.intent.vector()
+            self._intent_vector = self.intent.vector(self.categories)
         return self._intent_vector
 
     @property
@@ -76,13 +78,19 @@ def prepare_query(profile: Profile, vocab: Vocabulary, gazetteer: PostcodeIndex,
 
     labels = " ".join(vocab.needs[n.need].label for n in needs if n.need in vocab.needs)
     # Sentences apart, so an ask in the family's words does not run on into their needs list.
-    intent = load_intents().read(". ".join([profile.about, *profile.needs]),
-                                 cfg.intent.ask_weight, cfg.intent.max_count)
+    categories = tuple(vocab.categories)
+    intent = load_intents(categories=categories).read(
+        ". ".join([profile.about, *profile.needs]), cfg.intent.ask_weight, cfg.intent.max_count)
     # What the family asks for ("we need some short breaks") is said twice, so its words weigh
     # more than those describing their situation.
     text = " ".join([*profile.needs, profile.about, *intent.asks, labels])
 
     mode = profile.travel.mode or cfg.travel.default_mode
+    if mode != "online_only" and mode not in cfg.travel.modes:
+        # A travel mode added to the vocabulary needs its speed in the match configuration.
+        raise ProfileError(f"travel.mode '{mode}' has no speed in the match configuration; use "
+                           f"one of: {', '.join([*cfg.travel.modes, 'online_only'])}",
+                           field="travel.mode")
     max_minutes = profile.travel.max_minutes or cfg.travel.default_max_minutes
     q = FamilyQuery(
         profile=profile,
@@ -95,6 +103,7 @@ def prepare_query(profile: Profile, vocab: Vocabulary, gazetteer: PostcodeIndex,
         text=text,
         mode=mode,
         max_minutes=float(max_minutes),
+        categories=categories,
     )
     q.intent = intent
     if profile.postcode:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from matcher.engine.config import MatchConfig
-from matcher.engine.features import AREAS, CLOSED, ServiceTable
+from matcher.engine.features import AREAS, ServiceTable
 from matcher.engine.intent import cue_pattern
 from matcher.engine.query import FamilyQuery
 from matcher.geo.distance import haversine_km_from
@@ -351,9 +351,9 @@ def score_travel(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> S
     """Travel fit: full for online, phone and home visits; smooth decay against the limit."""
     n = table.n
     d = table.delivery
-    remote = d[:, CLOSED["delivery"].index("online")] | d[:, CLOSED["delivery"].index("phone")]
-    home = d[:, CLOSED["delivery"].index("home_visit")]
-    in_person = d[:, CLOSED["delivery"].index("in_person")]
+    remote = d[:, table.col("delivery", "online")] | d[:, table.col("delivery", "phone")]
+    home = d[:, table.col("delivery", "home_visit")]
+    in_person = d[:, table.col("delivery", "in_person")]
     has_coords = ~np.isnan(table.lat)
     km = np.full(n, np.nan)
     minutes = np.full(n, np.nan)
@@ -378,9 +378,9 @@ def score_transition(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) 
     if not t:
         return Scored(np.zeros(table.n), applies=False)
     c = cfg.transition
-    same = table.transitions[:, CLOSED["transitions"].index(t)]
-    is_transition = table.cats[:, CLOSED["categories"].index("transition")] | table.transitions.any(axis=1)
-    related_cats = [CLOSED["categories"].index(x) for x in c.related_categories.get(t, [])]
+    same = table.transitions[:, table.col("transitions", t)]
+    is_transition = table.cats[:, table.col("categories", "transition")] | table.transitions.any(axis=1)
+    related_cats = table.cols("categories", c.related_categories.get(t, []))
     related = table.cats[:, related_cats].any(axis=1) if related_cats else np.zeros(table.n, bool)
     dest = c.destination_min_age.get(t)
     if dest is not None:
@@ -388,7 +388,7 @@ def score_transition(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) 
         # help with the move, even when it says it supports it: the child is leaving it.
         # (NaN, no age stated, compares False.) A setting the child cannot attend at the
         # destination age is one they are leaving.
-        settings_left = (table.max_age < dest) & table.cats[:, CLOSED["categories"].index("education")]
+        settings_left = (table.max_age < dest) & table.cats[:, table.col("categories", "education")]
         related &= ~(table.max_age <= dest)
         same = same & ~settings_left
         is_transition = is_transition & ~settings_left
@@ -403,17 +403,17 @@ def score_preferences(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig)
     parts: dict[str, np.ndarray] = {}
     n = table.n
     if p.categories:
-        idx = [CLOSED["categories"].index(x) for x in p.categories]
+        idx = table.cols("categories", p.categories)
         parts["categories"] = table.cats[:, idx].any(axis=1).astype(float)
     if p.when:
-        idx = [CLOSED["when"].index(x) for x in p.when]
+        idx = table.cols("when", p.when)
         stated = table.when.any(axis=1)
         parts["when"] = np.where(stated, table.when[:, idx].any(axis=1), 0.5).astype(float)
     if p.accessibility:
-        idx = [CLOSED["accessibility"].index(x) for x in p.accessibility]
+        idx = table.cols("accessibility", p.accessibility)
         parts["accessibility"] = table.access[:, idx].mean(axis=1)
     if p.delivery:
-        idx = [CLOSED["delivery"].index(x) for x in p.delivery]
+        idx = table.cols("delivery", p.delivery)
         parts["delivery"] = table.delivery[:, idx].any(axis=1).astype(float)
     if not parts:
         return Scored(np.zeros(n), applies=False)
@@ -426,7 +426,8 @@ def score_preferences(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig)
 def score_intent(table: ServiceTable, intent_vector: np.ndarray) -> Scored:
     """Does the service's category match what the family's words say they are looking for?
 
-    ``intent_vector`` has one weight per category (CLOSED order), the strongest scaled to 1.
+    ``intent_vector`` has one weight per category (the table's ``closed["categories"]`` order),
+    the strongest scaled to 1.
     """
     if intent_vector.max(initial=0.0) <= 0:
         return Scored(np.zeros(table.n), applies=False)
@@ -449,7 +450,7 @@ def score_language(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) ->
     listed = (table.language_matrix[:, table.languages.index(lang)]
               if lang in table.languages else np.zeros(table.n, dtype=bool))
     if lang in ("bsl", "british sign language"):
-        listed = listed | table.access[:, CLOSED["accessibility"].index("bsl")]
+        listed = listed | table.access[:, table.col("accessibility", "bsl")]
     if lang not in table.language_cache:
         table.language_cache[lang] = table.description_lower.str.contains(
             lang, regex=False).to_numpy(bool)

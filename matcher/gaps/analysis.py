@@ -32,14 +32,15 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.neighbors import BallTree
 
+from matcher.allowed import vocabulary_in_use
 from matcher.engine.config import MatchConfig, load_config
 from matcher.engine.scorers import travel_minutes
 from matcher.errors import MatcherError
 from matcher.gaps.areas import AreaSet, parent_district
 from matcher.gaps.config import GapsConfig, load_gaps_config
-from matcher.gaps.supply import CATEGORIES, GapServices
+from matcher.gaps.supply import GapServices
 from matcher.geo.distance import EARTH_RADIUS_KM, haversine_km
-from matcher.vocab import AREA_PREFIX, Vocabulary, load_vocabulary
+from matcher.vocab import AREA_PREFIX, Vocabulary
 
 __all__ = ["GapReport", "analyse_gaps", "km_within_minutes", "CRITERIA"]
 
@@ -161,7 +162,7 @@ def analyse_gaps(
     """
     gaps = gaps or load_gaps_config()
     match = match or load_config()
-    vocab = vocab or load_vocabulary()
+    vocab = vocab or vocabulary_in_use()
     mode = mode or gaps.mode
     if mode not in match.travel.modes:
         raise MatcherError(f"Unknown travel mode '{mode}'. Use one of "
@@ -180,11 +181,12 @@ def analyse_gaps(
     if not gaps.include_ehcp_required:
         serve = serve & ~services.ehcp_required[:, None]
     if categories:
-        bad = [c for c in categories if c not in CATEGORIES]
+        known = list(services.category_ids)  # the vocabulary's categories, the table's columns
+        bad = [c for c in categories if c not in known]
         if bad:
             raise MatcherError(f"Unknown categor{'y' if len(bad) == 1 else 'ies'} "
-                               f"{', '.join(bad)}. Use {', '.join(CATEGORIES)}.")
-        in_cat = services.categories[:, [CATEGORIES.index(c) for c in categories]].any(axis=1)
+                               f"{', '.join(bad)}. Use {', '.join(known)}.")
+        in_cat = services.categories[:, [known.index(c) for c in categories]].any(axis=1)
         serve = serve & in_cat[:, None]
     S, N, K = len(areas), services.n, len(need_ids)
 

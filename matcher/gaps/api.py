@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from matcher.allowed import TravelMode
 from matcher.api.deps import EMPTY_DIRECTORY, DirectoryDep
 from matcher.api.schemas import Message
 from matcher.api.security import CommissionerUser
@@ -139,8 +140,9 @@ def list_gaps(
                                         )] = None,
     radius_km: Annotated[float, Query(gt=0, le=50, description="with around")] = 5.0,
     level: Annotated[Literal["sector", "district"] | None, Query()] = None,
-    mode: Annotated[Literal["walk", "public_transport", "car", "travel_assistance"] | None,
-                    Query()] = None,
+    mode: Annotated[TravelMode | None,
+                    Query(description="a travel mode of the vocabulary, except online_only "
+                                      "(default from the config)")] = None,
     minutes: Annotated[float | None, Query(gt=0, le=240, description="one limit for every "
                                            "band (default: each band's own)")] = None,
     by: Annotated[Literal["need", "area"], Query(description="canonical needs or broad "
@@ -188,7 +190,8 @@ def list_gaps(
                               categories=_split(category) or None, gaps=cfg,
                               district_centroids=centroids)
     except MatcherError as exc:
-        field = ("need" if "need" in str(exc).lower() else
+        field = ("mode" if "travel mode" in str(exc).lower() else
+                 "need" if "need" in str(exc).lower() else
                  "band" if "band" in str(exc).lower() else "category")
         return _problem(field, str(exc))
 

@@ -35,8 +35,9 @@ def add_gaps_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="with --around: areas whose centre is within this distance (default 5)")
     p.add_argument("--level", choices=["sector", "district"], default=None,
                    help="small areas (default from [gaps] in the config: sector)")
-    p.add_argument("--mode", choices=["walk", "public_transport", "car", "travel_assistance"],
-                   default=None, help="travel mode (default public_transport)")
+    p.add_argument("--mode", default=None,
+                   help="travel mode: a travel_modes value of the vocabulary other than "
+                        "online_only (default from the config: public_transport)")
     p.add_argument("--minutes", type=float, default=None,
                    help="one time limit for every band (default: each band's own, 45 or 75)")
     p.add_argument("--by", choices=["need", "area"], default="need",

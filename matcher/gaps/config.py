@@ -20,7 +20,6 @@ __all__ = [
     "AgeBand",
     "GapsConfig",
     "SERVE_LEVELS",
-    "TRAVEL_MODES",
     "default_gaps_config_path",
     "load_gaps_config",
     "parse_gaps_config",
@@ -28,8 +27,6 @@ __all__ = [
 
 #: How a service can say it serves a need (see ``serves`` in :class:`GapsConfig`).
 SERVE_LEVELS = ("stated", "broader", "area", "all_send", "text", "unstated")
-#: Modes of the engine's travel model that a gap analysis can use.
-TRAVEL_MODES = ("walk", "public_transport", "car", "travel_assistance")
 
 
 class _Strict(BaseModel):
@@ -55,7 +52,9 @@ class GapsConfig(_Strict):
     """Settings of :func:`matcher.gaps.analyse_gaps` (see ``[gaps]`` in data/match_config.toml)."""
 
     level: Literal["sector", "district"] = "sector"
-    mode: Literal["walk", "public_transport", "car", "travel_assistance"] = "public_transport"
+    # A travel mode of the engine's travel model ([travel.modes] of the match configuration,
+    # one per travel mode of the vocabulary but online_only); checked when the analysis runs.
+    mode: str = Field("public_transport", min_length=1, max_length=40)
     serves: list[Literal["stated", "broader", "area", "all_send", "text", "unstated"]] = Field(
         default_factory=lambda: ["stated", "broader", "area", "all_send"], min_length=1)
     include_ehcp_required: bool = True

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from matcher.allowed import vocabulary_in_use
 from matcher.errors import DataImportError, PostcodeFormatError
 from matcher.gaps.analysis import GapReport
 from matcher.geo.postcodes import normalise_postcode
-from matcher.vocab import AREA_PREFIX, Vocabulary, load_vocabulary
+from matcher.vocab import AREA_PREFIX, Vocabulary
 
 __all__ = [
     "DEMAND_COLUMNS",
@@ -58,7 +59,7 @@ def read_demand(path: str | Path, report: GapReport, vocab: Vocabulary | None = 
     ("ASD"); ``band`` a band name of the config. Rows for the same cell are added up. Every
     problem is listed at once in one :class:`~matcher.errors.DataImportError`.
     """
-    vocab = vocab or load_vocabulary()
+    vocab = vocab or vocabulary_in_use()
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:

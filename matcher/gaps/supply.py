@@ -11,17 +11,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from matcher.allowed import vocabulary_in_use
 from matcher.engine.config import MatchConfig, load_config
-from matcher.engine.features import AREAS, CLOSED, ServiceTable
+from matcher.engine.features import AREAS, ServiceTable
 from matcher.engine.text import ServiceTextIndex
 from matcher.errors import MatcherError
 from matcher.gaps.config import GapsConfig, load_gaps_config
-from matcher.vocab import Vocabulary, load_vocabulary
+from matcher.vocab import Vocabulary
 
-__all__ = ["CATEGORIES", "GapServices", "level_matrices", "serves_matrix"]
-
-#: Columns of :attr:`GapServices.categories` (contract section 1).
-CATEGORIES: tuple[str, ...] = CLOSED["categories"]
+__all__ = ["GapServices", "level_matrices", "serves_matrix"]
 
 _STATED = 1.0  # need_strength of a need the provider states (ServiceTable.build)
 
@@ -117,10 +115,11 @@ class GapServices:
     serves: np.ndarray         # (n, k) bool
     area_ids: tuple[str, ...]  # columns of serves_area: ("ci", "cl", "semh", "sp")
     serves_area: np.ndarray    # (n, 4) bool
-    categories: np.ndarray     # (n, 10) bool, columns CATEGORIES
+    categories: np.ndarray     # (n, c) bool, columns category_ids
     level_needs: dict[str, np.ndarray] | None = None  # each serving level apart, (n, k)
     level_areas: dict[str, np.ndarray] | None = None  # ... and for broad areas, (n, 4)
     excluded: np.ndarray | None = None                # (n, k) needs the description rules out
+    category_ids: tuple[str, ...] = ()  # columns of categories: the vocabulary's categories
 
     @property
     def n(self) -> int:
@@ -136,7 +135,7 @@ class GapServices:
         d = table.delivery
         remote = np.zeros(table.n, dtype=bool)
         for mode in ("online", "phone", "home_visit"):
-            remote |= d[:, CLOSED["delivery"].index(mode)]
+            remote |= d[:, table.col("delivery", mode)]
         return cls(
             ids=table.ids.astype(object), names=table.frame["name"].astype(str).to_numpy(object),
             min_age=table.min_age.astype(float), max_age=table.max_age.astype(float),
@@ -148,6 +147,7 @@ class GapServices:
             serves=needs, area_ids=AREAS, serves_area=areas,
             categories=table.cats.astype(bool), level_needs=level_needs,
             level_areas=level_areas, excluded=excluded,
+            category_ids=table.closed["categories"],
         )
 
     @classmethod
@@ -155,7 +155,7 @@ class GapServices:
                    match: MatchConfig | None = None, gaps: GapsConfig | None = None
                    ) -> GapServices:
         """Build from a frame of :func:`matcher.services.records_to_frame` (no text index fit)."""
-        vocab = vocab or load_vocabulary()
+        vocab = vocab or vocabulary_in_use()
         match = match or load_config()
         # An unfitted text index: the gap analysis never scores text, so skip fitting TF-IDF.
         table = ServiceTable.build(frame, vocab, match, text_index=ServiceTextIndex())

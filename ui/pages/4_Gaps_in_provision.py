@@ -30,4 +30,4 @@ if answer is None:
     st.info("Enter postcode districts or a postcode above and choose **Show gaps**.",
             icon=":material/info:")
     st.stop()
-gv.show_answer(client, answer)
+gv.show_answer(client, answer, labels)

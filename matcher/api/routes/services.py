@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from matcher.api.deps import DirectoryDep, StoreDep
+from matcher.allowed import Category as CategoryValue
+from matcher.api.deps import DirectoryDep, StoreDep, VocabularyDep
 from matcher.api.schemas import Message, ServiceDetail, ServicePage
 from matcher.services import ServiceRecord
 
@@ -15,10 +16,9 @@ __all__ = ["router", "not_found_message", "filter_services"]
 router = APIRouter(tags=["services"])
 
 Category = Annotated[
-    str | None,
-    Query(description="only services in this category (contract section 1 value, e.g. leisure)",
-          pattern=r"^(education|health|social_care|short_breaks|leisure|support_advice|"
-                  r"training_employment|travel|transition|assessment)$"),
+    CategoryValue | None,
+    Query(description="only services in this category: a categories value of the vocabulary "
+                      "(GET /vocabularies), e.g. leisure"),
 ]
 
 
@@ -62,6 +62,7 @@ def filter_services(records: list[ServiceRecord], *, category: str | None = None
 )
 def list_services(
     directory: DirectoryDep,
+    vocab: VocabularyDep,
     category: Category = None,
     need: Annotated[str | None, Query(max_length=200, description="a need in anyone's words, "
                                       "e.g. 'autism' or 'ASD'")] = None,
@@ -78,9 +79,6 @@ def list_services(
     if need is not None and need.strip():
         from fastapi.exceptions import RequestValidationError
 
-        from matcher.vocab import load_vocabulary
-
-        vocab = load_vocabulary()
         found = vocab.normalise([need.strip()])
         if not found.needs:
             raise RequestValidationError([{

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from matcher.allowed import closed_values
+from matcher.api.deps import VocabularyDep
 from matcher.api.schemas import NormaliseRequest, NormaliseResponse, Vocabularies
 
 __all__ = ["router"]
@@ -17,24 +19,16 @@ router = APIRouter(tags=["vocabularies"])
     summary="The needs taxonomy and the template's closed vocabularies",
     response_model=Vocabularies,
 )
-def list_vocabularies() -> dict:
+def list_vocabularies(v: VocabularyDep) -> dict:
     """Canonical needs (with labels, broad areas, DfE codes and every accepted synonym), the
-    broad areas, and the closed vocabularies of contract section 1, each value with its label."""
-    from matcher.vocab import load_vocabulary
-
-    v = load_vocabulary()
+    broad areas, and every closed list (categories, delivery, when, accessibility, referral,
+    transitions, travel modes, cost), each value with its label: the allowed values, read from
+    the vocabulary file the API was started with."""
     return {
         "needs": [{"id": n.id, "label": n.label, "areas": list(n.areas), "code": n.code,
                    "phrase": n.phrase, "synonyms": list(n.synonyms)} for n in v.needs.values()],
         "areas": dict(v.areas),
-        "categories": dict(v.categories),
-        "delivery": dict(v.delivery),
-        "when": dict(v.when),
-        "accessibility": dict(v.accessibility),
-        "referral": dict(v.referral),
-        "transitions": dict(v.transitions),
-        "travel_modes": dict(v.travel_modes),
-        "cost": dict(v.cost),
+        **{name: dict(getattr(v, name)) for name in closed_values(v)},
     }
 
 
@@ -44,13 +38,10 @@ def list_vocabularies() -> dict:
     summary="Turn needs words into canonical needs",
     response_model=NormaliseResponse,
 )
-def normalise_needs(body: NormaliseRequest) -> dict:
+def normalise_needs(body: NormaliseRequest, v: VocabularyDep) -> dict:
     """Each piece of text becomes zero or more canonical needs (exact synonym, phrase or fuzzy
     match, with a confidence). Words not recognised are returned in ``unrecognised``, never
     dropped and never an error."""
-    from matcher.vocab import load_vocabulary
-
-    v = load_vocabulary()
     result = v.normalise([w.strip() for w in body.words if w.strip()])
 
     return {
