@@ -1,0 +1,1166 @@
+"""The reading step: facts with provenance from a service record's own words.
+
+Councils publish free text. The ages a service is for, who it is for ("for adults
+with...", "for parents of..."), who it turns away, its thresholds, whether it needs an EHC
+plan, where users must live, how to get a referral, what it costs and how it is delivered
+all live in the name, the description and a feed's audience tags. :func:`read_service`
+reads them and returns :class:`Fact` objects, each with the exact words it comes from
+(``quote``, a verbatim substring of the field named by ``source``) and a ``confidence``:
+``"certain"`` for unambiguous wording, ``"likely"`` for weaker wording.
+
+Every rule is general grammar (a negation cue and its scope, "aged N to M", "for parents
+of", "must live in <Place>"), not a list of particular records. Regular expressions are
+compiled once at import; the needs scanner is built once per vocabulary.
+
+This is a pure library module: it imports only the standard library and
+:mod:`matcher.vocab`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from matcher.vocab import Vocabulary, load_vocabulary
+
+__all__ = ["FIELDS", "Fact", "read_service", "effective_ages"]
+
+#: Fact fields, in the order :func:`read_service` reports them.
+FIELDS = ("min_age", "max_age", "child_ages", "audience", "adults_only", "for_parents",
+          "excludes", "threshold", "residency", "ehcp_required", "referral", "cost",
+          "delivery", "needs")
+
+_MAX_QUOTE = 120
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing a record says about itself, and the words that say it."""
+
+    field: str       # one of FIELDS
+    value: Any       # int for ages, str for audience/threshold/..., list[str] for needs/excludes
+    quote: str       # verbatim words of the record (<= 120 characters)
+    source: str      # "name" | "description" | "tags"
+    confidence: str  # "certain" | "likely"
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared pieces
+# ---------------------------------------------------------------------------------------------
+
+_I = re.IGNORECASE
+_AP = "['\u2019]"  # apostrophes as councils type them
+
+_WORD_NUMBERS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "twenty-one": 21, "twenty-two": 22, "twenty-three": 23,
+    "twenty-four": 24, "twenty-five": 25,
+}
+_WORDS_RX = "|".join(sorted((w.replace("-", "[- ]?") for w in _WORD_NUMBERS),
+                            key=len, reverse=True))
+
+
+def _n(name: str) -> str:
+    """A one- or two-digit number or a number word, not part of a price, time, phone
+    number, decimal or longer number."""
+    return (rf"(?<![\w\u00a3$\u20ac:/.])(?<!\d[.,])(?P<{name}>\d{{1,2}}(?!\d)(?![.:,]\d)"
+            rf"|(?:{_WORDS_RX})(?=s?\b))")
+
+
+def _num(text: str) -> int:
+    text = text.lower().replace(" ", "-")
+    if text.isdigit():
+        return int(text)
+    if text not in _WORD_NUMBERS and "-" not in text and text.startswith("twenty"):
+        text = "twenty-" + text[6:]
+    return _WORD_NUMBERS.get(text, -1)
+
+
+_DASH = r"\s*(?:-|\u2013|\u2014|to|till|until|up\s+to)\s*"
+_YEARS = r"(?:\s*(?:years?|yrs?)(?:[\s-]*old)?)?"
+#: What may not follow an age: times, durations, percentages, dates, counts.
+_NOT_AGE = (r"(?!\s*(?:am\b|pm\b|a\.m|p\.m|%|hours?\b|hrs?\b|mins?\b|minutes?\b|days?\b|weeks?\b|"
+            r"months?\b|sessions?\b|miles?\b|places?\b|people\b|pence\b|p\b|"
+            r"jan(?:uary)?\b|feb(?:ruary)?\b|march\b|apr(?:il)?\b|june?\b|july?\b|aug(?:ust)?\b|"
+            r"sep(?:t|tember)?\b|oct(?:ober)?\b|nov(?:ember)?\b|dec(?:ember)?\b))")
+_PEOPLE = (r"children|child|kids|young\s+people|young\s+person|youngsters|young\s+adults|"
+           r"pupils|students|learners|adults|babies|teenagers|teens|boys|girls|people|"
+           r"individuals|participants|infants|toddlers|those|anyone|users|members")
+
+#: Sentence and clause ends that bound a negation's scope.
+_CLAUSE_END = re.compile(
+    r"[.!?](?=\s|$)|[;:\n\r()]|\s[-\u2013\u2014]+\s"
+    r"|\b(?:but|however|although|though|whereas|whilst|while|instead|unless|if\s+you)\b"
+    r"|,\s*(?=(?:and\s+|so\s+|as\s+|because\s+)?(?:we|our|you|your|they|please|this|it|"
+    r"sessions?|there|which|so|because)\b)", _I)
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n", _I)
+
+#: Negations that refuse nothing; masked (same length) before any rule reads the text.
+_BENIGN = re.compile(
+    r"\b(?:whether\s+or\s+not|or\s+not|if\s+not|not\s+just|not\s+only|not\s+necessarily|"
+    r"not\s+alone|not\s+always|not\s+sure|not\s+too|no\s+matter|not\s+a\s+problem|"
+    r"not[- ]for[- ]profit|do\s+not\s+hesitate|don['\u2019]t\s+hesitate|"
+    r"(?:do\s+not|don['\u2019]t|please\s+do\s+not)\s+worry|"
+    r"(?:do|does)\s+not\s+(?:need|have\s+to)|(?:don|doesn)['\u2019]t\s+(?:need|have\s+to)|"
+    r"need\s+not|no\s+need|not\s+(?:needed|required|necessary|essential)|"
+    r"not\s+limited\s+to|doesn['\u2019]t\s+matter|does\s+not\s+matter|with\s+or\s+without)\b",
+    _I)
+
+
+_BENIGN_TRIGGERS = ("not", "no ", "n't", "n\u2019t", "with or", "need")
+
+
+def _mask(m: re.Match[str]) -> str:
+    return " " * len(m.group(0))
+
+
+class _Doc:
+    """One text (the name, the description or a tag) being read."""
+
+    def __init__(self, text: str, source: str):
+        self.text = text
+        self.source = source
+        self.low = text.lower()
+        self.sentence_starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+        self.scopes: list[tuple[int, int]] = []
+        self.claimed: dict[str, list[tuple[int, int]]] = {}
+        self._spans: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+        parts: list[str] = []
+        last = 0
+        for s, e in self.spans(_BENIGN_TRIGGERS):
+            parts.append(text[last:s])
+            parts.append(_BENIGN.sub(_mask, text[s:e]))
+            last = e
+        parts.append(text[last:])
+        self.masked = "".join(parts) if last else text
+
+    def spans(self, triggers: tuple[str, ...]) -> list[tuple[int, int]]:
+        """The sentences that contain one of ``triggers`` (lower-case substrings), merged.
+
+        Rules only read these sentences: a cheap ``str.find`` keeps the regular
+        expressions off text that cannot match them."""
+        got = self._spans.get(triggers)
+        if got is not None:
+            return got
+        if len(self.low) != len(self.text):   # lower() changed offsets: read everything
+            got = [(0, len(self.text))]
+        else:
+            starts = self.sentence_starts
+            found: set[int] = set()
+            for t in triggers:
+                i = self.low.find(t)
+                while i >= 0:
+                    k = bisect.bisect_right(starts, i) - 1
+                    found.add(k)
+                    nxt = starts[k + 1] if k + 1 < len(starts) else len(self.low)
+                    i = self.low.find(t, max(nxt, i + 1))
+            got = []
+            for k in sorted(found):
+                s = starts[k]
+                e = starts[k + 1] if k + 1 < len(starts) else len(self.text)
+                if got and got[-1][1] == s:
+                    got[-1] = (got[-1][0], e)
+                else:
+                    got.append((s, e))
+        self._spans[triggers] = got
+        return got
+
+    def iter(self, rx: re.Pattern[str], triggers: tuple[str, ...],
+             text: str | None = None) -> Iterable[re.Match[str]]:
+        """Matches of ``rx`` in the sentences containing one of ``triggers``."""
+        text = self.masked if text is None else text
+        for s, e in self.spans(triggers):
+            yield from rx.finditer(text, s, e)
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self.sentence_starts, pos) - 1
+        start = self.sentence_starts[i]
+        end = self.sentence_starts[i + 1] if i + 1 < len(self.sentence_starts) else len(self.text)
+        return start, end
+
+    def clause_start(self, pos: int) -> int:
+        start, _ = self.sentence(pos)
+        last = start
+        for m in _CLAUSE_END.finditer(self.masked, start, pos):
+            if m.group(0)[:1] != ",":
+                last = m.end()
+        return last
+
+    def clause_end(self, pos: int) -> int:
+        m = _CLAUSE_END.search(self.masked, pos)
+        return m.start() if m else len(self.text)
+
+    def in_scope(self, pos: int) -> bool:
+        return any(s <= pos < e for s, e in self.scopes)
+
+    def claim(self, kind: str, start: int, end: int) -> bool:
+        """Reserve ``[start, end)`` for one kind of rule; False if it overlaps a claim."""
+        spans = self.claimed.setdefault(kind, [])
+        if any(s < end and start < e for s, e in spans):
+            return False
+        spans.append((start, end))
+        return True
+
+    def quote(self, start: int, end: int) -> str:
+        """The words at ``[start, end)``, trimmed to whole words within 120 characters."""
+        q = self.text[start:end]
+        if len(q) > _MAX_QUOTE:
+            q = q[:_MAX_QUOTE]
+            cut = q.rfind(" ")
+            if cut > _MAX_QUOTE // 2:
+                q = q[:cut]
+        return q.strip(" ,;:")
+
+    def fact(self, field: str, value: Any, start: int, end: int, confidence: str) -> Fact:
+        q = self.quote(start, end) or self.text[start:end][:_MAX_QUOTE]
+        return Fact(field, value, q, self.source, confidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Needs: the vocabulary's text phrases, found by a first-word pre-filter and longest match
+# ---------------------------------------------------------------------------------------------
+
+_TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019\u2018`\u00b4][^\W_]+)*|[,;/&+\n]")
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u2018`\u00b4")
+_SEPARATOR_FOR = {"&": "and", "+": "/", "\n": ";"}
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """A regex matching any of ``words``, factored as a character trie (fast in ``re``)."""
+    trie: dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        end = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if end:
+            body = "(?:" + body + ")?"
+        return body
+
+    return build(trie)
+
+
+class _NeedReader:
+    """Finds the vocabulary's needs in running text, with their character spans.
+
+    The phrase tables are the vocabulary's own (the same ones ``find_in_text`` scans);
+    when a vocabulary does not expose them, the needs' public synonyms are used.
+    """
+
+    def __init__(self, vocab: Vocabulary):
+        scanner = getattr(vocab, "_scan_text", None)
+        if scanner is not None and hasattr(scanner, "ci"):
+            self.ci: dict[str, tuple[str, ...]] = dict(scanner.ci)
+            self.cs: dict[str, tuple[str, ...]] = dict(scanner.cs)
+        else:   # pragma: no cover - vocabularies without a text scanner
+            self.ci, self.cs = {}, {}
+            for nid, need in vocab.needs.items():
+                for s in need.synonyms:
+                    key = " ".join(self._tokens(s))
+                    if s.isupper() and len(s) <= 5:
+                        self.cs[key] = (nid,)
+                    else:
+                        self.ci[key.lower()] = (nid,)
+        self.max_len = max((k.count(" ") + 1 for k in [*self.ci, *self.cs]), default=1)
+        self.ci_prefixes = {" ".join(k.split(" ")[:j]) for k in self.ci
+                            for j in range(1, k.count(" ") + 1)}
+        self.cs_prefixes = {" ".join(k.split(" ")[:j]) for k in self.cs
+                            for j in range(1, k.count(" ") + 1)}
+        firsts = {k.split(" ")[0].lower() for k in [*self.ci, *self.cs]}
+        self.first_re = re.compile(
+            r"(?<![^\W_])(?:" + _trie_regex(firsts) + r")s?(?![^\W_])", _I)
+
+    @staticmethod
+    def _tokens(text: str) -> list[str]:
+        return [_SEPARATOR_FOR.get(t, t.translate(_APOSTROPHES)) for t in _TOKEN_RE.findall(text)]
+
+    def find(self, text: str, start: int = 0, end: int | None = None
+             ) -> list[tuple[int, int, tuple[str, ...]]]:
+        """``(start, end, need ids)`` of each phrase in ``text[start:end]``, longest first."""
+        end = len(text) if end is None else end
+        out: list[tuple[int, int, tuple[str, ...]]] = []
+        pos = start
+        ci, cs = self.ci, self.cs
+        for m in self.first_re.finditer(text, start, end):
+            if m.start() < pos:
+                continue
+            low_key = exact_key = ""
+            best: tuple[int, tuple[str, ...]] | None = None
+            for n, t in enumerate(_TOKEN_RE.finditer(text, m.start(), end), start=1):
+                raw = t.group(0)
+                word = _SEPARATOR_FOR.get(raw, raw.translate(_APOSTROPHES))
+                low_key = word.lower() if n == 1 else f"{low_key} {word.lower()}"
+                exact_key = word if n == 1 else f"{exact_key} {word}"
+                hit = ci.get(low_key) or cs.get(exact_key)
+                if hit is None and len(word) > 3 and word.endswith("s"):   # plural
+                    hit = ci.get(low_key[:-1]) or cs.get(exact_key[:-1])
+                if hit is not None:
+                    best = (t.end(), hit)
+                if n >= self.max_len or (low_key not in self.ci_prefixes
+                                         and exact_key not in self.cs_prefixes):
+                    break
+            if best is not None:
+                out.append((m.start(), best[0], best[1]))
+                pos = best[0]
+        return out
+
+
+_READERS: dict[int, tuple[Vocabulary, _NeedReader]] = {}
+
+
+def _reader(vocab: Vocabulary) -> _NeedReader:
+    got = _READERS.get(id(vocab))
+    if got is None or got[0] is not vocab:
+        got = (vocab, _NeedReader(vocab))
+        _READERS[id(vocab)] = got
+    return got[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Exclusions: a negation cue and its scope
+# ---------------------------------------------------------------------------------------------
+
+_NEG_VERBS = (r"(?:support|accept|offer|provide|cater|help|work|see|take|treat|admit|cover|"
+              r"serve|deliver|meet|accommodate|diagnose|assess|include|enrol|register|place)"
+              r"\w*")
+_EXCLUSION_CUES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rx, _I), conf) for rx, conf in (
+        # "not suitable for", "is not the right setting for", "not designed for"
+        (r"\b(?:not|isn['\u2019]t|aren['\u2019]t)\s+(?:\w+\s+){0,2}?(?:suitable|appropriate|"
+         r"designed|intended|eligible|the\s+right\s+\w+|able\s+to\s+" + _NEG_VERBS + r")"
+         r"(?:\s+(?:for|to|with))?\b", "certain"),
+        (r"\bunsuitable\s+for\b|\bineligible\b", "certain"),
+        # "cannot offer", "we do not accept referrals for", "unable to support", "no longer see"
+        (r"\b(?:cannot|can['\u2019]t|can\s+not|do\s+not|does\s+not|don['\u2019]t|"
+         r"doesn['\u2019]t|will\s+not|won['\u2019]t|unable\s+to|no\s+longer|not\s+currently)"
+         r"\s+(?:\w+\s+){0,2}?" + _NEG_VERBS + r"\b(?:\s+(?:for|with|to))?", "certain"),
+        (r"\bnot\s+(?:currently\s+)?(?:accepting|taking|offering|providing|supporting|open\s+to|"
+         r"available\s+(?:to|for)|aimed\s+at)\b", "certain"),
+        (r"\bno\s+(?:referrals|places|service|support)\s+(?:for|to)\b", "certain"),
+        (r"\bexcluding\b|\bwith\s+the\s+exception\s+of\b", "certain"),
+        (r"\bnot\s+for\b|\bexcept(?:\s+for)?\b|\bapart\s+from\b|\bother\s+than\b", "likely"),
+    )
+)
+_GROUP_UNDER = re.compile(
+    rf"\b(?:under|below|younger\s+than)[\s-]+(?:the\s+age\s+of\s+|age\s+|aged\s+)?{_n('n')}",
+    _I)
+_GROUP_OVER = re.compile(
+    rf"\b(?:over|above|older\s+than)[\s-]+(?:the\s+age\s+of\s+|age\s+)?{_n('n')}"
+    rf"|{_n('m')}\s*(?:\+|(?:years?\s+)?(?:and|or)\s+(?:over|above|older))", _I)
+_GROUP_NON_RESIDENT = re.compile(
+    r"\bnon[- ]?residents?\b|\boutside\s+(?:of\s+)?(?:the\s+|our\s+|this\s+)?(?:borough|area|"
+    r"county|city|district|region|catchment|local\s+authority|[A-Z])|\bout[- ]of[- ](?:area|"
+    r"borough|county|city)\b|\b(?:do|does)\s+not\s+live\b|\bdon['\u2019]t\s+live\b"
+    r"|\bnot\s+(?:living|resident|registered)\b|\bliving\s+outside\b", _I)
+_GROUP_ADULTS = re.compile(r"\badults?\b|\bover[- ]18s\b", _I)
+_GROUP_CHILDREN = re.compile(r"\b(?:children|child|young\s+people|kids|minors|under[- ]18s)\b",
+                             _I)
+
+
+_T_EXCLUDE = ("not", "n't", "n\u2019t", "unable", "no ", "unsuitable", "ineligible", "except",
+              "excluding", "apart from", "other than")
+
+
+def _exclusions(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
+    text = doc.masked
+    cues: list[tuple[int, int, str]] = []
+    for rx, conf in _EXCLUSION_CUES:
+        for m in doc.iter(rx, _T_EXCLUDE):
+            if not any(s <= m.start() < e for s, e, _ in cues):
+                cues.append((m.start(), m.end(), conf))
+    cues.sort()
+    for start, cue_end, conf in cues:
+        end = doc.clause_end(cue_end)
+        if end <= cue_end:
+            continue
+        doc.scopes.append((start, end))
+        values: list[str] = []
+        weak_only = True
+        for _s, _e, target in reader.find(doc.text, cue_end, end):
+            values.extend(t for t in target if t not in values)
+            weak_only = False
+        explicit_age = False
+        for m in _GROUP_UNDER.finditer(text, cue_end, end):
+            n = _num(m.group("n"))
+            if 0 < n < 100:
+                values.append(f"under_{n}")
+                out.append(doc.fact("min_age", n, start, end, conf))
+                explicit_age, weak_only = True, False
+        for m in _GROUP_OVER.finditer(text, cue_end, end):
+            n = _num(m.group("n") or m.group("m"))
+            if 0 < n < 100:
+                values.append(f"over_{n}")
+                out.append(doc.fact("max_age", n - 1, start, end, conf))
+                explicit_age, weak_only = True, False
+        if _GROUP_NON_RESIDENT.search(text, cue_end, end):
+            values.append("non_residents")
+            weak_only = False
+        if not values and not explicit_age:
+            if _GROUP_ADULTS.search(text, cue_end, end):
+                values.append("over_18")
+            elif _GROUP_CHILDREN.search(text, cue_end, end):
+                values.append("under_18")
+        if values:
+            out.append(doc.fact("excludes", list(dict.fromkeys(values)), start, end,
+                                "likely" if weak_only else conf))
+
+
+# ---------------------------------------------------------------------------------------------
+# Ages
+# ---------------------------------------------------------------------------------------------
+
+_AGE_CONTEXT = re.compile(rf"\b(?:aged?|ages|{_PEOPLE})\s*(?:\w+\s+)?$", _I)
+_AGE_AFTER = re.compile(r"\s*(?:only|years?\b|yrs?\b|year[\s-]olds?)", _I)
+_OTHERS_OF = re.compile(
+    r"\b(?:parents?|carers?|parent[- ]carers?|mums?|dads?|mothers?|fathers?|grandparents?|"
+    r"guardians?)(?:\s*(?:,|and|/|&|or)\s*(?:parents?|carers?|guardians?|grandparents?))*"
+    r"\s+(?:of|with|whose|who\s+have|caring\s+for|looking\s+after|raising|expecting)\b", _I)
+_TOGETHER = re.compile(r"\b(?:and|with|alongside)\s+(?:their|your|the)\s+(?:child|children|"
+                       r"babies|baby|toddlers?|little\s+ones|young\s+people)\b", _I)
+_COST_BEFORE = re.compile(
+    r"(?:\bfree|\u00a3\s?\d+(?:\.\d\d)?|\bconcessions?|\bdiscounts?|\bcharge)\s+(?:for|to)\s+"
+    r"(?:\w+\s+)?$", _I)
+_DURATION_BEFORE = re.compile(
+    r"\b(?:for|over|within|lasting|lasts?|takes?|in|every|after|before|than|about|around|"
+    r"approximately|of|up)\s*$", _I)
+
+# kind: "range" (lo, hi), "min" (lo), "max" (hi), "under" (0 .. hi-1), "below" (.. hi-1),
+# "year" (school years lo..hi), "upto" (max hi, needs age words), "ctx" prefix = needs context
+_AGE_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(rx, _I), kind, conf) for rx, kind, conf in (
+        (rf"\b(?:{_PEOPLE})\s+(?:aged\s+|age\s+|ages\s+|from\s+|between\s+|of\s+|"
+         rf"\(\s*(?:aged\s+|ages\s+)?)?(?:from\s+|between\s+)?{_n('lo')}(?:{_DASH}|\s+and\s+)"
+         rf"{_n('hi')}{_YEARS}{_NOT_AGE}", "range", "certain"),
+        (rf"\b(?:aged?|ages|age\s+range|age\s+groups?)\s*:?\s*(?:from\s+|between\s+)?{_n('lo')}"
+         rf"(?:{_DASH}|\s+and\s+){_n('hi')}{_YEARS}{_NOT_AGE}", "range", "certain"),
+        (rf"\bfrom\s+(?:the\s+age\s+of\s+|age\s+|aged\s+){_n('lo')}(?:{_DASH}"
+         rf"(?:(?:the\s+)?age\s+(?:of\s+)?)?{_n('hi')})?", "range", "certain"),
+        (rf"{_n('lo')}{_DASH}{_n('hi')}\s*-?\s*(?:years?|yrs?)[\s-]*olds?\b", "range", "certain"),
+        (rf"{_n('lo')}\s*(?:-|\u2013|to)\s*{_n('hi')}\s*{_AP}?s\b", "range", "certain"),
+        (rf"\b(?:from\s+)?(?:birth|pre-?birth)\s*(?:-|\u2013|to|until|up\s+to)\s*"
+         rf"(?:the\s+age\s+of\s+|age\s+|aged\s+)?{_n('hi')}", "birth", "certain"),
+        (r"\bfrom\s+birth\b", "from_birth", "certain"),
+        (rf"\bunder[\s-]?{_n('hi')}\s*{_AP}?s\b", "under", "certain"),
+        (rf"\bover[\s-]?{_n('lo')}\s*{_AP}?s\b", "min", "certain"),
+        (rf"\b(?:under|below|younger\s+than)\s+(?:the\s+age\s+of\s+|age\s+){_n('hi')}",
+         "below", "certain"),
+        (rf"\b(?:over|above|older\s+than)\s+(?:the\s+age\s+of\s+|age\s+){_n('lo')}",
+         "min", "certain"),
+        (rf"\b(?:under|below|younger\s+than)\s+{_n('hi')}{_YEARS}{_NOT_AGE}",
+         "ctx_below", "certain"),
+        (rf"\b(?:over|above|older\s+than)\s+{_n('lo')}{_YEARS}{_NOT_AGE}", "ctx_min", "certain"),
+        (rf"{_n('lo')}\s*(?:years?\s*(?:old\s*)?|yrs?\s*)?(?:and|or|&)\s+(?:over|above|older|"
+         rf"upwards?|up)\b", "ctx_min", "certain"),
+        (rf"{_n('lo')}\s*\+(?!\s*(?:hours?|hrs?|years?\s+(?:of\s+)?experience|people|members|"
+         rf"staff|sessions?|days?|weeks?|miles?|places?))", "ctx_min", "certain"),
+        (rf"\bup\s+to\s+(?:(?:the\s+)?age(?:d)?\s+(?:of\s+)?)?{_n('hi')}{_YEARS}{_NOT_AGE}"
+         r"(?!\s*(?:children|families|young|adults|pupils|students|participants|per|at\s+a))",
+         "upto", "certain"),
+        (rf"{_n('lo')}{_DASH}{_n('hi')}\s*(?:years|yrs)\b(?!\s+(?:of\s+)?(?:experience|"
+         r"service|ago))", "ctx_range", "likely"),
+    )
+)
+_SCHOOL_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(rx, _I), kind, conf) for rx, kind, conf in (
+        (r"\b(?:school\s+)?(?:years?|yrs?|y(?=\d))\s*(?P<a>\d{1,2})\s*(?:-|\u2013|to|and|&|"
+         r"through)\s*(?:(?:years?|yrs?|y)\s*)?(?P<b>\d{1,2})\b(?!\s*(?:years?\s*)?olds?)",
+         "years", "certain"),
+        (r"\b(?P<first>reception|nursery|EYFS)\s*(?:-|\u2013|to|through)\s*(?:years?|yrs?|y)\s*"
+         r"(?P<b>\d{1,2})\b", "from_first", "certain"),
+        (r"\b(?:key\s+stages?|KS)\s*(?P<a>[1-5])(?:\s*(?:-|\u2013|to|and|&|,)\s*"
+         r"(?:key\s+stages?\s*|KS\s*)?(?P<b>[1-5]))?\b", "ks", "certain"),
+        (r"\b(?:school\s+)?year\s+(?P<a>\d{1,2})\b(?!\s*(?:-|\u2013|to|and|&)\s*\d)"
+         r"(?!\s*(?:years?\s*)?olds?)", "year", "likely"),
+    )
+)
+_KEY_STAGES = {1: (5, 7), 2: (7, 11), 3: (11, 14), 4: (14, 16), 5: (16, 18)}
+_FIRST_YEAR_AGE = {"reception": 4, "nursery": 3, "eyfs": 0}
+_PHASES: tuple[tuple[re.Pattern[str], int | None, int | None], ...] = tuple(
+    (re.compile(rx, _I), lo, hi) for rx, lo, hi in (
+        (r"\bprimary[\s-](?:school[\s-]?)?(?:aged?|children|pupils|kids|learners|phase|years)\b"
+         r"|\bprimary\s+schools?\b|\b(?:in|at|attending)\s+primary\b", 4, 11),
+        (r"\bsecondary[\s-](?:school[\s-]?)?(?:aged?|children|pupils|kids|learners|phase|"
+         r"students|years)\b|\bsecondary\s+schools?\b|\b(?:in|at|attending)\s+secondary\b",
+         11, 16),
+        (r"\bsixth[\s-]form(?:ers?)?\b", 16, 18),
+        (r"\bpost[\s-]?16\b", 16, None),
+        (r"\breception[\s-](?:class(?:es)?|year|aged?|children|pupils)\b"
+         r"|\b(?:in|into|starting)\s+reception\b", 4, 5),
+        (r"\bpre-?school(?:ers|[\s-]aged?|\s+children)\b", 2, 4),
+        (r"\bbabies\b|\binfants\b|\bnew-?borns?\b", 0, 1),
+        (r"\btoddlers?\b", 1, 3),
+        (r"\bteen(?:ager)?s\b|\badolescents?\b", 13, 19),
+        (r"\bearly\s+years\b", 0, 5),
+    )
+)
+
+
+def _others_before(doc: _Doc, pos: int) -> re.Match[str] | None:
+    """The last "parents of" / "carers of" before ``pos`` in its clause, unless the clause
+    brings the children along ("parents and their children aged 0-5")."""
+    start = doc.clause_start(pos)
+    before = doc.masked[start:pos]
+    m = None
+    for m in _OTHERS_OF.finditer(before):  # noqa: B007 - the last one counts
+        pass
+    if m is None or _TOGETHER.search(before, m.end()):
+        return None
+    return m
+
+
+def _age_facts(doc: _Doc, lo: int | None, hi: int | None, start: int, end: int,
+               conf: str, out: list[Fact]) -> None:
+    if lo is not None and not 0 <= lo <= 99 or hi is not None and not 0 <= hi <= 99:
+        return
+    if lo is not None and hi is not None and lo > hi:
+        return
+    if doc.in_scope(start):
+        return
+    if _COST_BEFORE.search(doc.masked, max(0, start - 25), start):
+        return   # "free for under 5s" says who pays, not who the service is for
+    if not doc.claim("age", start, end):
+        return
+    # "for parents of children aged 0-5": the ages are the children's, not the service's.
+    m = _others_before(doc, start)
+    if m is not None:
+        out.append(doc.fact("child_ages", (lo, hi), m.start() + doc.clause_start(start), end,
+                            conf))
+        return
+    if lo is not None:
+        out.append(doc.fact("min_age", lo, start, end, conf))
+    if hi is not None:
+        out.append(doc.fact("max_age", hi, start, end, conf))
+
+
+_T_AGES = (*"0123456789", "aged", "ages", "year old", "year-old", "birth", "under", "over")
+_T_SCHOOL = ("year", "yr", "ks", "key stage", "reception", "nursery", "eyfs",
+             *(f"y{d}" for d in range(1, 10)))
+_T_PHASES = ("primary", "secondary", "sixth", "post", "reception", "school", "bab", "infant",
+             "newborn", "new-born", "toddler", "teen", "adolescen", "early years")
+
+
+def _ages(doc: _Doc, out: list[Fact]) -> None:
+    text = doc.masked
+    if doc.spans(_T_AGES):
+        found_range = False
+        for rx, kind, conf in _AGE_RULES:
+            for m in doc.iter(rx, _T_AGES):
+                g = m.groupdict()
+                lo = _num(g["lo"]) if g.get("lo") else None
+                hi = _num(g["hi"]) if g.get("hi") else None
+                start, end = m.start(), m.end()
+                if kind.startswith("ctx_"):
+                    ctx = _AGE_CONTEXT.search(text, max(0, start - 40), start) is not None \
+                        or _AGE_AFTER.match(text, end) is not None
+                    if not ctx and kind == "ctx_range":
+                        if _DURATION_BEFORE.search(text, max(0, start - 20), start):
+                            continue
+                    elif not ctx:
+                        if kind != "ctx_min" or "+" not in m.group(0) and "over" not in \
+                                m.group(0).lower():
+                            continue
+                        conf = "likely"
+                    kind = kind[4:]
+                if kind == "range":
+                    if hi is not None and (lo is None or lo >= hi):
+                        continue
+                    found_range = True
+                elif kind in ("birth", "from_birth"):
+                    lo = 0
+                elif kind == "under":
+                    lo, hi = 0, (hi - 1 if hi else None)
+                elif kind == "below":
+                    hi = hi - 1 if hi else None
+                elif kind == "upto":
+                    words = m.group(0).lower()
+                    if not ("age" in words or "year" in words or found_range
+                            or re.match(r"\s*(?:with|if|for\s+(?:those|young\s+people)|\()",
+                                        text[end:end + 30], _I)):
+                        continue
+                _age_facts(doc, lo, hi, start, end, conf, out)
+    if doc.spans(_T_SCHOOL):
+        for rx, kind, conf in _SCHOOL_RULES:
+            for m in doc.iter(rx, _T_SCHOOL):
+                g = m.groupdict()
+                if kind == "ks":
+                    a = int(g["a"])
+                    b = int(g["b"]) if g.get("b") else a
+                    if a > b:
+                        continue
+                    lo, hi = _KEY_STAGES[a][0], _KEY_STAGES[b][1]
+                elif kind == "from_first":
+                    b = int(g["b"])
+                    if not 1 <= b <= 13:
+                        continue
+                    lo, hi = _FIRST_YEAR_AGE[g["first"].lower()], b + 5
+                else:
+                    a = int(g["a"])
+                    b = int(g["b"]) if g.get("b") else a
+                    if not 1 <= a <= b <= 13:
+                        continue
+                    lo, hi = a + 4, b + 5
+                _age_facts(doc, lo, hi, m.start(), m.end(), conf, out)
+    for rx, lo, hi in _PHASES:
+        for m in doc.iter(rx, _T_PHASES):
+            _age_facts(doc, lo, hi, m.start(), m.end(), "likely", out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Audience, adults only, for parents
+# ---------------------------------------------------------------------------------------------
+
+_AUD_WORDS = (
+    r"children\s+and\s+young\s+people|young\s+people|young\s+person|young\s+carers|"
+    r"young\s+adults|care\s+leavers|children|child|kids|youngsters|youth|teenagers|teens|"
+    r"students|pupils|learners|parent[\s-]carers?|parents?|foster\s+carers|kinship\s+carers|"
+    r"carers?|mums|dads|mothers|fathers|grandparents|whole\s+famil(?:y|ies)|families|family|"
+    r"professionals|practitioners|staff|sencos?|teachers|schools|older\s+(?:people|adults)|"
+    r"adults?|grown[\s-]?ups|men|women|veterans"
+)
+_AUD_FALLBACK = {
+    "kids": "children_young_people", "youngsters": "children_young_people",
+    "learners": "children_young_people", "young adults": "adults", "grown ups": "adults",
+    "grownups": "adults", "mothers": "parents_carers", "fathers": "parents_carers",
+    "children and young people": "children_young_people",
+}
+_AUD_WORD_RE = re.compile(rf"\b(?:{_AUD_WORDS})\b", _I)
+_MOD = r"(?!(?:with|who|whose|aged?|of|in|at|to|on|from|and|or|for|by)\b)[\w\u2019'-]+"
+_LIST = (rf"(?:(?:{_MOD})\s+){{0,2}}(?:{_AUD_WORDS})\b(?:\s*(?:,|/|&|\band\b|\bor\b|\bplus\b)"
+         rf"\s*(?:(?:{_MOD})\s+){{0,2}}(?:{_AUD_WORDS})\b)*")
+_STRONG_CUE = r"for|aimed\s+at|designed\s+for|open\s+to|targeted\s+at|only\s+for|exclusively\s+for"
+_AUD_CUE = re.compile(
+    rf"\b(?P<cue>{_STRONG_CUE}|available\s+to|available\s+for|suitable\s+for|supports?|"
+    rf"supporting|helps?|helping|works?\s+with|working\s+with|serves?|serving|welcomes?|"
+    rf"welcoming|offered\s+to|dedicated\s+to)\s+(?P<list>{_LIST})", _I)
+_AUD_WITH = re.compile(
+    r"\b(?P<who>adults?|young\s+adults|men|women|children|young\s+people|teenagers|pupils)"
+    r"\s+(?:with|who\s+have|who\s+are|living\s+with|aged)\b", _I)
+_PARENT_OF = re.compile(
+    r"(?<!young\s)\b(?:parents?|carers?|parent[\s-]carers?)(?:\s*(?:and|/|&|or)\s*"
+    r"(?:carers?|parents?))?\s+(?:of|whose|who\s+care\s+for|caring\s+for)\b", _I)
+_PARENT_NOUN = re.compile(
+    rf"(?<!young\s)\bparent[\s-]?carers?{_AP}?\s*(?:forum|group|council|network|voice|"
+    rf"partnership|participation)\b|(?<!young\s)\bcarers{_AP}?\s+(?:support|centre|hub|group|"
+    rf"service|network|forum|assessment|breaks?|allowance|cafe|café)\b"
+    rf"|\bparent(?:ing)?\s+(?:support|groups?|courses?|programmes?|workshops?|classes|"
+    rf"network|forum|drop[\s-]in|coffee\s+mornings?|training|sessions?)\b", _I)
+_ADULT_CERTAIN = re.compile(
+    r"\badults?[\s-]+only\b|\b(?:over[\s-]?18s|18\s*\+|18s\s+and\s+over)\s+only\b"
+    r"|\bfor\s+adults\s+aged\s+(?:18|over\s+18)\b|\badult\s+social\s+care\b"
+    r"|\bpeople\s+(?:aged\s+)?over\s+(?:the\s+age\s+of\s+)?18\b|\bover[\s-]18s\b"
+    r"|\badults\s+(?:with|who\s+have|living\s+with)\b", _I)
+_ADULT_LIKELY = re.compile(
+    r"\badult\s+(?:day\s+(?:centre|services?|opportunities)|services?|education|learning|"
+    r"community|team|placements?|respite)\b|\badults?\b|\bgrown[\s-]?ups\b", _I)
+_CHILD_WORDS = re.compile(
+    r"\b(?:children|child|young\s+people|young\s+person|kids|teenagers|teens|pupils|"
+    r"families|family|youth|babies|toddlers|under[\s-]?18s)\b", _I)
+
+
+_T_AUDIENCE = ("child", "young", "kid", "youth", "teen", "student", "pupil", "learner", "parent",
+               "carer", "mum", "dad", "mother", "father", "famil", "professional",
+               "practitioner", "staff", "senco", "teacher", "school", "adult", "grown", "men",
+               "veteran", "older", "leaver")
+
+
+def _audience_value(vocab: Vocabulary, word: str) -> str | None:
+    key = " ".join(re.findall(r"[a-z0-9]+", word.lower()))
+    return vocab.audience_of(key) or _AUD_FALLBACK.get(key)
+
+
+def _audience(doc: _Doc, vocab: Vocabulary, out: list[Fact]) -> None:
+    text = doc.masked
+    for m in doc.iter(_AUD_CUE, _T_AUDIENCE):
+        if doc.in_scope(m.start()):
+            continue
+        cue = m.group("cue").lower()
+        conf = "certain" if re.fullmatch(_STRONG_CUE, cue, _I) else "likely"
+        values: list[str] = []
+        ls, le = m.span("list")
+        for w in _AUD_WORD_RE.finditer(text, ls, le):
+            v = _audience_value(vocab, w.group(0))
+            if v and v not in values:
+                values.append(v)
+        for v in values:
+            out.append(doc.fact("audience", v, m.start(), m.end(), conf))
+        if "parents_carers" in values and "children_young_people" not in values:
+            out.append(doc.fact("for_parents", True, m.start(), m.end(), conf))
+    for m in doc.iter(_AUD_WITH, _T_AUDIENCE):
+        if doc.in_scope(m.start()) or _others_before(doc, m.start()):
+            continue
+        v = _audience_value(vocab, m.group("who"))
+        if v:
+            out.append(doc.fact("audience", v, m.start(), m.end(), "likely"))
+    for m in doc.iter(_PARENT_OF, _T_AUDIENCE):
+        if doc.in_scope(m.start()):
+            continue
+        strong = re.search(rf"\b(?:{_STRONG_CUE})\s+(?:\w+\s+){{0,2}}$", text[max(0, m.start()
+                                                                              - 30):m.start()],
+                           _I) is not None or doc.source == "name"
+        conf = "certain" if strong else "likely"
+        out.append(doc.fact("audience", "parents_carers", m.start(), m.end(), conf))
+        out.append(doc.fact("for_parents", True, m.start(), m.end(), conf))
+    for m in doc.iter(_PARENT_NOUN, _T_AUDIENCE):
+        if doc.in_scope(m.start()):
+            continue
+        out.append(doc.fact("audience", "parents_carers", m.start(), m.end(), "certain"))
+        out.append(doc.fact("for_parents", True, m.start(), m.end(),
+                            "certain" if "forum" in m.group(0).lower() or "carer" in
+                            m.group(0).lower() else "likely"))
+    if doc.source == "name":
+        for m in _AUD_WORD_RE.finditer(text):
+            v = _audience_value(vocab, m.group(0))
+            if v:
+                out.append(doc.fact("audience", v, m.start(), m.end(), "likely"))
+
+
+def _adults_only(docs: Sequence[_Doc], facts: list[Fact], out: list[Fact]) -> None:
+    """``adults_only`` unless the record also speaks of children, young people or families."""
+    if any(f.field == "audience" and f.value in ("children_young_people", "families")
+           for f in facts):
+        return
+    if any(f.field == "max_age" and f.value < 18 for f in facts):
+        return
+    if any(f.field == "min_age" and f.value < 16 for f in facts):
+        return
+    for doc in docs:
+        if doc.spans(_T_AUDIENCE) and _CHILD_WORDS.search(doc.masked):
+            return
+    found: list[Fact] = []
+    for doc in docs:
+        for m in doc.iter(_ADULT_CERTAIN, ("adult", "18", "over")):
+            if not doc.in_scope(m.start()) and not _others_before(doc, m.start()):
+                found.append(doc.fact("adults_only", True, m.start(), m.end(), "certain"))
+    for f in facts:
+        if f.field == "min_age" and f.value >= 18 and f.confidence == "certain":
+            found.append(Fact("adults_only", True, f.quote, f.source, "certain"))
+    if not found:
+        for doc in docs:
+            for m in doc.iter(_ADULT_LIKELY, ("adult", "grown")):
+                if not doc.in_scope(m.start()) and not _others_before(doc, m.start()):
+                    found.append(doc.fact("adults_only", True, m.start(), m.end(), "likely"))
+                    break
+    out.extend(found[:3])
+
+
+# ---------------------------------------------------------------------------------------------
+# Thresholds, EHCP, residency, referral, cost, delivery: tables of (pattern, value, confidence)
+# ---------------------------------------------------------------------------------------------
+
+_EHC = (r"(?:EHCPs?\b|EHC\s*plans?\b|EHC\s*P\b|Education,?\s+Health,?\s+(?:and|&)\s+Care\s+"
+        r"(?:\(EHC\)\s+)?Plans?(?:\s*\(EHCP?\))?|statements?\s+of\s+(?:special\s+educational\s+"
+        r"needs|SEN)\b)")
+_DIAG = r"(?:a\s+|an\s+)?(?:confirmed\s+|formal\s+|clinical\s+|medical\s+|existing\s+)?diagnosis"
+_PLACE = (r"(?P<place>(?:[A-Z][\w'\u2019.-]*|of|upon|on|under|in|and|&|the)"
+          r"(?:[ -](?:[A-Z][\w'\u2019-]*|upon|on|under|in|and|&|of|the)){0,5})")
+_PLACE_STOP = frozenset({"local", "all", "our", "any", "eligible", "other", "some", "many",
+                         "please", "we", "you", "they", "this", "these", "those", "their",
+                         "your", "supported", "temporary", "residential", "foster", "care",
+                         "council", "social", "a", "an", "of", "upon", "on", "under", "in",
+                         "and", "&", "the", "if", "it", "there"})
+
+
+def _table(*rows: tuple[str, Any, str, int]) -> tuple[tuple[re.Pattern[str], Any, str], ...]:
+    return tuple((re.compile(rx, flags), value, conf) for rx, value, conf, flags in rows)
+
+
+_THRESHOLD = _table(
+    (r"\b(?:severe|significant)\s*(?:and|&|or|,)\s*(?:complex|enduring)\b|\bcomplex\s*(?:and|&|"
+     r"or)\s*(?:severe|significant|profound)\b|\bmost\s+complex\b|\bhighest\s+levels?\s+of\s+"
+     r"need\b", "severe_complex", "certain", _I),
+    (r"\bprofound\s+(?:and|&)\s+multiple\b", "severe_complex", "certain", _I),
+    (r"\b(?:high|significant|substantial)\s+levels?\s+of\s+(?:need|support|care)\b"
+     r"|\bcomplex\s+(?:medical\s+|health\s+|care\s+)?needs\b", "severe_complex", "likely", _I),
+    (rf"\bmust\s+have\s+(?:received\s+)?{_DIAG}\b|\b{_DIAG}\s+(?:is\s+)?(?:required|essential|"
+     rf"needed|necessary)\b|\brequires?\s+{_DIAG}\b|\b(?:only|solely|exclusively)\b"
+     rf"[^.;:]{{0,60}}\bwith\s+{_DIAG}\b", "diagnosis_required", "certain", _I),
+    (rf"\bwith\s+{_DIAG}\s+of\b|\b(?:have|has)\s+(?:received\s+)?{_DIAG}\b"
+     r"|\bdiagnosed\s+with\b", "diagnosis_required", "likely", _I),
+    (r"\bmust\s+be\s+referred\b|\b(?:by|through)\s+referral\s+only\b|\breferral\s+only\b"
+     r"|\breferrals?\s+(?:is|are)\s+(?:required|needed|necessary|essential)\b"
+     r"|\b(?:requires?|needs?)\s+(?:a\s+)?(?:formal\s+|professional\s+)?referral\b"
+     r"|\bonly\s+(?:accept|take)s?\s+referrals\s+from\b|\bonly\s+(?:by|via|through)\s+"
+     r"(?:a\s+)?referral\b", "referral_required", "certain", _I),
+    (r"\beligibility\s+criteria\b|\bmeet\s+(?:the|our)\s+(?:eligibility\s+)?criteria\b",
+     "referral_required", "likely", _I),
+)
+_ONLY_FOR = re.compile(
+    r"\b(?P<w>only|exclusively|solely|specifically)\s+(?:for|open\s+to|available\s+(?:to|for)|"
+    r"aimed\s+at)\b|\bis\s+(?P<w2>only)\s+for\b", _I)
+#: Words that take the threshold back ("with or without a diagnosis", "awaiting diagnosis").
+_DIAG_NOT = re.compile(
+    r"\bwith\s+or\s+without\b|\bwhether\s+or\s+not\b|\bno\s+(?:formal\s+)?diagnosis\b"
+    r"|\bwithout\s+(?:a\s+)?(?:formal\s+)?diagnosis\b|\b(?:do|does)\s+not\s+(?:need|require)\b"
+    r"|\b(?:don|doesn)['\u2019]t\s+(?:need|require)\b|\bnot\s+(?:needed|required|necessary|"
+    r"essential)\b|\bawaiting\b|\bpre[\s-]?diagnosis\b|\bbefore\s+(?:a\s+)?diagnosis\b"
+    r"|\bwaiting\s+(?:list\s+)?for\b|\bsuspected\b|\bor\s+(?:are\s+)?(?:awaiting|waiting)\b",
+    _I)
+
+_EHCP_NOT = re.compile(
+    rf"\bwith\s+or\s+without\s+(?:an?\s+)?{_EHC}|\b(?:do|does)\s+not\s+(?:need|have\s+to\s+"
+    rf"have|require)\s+(?:an?\s+)?{_EHC}|\b(?:don|doesn)['\u2019]t\s+(?:need|have\s+to\s+have|"
+    rf"require)\s+(?:an?\s+)?{_EHC}|\bno\s+{_EHC}\s+(?:is\s+)?(?:needed|required|necessary)"
+    rf"|\b{_EHC}\s+(?:is\s+|are\s+)?not\s+(?:needed|required|necessary|essential)"
+    rf"|\bwithout\s+(?:an?\s+)?{_EHC}|\bwhether\s+or\s+not\s+(?:\w+\s+){{1,3}}(?:have|has)\s+"
+    rf"(?:an?\s+)?{_EHC}|\bno\s+need\s+(?:for|to\s+have)\s+(?:an?\s+)?{_EHC}", _I)
+_EHCP = _table(
+    (rf"\bmust\s+have\s+(?:an?\s+)?(?:current\s+|existing\s+)?{_EHC}"
+     rf"|\b(?:for|only\s+for|open\s+to|available\s+to|exclusively\s+for)\s+(?:\w+\s+){{0,3}}?"
+     rf"(?:pupils|children|young\s+people|students|learners|those)\s+(?:who\s+have|with)\s+"
+     rf"(?:an?\s+)?{_EHC}|\b{_EHC}\s+(?:is\s+)?(?:required|essential|needed)\b"
+     rf"|\brequires?\s+(?:an?\s+)?{_EHC}|\bneed\s+(?:to\s+have\s+)?an?\s+{_EHC}\s+to\b",
+     True, "certain", _I),
+    (rf"\b(?:pupils|children|young\s+people|students|learners)\s+(?:who\s+have|with)\s+"
+     rf"(?:an?\s+)?{_EHC}", True, "likely", _I),
+)
+
+_RESIDENCY = _table(
+    (rf"\b(?i:must\s+live\s+in|must\s+be\s+(?:an?\s+)?residents?\s+(?:of|in)|(?:only\s+)?"
+     rf"(?:for|open\s+to|available\s+to)\s+(?:\w+\s+)?residents\s+of|residents\s+of)\s+{_PLACE}",
+     None, "certain", 0),
+    (rf"\b(?i:for|open\s+to|available\s+to|only\s+for)\s+{_PLACE}\s+(?i:residents?)\b",
+     None, "certain", 0),
+    (rf"\b{_PLACE}\s+(?i:residents\s+only)\b", None, "certain", 0),
+    (rf"\b(?i:who\s+live\s+in|living\s+in|live\s+in|resident\s+in|who\s+live\s+or\s+(?:go\s+to|"
+     rf"attend)\s+school\s+in)\s+{_PLACE}", None, "likely", 0),
+    (r"\b(?:must\s+live\s+in|who\s+live\s+in|living\s+in|residents\s+of|resident\s+in)\s+"
+     r"(?P<place>(?:the|our|this)\s+(?:local\s+)?(?:borough|city|county|district|area|"
+     r"local\s+authority(?:\s+area)?|council\s+area))\b", "as_written", "likely", _I),
+)
+
+_REFERRAL = _table(
+    (r"\bself[\s-]?referr?(?:als?|ing|ed)?\b|\bself[\s-]refer\b|\brefer\s+(?:yourself|"
+     r"yourselves|themselves|himself|herself)\b|\bno\s+referral\s+(?:is\s+)?(?:needed|required|"
+     r"necessary)\b", "self", "certain", _I),
+    (r"\bdrop[\s-]in\b|\bjust\s+(?:turn|come|pop)\s+(?:up|along|in)\b|\b(?:contact|call|email|"
+     r"phone|ring)\s+(?:us|the\s+(?:team|service))\s+directly\b|\bopen\s+access\b",
+     "self", "likely", _I),
+    (r"\bGP\s+referrals?\b|\breferr(?:al|als|ed)\s+(?:from|by|via|through)\s+(?:a\s+|your\s+|"
+     r"their\s+|the\s+)?(?:GP|doctor|family\s+doctor)\b|\b(?:ask|see)\s+your\s+(?:GP|doctor)\s+"
+     r"(?:to|for|about)\s+(?:a\s+)?refer", "gp", "certain", _I),
+    (r"\breferr(?:al|als|ed)\s+(?:from|by|via|through)\s+(?:a\s+|an\s+|your\s+|their\s+|the\s+|"
+     r"any\s+)?(?:\w+\s+)?(?:professionals?|health\s+visitors?|social\s+workers?|paediatricians?|"
+     r"consultants?|therapists?|school\s+nurses?|CAMHS|key\s+workers?|practitioners?|"
+     r"clinicians?|midwi(?:fe|ves)|early\s+help)\b|\bprofessional\s+referrals?\b"
+     r"|\bmust\s+be\s+referred\b(?!\s+(?:by|from|through|via)\s+(?:a\s+|your\s+|their\s+|the\s+)?"
+     r"(?:GP|doctor|school|SENCO))", "professional", "certain", _I),
+    (r"\bprofessionals?\s+(?:can|may|should|will)\s+refer\b", "professional", "likely", _I),
+    (r"\bschool\s+referrals?\b|\breferr(?:al|als|ed)\s+(?:from|by|via|through)\s+(?:the\s+|"
+     r"your\s+|their\s+|a\s+)?(?:child['\u2019]s\s+)?(?:schools?|SENCOs?|teachers?|education\s+"
+     r"settings?)\b|\breferr(?:al|als|ed)\s+(?:come|comes|are\s+made|made|are\s+accepted)\s+"
+     r"(?:from|by|via|through)\s+(?:the\s+|your\s+|their\s+|a\s+)?(?:child['\u2019]s\s+)?"
+     r"(?:schools?|SENCOs?|teachers?)\b|\b(?:SENCOs?|schools)\s+(?:can|may|should|must|will)\s+"
+     r"refer\b",
+     "school", "certain", _I),
+    (r"\b(?:via|through)\s+(?:the\s+|your\s+|their\s+|a\s+)?(?:child['\u2019]s\s+)?schools?"
+     r"(?:['\u2019]s)?(?:\s+SENCO)?\b", "school?", "likely", _I),
+    (rf"\b(?:through|via)\s+(?:an?\s+|the\s+|their\s+|your\s+)?(?:{_EHC}|EHC\s+needs\s+"
+     rf"assessment)|\bnamed\s+(?:in|on)\s+(?:the|their|an?|your)\s+{_EHC}", "ehcp", "certain",
+     _I),
+)
+
+_FREE_FOR_SOME = re.compile(
+    r"\bfree\s+(?:for|to)\s+(?:some|those|eligible|under|over|children\s+(?:under|over|aged|who|"
+    r"on|in|with)|families\s+(?:on|who|receiving|in\s+receipt|with|that)|people\s+(?:on|who|"
+    r"receiving)|anyone\s+(?:on|who|receiving)|residents|members|siblings|carers|young\s+carers|"
+    r"students|2|two|the\s+first|first)\b|\bconcessions?\b|\bconcessionary\b|\bsubsidi[sz]ed\b"
+    r"|\breduced\s+(?:rates?|fees?|prices?|costs?)\b|\bdiscount(?:s|ed)?\b|\bbursar(?:y|ies)\b"
+    r"|\bmeans[\s-]tested\b|\bfunded\s+places?\b|\bfree\s+for\s+some\b|\bfree\s+places\b", _I)
+_FREE_CERTAIN = re.compile(
+    r"\bfree\s+of\s+charge\b|\bno\s+(?:charge|cost|fee)s?\b|\bat\s+no\s+cost\b|\bwithout\s+"
+    r"charge\b|\bcosts?\s+nothing\b|\b(?:cost|fee)[\s-]free\b", _I)
+_FREE = re.compile(r"\bfree\b", _I)
+_NOT_FREE_BEFORE = re.compile(
+    r"(?:feel|gluten|dairy|nut|smoke|sugar|alcohol|drug|barrier|stress|hands|jargon|toll|"
+    r"hassle|judgement|judgment|risk|duty|tax|fat|lactose|debt|worry|carbon|plastic|"
+    r"latex|allergen|scent|fragrance|free|be|are\s+you|set)[\s-]*$", _I)
+_NOT_FREE_AFTER = re.compile(
+    r"(?:[\s-]*)(?:parking|car\s*park|wi-?fi|internet|time|from|flow(?:ing)?|play|school\s+"
+    r"meals|schools?\b|standing|speech|running|text|refreshments?|tea|coffee|lunch|snacks?|"
+    r"breakfast|period\s+products|sanitary|to\s+(?:ask|contact|call|get\s+in\s+touch|come\s+and\s+"
+    r"go|leave|talk|chat|drop|pop|choose|move)|of\s+(?:bullying|judgement|judgment|pressure|"
+    r"discrimination|harm|stigma)|will|rein|hand)\b", _I)
+_FREE_STRONG_AFTER = re.compile(
+    r"\s*(?:of\s+charge|service|to\s+(?:attend|access|use|join)|sessions?|courses?|groups?|"
+    r"advice|support|help|activities|membership|information|training|workshops?|and\s+"
+    r"confidential)\b", _I)
+_FREE_STRONG_BEFORE = re.compile(r"\b(?:is|are|totally|completely|entirely|all|always)\s+$", _I)
+_PAID = _table(
+    (r"\u00a3\s?\d+(?:\.\d\d)?\s*(?:per|a|an|each|for\s+(?:a|each|the))\s+(?:session|hour|day|"
+     r"week|term|month|year|class|visit|child|person|night|course|lesson|block|half[\s-]term)\b"
+     r"|\b(?:costs?|charges?|fees?|prices?)\s+(?:is\s+|are\s+|of\s+)?(?:just\s+|only\s+)?"
+     r"\u00a3\s?\d|\bthere\s+is\s+a\s+(?:small\s+)?(?:charge|cost|fee)\b|\b(?:charges?|fees?)\s+"
+     r"apply\b|\b(?:small|nominal|weekly|session|membership|annual|joining)\s+(?:charge|fee)s?\b"
+     r"|\bchargeable\b|\bpaid[\s-]for\s+service\b|\bwe\s+charge\b", "paid", "certain", _I),
+    (r"\u00a3\s?\d", "paid", "likely", _I),
+)
+
+_DELIVERY = _table(
+    (r"\bvia\s+zoom\b|\bon\s+zoom\b|\bzoom\s+(?:calls?|sessions?|meetings?)\b|\b(?:via|on|over)\s+"
+     r"(?:microsoft\s+)?teams\b|\bvideo\s+(?:calls?|link|consultations?|appointments?)\b"
+     r"|\b(?:delivered|held|run|take\s+place|available|offered|provided)\s+(?:\w+\s+)?"
+     r"(?:online|virtually|remotely)\b|\bonline\s+(?:sessions?|courses?|support|groups?|"
+     r"meetings?|workshops?|classes|training|programmes?|appointments?|chat|counselling|therapy|"
+     r"forum|community|service)\b|\bweb\s*chat\b|\blive\s+chat\b|\bwebinars?\b",
+     "online", "certain", _I),
+    (r"(?<!book\s)(?<!apply\s)(?<!register\s)(?<!enrol\s)(?<!found\s)(?<!pay\s)(?<!order\s)"
+     r"(?<!more\s)(?<!information\s)\bonline\b(?!\s+(?:form|referral|booking|shop|safety|directory|at|via|here))|\bvirtual(?:ly)?"
+     r"\b|\bremotely\b", "online", "likely", _I),
+    (r"\b(?:by|over\s+the|on\s+the|via)\s+(?:tele)?phone\b|\b(?:tele)?phone\s+(?:support|advice|"
+     r"appointments?|consultations?|calls?|service|counselling|line)\b|\bhelp[\s-]?lines?\b"
+     r"|\badvice\s+lines?\b|\btext\s+(?:service|support)\b", "phone", "certain", _I),
+    (r"\bhome\s+visits?\b|\bvisits?\s+(?:you\s+|families\s+|children\s+|people\s+)?(?:at|in)\s+"
+     r"(?:your|their|the\s+family['\u2019]?s?)\s+homes?\b|\bin\s+(?:your|their|the\s+family)"
+     r"(?:['\u2019]s?)?\s+(?:own\s+)?homes?\b|\bvisit\s+(?:you|families)\s+at\s+home\b",
+     "home_visit", "certain", _I),
+    (r"\bat\s+home\b|\boutreach\b", "home_visit", "likely", _I),
+    (r"\bin[\s-]person\b|\bface[\s-]to[\s-]face\b|\bdrop[\s-]in\b", "in_person", "certain", _I),
+    (r"\bat\s+(?:our|the)\s+(?:\w+\s+)?(?:centre|center|office|venue|hub|clinic|library|hall)\b"
+     r"|\b(?:sessions?|groups?|meetings?|classes)\s+(?:are\s+|is\s+)?(?:held|run|meet)s?\s+(?:at|"
+     r"in)\b", "in_person", "likely", _I),
+)
+_DELIVERED = re.compile(r"\b(?:deliver|provid|run|held|offer|taught|teach|visit)\w*", _I)
+_NEG_BEFORE = re.compile(r"\b(?:no|not|cannot|without|n['\u2019]t)\s+(?:\w+\s+)?$", _I)
+
+
+def _rows(doc: _Doc, field: str, table: Sequence[tuple[re.Pattern[str], Any, str]],
+          out: list[Fact], triggers: tuple[str, ...], neg_check: bool = False) -> None:
+    text = doc.masked
+    for rx, value, conf in table:
+        for m in doc.iter(rx, triggers):
+            start, end = m.span()
+            if doc.in_scope(start):
+                continue
+            if neg_check and _NEG_BEFORE.search(text, max(0, start - 25), start):
+                continue
+            v = value
+            if field == "referral" and value == "school?":
+                clause = text[doc.clause_start(start):doc.clause_end(end)]
+                if _DELIVERED.search(clause):
+                    continue
+                v = "school"
+            if field == "residency":
+                v = m.group("place") if value == "as_written" else _place(m.group("place"))
+                if not v:
+                    continue
+            if field == "threshold" and value == "diagnosis_required":
+                s, e = doc.sentence(start)
+                if _DIAG_NOT.search(doc.text, s, e):
+                    continue
+            if not doc.claim(field, start, end):
+                continue
+            out.append(doc.fact(field, v, start, end, conf))
+
+
+def _place(place: str) -> str | None:
+    words = place.split()
+    while words and words[-1].lower() in _PLACE_STOP | {"gp", "residents", "resident"}:
+        words.pop()
+    while words and words[0] in ("the", "The") and len(words) > 1 and words[1][:1].islower():
+        words.pop(0)
+    if not words or words[0].lower() in _PLACE_STOP - {"the"}:
+        return None
+    return " ".join(words).rstrip(".,")
+
+
+_T_THRESHOLD = ("severe", "significant", "complex", "profound", "highest", "high", "substantial",
+                "diagnos", "referr", "referral", "eligib", "criteria")
+
+
+def _thresholds(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
+    _rows(doc, "threshold", _THRESHOLD, out, _T_THRESHOLD)
+    for m in doc.iter(_ONLY_FOR, ("only", "exclusive", "solely", "specifically")):
+        if doc.in_scope(m.start()):
+            continue
+        end = doc.clause_end(m.end())
+        if reader.find(doc.text, m.end(), end):
+            word = (m.group("w") or m.group("w2") or "").lower()
+            conf = "likely" if word == "specifically" else "certain"
+            out.append(doc.fact("threshold", "only_for_named_need", m.start(), end, conf))
+
+
+_T_EHCP = ("ehc", "care plan", "statement")
+
+
+def _ehcp(doc: _Doc, out: list[Fact]) -> None:
+    low = doc.low
+    if "ehc" not in low and "care plan" not in low and "statement" not in low:
+        return
+    for m in doc.iter(_EHCP_NOT, _T_EHCP, doc.text):
+        doc.claim("ehcp", *doc.sentence(m.start()))
+        out.append(doc.fact("ehcp_required", False, m.start(), m.end(), "certain"))
+    for rx, value, conf in _EHCP:
+        for m in doc.iter(rx, _T_EHCP):
+            if doc.in_scope(m.start()) or not doc.claim("ehcp", m.start(), m.end()):
+                continue
+            out.append(doc.fact("ehcp_required", value, m.start(), m.end(), conf))
+
+
+_T_COST = ("free", "\u00a3", "charge", "cost", "fee", "concession", "subsidi", "discount", "bursar",
+           "means", "funded", "price", "reduced", "for some")
+
+
+def _cost(doc: _Doc, out: list[Fact]) -> None:
+    text = doc.masked
+    found: list[Fact] = []
+    for m in doc.iter(_FREE_FOR_SOME, _T_COST):
+        if not doc.in_scope(m.start()) and doc.claim("cost", m.start(), m.end()):
+            found.append(doc.fact("cost", "free_for_some", m.start(), m.end(), "certain"))
+    for m in doc.iter(_FREE_CERTAIN, _T_COST):
+        if not doc.in_scope(m.start()) and doc.claim("cost", m.start(), m.end()):
+            found.append(doc.fact("cost", "free", m.start(), m.end(), "certain"))
+    for m in doc.iter(_FREE, ("free",)):
+        start, end = m.span()
+        if doc.in_scope(start) or _NOT_FREE_BEFORE.search(text, max(0, start - 15), start) \
+                or _NOT_FREE_AFTER.match(text, end) or not doc.claim("cost", start, end):
+            continue
+        strong = _FREE_STRONG_AFTER.match(text, end) or _FREE_STRONG_BEFORE.search(
+            text, max(0, start - 15), start)
+        if strong:
+            end = strong.end() if _FREE_STRONG_AFTER.match(text, end) else end
+            start = min(start, strong.start())
+        found.append(doc.fact("cost", "free", start, end, "certain" if strong else "likely"))
+    _rows(doc, "cost", _PAID, found, _T_COST)
+    out.extend(found)
+
+
+def _needs(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
+    conf = "certain" if doc.source in ("name", "tags") else "likely"
+    seen: set[str] = set()
+    for start, end, target in reader.find(doc.text):
+        if doc.in_scope(start):
+            continue
+        new = [t for t in target if t not in seen]
+        if new:
+            seen.update(new)
+            out.append(doc.fact("needs", new, start, end, conf))
+
+
+# ---------------------------------------------------------------------------------------------
+# The entry points
+# ---------------------------------------------------------------------------------------------
+
+
+_T_REFERRAL = ("refer", "drop", "direct", "turn up", "come along", "pop in", "open access",
+               "school", "ehc", "care plan", "gp", "doctor")
+_T_DELIVERY = ("zoom", "teams", "video", "online", "virtual", "remote", "web", "chat", "phone",
+               "help line", "helpline", "advice line", "text", "home", "visit", "outreach",
+               "person", "face", "drop", "centre", "center", "office", "venue", "hub",
+               "clinic", "library", "hall", "held", "meet", "run")
+
+
+def _read(doc: _Doc, vocab: Vocabulary, reader: _NeedReader, out: list[Fact]) -> None:
+    _exclusions(doc, reader, out)
+    _ages(doc, out)
+    _audience(doc, vocab, out)
+    _thresholds(doc, reader, out)
+    _ehcp(doc, out)
+    _rows(doc, "residency", _RESIDENCY, out, ("resident", "live", "living"))
+    _rows(doc, "referral", _REFERRAL, out, _T_REFERRAL)
+    _cost(doc, out)
+    _rows(doc, "delivery", _DELIVERY, out, _T_DELIVERY, neg_check=True)
+    _needs(doc, reader, out)
+
+
+def read_service(name: str, description: str, tags: Sequence[str] = (),
+                 vocab: Vocabulary | None = None) -> list[Fact]:
+    """The facts a service's name, description and audience tags state, with their words.
+
+    Each :class:`Fact` quotes the record verbatim (``quote`` is a substring of the field
+    named by ``source``). Ages of other people ("for parents of children aged 0-5") are
+    reported as ``child_ages``, never as the service's ``min_age``/``max_age``; words inside
+    a refusal ("not suitable for children under 8") become ``excludes`` (and the age the
+    refusal implies), never needs or audiences served.
+
+    >>> [(f.field, f.value) for f in read_service("Youth club", "For young people aged 11 to 18.")][:2]
+    [('min_age', 11), ('max_age', 18)]
+    """
+    vocab = vocab if vocab is not None else load_vocabulary()
+    reader = _reader(vocab)
+    out: list[Fact] = []
+    docs: list[_Doc] = []
+    if name:
+        docs.append(_Doc(name, "name"))
+    if description:
+        docs.append(_Doc(description, "description"))
+    for doc in docs:
+        _read(doc, vocab, reader, out)
+    for tag in tags or ():
+        if not tag or not str(tag).strip():
+            continue
+        tag = str(tag)
+        value = _audience_value(vocab, tag)
+        if value:
+            out.append(Fact("audience", value, tag, "tags", "certain"))
+            if value == "parents_carers":
+                out.append(Fact("for_parents", True, tag, "tags", "likely"))
+        doc = _Doc(tag, "tags")
+        docs.append(doc)
+        _ages(doc, out)
+        _needs(doc, reader, out)
+    _adults_only(docs, out, out)
+    return _dedupe(out)
+
+
+_KEEP_EVERY = frozenset({"min_age", "max_age", "child_ages", "excludes", "needs"})
+
+
+def _dedupe(facts: list[Fact]) -> list[Fact]:
+    """Drop repeats: one fact per field, value and source (the first certain one, else the
+    first), except ages, exclusions and needs, kept once per quote."""
+    seen: dict[tuple[str, str, str, str], int] = {}
+    out: list[Fact] = []
+    for f in facts:
+        quote = f.quote if f.field in _KEEP_EVERY else ""
+        key = (f.field, repr(f.value), quote, f.source)
+        if key in seen:
+            i = seen[key]
+            if f.confidence == "certain" and out[i].confidence != "certain":
+                out[i] = f
+            continue
+        seen[key] = len(out)
+        out.append(f)
+    order = {name: i for i, name in enumerate(FIELDS)}
+    return sorted(out, key=lambda f: order.get(f.field, len(order)))
+
+
+def effective_ages(facts: Iterable[Fact]) -> tuple[int | None, int | None, Fact | None]:
+    """The age range the facts give: ``(min_age, max_age, the fact behind it)``.
+
+    Certain facts win over likely ones (separately for each bound); several ranges of the
+    same confidence are joined ("0-19, or up to 25 with SEND" gives 0 to 25). The fact
+    returned is the one giving the lower bound, or the upper bound when no lower one is
+    stated; ``(None, None, None)`` when the facts state no age. ``child_ages`` (the ages of
+    the children of parents a service is for) never count.
+    """
+    facts = list(facts)
+
+    def best(field: str) -> list[Fact]:
+        found = [f for f in facts if f.field == field and isinstance(f.value, int)]
+        certain = [f for f in found if f.confidence == "certain"]
+        return certain or found
+
+    mins, maxs = best("min_age"), best("max_age")
+    lo_fact = min(mins, key=lambda f: f.value) if mins else None
+    hi_fact = max(maxs, key=lambda f: f.value) if maxs else None
+    lo = lo_fact.value if lo_fact else None
+    hi = hi_fact.value if hi_fact else None
+    if lo is not None and hi is not None and lo > hi:
+        # Contradicting bounds: keep the certain (or the earlier) one and drop the other.
+        if lo_fact.confidence == "certain" and hi_fact.confidence != "certain":
+            hi, hi_fact = None, None
+        else:
+            lo, lo_fact = None, None
+    return lo, hi, lo_fact or hi_fact

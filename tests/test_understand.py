@@ -1,0 +1,574 @@
+"""The reading step (matcher/understand.py): facts with provenance from a service's own words.
+
+Every phrasing here is written for these tests (none is copied from a council's record).
+Each rule is checked on at least three phrasings, plus the wordings it must NOT read.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.understand import FIELDS, Fact, effective_ages, read_service
+from matcher.vocab import load_vocabulary
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return load_vocabulary()
+
+
+def read(description: str, name: str = "", tags=(), vocab=None) -> list[Fact]:
+    facts = read_service(name, description, tags, vocab)
+    _check_provenance(facts, name, description, tags)
+    return facts
+
+
+def _check_provenance(facts, name, description, tags) -> None:
+    """Every fact quotes its source verbatim, briefly, and says how sure it is."""
+    for f in facts:
+        assert f.field in FIELDS, f
+        assert f.confidence in ("certain", "likely"), f
+        assert f.source in ("name", "description", "tags"), f
+        assert f.quote and len(f.quote) <= 120, f
+        if f.source == "name":
+            assert f.quote in name, f
+        elif f.source == "description":
+            assert f.quote in description, f
+        else:
+            assert any(f.quote in t for t in tags), f
+
+
+def values(facts, field: str) -> list:
+    return [f.value for f in facts if f.field == field]
+
+
+def one(facts, field: str) -> Fact:
+    found = [f for f in facts if f.field == field]
+    assert found, f"no {field} fact in {facts}"
+    return found[0]
+
+
+def ages(description: str, name: str = "") -> tuple[int | None, int | None]:
+    lo, hi, _ = effective_ages(read(description, name))
+    return lo, hi
+
+
+# ---------------------------------------------------------------------------------------------
+# Ages
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("A club for young people aged 11 to 18 who enjoy drama.", (11, 18)),
+    ("Open to ages 5-16 during the holidays.", (5, 16)),
+    ("Our sessions welcome 11-19 year olds.", (11, 19)),
+    ("Mentoring for 16 to 25 year olds leaving school.", (16, 25)),
+    ("Children aged 0-5 and their carers can come along.", (0, 5)),
+    ("Young people 16-25 can get help with work.", (16, 25)),
+    ("Support for those aged between 8 and 14 years.", (8, 14)),
+    ("Swimming for children aged five to eleven.", (5, 11)),
+    ("A youth forum for 13-19s.", (13, 19)),
+    ("Families of children from birth to 5 are welcome.", (0, 5)),
+    ("Help from the age of 14 onwards.", (14, None)),
+])
+def test_age_ranges(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("For children and young people 0-19, or up to 25 with SEND.", (0, 25)),
+    ("We support ages 0-18, or up to 25 if they have an EHC plan.", (0, 25)),
+    ("Open to young people aged 14-19 (up to the age of 25 for those with SEND).", (14, 25)),
+])
+def test_age_range_extended_for_send(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Stay and play for under 5s.", (0, 4)),
+    ("A drop-in for under-18s.", (0, 17)),
+    ("Rhyme time for the under fives.", (0, 4)),
+    ("A club for children under the age of 12.", (None, 11)),
+    ("Walking group for over 50s.", (50, None)),
+    ("Social evenings for over 18s.", (18, None)),
+    ("Gym sessions for people aged 18 and over.", (18, None)),
+    ("Courses for learners 18+.", (18, None)),
+    ("Open to anyone over the age of 16.", (16, None)),
+    ("Suitable for adults 19 years and older.", (19, None)),
+])
+def test_open_ended_ages(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("A homework club for Year 7 to Year 11.", (11, 16)),
+    ("Reading support for pupils in Years 1-6.", (5, 11)),
+    ("Transition groups for Y9-Y11 pupils.", (13, 16)),
+    ("Maths catch-up for key stage 2.", (7, 11)),
+    ("Revision for students in KS3 and KS4.", (11, 16)),
+    ("Phonics from Reception to Year 2.", (4, 7)),
+    ("A lunchtime club for primary school children.", (4, 11)),
+    ("Open to primary-aged pupils.", (4, 11)),
+    ("A mentoring scheme for secondary school pupils.", (11, 16)),
+    ("Study skills for sixth form students.", (16, 18)),
+    ("Settling-in sessions for reception children.", (4, 5)),
+])
+def test_school_years_and_stages(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected, confidence", [
+    ("Messy play for babies.", (0, 1), "likely"),
+    ("Music sessions for toddlers.", (1, 3), "likely"),
+    ("A group for babies and toddlers.", (0, 3), "likely"),
+    ("Drop in for teenagers on Fridays.", (13, 19), "likely"),
+    ("A space where teens can chat.", (13, 19), "likely"),
+])
+def test_age_words(text, expected, confidence):
+    facts = read(text)
+    lo, hi, fact = effective_ages(facts)
+    assert (lo, hi) == expected
+    assert fact.confidence == confidence
+
+
+@pytest.mark.parametrize("text", [
+    "Sessions run 10-12pm every Tuesday.",
+    "Open 9:30-11:30 on Saturdays.",
+    "Tickets cost £5-10 per family.",
+    "Call 01234 567890 or text 07700 900123.",
+    "Our helpline is open 24/7.",
+    "We offer 1 to 1 support for children.",
+    "Each session lasts 2 hours.",
+    "We are open 5 days a week and 7 days in the holidays.",
+    "The service was set up in 2024.",
+    "Holiday club runs 1-3 June for families.",
+    "We have supported families for 10-15 years.",
+    "Groups of up to 12 children.",
+])
+def test_numbers_that_are_not_ages(text):
+    facts = read(text)
+    assert not values(facts, "min_age") and not values(facts, "max_age"), facts
+    assert effective_ages(facts) == (None, None, None)
+
+
+@pytest.mark.parametrize("text, child_ages", [
+    ("A course for parents of children aged 0-5.", (0, 5)),
+    ("Workshops for parents and carers of young people aged 11 to 18.", (11, 18)),
+    ("Support for carers of adults aged 18+.", (18, None)),
+    ("A coffee morning for mums with children under 5s.", (0, 4)),
+])
+def test_ages_of_the_children_of_parents_are_not_the_services(text, child_ages):
+    facts = read(text)
+    assert not values(facts, "min_age") and not values(facts, "max_age"), facts
+    assert values(facts, "child_ages") == [child_ages]
+    assert one(facts, "for_parents").value is True
+    assert "adults_only" not in {f.field for f in facts}
+
+
+def test_ages_stay_the_services_when_the_children_come_too():
+    facts = read("Stay and play for parents and their children aged 0-5.")
+    assert effective_ages(facts)[:2] == (0, 5)
+    assert not values(facts, "for_parents")
+
+
+def test_cost_qualifiers_are_not_ages():
+    facts = read("Entry £3, free for under 5s.")
+    assert effective_ages(facts) == (None, None, None)
+    assert "free_for_some" in values(facts, "cost")
+
+
+def test_ages_from_the_name_and_fact_behind_them():
+    facts = read("A weekly club.", name="Youth Club (11-18s)")
+    lo, hi, fact = effective_ages(facts)
+    assert (lo, hi) == (11, 18)
+    assert fact.source == "name" and fact.quote == "11-18s"
+
+
+def test_effective_ages_prefers_certain_over_likely():
+    facts = read("A club for teenagers aged 12-16.")
+    assert effective_ages(facts)[:2] == (12, 16)
+
+
+# ---------------------------------------------------------------------------------------------
+# Audience, adults only, for parents
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, audience", [
+    ("A befriending service for adults with learning disabilities.", "adults"),
+    ("Advice for parents and carers.", "parents_carers"),
+    ("Workshops aimed at parent carers of disabled children.", "parents_carers"),
+    ("Training for professionals working with autistic pupils.", "professionals"),
+    ("Resources for practitioners and SENCOs.", "professionals"),
+    ("Activities for the whole family.", "families"),
+    ("A safe space for young people.", "children_young_people"),
+    ("A walking group for men.", "adults"),
+    ("Yoga for women who care for someone.", "adults"),
+])
+def test_audience_from_the_description(text, audience):
+    assert audience in values(read(text), "audience")
+
+
+def test_audience_from_tags_and_name(vocab):
+    facts = read("A group.", name="Parent Carer Forum", tags=["Parents", "Young people"],
+                 vocab=vocab)
+    tag_values = [f.value for f in facts if f.field == "audience" and f.source == "tags"]
+    assert tag_values == ["parents_carers", "children_young_people"]
+    assert all(f.confidence == "certain" for f in facts if f.source == "tags"
+               and f.field == "audience")
+    name_fact = [f for f in facts if f.field == "for_parents" and f.source == "name"]
+    assert name_fact and name_fact[0].confidence == "certain"
+
+
+@pytest.mark.parametrize("text", [
+    "Adults only.",
+    "A social club for adults aged 18+.",
+    "Open to people over 18.",
+    "Bingo nights for over 18s.",
+    "18+ only, please.",
+    "Part of adult social care.",
+    "Support for adults with a physical disability.",
+])
+def test_adults_only_certain(text):
+    fact = one(read(text), "adults_only")
+    assert fact.value is True and fact.confidence == "certain"
+
+
+@pytest.mark.parametrize("text", [
+    "Our adult day centre offers activities.",
+    "Games for grown-ups.",
+    "An adult learning course.",
+])
+def test_adults_only_likely(text):
+    fact = one(read(text), "adults_only")
+    assert fact.confidence == "likely"
+
+
+@pytest.mark.parametrize("text", [
+    "For adults and children with autism.",
+    "Adults and young people welcome.",
+    "A group for adults, families and children.",
+    "Open to men and their families.",
+])
+def test_not_adults_only_when_children_or_families_too(text):
+    assert not values(read(text), "adults_only")
+
+
+@pytest.mark.parametrize("text", [
+    "A walking group for men.",
+    "Yoga for women.",
+    "A drop-in for men on Tuesdays.",
+])
+def test_men_and_women_are_adults_but_not_adults_only_certain(text):
+    facts = read(text)
+    assert "adults" in values(facts, "audience")
+    assert all(f.confidence == "likely" for f in facts if f.field == "adults_only")
+
+
+@pytest.mark.parametrize("text, confidence", [
+    ("A course for parents of children with ADHD.", "certain"),
+    ("Support for parents and carers.", "certain"),
+    ("Our parent carer forum meets monthly.", "certain"),
+    ("A carers' support group.", "certain"),
+    ("Parents of autistic children can ask for advice.", "likely"),
+])
+def test_for_parents(text, confidence):
+    fact = one(read(text), "for_parents")
+    assert fact.value is True and fact.confidence == confidence
+
+
+@pytest.mark.parametrize("text", [
+    "A play scheme for children. Parents are welcome to stay.",
+    "Sessions for children and their parents.",
+    "Young carers' group for children who look after a parent.",
+])
+def test_not_for_parents(text):
+    assert not values(read(text), "for_parents")
+
+
+# ---------------------------------------------------------------------------------------------
+# Exclusions with a negation scope
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, excluded", [
+    ("This group is not suitable for children with PMLD.", ["pmld"]),
+    ("We are unable to support people with a visual impairment.", ["vision_impairment"]),
+    ("We do not accept referrals for ADHD assessment.", ["adhd"]),
+    ("We cannot offer tube feeding support to children with epilepsy.", ["epilepsy"]),
+    ("The clinic does not provide speech therapy for stammering.", ["slcn"]),
+    ("Open to all SEND excluding PMLD.", ["pmld"]),
+    ("The service is not for people with a hearing impairment.", ["hearing_impairment"]),
+])
+def test_exclusions_of_needs(text, excluded, vocab):
+    facts = read(text, vocab=vocab)
+    got = [n for v in values(facts, "excludes") for n in v]
+    for need in excluded:
+        assert need in got, facts
+        assert need not in [n for v in values(facts, "needs") for n in v]
+
+
+@pytest.mark.parametrize("text, group, min_age", [
+    ("Not suitable for children under 8.", "under_8", 8),
+    ("We cannot accept anyone under the age of 16.", "under_16", 16),
+    ("The course is unsuitable for under 5s.", "under_5", 5),
+])
+def test_exclusions_of_young_children(text, group, min_age):
+    facts = read(text)
+    assert group in one(facts, "excludes").value
+    assert effective_ages(facts)[0] == min_age
+    assert not values(facts, "max_age")
+
+
+@pytest.mark.parametrize("text, group", [
+    ("We are unable to support families who do not live in the borough.", "non_residents"),
+    ("We cannot accept referrals from outside the county.", "non_residents"),
+    ("Sorry, we do not accept non-residents.", "non_residents"),
+    ("This club is not suitable for over 18s.", "over_18"),
+    ("We do not support adults.", "over_18"),
+])
+def test_exclusions_of_groups(text, group):
+    assert group in one(read(text), "excludes").value
+
+
+@pytest.mark.parametrize("text", [
+    "Our groups are not just for swallowing difficulties: they are for people who are blind.",
+    "We help not only autistic children but also their siblings.",
+    "You do not need a diagnosis of ADHD to come along.",
+    "Whether or not your child has dyslexia, you are welcome.",
+    "If not, do not hesitate to call us about autism support.",
+    "Not sure if we can help with your child's epilepsy? Don't worry, just ask.",
+    "You are not alone: many parents of deaf children feel the same.",
+    "A diagnosis of autism is not necessarily needed.",
+])
+def test_benign_negations_are_not_exclusions(text):
+    facts = read(text)
+    assert not values(facts, "excludes"), facts
+    assert values(facts, "needs")
+
+
+def test_negation_scope_ends_at_a_clause_break():
+    facts = read("We cannot offer home visits, but we welcome children with autism.")
+    assert not values(facts, "excludes")
+    assert ["autism"] in values(facts, "needs")
+    facts = read("We do not accept referrals for ADHD; we do support children with dyslexia.")
+    assert values(facts, "excludes") == [["adhd"]]
+    assert ["dyslexia"] in values(facts, "needs")
+    facts = read("Not suitable for PMLD. Open to autistic children.")
+    assert values(facts, "excludes") == [["pmld"]]
+    assert ["autism"] in values(facts, "needs")
+
+
+# ---------------------------------------------------------------------------------------------
+# Thresholds, EHCP, residency
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, value, confidence", [
+    ("For children with severe and complex needs.", "severe_complex", "certain"),
+    ("Short breaks for young people with profound and multiple learning disabilities.",
+     "severe_complex", "certain"),
+    ("For those with complex and severe physical disabilities.", "severe_complex", "certain"),
+    ("Children must have a diagnosis to attend.", "diagnosis_required", "certain"),
+    ("A formal diagnosis is required.", "diagnosis_required", "certain"),
+    ("For young people with a diagnosis of autism.", "diagnosis_required", "likely"),
+    ("Only for children with cerebral palsy.", "only_for_named_need", "certain"),
+    ("This group is exclusively for autistic girls.", "only_for_named_need", "certain"),
+    ("The service is solely for people with sight loss.", "only_for_named_need", "certain"),
+    ("Young people must be referred by a professional.", "referral_required", "certain"),
+    ("Access is by referral only.", "referral_required", "certain"),
+    ("Families must meet our eligibility criteria.", "referral_required", "likely"),
+])
+def test_thresholds(text, value, confidence):
+    facts = [f for f in read(text) if f.field == "threshold" and f.value == value]
+    assert facts, read(text)
+    assert facts[0].confidence == confidence
+
+
+@pytest.mark.parametrize("text", [
+    "With or without a diagnosis of autism, all are welcome.",
+    "You do not need a diagnosis.",
+    "For children awaiting a diagnosis of ADHD.",
+    "Whether or not your child has a diagnosis, come along.",
+])
+def test_no_diagnosis_threshold(text):
+    assert "diagnosis_required" not in values(read(text), "threshold")
+
+
+def test_exclusively_for_a_place_is_not_a_named_need():
+    assert "only_for_named_need" not in values(read("Exclusively for Leeds families."),
+                                               "threshold")
+
+
+@pytest.mark.parametrize("text, value, confidence", [
+    ("Pupils must have an EHC plan.", True, "certain"),
+    ("A unit for pupils with an Education, Health and Care Plan.", True, "certain"),
+    ("An EHCP is required for a place.", True, "certain"),
+    ("Supports children with an EHCP.", True, "likely"),
+    ("Open to children with or without an EHCP.", False, "certain"),
+    ("You do not need an EHC plan to join.", False, "certain"),
+    ("Young people without an EHCP can also apply.", False, "certain"),
+])
+def test_ehcp(text, value, confidence):
+    fact = one(read(text), "ehcp_required")
+    assert (fact.value, fact.confidence) == (value, confidence)
+
+
+@pytest.mark.parametrize("text, place", [
+    ("This service is for Bristol residents.", "Bristol"),
+    ("For young people living in North Lincolnshire.", "North Lincolnshire"),
+    ("You must live in Stoke-on-Trent to use it.", "Stoke-on-Trent"),
+    ("Open to residents of Brighton and Hove.", "Brighton and Hove"),
+    ("Families who live in the borough can apply.", "the borough"),
+])
+def test_residency(text, place):
+    assert values(read(text), "residency") == [place]
+
+
+@pytest.mark.parametrize("text", [
+    "For children living in temporary accommodation.",
+    "Support for people living in poverty.",
+    "Local residents are welcome.",
+])
+def test_not_residency(text):
+    assert not values(read(text), "residency")
+
+
+# ---------------------------------------------------------------------------------------------
+# Referral, cost, delivery, needs
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Self-referrals are welcome.", "self"),
+    ("You can refer yourself by phone.", "self"),
+    ("Just drop in on a Thursday.", "self"),
+    ("Access is through a GP referral.", "gp"),
+    ("Ask your GP to refer you.", "gp"),
+    ("Children need a referral from their doctor.", "gp"),
+    ("We take referrals from a health visitor or social worker.", "professional"),
+    ("A referral from a professional is needed.", "professional"),
+    ("Young people must be referred by their key worker.", "professional"),
+    ("Places are requested via school.", "school"),
+    ("Referrals come from the child's school SENCO.", "school"),
+    ("Schools can refer pupils directly.", "school"),
+])
+def test_referral(text, value):
+    assert value in values(read(text), "referral")
+
+
+def test_refused_self_referral_is_not_self():
+    assert "self" not in values(read("We do not accept self-referrals."), "referral")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("The group is free.", "free"),
+    ("There is no charge for sessions.", "free"),
+    ("All activities are free of charge.", "free"),
+    ("Sessions cost £5 per session.", "paid"),
+    ("It costs £12 a week.", "paid"),
+    ("There is a small charge for materials.", "paid"),
+    ("Free for children under 2, £4 for others.", "free_for_some"),
+    ("Concessions available for carers.", "free_for_some"),
+    ("Subsidised places for families on low incomes.", "free_for_some"),
+])
+def test_cost(text, value):
+    assert value in values(read(text), "cost")
+
+
+@pytest.mark.parametrize("text", [
+    "There is free parking on site.",
+    "Free wifi is available.",
+    "Please feel free to bring a friend.",
+    "Young people can use their free time to volunteer.",
+    "A gluten-free lunch is provided.",
+])
+def test_free_that_is_not_a_cost(text):
+    assert not values(read(text), "cost")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Sessions are delivered online.", "online"),
+    ("We meet via Zoom every week.", "online"),
+    ("Join our online support group.", "online"),
+    ("Advice is given by phone.", "phone"),
+    ("Call our helpline for advice.", "phone"),
+    ("We offer telephone support in the evenings.", "phone"),
+    ("Our workers make home visits.", "home_visit"),
+    ("We can visit you in your own home.", "home_visit"),
+    ("Sessions are held in person.", "in_person"),
+    ("Face to face appointments at the clinic.", "in_person"),
+    ("A weekly drop-in for parents.", "in_person"),
+])
+def test_delivery(text, value):
+    assert value in values(read(text), "delivery")
+
+
+@pytest.mark.parametrize("text", [
+    "We do not offer home visits.",
+    "Our sessions are not online.",
+    "Book online or apply using our online form.",
+])
+def test_not_delivery(text):
+    facts = read(text)
+    assert not [v for v in values(facts, "delivery") if v in ("home_visit", "online")], facts
+
+
+def test_needs_from_name_description_and_tags(vocab):
+    facts = read("Support for children with dyslexia and speech and language needs.",
+                 name="Autism Outreach", tags=["ADHD"], vocab=vocab)
+    by_source = {(tuple(f.value), f.source, f.confidence) for f in facts if f.field == "needs"}
+    assert (("autism",), "name", "certain") in by_source
+    assert (("dyslexia",), "description", "likely") in by_source
+    assert (("slcn",), "description", "likely") in by_source
+    assert (("adhd",), "tags", "certain") in by_source
+
+
+@pytest.mark.parametrize("text, need", [
+    ("A club for autistic young people.", "autism"),
+    ("Help for children on the spectrum.", "autism"),
+    ("Support for deaf children and their families.", "hearing_impairment"),
+])
+def test_needs_everyday_words(text, need):
+    assert [need] in values(read(text), "needs")
+
+
+def test_codes_only_in_capitals():
+    facts = read("Our mascot likes asc and hi fives.")
+    assert not values(facts, "needs")
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole record
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_whole_record_every_quote_verbatim(vocab):
+    name = "Sunflower Parent Carer Group"
+    description = (
+        "A friendly group for parents and carers of children aged 4-11 with autism or ADHD. "
+        "We meet at the community centre on Tuesdays 10-12pm and sessions cost £2. "
+        "We are not able to support families living outside the borough. "
+        "Self-referrals welcome; call 01234 567890. Free parking.\n"
+        "Online sessions via Zoom are also available."
+    )
+    facts = read(description, name=name, tags=["Parents", "Carers"], vocab=vocab)
+    fields = {f.field for f in facts}
+    assert {"audience", "for_parents", "child_ages", "excludes", "referral", "cost",
+            "delivery", "needs"} <= fields
+    assert not values(facts, "min_age")
+    assert values(facts, "child_ages") == [(4, 11)]
+    assert "non_residents" in one(facts, "excludes").value
+    assert values(facts, "cost") == ["paid"]
+    assert set(values(facts, "delivery")) >= {"online", "in_person"}
+
+
+def test_empty_record():
+    assert read_service("", "") == []
+    assert effective_ages([]) == (None, None, None)
+
+
+def test_facts_are_frozen():
+    fact = read("For under 5s.")[0]
+    with pytest.raises(AttributeError):
+        fact.value = 3  # type: ignore[misc]
