@@ -772,8 +772,10 @@ _PLACE_STOP = frozenset({"local", "all", "our", "any", "eligible", "other", "som
                          "and", "&", "the", "if", "it", "there"})
 
 
-def _table(*rows: tuple[str, Any, str, int]) -> tuple[tuple[re.Pattern[str], Any, str], ...]:
-    return tuple((re.compile(rx, flags), value, conf) for rx, value, conf, flags in rows)
+def _table(*rows: tuple[Any, ...]) -> tuple[tuple[re.Pattern[str], Any, str, tuple[str, ...]], ...]:
+    """Rows of (pattern, value, confidence, flags[, trigger words of this row only])."""
+    return tuple((re.compile(row[0], row[3]), row[1], row[2], row[4] if len(row) > 4 else ())
+                 for row in rows)
 
 
 _THRESHOLD = _table(
@@ -856,7 +858,8 @@ _REFERRAL = _table(
      r"clinicians?|midwi(?:fe|ves)|early\s+help)\b|\bprofessional\s+referrals?\b"
      r"|\bmust\s+be\s+referred\b(?!\s+(?:by|from|through|via)\s+(?:a\s+|your\s+|their\s+|the\s+)?"
      r"(?:GP|doctor|school|SENCO))", "professional", "certain", _I),
-    (r"\bprofessionals?\s+(?:can|may|should|will)\s+refer\b", "professional", "likely", _I),
+    (r"\bprofessionals?\s+(?:can|may|should|will)\s+(?:also\s+)?refer\b", "professional",
+     "likely", _I),
     (r"\bschool\s+referrals?\b|\breferr(?:al|als|ed)\s+(?:from|by|via|through)\s+(?:the\s+|"
      r"your\s+|their\s+|a\s+)?(?:child['\u2019]s\s+)?(?:schools?|SENCOs?|teachers?|education\s+"
      r"settings?)\b|\breferr(?:al|als|ed)\s+(?:come|comes|are\s+made|made|are\s+accepted)\s+"
@@ -902,7 +905,7 @@ _PAID = _table(
      r"week|term|month|year|class|visit|child|person|night|course|lesson|block|half[\s-]term)\b"
      r"|\b(?:costs?|charges?|fees?|prices?)\s+(?:is\s+|are\s+|of\s+)?(?:just\s+|only\s+)?"
      r"\u00a3\s?\d|\bthere\s+is\s+a\s+(?:small\s+)?(?:charge|cost|fee)\b|\b(?:charges?|fees?)\s+"
-     r"apply\b|\b(?:small|nominal|weekly|session|membership|annual|joining)\s+(?:charge|fee)s?\b"
+     r"apply\b|\b(?:small|nominal|weekly|session|membership|annual|joining)\s+(?:charge|fee|cost)s?\b"
      r"|\bchargeable\b|\bpaid[\s-]for\s+service\b|\bwe\s+charge\b", "paid", "certain", _I),
     (r"\u00a3\s?\d", "paid", "likely", _I),
 )
@@ -914,32 +917,39 @@ _DELIVERY = _table(
      r"(?:online|virtually|remotely)\b|\bonline\s+(?:sessions?|courses?|support|groups?|"
      r"meetings?|workshops?|classes|training|programmes?|appointments?|chat|counselling|therapy|"
      r"forum|community|service)\b|\bweb\s*chat\b|\blive\s+chat\b|\bwebinars?\b",
-     "online", "certain", _I),
+     "online", "certain", _I, ("zoom", "teams", "video", "online", "virtual", "remote", "chat",
+                               "webinar")),
     (r"(?<!book\s)(?<!apply\s)(?<!register\s)(?<!enrol\s)(?<!found\s)(?<!pay\s)(?<!order\s)"
      r"(?<!more\s)(?<!information\s)\bonline\b(?!\s+(?:form|referral|booking|shop|safety|directory|at|via|here))|\bvirtual(?:ly)?"
-     r"\b|\bremotely\b", "online", "likely", _I),
+     r"\b|\bremotely\b", "online", "likely", _I,
+     ("online", "virtual", "remotely")),
     (r"\b(?:by|over\s+the|on\s+the|via)\s+(?:tele)?phone\b|\b(?:tele)?phone\s+(?:support|advice|"
      r"appointments?|consultations?|calls?|service|counselling|line)\b|\bhelp[\s-]?lines?\b"
-     r"|\badvice\s+lines?\b|\btext\s+(?:service|support)\b", "phone", "certain", _I),
+     r"|\badvice\s+lines?\b|\btext\s+(?:service|support)\b", "phone", "certain", _I,
+     ("phone", "help", "line", "text")),
     (r"\bhome\s+visits?\b|\bvisits?\s+(?:you\s+|families\s+|children\s+|people\s+)?(?:at|in)\s+"
      r"(?:your|their|the\s+family['\u2019]?s?)\s+homes?\b|\bin\s+(?:your|their|the\s+family)"
      r"(?:['\u2019]s?)?\s+(?:own\s+)?homes?\b|\bvisit\s+(?:you|families)\s+at\s+home\b",
-     "home_visit", "certain", _I),
-    (r"\bat\s+home\b|\boutreach\b", "home_visit", "likely", _I),
-    (r"\bin[\s-]person\b|\bface[\s-]to[\s-]face\b|\bdrop[\s-]in\b", "in_person", "certain", _I),
+     "home_visit", "certain", _I, ("home",)),
+    (r"\bat\s+home\b|\boutreach\b", "home_visit", "likely", _I, ("home", "outreach")),
+    (r"\bin[\s-]person\b|\bface[\s-]to[\s-]face\b|\bdrop[\s-]in\b", "in_person", "certain", _I,
+     ("person", "face", "drop")),
     (r"\bat\s+(?:our|the)\s+(?:\w+\s+)?(?:centre|center|office|venue|hub|clinic|library|hall)\b"
      r"|\b(?:sessions?|groups?|meetings?|classes)\s+(?:are\s+|is\s+)?(?:held|run|meet)s?\s+(?:at|"
-     r"in)\b", "in_person", "likely", _I),
+     r"in)\b", "in_person", "likely", _I,
+     ("centre", "center", "office", "venue", "hub", "clinic", "library", "hall", "held", "meet",
+      " run")),
 )
 _DELIVERED = re.compile(r"\b(?:deliver|provid|run|held|offer|taught|teach|visit)\w*", _I)
 _NEG_BEFORE = re.compile(r"\b(?:no|not|cannot|without|n['\u2019]t)\s+(?:\w+\s+)?$", _I)
 
 
-def _rows(doc: _Doc, field: str, table: Sequence[tuple[re.Pattern[str], Any, str]],
+def _rows(doc: _Doc, field: str,
+          table: Sequence[tuple[re.Pattern[str], Any, str, tuple[str, ...]]],
           out: list[Fact], triggers: tuple[str, ...], neg_check: bool = False) -> None:
     text = doc.masked
-    for rx, value, conf in table:
-        for m in doc.iter(rx, triggers):
+    for rx, value, conf, row_triggers in table:
+        for m in doc.iter(rx, row_triggers or triggers):
             start, end = m.span()
             if doc.in_scope(start):
                 continue
@@ -1001,7 +1011,7 @@ def _ehcp(doc: _Doc, out: list[Fact]) -> None:
     for m in doc.iter(_EHCP_NOT, _T_EHCP, doc.text):
         doc.claim("ehcp", *doc.sentence(m.start()))
         out.append(doc.fact("ehcp_required", False, m.start(), m.end(), "certain"))
-    for rx, value, conf in _EHCP:
+    for rx, value, conf, _ in _EHCP:
         for m in doc.iter(rx, _T_EHCP):
             if doc.in_scope(m.start()) or not doc.claim("ehcp", m.start(), m.end()):
                 continue
@@ -1033,6 +1043,11 @@ def _cost(doc: _Doc, out: list[Fact]) -> None:
             start = min(start, strong.start())
         found.append(doc.fact("cost", "free", start, end, "certain" if strong else "likely"))
     _rows(doc, "cost", _PAID, found, _T_COST)
+    said = {f.value for f in found}
+    if {"free", "paid"} <= said and "free_for_some" not in said:
+        # "Groups are free; some trips have a small cost": free for some of what it offers.
+        paid = next(f for f in found if f.value == "paid")
+        found.append(Fact("cost", "free_for_some", paid.quote, paid.source, "likely"))
     out.extend(found)
 
 

@@ -476,6 +476,13 @@ def test_cost(text, value):
     assert value in values(read(text), "cost")
 
 
+def test_free_and_paid_together_is_free_for_some():
+    facts = read("Groups are free. Some trips have a small cost.")
+    assert set(values(facts, "cost")) == {"free", "paid", "free_for_some"}
+    assert one(facts, "cost").confidence == "certain"
+    assert [f.confidence for f in facts if f.value == "free_for_some"] == ["likely"]
+
+
 @pytest.mark.parametrize("text", [
     "There is free parking on site.",
     "Free wifi is available.",
