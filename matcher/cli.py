@@ -75,7 +75,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     today = dt.date.fromisoformat(args.today) if args.today else None
     report = evaluate_set(args.set_dir, baselines=not args.no_baselines, today=today,
-                          free_text_only=args.free_text_only)
+                          free_text_only=args.free_text_only, sparse=args.sparse)
     summary = report.to_dict()
     if args.per_case:
         for row in report.engine:
@@ -103,6 +103,21 @@ def _database_url(args: argparse.Namespace) -> str:
     from matcher.settings import get_settings
 
     return args.database_url or get_settings().database_url
+
+
+def _cmd_evaluate_labels(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from matcher.evaluation.labels import evaluate_labels, format_text
+
+    today = dt.date.fromisoformat(args.today) if args.today else None
+    try:
+        result = evaluate_labels(args.labels, args.shared, today=today)
+    except FileNotFoundError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2) if args.json else format_text(result))
+    return 0
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -282,9 +297,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", default=None, help="judge freshness on this date (YYYY-MM-DD)")
     p.add_argument("--free-text-only", action="store_true",
                    help="drop each family's list of needs and keep only their own words")
+    p.add_argument("--sparse", action="store_true",
+                   help="blank the structured fields real feeds leave empty (needs, ages, "
+                        "transitions, EHCP, accessibility, languages, referral) before import")
     p.add_argument("--floor", default=None,
                    help="JSON file of minimum figures; exit 1 if the engine falls below them")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("evaluate-labels",
+                       help="precision and recall of what the import reads from real records, "
+                            "against labels written by reading them")
+    p.add_argument("--labels", default="tests/data/labels",
+                   help="folder of label files (*.jsonl; default tests/data/labels)")
+    p.add_argument("--shared", default="../shared",
+                   help="folder holding real-samples/ (default ../shared)")
+    p.add_argument("--today", default=None, help="judge dates on this day (YYYY-MM-DD)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_evaluate_labels)
 
     p = sub.add_parser("serve", help="run the HTTP API (uvicorn)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

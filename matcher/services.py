@@ -52,6 +52,10 @@ class ServiceRecord:
     audience: list[str] = field(default_factory=list)
     # "active", or "inactive": kept (a feed withdrew or paused it) but never suggested.
     status: str = "active"
+    # What the reading step (matcher.understand) found in the record's own words: one dict
+    # per fact (field, value, quote, source, confidence, used: whether it filled a field the
+    # record left blank). Structured fields win; a disagreement is kept as a fact too.
+    facts: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain dict; dates as ISO strings (JSON-safe)."""

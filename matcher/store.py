@@ -123,6 +123,7 @@ class ServiceRow(Base):
     source: Mapped[str] = mapped_column(String(200), default="csv")
     audience: Mapped[list[str]] = mapped_column(_ListJSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    facts: Mapped[list[dict]] = mapped_column(_ListJSON, default=list)
     content_hash: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -161,19 +162,21 @@ def _baseline(conn: Connection) -> None:
 
 
 def _audience_and_status(conn: Connection) -> None:
-    """Version 2: who a service is for (``audience``) and ``status`` (inactive services are
-    kept, never suggested)."""
+    """Version 2: who a service is for (``audience``), ``status`` (inactive services are
+    kept, never suggested) and ``facts`` (what the reading step found in the record's words,
+    each with its quote)."""
     json_type = "JSONB" if conn.dialect.name == "postgresql" else "JSON"
     conn.execute(text(f"ALTER TABLE services ADD COLUMN audience {json_type} "
                       "NOT NULL DEFAULT '[]'"))
     conn.execute(text("ALTER TABLE services ADD COLUMN status VARCHAR(16) NOT NULL "
                       "DEFAULT 'active'"))
+    conn.execute(text(f"ALTER TABLE services ADD COLUMN facts {json_type} NOT NULL DEFAULT '[]'"))
 
 
 #: The ordered schema steps. Never edit or reorder a released step; append a new one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "services table", _baseline),
-    Migration(2, "services: audience and status", _audience_and_status),
+    Migration(2, "services: audience, status and facts", _audience_and_status),
 )
 #: The schema version this code writes.
 SCHEMA_VERSION: int = MIGRATIONS[-1].version

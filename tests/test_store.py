@@ -209,7 +209,7 @@ def test_migration_steps_run_once_in_order(url: str, monkeypatch) -> None:
     assert calls == [nxt]
 
 
-def test_version_1_database_gains_audience_and_status(url: str, tmp_path: Path) -> None:
+def test_version_1_database_gains_audience_status_and_facts(url: str, tmp_path: Path) -> None:
     with Store.open(url) as s:
         s.upsert_services([ServiceRecord(id="S1", name="Club", description="A club.",
                                          categories=["leisure"])])
@@ -217,11 +217,12 @@ def test_version_1_database_gains_audience_and_status(url: str, tmp_path: Path) 
     with sqlite3.connect(path) as conn:     # back to the version-1 shape
         conn.execute("ALTER TABLE services DROP COLUMN audience")
         conn.execute("ALTER TABLE services DROP COLUMN status")
+        conn.execute("ALTER TABLE services DROP COLUMN facts")
         conn.execute("DELETE FROM schema_version WHERE version > 1")
     with Store.open(url) as s:
         assert s.schema_version() == store_mod.SCHEMA_VERSION
         record = s.get_service("S1")
-    assert (record.audience, record.status) == ([], "active")
+    assert (record.audience, record.status, record.facts) == ([], "active", [])
 
 
 def test_newer_database_is_refused(url: str, tmp_path: Path) -> None:

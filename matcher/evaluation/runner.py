@@ -17,7 +17,13 @@ from matcher.engine.query import prepare_query
 from matcher.evaluation.baselines import BASELINES
 from matcher.evaluation.metrics import ndcg, recall_at, violation
 
-__all__ = ["CaseResult", "EvaluationReport", "load_cases", "evaluate_set", "build_matcher_for_csv"]
+__all__ = ["SPARSE_COLUMNS", "CaseResult", "EvaluationReport", "blank_columns", "build_matcher_for_csv",
+           "evaluate_set", "load_cases"]
+
+#: The structured fields real feeds leave blank (``matcher evaluate --sparse`` blanks them), so
+#: that the engine is measured on what the records' own words say.
+SPARSE_COLUMNS: tuple[str, ...] = ("needs", "min_age", "max_age", "transitions", "ehcp_required",
+                                   "accessibility", "languages", "referral")
 
 
 @dataclass
@@ -85,6 +91,28 @@ def build_matcher_for_csv(csv_path: str | Path, models_dir: str | Path | None = 
     return Matcher.from_frame(frame, models_dir=models_dir)
 
 
+def blank_columns(csv_path: str | Path, out_path: str | Path,
+                  columns: tuple[str, ...] = SPARSE_COLUMNS) -> None:
+    """Copy a services CSV with the given columns emptied (header names matched as the
+    importer matches them: case and surrounding spaces ignored); comment lines kept."""
+    import csv
+
+    text = Path(csv_path).read_text(encoding="utf-8-sig")
+    lines = text.splitlines(keepends=True)
+    comments = []
+    while lines and lines[0].startswith("#"):
+        comments.append(lines.pop(0))
+    rows = list(csv.reader(lines))
+    header = [h.strip().lower() for h in rows[0]]
+    blank = [i for i, h in enumerate(header) if h in columns]
+    with Path(out_path).open("w", encoding="utf-8", newline="") as fh:
+        fh.writelines(comments)
+        writer = csv.writer(fh)
+        writer.writerow(rows[0])
+        for row in rows[1:]:
+            writer.writerow([("" if i in blank else cell) for i, cell in enumerate(row)])
+
+
 def _case_result(case: dict, ranked: list[str]) -> CaseResult:
     rel = case.get("relevant", {})
     return CaseResult(case["id"], ranked, ndcg(ranked, rel), recall_at(ranked, rel, 3),
@@ -93,15 +121,22 @@ def _case_result(case: dict, ranked: list[str]) -> CaseResult:
 
 def evaluate_set(set_dir: str | Path, *, baselines: bool = True,
                  matcher: Matcher | None = None, today: dt.date | None = None,
-                 free_text_only: bool = False) -> EvaluationReport:
+                 free_text_only: bool = False, sparse: bool = False) -> EvaluationReport:
     """Run every case through the engine (and the baselines) and score the top 10.
 
     ``today`` fixes the date records' freshness is judged on, for figures that do not drift.
     ``free_text_only`` drops each family's list of needs and keeps their own words (``about``),
     as for a family who only writes; cases with no ``about`` are then left out.
+    ``sparse`` blanks the structured fields real feeds leave empty (:data:`SPARSE_COLUMNS`)
+    before the import, so every service is known only by its own words.
     """
     set_dir = Path(set_dir)
     cases = load_cases(set_dir / "cases.jsonl")
+    if matcher is None and sparse:
+        with tempfile.TemporaryDirectory() as tmp:
+            blanked = Path(tmp) / "services_sparse.csv"
+            blank_columns(set_dir / "services.csv", blanked)
+            matcher = build_matcher_for_csv(blanked)
     matcher = matcher or build_matcher_for_csv(set_dir / "services.csv")
     report = EvaluationReport(engine=[])
     for case in cases:

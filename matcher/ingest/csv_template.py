@@ -37,6 +37,7 @@ from rapidfuzz import fuzz, process, utils
 from tqdm import tqdm
 
 from matcher.errors import DataImportError, PostcodeError
+from matcher.ingest.reading import apply_reading
 from matcher.ingest.report import ImportReport, Problem
 from matcher.ingest.rules import MAX_ID_LENGTH
 from matcher.services import ServiceRecord
@@ -776,7 +777,7 @@ def read_service_csv(
         report.problems.extend(item.problems)
         report.warnings.extend(item.warnings)
         if not item.problems:
-            records.append(ServiceRecord(**item.kwargs))
+            records.append(apply_reading(ServiceRecord(**item.kwargs), (), checker.vocab))
             report.accepted.append(item.kwargs["id"])
     report.count_fields(records)
     report.problems.sort(key=lambda p: p.row)

@@ -25,8 +25,9 @@ from rapidfuzz import fuzz, process, utils
 
 from matcher.errors import DataImportError, PostcodeError
 from matcher.ingest.fields import Place, RawRecord, Schedule, Term
+from matcher.ingest.reading import apply_reading
 from matcher.ingest.report import FeedReport
-from matcher.ingest.text import clean_text
+from matcher.ingest.text import clean_text, looks_like_html
 from matcher.services import OUR_TAXONOMY, ServiceRecord
 from matcher.vocab import ALL_SEND, load_vocabulary
 
@@ -790,7 +791,8 @@ def finish(m: FeedMapper, drafts: list[RawRecord]) -> list[ServiceRecord]:
         m.report.warnings.extend(d.warnings)
         if d.problems:
             continue
-        records.append(ServiceRecord(**d.record_fields()))
+        records.append(apply_reading(ServiceRecord(**d.record_fields()),
+                                     [tag.text for tag in d.tags], m.vocab))
         m.report.accepted.append(d.id)
     m.report.count_fields(records)
     m.report.problems.sort(key=lambda p: p.row)

@@ -1,0 +1,155 @@
+"""``matcher evaluate-labels``: what the importer and the reading step make of real records,
+against labels a person wrote by reading them.
+
+The labels (``tests/data/labels/*.jsonl``, one record a line: ``source``, ``id``,
+``min_age``, ``max_age``, ``ages_stated``, ``audience``, ``adults_only``, ``for_parents``,
+``needs``, ``all_send``, ``excludes``, ``threshold``, ``residency``) hold ids and labels only;
+the records are read from the real samples in ``../shared`` and imported as any feed is.
+
+Figures (each ``precision``, ``recall``, and the counts behind them):
+
+* ``ages``: per age bound (youngest, oldest). A bound the import gives is correct when the label
+  gives the same bound; precision = correct / bounds given, recall = correct / bounds labelled.
+* ``adults_only``: a record the import keeps from children (a minimum age of 18 or more, or an
+  audience of adults only) against the label ``adults_only`` (parents' services included);
+  ``for_parents``: the audience ``parents_carers`` against the label.
+* ``excludes``: facts of the reading step saying who a service does not take, against the
+  label's exclusions (precision has no meaning when neither side has any: reported as such).
+* ``needs``: canonical needs of the record against the label's needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SAMPLES", "Score", "evaluate_labels", "load_labels"]
+
+#: source -> (path under ../shared, id prefix the import gives)
+SAMPLES: dict[str, tuple[str, str]] = {
+    "north-lincs": ("real-samples/north-lincs-oruk-v1/services.json", "oruk"),
+    "bucks": ("real-samples/bucks-fis-outpost-api/services_page1.json", "outpost"),
+}
+
+
+@dataclass
+class Score:
+    """Counts behind a precision and a recall."""
+
+    true_pos: int = 0
+    predicted: int = 0
+    labelled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float | None:
+        return None if self.predicted == 0 else self.true_pos / self.predicted
+
+    @property
+    def recall(self) -> float | None:
+        return None if self.labelled == 0 else self.true_pos / self.labelled
+
+    def to_dict(self) -> dict[str, Any]:
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(x, 4)
+
+        return {"precision": r(self.precision), "recall": r(self.recall),
+                "correct": self.true_pos, "given": self.predicted, "labelled": self.labelled,
+                "errors": self.errors[:20]}
+
+
+def load_labels(folder: str | Path) -> list[dict[str, Any]]:
+    """Every label line of every ``*.jsonl`` in ``folder``."""
+    out: list[dict[str, Any]] = []
+    for path in sorted(Path(folder).glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                out.append(json.loads(line))
+    return out
+
+
+def _records(shared: Path, today: dt.date) -> dict[tuple[str, str], Any]:
+    from matcher.ingest import read_feed
+
+    out: dict[tuple[str, str], Any] = {}
+    for source, (rel, prefix) in SAMPLES.items():
+        path = shared / rel
+        if not path.exists():
+            raise FileNotFoundError(f"The real sample {path} is missing: give --shared, the "
+                                    "folder that holds real-samples/.")
+        records, _ = read_feed(path, today=today, id_prefix=prefix)
+        for r in records:
+            out[(source, r.id.split(":", 1)[1])] = r
+    return out
+
+
+def _adults_only(record: Any) -> bool:
+    return (record.min_age is not None and record.min_age >= 18) or (
+        "adults" in record.audience and "children_young_people" not in record.audience
+        and "families" not in record.audience)
+
+
+def evaluate_labels(labels_dir: str | Path, shared: str | Path,
+                    today: dt.date | None = None) -> dict[str, Any]:
+    """Precision and recall of each fact over the labelled records (see module docstring)."""
+    labels = load_labels(labels_dir)
+    records = _records(Path(shared), today or dt.date.today())
+    ages, adults, parents, excludes, needs = Score(), Score(), Score(), Score(), Score()
+    missing: list[str] = []
+    for label in labels:
+        record = records.get((label["source"], str(label["id"])))
+        if record is None:
+            missing.append(f"{label['source']}:{label['id']}")
+            continue
+        for bound in ("min_age", "max_age"):
+            given, truth = getattr(record, bound), label.get(bound)
+            ages.labelled += truth is not None
+            if given is not None:
+                ages.predicted += 1
+                if given == truth:
+                    ages.true_pos += 1
+                else:
+                    ages.errors.append(f"{record.id} {bound}: gave {given}, label {truth}")
+        for score, given, truth in (
+                (adults, _adults_only(record), bool(label.get("adults_only"))),
+                (parents, "parents_carers" in record.audience, bool(label.get("for_parents")))):
+            score.predicted += given
+            score.labelled += truth
+            score.true_pos += given and truth
+            if given != truth:
+                score.errors.append(f"{record.id}: gave {given}, label {truth}")
+        said = {str(v) for f in record.facts if f.get("field") == "excludes"
+                for v in (f["value"] if isinstance(f["value"], list) else [f["value"]])}
+        truth_ex = set(label.get("excludes") or [])
+        excludes.predicted += len(said)
+        excludes.labelled += len(truth_ex)
+        excludes.true_pos += len(said & truth_ex)
+        excludes.errors += [f"{record.id}: gave exclusion {v}" for v in sorted(said - truth_ex)]
+        truth_needs = set(label.get("needs") or []) | ({"all_send"} if label.get("all_send")
+                                                       else set())
+        given_needs = {n for n in record.needs if not n.startswith("area:")}
+        needs.predicted += len(given_needs)
+        needs.labelled += len(truth_needs)
+        needs.true_pos += len(given_needs & truth_needs)
+    return {"records": len(labels) - len(missing), "missing": missing,
+            "ages": ages.to_dict(), "adults_only": adults.to_dict(),
+            "for_parents": parents.to_dict(), "excludes": excludes.to_dict(),
+            "needs": needs.to_dict()}
+
+
+def format_text(result: dict[str, Any]) -> str:
+    """The figures as a small table."""
+    def pct(x: float | None) -> str:
+        return "  n/a" if x is None else f"{x:5.3f}"
+
+    lines = [f"{result['records']} labelled real records",
+             f"{'fact':<12} {'precision':>9} {'recall':>7} {'correct':>8} {'given':>6} "
+             f"{'labelled':>9}"]
+    for name in ("ages", "adults_only", "for_parents", "excludes", "needs"):
+        s = result[name]
+        lines.append(f"{name:<12} {pct(s['precision']):>9} {pct(s['recall']):>7} "
+                     f"{s['correct']:>8} {s['given']:>6} {s['labelled']:>9}")
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""The reading step at import: what a record's own words say, kept with the record.
+
+Every reader's records go through :func:`apply_reading` once, at import (never per request).
+It runs :func:`matcher.understand.read_service` over the name, description and audience tags
+and keeps every fact on the record (``facts``: field, value, quote, source, confidence, and
+``used``). Structured fields win: a fact only fills a field the record leaves unknown, and
+only when it is unambiguous (``certain``); a certain fact that disagrees with a structured
+field is kept with ``conflict: true`` for the directory team. Likely facts are kept, never
+used to fill a field.
+
+What a certain fact may fill: the ages (both bounds unknown), a minimum age of 18 for a
+service only for adults (unless it is for parents and carers, whose children's ages are not
+the service's), the audience, ``ehcp_required``, referral routes, cost and delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from matcher.services import ServiceRecord
+from matcher.understand import Fact, effective_ages, read_service
+from matcher.vocab import Vocabulary
+
+__all__ = ["ADULT_AGE", "apply_reading", "fact_dict"]
+
+#: The age an "adults only" service starts at, when the record gives none.
+ADULT_AGE = 18
+
+
+def fact_dict(fact: Fact, *, used: bool = False, conflict: bool = False) -> dict[str, Any]:
+    """A fact as stored on the record (JSON-safe)."""
+    out: dict[str, Any] = {"field": fact.field, "value": fact.value, "quote": fact.quote,
+                           "source": fact.source, "confidence": fact.confidence, "used": used}
+    if conflict:
+        out["conflict"] = True
+    return out
+
+
+def _certain(facts: Sequence[Fact], name: str) -> list[Fact]:
+    return [f for f in facts if f.field == name and f.confidence == "certain"]
+
+
+def apply_reading(record: ServiceRecord, tags: Sequence[str] = (),
+                  vocab: Vocabulary | None = None) -> ServiceRecord:
+    """Read ``record``'s words, keep the facts on it and fill what it leaves unknown.
+
+    Changes ``record`` in place and returns it.
+    """
+    facts = read_service(record.name, record.description, tags, vocab=vocab)
+    used: set[int] = set()
+    conflicts: set[int] = set()
+    index = {id(f): i for i, f in enumerate(facts)}
+
+    for_parents = bool(_certain(facts, "for_parents"))
+    low, high, age_fact = effective_ages(facts)
+    if age_fact is not None and age_fact.confidence == "certain" and not for_parents:
+        if record.min_age is None and record.max_age is None:
+            record.min_age, record.max_age = low, high
+            used.add(index[id(age_fact)])
+        elif (low is not None and record.min_age is not None and low != record.min_age) or (
+                high is not None and record.max_age is not None and high != record.max_age):
+            conflicts.add(index[id(age_fact)])
+    adults = _certain(facts, "adults_only")
+    if adults and not for_parents and record.min_age is None:
+        record.min_age = ADULT_AGE
+        if record.max_age is not None and record.max_age < ADULT_AGE:
+            record.max_age = None
+        used.add(index[id(adults[0])])
+
+    for fact in [f for f in facts if f.field == "audience"] + _certain(facts, "for_parents"):
+        value = "parents_carers" if fact.field == "for_parents" else str(fact.value)
+        if fact.confidence == "certain" and value not in record.audience:
+            record.audience = [*record.audience, value]
+            used.add(index[id(fact)])
+    for fact in _certain(facts, "ehcp_required"):
+        if fact.value and not record.ehcp_required:
+            record.ehcp_required = True
+            used.add(index[id(fact)])
+    for name in ("referral", "delivery"):
+        if not getattr(record, name):
+            allowed = getattr(vocab, name, None) if vocab is not None else None
+            values = [str(f.value) for f in _certain(facts, name)
+                      if allowed is None or str(f.value) in allowed]
+            if values:
+                setattr(record, name, list(dict.fromkeys(values)))
+                used.update(index[id(f)] for f in _certain(facts, name))
+    costs = _certain(facts, "cost")
+    if record.cost is None and costs:
+        record.cost = str(costs[0].value)
+        used.add(index[id(costs[0])])
+
+    record.facts = [fact_dict(f, used=i in used, conflict=i in conflicts)
+                    for i, f in enumerate(facts)]
+    return record
