@@ -117,9 +117,23 @@ def _num(x: float) -> int:
     return int(x)
 
 
+def said_in_record(record: dict, fields: Sequence[str]) -> str | None:
+    """The quote of the fact that filled one of ``fields`` of the record from its own words
+    (the reading step at import), or ``None`` when the record's fields said it."""
+    for fact in record.get("facts") or ():
+        if fact.get("used") and fact.get("field") in fields and fact.get("quote"):
+            return str(fact["quote"])
+    return None
+
+
+#: Facts of the reading step that can give a service its ages.
+AGE_FACTS = ("min_age", "max_age", "child_ages", "adults_only")
+
+
 def age_sentence(lo: float, hi: float, query: FamilyQuery, lookahead: bool,
-                 vocab: Vocabulary | None = None) -> str:
-    """'For ages 8 to 14; your child is 10' (or the not-stated / look-ahead forms)."""
+                 vocab: Vocabulary | None = None, quote: str | None = None) -> str:
+    """'For ages 8 to 14; your child is 10' (or the not-stated / look-ahead forms). With
+    ``quote`` (ages read from the description), the words it says them in follow the span."""
     age = query.age
     if math.isnan(lo) and math.isnan(hi):
         return "Age range not stated: check with the provider"
@@ -131,6 +145,8 @@ def age_sentence(lo: float, hi: float, query: FamilyQuery, lookahead: bool,
         span = f"For age {_num(lo)}"
     else:
         span = f"For ages {_num(lo)} to {_num(hi)}"
+    if quote:
+        span = f"{span} (it says '{quote}')"
     if lookahead:
         t = query.profile.transition
         move = phrase_for("transitions", t, vocab) if t else "the move ahead"
@@ -401,9 +417,13 @@ def _finish(row: int, contribs: list[Contribution], variety: float, table: Servi
     if lang is not None and (query.profile.preferences.language or lang.value < 1):
         scored_reasons.insert(1 if lang.value >= 1 else len(scored_reasons), lang)
     reasons = [c.label for c in scored_reasons]
+    record = table.records[row]
     age = age_sentence(table.min_age[row], table.max_age[row], query, bool(elig.lookahead[row]),
-                       vocab)
+                       vocab, said_in_record(record, AGE_FACTS))
     reasons.insert(min(2, len(reasons)), age)
+    parents = said_in_record(record, ("for_parents",))
+    if parents:
+        reasons.insert(min(3, len(reasons)), f"For you as a parent or carer: it says '{parents}'")
     facts = _facts(row, table, query, elig, cfg, school_km)
     fresh = next(c for c in contribs if c.component == "freshness") if has_freshness else None
     caveats = [fresh.label] if fresh is not None and fresh.value < 1 else []
@@ -439,7 +459,9 @@ def _facts(row: int, table: ServiceTable, query: FamilyQuery, elig: Eligibility,
             out.append(f"More than {limit:g} miles away, so your child may get free travel to "
                        "school: ask the council")
     if table.ehcp_required[row]:
-        out.append("For children and young people with an EHC plan, which you have")
+        quote = said_in_record(table.records[row], ("ehcp_required",))
+        out.append("For children and young people with an EHC plan, which you have"
+                   + (f" (it says '{quote}')" if quote else ""))
     cost = table.cost[row]
     details = str(table.records[row]["cost_details"] or "").strip()
     if cost == "free":
@@ -457,14 +479,18 @@ def rule_reason(rule: str, row: int, table: ServiceTable, query: FamilyQuery,
                 levels: NeedLevels, vocab: Vocabulary) -> str:
     """Why a rule excludes this service, in a sentence."""
     if rule == "age":
-        return age_sentence(table.min_age[row], table.max_age[row], query, False, vocab).replace(
-            "; your child is", ", but your child is").replace("; you are", ", but you are")
+        quote = said_in_record(table.records[row], AGE_FACTS)
+        return age_sentence(table.min_age[row], table.max_age[row], query, False, vocab,
+                            quote).replace("; your child is", ", but your child is").replace(
+            "; you are", ", but you are")
     if rule == "area":
         areas = [table.area_districts[k] for k in np.flatnonzero(table.area_matrix[row])]
         shown = ", ".join(areas[:6]) + ("..." if len(areas) > 6 else "")
         return f"Only for families living in {shown}; you are in {query.district}"
     if rule == "ehcp":
-        return "Only for children and young people with an EHC plan"
+        quote = said_in_record(table.records[row], ("ehcp_required",))
+        return ("Only for children and young people with an EHC plan"
+                + (f" (it says '{quote}')" if quote else ""))
     if rule == "online_only":
         return "Only in person, and you asked for online or phone services"
     if rule == "free_only":

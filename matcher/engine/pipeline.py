@@ -122,6 +122,10 @@ class Matcher:
             from matcher.allowed import vocabulary_in_use
 
             vocab = vocabulary_in_use()
+        if "status" in frame.columns:
+            # Inactive services (withdrawn or paused by their feed) are kept in the store and
+            # never suggested.
+            frame = frame[frame["status"].fillna("active") != "inactive"].reset_index(drop=True)
         cfg = cfg or load_config()
         gazetteer = gazetteer or get_postcode_index()
         index = None
