@@ -33,6 +33,7 @@ from typing import Any
 
 from matcher.ingest.fields import Place, RawRecord, Schedule, Term
 from matcher.ingest.rules import FeedMapper, _list, _minutes, _number, _text
+from matcher.ingest.text import clean_text
 
 __all__ = ["DEFAULT_OUTPOST_PREFIX", "AGE_BANDS", "outpost_record"]
 
@@ -105,7 +106,7 @@ def outpost_record(m: FeedMapper, row: int, item: Mapping[str, Any]) -> RawRecor
     from_terms = [t.text for t in terms if m.term_needs(t.text)]
     description = m.description(d, item.get("description"), name, [t.text for t in terms])
     offer = item.get("local_offer") if isinstance(item.get("local_offer"), dict) else {}
-    offer_text = _text(offer.get("description"))
+    offer_text = clean_text(_text(offer.get("description")))
     if offer_text and offer_text not in description:
         description = f"{description}\n\nSEND local offer: {offer_text}"
     d.set(name=name, description=description, organisation=_text(org.get("name")))

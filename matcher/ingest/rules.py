@@ -205,7 +205,11 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
+        try:
+            out = float(value)
+        except OverflowError:     # an integer too large for a float (JSON sets no limit)
+            return None
+        return out if math.isfinite(out) else None
     try:
         out = float(str(value).strip())
     except ValueError:
@@ -269,6 +273,8 @@ class FeedMapper:
     def name(self, d: RawRecord, raw: Any, column: str = "name") -> str:
         """The service's name; a problem when blank."""
         text = _text(raw)
+        if looks_like_html(text):    # markup is not part of a name: "<b>Swim</b>" -> "Swim"
+            text = " ".join(clean_text(text).split())
         if not text:
             d.problem(column, "", "the service has no name",
                       "The feed must name every service: ask its publisher to fix it.")
@@ -286,7 +292,7 @@ class FeedMapper:
                       "Families and the matcher read the description: ask the publisher to "
                       "add one, or import with missing_description='fallback'.")
             return ""
-        listed = "; ".join(dict.fromkeys(t for t in terms if t))
+        listed = "; ".join(dict.fromkeys(t for t in map(clean_text, terms) if t))
         text = f"{name}." + (f" Listed under: {listed}." if listed else "")
         d.warn(column, "", "the service has no description, so one was made from its name "
                            "and taxonomy terms",

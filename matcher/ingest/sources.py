@@ -92,6 +92,12 @@ def _parse_json(text: str, source: str) -> Any:
             f"{source} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}). "
             "Save the feed's answer exactly as it was sent, or check the file was not cut "
             "short.") from exc
+    except (RecursionError, ValueError) as exc:   # nested too deeply; a number too long
+        why = ("arrays or objects nested too deeply" if isinstance(exc, RecursionError)
+               else "a number too long to convert")
+        raise DataImportError(
+            f"{source} cannot be read as JSON (it has {why}). Check that it is the feed's "
+            "answer, saved exactly as it was sent.") from exc
 
 
 def service_items(doc: Any) -> list[Any]:

@@ -27,6 +27,8 @@ _BLOCKS = frozenset({
 })
 _DROP = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed",
                    "head", "title", "meta", "link"})
+#: Passes of :func:`clean_text` over markup that comes out of a pass as tags again.
+MAX_PASSES = 3
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
@@ -92,13 +94,28 @@ class _Writer:
 def clean_text(text: str | None) -> str:
     """Plain text of an HTML (or plain) description; ``""`` for nothing.
 
+    Markup that was escaped once more (``&lt;p&gt;``, as some systems publish it) or that sits
+    inside an element read as raw text (``<textarea>``) comes out as tags: those are cleaned
+    by a further pass (while a pass changes anything), up to :data:`MAX_PASSES`, then any tag
+    still left is cut out.
+
     >>> clean_text("<p>Fish &amp; chips</p><ul><li>one</li><li>two</li></ul>")
     'Fish & chips\\n\\n- one\\n- two'
     """
     if not text:
         return ""
-    if not looks_like_html(text):
-        return _tidy(text)
+    for _ in range(MAX_PASSES):
+        if not looks_like_html(text):
+            return _tidy(text)
+        plain = _plain_text(text)
+        if plain == text or not _TAG.search(plain):    # "a < b and c > d" is not markup
+            return plain
+        text = plain
+    return _tidy(_TAG.sub(" ", text))
+
+
+def _plain_text(text: str) -> str:
+    """One pass of :func:`clean_text`: parse the HTML, write its text."""
     try:
         root = lxml.html.fragment_fromstring(text, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
