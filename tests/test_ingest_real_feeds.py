@@ -63,6 +63,17 @@ def test_no_description_holds_html(north_lincs):
     assert sum("\n- " in r.description for r in records.values()) > 20
 
 
+def _read_from_words(record, field):
+    """The values of ``field`` the reading step filled, each with the words it quotes."""
+    out = []
+    for f in record.facts:
+        if f["field"] == field and f["used"]:
+            text = {"name": record.name, "description": record.description}.get(f["source"], "")
+            assert f["quote"] and f["quote"] in text, (record.id, f)   # verbatim, traceable
+            out.append(f["value"])
+    return out
+
+
 @needs_sample
 def test_delivery_is_known_only_where_the_record_states_it(north_lincs):
     raw, records, _ = north_lincs
@@ -71,7 +82,11 @@ def test_delivery_is_known_only_where_the_record_states_it(north_lincs):
     for s in raw:
         r = records[f"oruk:{s['id']}"]
         said = stated.get(s.get("attending_type", "").strip().lower())
-        assert r.delivery == ([said] if said else []), (s["name"], s.get("attending_type"))
+        if said:
+            assert r.delivery == [said], (s["name"], s.get("attending_type"))
+        else:
+            # No field: known only from the record's own words, each value quoted.
+            assert r.delivery == list(dict.fromkeys(_read_from_words(r, "delivery"))), s["name"]
     assert sum(not r.delivery for r in records.values()) > len(records) / 2
 
 
@@ -97,10 +112,19 @@ def test_every_audience_tag_is_mapped_or_listed(north_lincs):
 @needs_sample
 def test_no_record_has_invented_ages_or_cost(north_lincs):
     _, records, report = north_lincs
-    # The list payload states no ages, costs or areas: they stay unknown.
-    assert all(r.min_age is None and r.max_age is None for r in records.values())
-    assert all(r.cost is None and r.service_area == [] for r in records.values())
-    assert report.fields["min_age"] == {"given": 0, "unknown": len(records)}
+    # The list payload has no age, cost or area fields: each is unknown unless the record's
+    # own words state it, and then it is kept with the quote it came from.
+    for r in records.values():
+        read = [f for f in r.facts if f["used"] and f["field"] in
+                ("min_age", "max_age", "adults_only")]
+        if r.min_age is not None or r.max_age is not None:
+            assert read, r.id
+            assert all(f["quote"] in (r.name + "\n" + r.description) for f in read)
+        if r.cost is not None:
+            assert r.cost in _read_from_words(r, "cost"), r.id
+        assert r.service_area == []
+    assert sum(r.min_age is None and r.max_age is None for r in records.values()) > len(records) / 2
+    assert report.fields["min_age"]["given"] < len(records) / 2
     assert report.fields["needs"]["given"] > 0
 
 
