@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import bisect
 import re
+from re import _constants as _C  # the pattern parser's node types, to read rule starts
+from re import _parser
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,7 +100,8 @@ _CLAUSE_END = re.compile(
     r"|\b(?:but|however|although|though|whereas|whilst|while|instead|unless|if\s+you)\b"
     r"|,\s*(?=(?:and\s+|so\s+|as\s+|because\s+)?(?:we|our|you|your|they|please|this|it|"
     r"sessions?|there|which|so|because)\b)", _I)
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n", _I)
+#: ``[.!?](?=\s|$)|\n``, written to start with a character set (which ``re`` skips to fast).
+_SENTENCE_END = re.compile(r"[.!?\n](?:(?<=\n)|(?=\s|$))")
 
 #: Negations that refuse nothing; masked (same length) before any rule reads the text.
 _BENIGN = re.compile(
@@ -119,31 +122,332 @@ def _mask(m: re.Match[str]) -> str:
     return " " * len(m.group(0))
 
 
+# ---------------------------------------------------------------------------------------------
+# Where a rule may match, found once per text
+# ---------------------------------------------------------------------------------------------
+#
+# ``re`` tries a pattern at every position of the text it scans, and some ninety rule patterns
+# read each text. So each text is cut once into words (runs of ASCII letters and digits of the
+# lower-cased text), and a table built once per distinct word says which trigger words the
+# word contains and which rule patterns may *start* at it. The words a pattern can start with
+# are read off the pattern itself (:func:`_pattern_starts`), so they follow the rules as they
+# change. A rule is then tried (``Pattern.match``) only where it may start, inside the
+# sentences its triggers select: the very matches ``finditer`` finds scanning those sentences,
+# without the scan. A text this cannot vouch for (lower-casing changes its length, or it holds
+# a character ``re`` folds onto an ASCII letter or digit) is scanned as before.
+
+_WORD_RUN = re.compile(r"[a-z0-9]+")
+#: Characters ``re`` matches to an ASCII letter or digit that ``str.lower`` does not map to it.
+_ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
+_ODD_DIGIT = re.compile(r"[^\D0-9]")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_MAX_START = 12     # letters of a start word worth telling apart
+_MAX_HEADS = 600    # beyond this many ways to start, a pattern is scanned
+# A start is a word that may go on / the beginning of a word / a whole word / a symbol.
+_OPEN, _PREFIX, _WORD, _SYMBOL = 0, 1, 2, 3
+
+_Heads = set[tuple[str, int, bool]]   # (start, kind, a word starts there)
+
+
+class _NoStart(Exception):
+    """A pattern may start with something other than a known word or symbol."""
+
+
+def _lookbehind_no_alnum(av: Any) -> bool:
+    """``av`` (of ASSERT_NOT) is a one-character lookbehind refusing every letter and digit."""
+    direction, sub = av
+    if direction != -1 or len(sub.data) != 1 or sub.data[0][0] is not _C.IN:
+        return False
+    items = sub.data[0][1]
+    if items and items[0][0] is _C.NEGATE:   # [^\W_]: no letter or digit may come before
+        return (_C.CATEGORY, _C.CATEGORY_NOT_WORD) in items and all(
+            op is _C.NEGATE or (op is _C.CATEGORY and a is _C.CATEGORY_NOT_WORD)
+            or (op is _C.LITERAL and not chr(a).isalnum()) for op, a in items)
+    return (_C.CATEGORY, _C.CATEGORY_WORD) in items
+
+
+def _class_chars(items: Any) -> tuple[str, ...] | None:
+    """The lower-cased characters a character class matches, when few and plain."""
+    chars: set[str] = set()
+    for op, a in items:
+        if op is _C.LITERAL:
+            chars.add(chr(a).lower())
+        elif op is _C.RANGE and a[1] - a[0] <= 40:
+            chars.update(chr(c).lower() for c in range(a[0], a[1] + 1))
+        elif op is _C.CATEGORY and a is _C.CATEGORY_DIGIT:
+            chars.update("0123456789")
+        elif op is _C.CATEGORY and a in (_C.CATEGORY_SPACE, _C.CATEGORY_NOT_WORD):
+            chars.add(" ")   # stands for any character that is not a letter or digit
+        else:
+            return None
+    return tuple(chars)
+
+
+def _is_symbol(c: str) -> bool:
+    """A character that matches only itself, case-insensitively too (e.g. a pound sign)."""
+    return len(c) == 1 and not c.isalnum() and not c.isspace() and c.lower() == c == c.upper()
+
+
+def _close(heads: _Heads) -> _Heads:
+    return {(p, _PREFIX if p and k == _OPEN else k, g) for p, k, g in heads}
+
+
+def _extend(heads: _Heads, chars: tuple[str, ...] | None) -> _Heads:
+    """``heads`` followed by one of ``chars`` (None: any character)."""
+    if chars is not None and len(heads) * len(chars) > _MAX_HEADS // 4:
+        heads = _close(heads)   # enough told apart: these only begin the starts
+    out = set()
+    for prefix, kind, guarded in heads:
+        if kind != _OPEN:
+            out.add((prefix, kind, guarded))
+        elif chars is not None and all(c in _ALNUM for c in chars):
+            for c in chars:
+                out.add((prefix + c, _OPEN if len(prefix) + 1 < _MAX_START else _PREFIX,
+                         guarded))
+        elif prefix:
+            ends = chars is not None and all(len(c) == 1 and not c.isalnum() for c in chars)
+            out.add((prefix, _WORD if ends else _PREFIX, guarded))
+        elif chars is not None and all(_is_symbol(c) for c in chars):
+            out.update((c, _SYMBOL, True) for c in chars)
+        else:
+            raise _NoStart
+    return out
+
+
+def _walk(items: Any, heads: _Heads) -> _Heads:
+    """The ways a match may start after the pattern items ``items``, from ``heads``."""
+    for op, av in items:
+        if len(heads) > _MAX_HEADS // 8:
+            heads = _close(heads)
+        if op is _C.AT:
+            if av is _C.AT_BOUNDARY:   # before a letter a word starts; after one it ends
+                heads = {(p, _WORD if p and k == _OPEN else k, g or not p) for p, k, g in heads}
+        elif op is _C.ASSERT_NOT and _lookbehind_no_alnum(av):
+            heads = {(p, k, g or not p) for p, k, g in heads}
+        elif op is _C.ASSERT or op is _C.ASSERT_NOT:
+            pass   # other lookarounds consume nothing
+        elif op is _C.LITERAL:
+            heads = _extend(heads, (chr(av).lower(),))
+        elif op is _C.IN:
+            heads = _extend(heads, _class_chars(av))
+        elif op is _C.SUBPATTERN:
+            heads = _walk(av[3].data, heads)
+        elif op is _C.ATOMIC_GROUP:
+            heads = _walk(av.data, heads)
+        elif op is _C.BRANCH:
+            heads = set().union(*(_walk(alt.data, heads) for alt in av[1]))
+        elif op in (_C.MAX_REPEAT, _C.MIN_REPEAT, _C.POSSESSIVE_REPEAT):
+            once = _close(_walk(av[2].data, heads))
+            heads = once if av[0] > 0 else heads | once
+        else:
+            heads = _extend(heads, None)
+        if len(heads) > _MAX_HEADS:
+            raise _NoStart
+    return heads
+
+
+class _Starts:
+    """Where matches of one pattern may start: at the start of a word that is one of
+    ``words`` or begins with one of ``beginnings`` (lower case), or at one of ``symbols``."""
+
+    def __init__(self, words: frozenset[str], beginnings: frozenset[str], symbols: str):
+        self.words, self.beginnings, self.symbols = words, beginnings, symbols
+
+
+def _pattern_starts(rx: re.Pattern[str]) -> _Starts | None:
+    """Where matches of ``rx`` may start, read off the pattern; None when it does not say
+    plainly (it may start inside a word, or at any capitalised word)."""
+    try:
+        heads = _walk(_parser.parse(rx.pattern, rx.flags).data, {("", _OPEN, False)})
+    except (_NoStart, RecursionError):
+        return None
+    if any(not p or not g for p, _k, g in heads):
+        return None
+    beginnings = frozenset(p for p, k, _g in heads if k in (_OPEN, _PREFIX))
+    if sum(len(p) == 1 and p.isalpha() for p in beginnings) > 3:
+        return None   # "any capitalised word": scanning is as quick
+    return _Starts(frozenset(p for p, k, _g in heads if k == _WORD), beginnings,
+                   "".join(sorted(p for p, k, _g in heads if k == _SYMBOL)))
+
+
+class _Scan:
+    """The registered rule patterns and trigger tuples, and what each word says of them."""
+
+    def __init__(self) -> None:
+        self.rules: dict[int, tuple[re.Pattern[str], int, str]] = {}   # id -> (rx, id, symbols)
+        self.word_rules: dict[str, set[int]] = {}
+        self.beginning_rules: dict[str, set[int]] = {}
+        self.trigger_bits: dict[str, int] = {}   # trigger of ASCII letters/digits -> its bit
+        #: id(triggers) -> (triggers, bits of its letter/digit triggers, the others with the
+        #: bits of the letters/digits each contains)
+        self.triggers: dict[int, tuple[tuple[str, ...], int, tuple[tuple[str, int], ...]]] = {}
+
+    def add_rules(self, *patterns: re.Pattern[str]) -> None:
+        for rx in patterns:
+            starts = _pattern_starts(rx)
+            if starts is None or id(rx) in self.rules:
+                continue
+            rid = len(self.rules)
+            self.rules[id(rx)] = (rx, rid, starts.symbols)
+            for w in starts.words:
+                self.word_rules.setdefault(w, set()).add(rid)
+            for w in starts.beginnings:
+                self.beginning_rules.setdefault(w, set()).add(rid)
+
+    def _bit(self, t: str) -> int:
+        return self.trigger_bits.setdefault(t, 1 << len(self.trigger_bits))
+
+    def add_triggers(self, *tuples: tuple[str, ...]) -> None:
+        for triggers in tuples:
+            bits = 0
+            other = []
+            for t in triggers:
+                if t and all(c in _ALNUM for c in t):
+                    bits |= self._bit(t)
+                else:   # found with str.find; not looked for when its longest word is absent
+                    longest = max(_WORD_RUN.findall(t.lower()), key=len, default="")
+                    other.append((t, self._bit(longest) if len(longest) > 2 else 0))
+            self.triggers[id(triggers)] = (triggers, bits, tuple(other))
+
+    def word(self, w: str, firsts: frozenset[str]) -> tuple[int, tuple[int, ...], bool] | bool:
+        """The trigger bits in ``w``, the rules that may start at it and whether a needs
+        phrase may start at it; False when none."""
+        bits = 0
+        for t, bit in self.trigger_bits.items():
+            if t in w:
+                bits |= bit
+        rules = set(self.word_rules.get(w, ()))
+        for n in range(1, min(len(w), _MAX_START) + 1):
+            rules.update(self.beginning_rules.get(w[:n], ()))
+        first = w in firsts
+        return (bits, tuple(sorted(rules)), first) if bits or rules or first else False
+
+
+_SCAN = _Scan()
+_EMPTY: tuple[()] = ()
+
+
+def _find_all(text: str, sub: str) -> list[int]:
+    at = []
+    i = text.find(sub)
+    while i >= 0:
+        at.append(i)
+        i = text.find(sub, i + 1)
+    return at
+
+
 class _Doc:
     """One text (the name, the description or a tag) being read."""
 
-    def __init__(self, text: str, source: str):
+    def __init__(self, text: str, source: str, reader: _NeedReader):
         self.text = text
         self.source = source
-        self.low = text.lower()
+        self.low = low = text.lower()
         self.sentence_starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
         self.scopes: list[tuple[int, int]] = []
         self.claimed: dict[str, list[tuple[int, int]]] = {}
-        self._spans: dict[tuple[str, ...], list[tuple[int, int]]] = {}
-        parts: list[str] = []
-        last = 0
-        for s, e in self.spans(_BENIGN_TRIGGERS):
-            parts.append(text[last:s])
-            parts.append(_BENIGN.sub(_mask, text[s:e]))
-            last = e
-        parts.append(text[last:])
-        self.masked = "".join(parts) if last else text
+        self._spans: dict[Any, list[tuple[int, int]]] = {}
+        #: Where each rule may start (None: scan the text), the trigger bits of each
+        #: sentence and of the whole text, and where a needs phrase may start.
+        self.starts: dict[int, list[int]] | None = None
+        self.marks: list[int] = []
+        self.bits = 0
+        self.need_starts: list[int] | None = None
+        if len(low) == len(text) and (text.isascii() or not (
+                _ODD_CASE.search(text) or _ODD_DIGIT.search(text))):
+            self._index(reader)
+        self.masked = text
+        found = self.iter(_BENIGN, _BENIGN_TRIGGERS, text)
+        if found:
+            parts: list[str] = []
+            last = 0
+            for m in found:
+                parts.append(text[last:m.start()])
+                parts.append(" " * (m.end() - m.start()))
+                last = m.end()
+            parts.append(text[last:])
+            self.masked = "".join(parts)
+
+    def _index(self, reader: _NeedReader) -> None:
+        """One pass over the words: trigger bits per sentence, where each rule may start."""
+        starts: dict[int, list[int]] = {}
+        needs: list[int] = []
+        bounds = self.sentence_starts
+        marks = [0] * len(bounds)
+        k = 0
+        nxt = bounds[1] if len(bounds) > 1 else len(self.low) + 1
+        known = reader.words
+        if len(known) > 200_000:
+            known.clear()
+        firsts = reader.first_forms or frozenset()
+        for m in _WORD_RUN.finditer(self.low):
+            w = m.group()
+            got = known.get(w)
+            if got is None:
+                got = known[w] = _SCAN.word(w, firsts)
+            if got:
+                bits, rules, first = got
+                p = m.start()
+                if bits:
+                    while p >= nxt:
+                        k += 1
+                        nxt = bounds[k + 1] if k + 1 < len(bounds) else len(self.low) + 1
+                    marks[k] |= bits
+                for r in rules:
+                    at = starts.get(r)
+                    if at is None:
+                        starts[r] = [p]
+                    else:
+                        at.append(p)
+                if first:
+                    needs.append(p)
+        self.starts = starts
+        self.marks = marks
+        for mark in marks:
+            self.bits |= mark
+        self.need_starts = needs if reader.first_forms is not None else None
 
     def spans(self, triggers: tuple[str, ...]) -> list[tuple[int, int]]:
         """The sentences that contain one of ``triggers`` (lower-case substrings), merged.
 
         Rules only read these sentences: a cheap ``str.find`` keeps the regular
         expressions off text that cannot match them."""
+        key = id(triggers)
+        got = self._spans.get(key)
+        if got is not None:
+            return got
+        info = _SCAN.triggers.get(key)
+        if self.starts is None or info is None or info[0] is not triggers:
+            return self._find_spans(triggers)
+        _, bits, other = info
+        low = self.low
+        starts = self.sentence_starts
+        found: set[int] = set()
+        for t, pieces in other:
+            if self.bits & pieces != pieces:
+                continue   # a letter or digit of it is nowhere in the text
+            i = low.find(t)
+            while i >= 0:
+                k = bisect.bisect_right(starts, i) - 1
+                found.add(k)
+                nxt = starts[k + 1] if k + 1 < len(starts) else len(low)
+                i = low.find(t, max(nxt, i + 1))
+        got = []
+        if self.bits & bits or found:
+            n = len(starts)
+            for k, mark in enumerate(self.marks):
+                if mark & bits or k in found:
+                    s = starts[k]
+                    e = starts[k + 1] if k + 1 < n else len(self.text)
+                    if got and got[-1][1] == s:
+                        got[-1] = (got[-1][0], e)
+                    else:
+                        got.append((s, e))
+        self._spans[key] = got
+        return got
+
+    def _find_spans(self, triggers: tuple[str, ...]) -> list[tuple[int, int]]:
+        """:meth:`spans` by searching the text for each trigger."""
         got = self._spans.get(triggers)
         if got is not None:
             return got
@@ -170,12 +474,62 @@ class _Doc:
         self._spans[triggers] = got
         return got
 
+    def _where(self, rx: re.Pattern[str]) -> list[int] | None:
+        """Where a match of ``rx`` may start, ascending; None when unknown (scan)."""
+        rule = _SCAN.rules.get(id(rx))
+        if self.starts is None or rule is None or rule[0] is not rx:
+            return None
+        where = self.starts.get(rule[1], [])
+        if rule[2]:
+            at = [i for c in rule[2] for i in _find_all(self.text, c)]
+            if at:
+                where = sorted(where + at)
+        return where
+
     def iter(self, rx: re.Pattern[str], triggers: tuple[str, ...],
-             text: str | None = None) -> Iterable[re.Match[str]]:
-        """Matches of ``rx`` in the sentences containing one of ``triggers``."""
+             text: str | None = None) -> Sequence[re.Match[str]]:
+        """Matches of ``rx`` in the sentences containing one of ``triggers``: what
+        ``rx.finditer`` finds in each run of those sentences."""
+        where = self._where(rx)
+        if where is not None and not where:
+            return _EMPTY
+        spans = self.spans(triggers)
+        if not spans:
+            return _EMPTY
         text = self.masked if text is None else text
-        for s, e in self.spans(triggers):
-            yield from rx.finditer(text, s, e)
+        if where is None:
+            return [m for s, e in spans for m in rx.finditer(text, s, e)]
+        out = []
+        match = rx.match
+        i, n = 0, len(where)
+        for s, e in spans:
+            if where[i] < s:
+                i = bisect.bisect_left(where, s, i)
+            pos = s
+            while i < n:
+                p = where[i]
+                if p >= e:
+                    break
+                i += 1
+                if p >= pos:
+                    m = match(text, p, e)
+                    if m is not None:
+                        out.append(m)
+                        pos = m.end()
+            if i >= n:
+                break
+        return out
+
+    def search(self, rx: re.Pattern[str]) -> re.Match[str] | None:
+        """``rx.search(self.masked)``."""
+        where = self._where(rx)
+        if where is None:
+            return rx.search(self.masked)
+        for p in where:
+            m = rx.match(self.masked, p)
+            if m is not None:
+                return m
+        return None
 
     def sentence(self, pos: int) -> tuple[int, int]:
         i = bisect.bisect_right(self.sentence_starts, pos) - 1
@@ -260,10 +614,10 @@ class _NeedReader:
     """
 
     def __init__(self, vocab: Vocabulary):
-        scanner = getattr(vocab, "_scan_text", None)
-        if scanner is not None and hasattr(scanner, "ci"):
-            self.ci: dict[str, tuple[str, ...]] = dict(scanner.ci)
-            self.cs: dict[str, tuple[str, ...]] = dict(scanner.cs)
+        tables = _vocab_phrase_tables(vocab)
+        if tables is not None:
+            self.ci: dict[str, tuple[str, ...]] = dict(tables[0])
+            self.cs: dict[str, tuple[str, ...]] = dict(tables[1])
         else:   # pragma: no cover - vocabularies without a text scanner
             self.ci, self.cs = {}, {}
             for nid, need in vocab.needs.items():
@@ -281,40 +635,75 @@ class _NeedReader:
         firsts = {k.split(" ")[0].lower() for k in [*self.ci, *self.cs]}
         self.first_re = re.compile(
             r"(?<![^\W_])(?:" + _trie_regex(firsts) + r")s?(?![^\W_])", _I)
+        # ``first_re`` matches whole words only: the lower-cased words it can match, so that
+        # a text's word list (see ``_Doc``) says where to try it. None when a first word is
+        # not plain ASCII letters and digits (then the text is scanned).
+        self.first_forms: frozenset[str] | None = None
+        if all(f and all(c in _ALNUM for c in f) for f in firsts):
+            self.first_forms = frozenset(firsts | {f + "s" for f in firsts})
+        #: What each word of a text says (see ``_Scan.word``), worked out once per word.
+        self.words: dict[str, tuple[int, tuple[int, ...], bool] | bool] = {}
 
     @staticmethod
     def _tokens(text: str) -> list[str]:
         return [_SEPARATOR_FOR.get(t, t.translate(_APOSTROPHES)) for t in _TOKEN_RE.findall(text)]
 
-    def find(self, text: str, start: int = 0, end: int | None = None
-             ) -> list[tuple[int, int, tuple[str, ...]]]:
-        """``(start, end, need ids)`` of each phrase in ``text[start:end]``, longest first."""
+    def find(self, text: str, start: int = 0, end: int | None = None,
+             where: Sequence[int] | None = None) -> list[tuple[int, int, tuple[str, ...]]]:
+        """``(start, end, need ids)`` of each phrase in ``text[start:end]``, longest first.
+
+        ``where``: the positions (ascending) where ``first_re`` may match, when known."""
         end = len(text) if end is None else end
         out: list[tuple[int, int, tuple[str, ...]]] = []
         pos = start
         ci, cs = self.ci, self.cs
-        for m in self.first_re.finditer(text, start, end):
-            if m.start() < pos:
+        ci_prefixes, cs_prefixes, max_len = self.ci_prefixes, self.cs_prefixes, self.max_len
+        token = _TOKEN_RE.search
+        separator = _SEPARATOR_FOR.get
+        if where is None:
+            firsts: Iterable[int] = (m.start() for m in self.first_re.finditer(text, start, end))
+        else:
+            match = self.first_re.match
+            firsts = [p for p in where if start <= p < end and match(text, p, end)]
+        for first in firsts:
+            if first < pos:
                 continue
             low_key = exact_key = ""
             best: tuple[int, tuple[str, ...]] | None = None
-            for n, t in enumerate(_TOKEN_RE.finditer(text, m.start(), end), start=1):
-                raw = t.group(0)
-                word = _SEPARATOR_FOR.get(raw, raw.translate(_APOSTROPHES))
+            n, at = 0, first
+            while (t := token(text, at, end)) is not None:   # the tokens from ``first`` on
+                n += 1
+                at = t.end()
+                raw = t.group()
+                word = separator(raw) or raw.translate(_APOSTROPHES)
                 low_key = word.lower() if n == 1 else f"{low_key} {word.lower()}"
                 exact_key = word if n == 1 else f"{exact_key} {word}"
                 hit = ci.get(low_key) or cs.get(exact_key)
                 if hit is None and len(word) > 3 and word.endswith("s"):   # plural
                     hit = ci.get(low_key[:-1]) or cs.get(exact_key[:-1])
                 if hit is not None:
-                    best = (t.end(), hit)
-                if n >= self.max_len or (low_key not in self.ci_prefixes
-                                         and exact_key not in self.cs_prefixes):
+                    best = (at, hit)
+                if n >= max_len or (low_key not in ci_prefixes
+                                    and exact_key not in cs_prefixes):
                     break
             if best is not None:
-                out.append((m.start(), best[0], best[1]))
+                out.append((first, best[0], best[1]))
                 pos = best[0]
         return out
+
+
+def _vocab_phrase_tables(vocab: Vocabulary) -> tuple[dict[str, tuple[str, ...]],
+                                                     dict[str, tuple[str, ...]]] | None:
+    """The vocabulary's own phrase tables for running text: ``(case-insensitive,
+    case-sensitive)`` phrase -> need ids, or None when it has none.
+
+    These live on the vocabulary's private text scanner (``Vocabulary._scan_text``, the
+    tables ``find_in_text`` uses): this helper is the one place that reads them, so that
+    the reading step and ``find_in_text`` find the same phrases."""
+    scanner = getattr(vocab, "_scan_text", None)
+    if scanner is None or not hasattr(scanner, "ci"):
+        return None
+    return scanner.ci, scanner.cs
 
 
 _READERS: dict[int, tuple[Vocabulary, _NeedReader]] = {}
@@ -544,6 +933,8 @@ def _age_facts(doc: _Doc, lo: int | None, hi: int | None, start: int, end: int,
         out.append(doc.fact("max_age", hi, start, end, conf))
 
 
+#: After "up to 25" without age words: "with SEND", "if ...", "for those ...", "(".
+_UPTO_AFTER = re.compile(r"\s*(?:with|if|for\s+(?:those|young\s+people)|\()", _I)
 _T_AGES = (*"0123456789", "aged", "ages", "year old", "year-old", "birth", "under", "over")
 _T_SCHOOL = ("year", "yr", "ks", "key stage", "reception", "nursery", "eyfs",
              *(f"y{d}" for d in range(1, 10)))
@@ -586,8 +977,7 @@ def _ages(doc: _Doc, out: list[Fact]) -> None:
                 elif kind == "upto":
                     words = m.group(0).lower()
                     if not ("age" in words or "year" in words or found_range
-                            or re.match(r"\s*(?:with|if|for\s+(?:those|young\s+people)|\()",
-                                        text[end:end + 30], _I)):
+                            or _UPTO_AFTER.match(text[end:end + 30])):
                         continue
                 _age_facts(doc, lo, hi, start, end, conf, out)
     if doc.spans(_T_SCHOOL):
@@ -673,10 +1063,17 @@ _T_AUDIENCE = ("child", "young", "kid", "youth", "teen", "student", "pupil", "le
                "carer", "mum", "dad", "mother", "father", "famil", "professional",
                "practitioner", "staff", "senco", "teacher", "school", "adult", "grown", "men",
                "veteran", "older", "leaver")
+_T_ADULT_CERTAIN = ("adult", "18", "over")
+_T_ADULT_LIKELY = ("adult", "grown")
+
+
+_AUD_KEY = re.compile(r"[a-z0-9]+")
+_STRONG_CUE_RE = re.compile(_STRONG_CUE, _I)
+_STRONG_BEFORE = re.compile(rf"\b(?:{_STRONG_CUE})\s+(?:\w+\s+){{0,2}}$", _I)
 
 
 def _audience_value(vocab: Vocabulary, word: str) -> str | None:
-    key = " ".join(re.findall(r"[a-z0-9]+", word.lower()))
+    key = " ".join(_AUD_KEY.findall(word.lower()))
     return vocab.audience_of(key) or _AUD_FALLBACK.get(key)
 
 
@@ -686,7 +1083,7 @@ def _audience(doc: _Doc, vocab: Vocabulary, out: list[Fact]) -> None:
         if doc.in_scope(m.start()):
             continue
         cue = m.group("cue").lower()
-        conf = "certain" if re.fullmatch(_STRONG_CUE, cue, _I) else "likely"
+        conf = "certain" if _STRONG_CUE_RE.fullmatch(cue) else "likely"
         values: list[str] = []
         ls, le = m.span("list")
         for w in _AUD_WORD_RE.finditer(text, ls, le):
@@ -706,9 +1103,8 @@ def _audience(doc: _Doc, vocab: Vocabulary, out: list[Fact]) -> None:
     for m in doc.iter(_PARENT_OF, _T_AUDIENCE):
         if doc.in_scope(m.start()):
             continue
-        strong = re.search(rf"\b(?:{_STRONG_CUE})\s+(?:\w+\s+){{0,2}}$", text[max(0, m.start()
-                                                                              - 30):m.start()],
-                           _I) is not None or doc.source == "name"
+        strong = _STRONG_BEFORE.search(text[max(0, m.start() - 30):m.start()]) is not None \
+            or doc.source == "name"
         conf = "certain" if strong else "likely"
         out.append(doc.fact("audience", "parents_carers", m.start(), m.end(), conf))
         out.append(doc.fact("for_parents", True, m.start(), m.end(), conf))
@@ -736,11 +1132,11 @@ def _adults_only(docs: Sequence[_Doc], facts: list[Fact], out: list[Fact]) -> No
     if any(f.field == "min_age" and f.value < 16 for f in facts):
         return
     for doc in docs:
-        if doc.spans(_T_AUDIENCE) and _CHILD_WORDS.search(doc.masked):
+        if doc.spans(_T_AUDIENCE) and doc.search(_CHILD_WORDS):
             return
     found: list[Fact] = []
     for doc in docs:
-        for m in doc.iter(_ADULT_CERTAIN, ("adult", "18", "over")):
+        for m in doc.iter(_ADULT_CERTAIN, _T_ADULT_CERTAIN):
             if not doc.in_scope(m.start()) and not _others_before(doc, m.start()):
                 found.append(doc.fact("adults_only", True, m.start(), m.end(), "certain"))
     for f in facts:
@@ -748,7 +1144,7 @@ def _adults_only(docs: Sequence[_Doc], facts: list[Fact], out: list[Fact]) -> No
             found.append(Fact("adults_only", True, f.quote, f.source, "certain"))
     if not found:
         for doc in docs:
-            for m in doc.iter(_ADULT_LIKELY, ("adult", "grown")):
+            for m in doc.iter(_ADULT_LIKELY, _T_ADULT_LIKELY):
                 if not doc.in_scope(m.start()) and not _others_before(doc, m.start()):
                     found.append(doc.fact("adults_only", True, m.start(), m.end(), "likely"))
                     break
@@ -985,13 +1381,14 @@ def _place(place: str) -> str | None:
     return " ".join(words).rstrip(".,")
 
 
+_T_ONLY = ("only", "exclusive", "solely", "specifically")
 _T_THRESHOLD = ("severe", "significant", "complex", "profound", "highest", "high", "substantial",
                 "diagnos", "referr", "referral", "eligib", "criteria")
 
 
 def _thresholds(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
     _rows(doc, "threshold", _THRESHOLD, out, _T_THRESHOLD)
-    for m in doc.iter(_ONLY_FOR, ("only", "exclusive", "solely", "specifically")):
+    for m in doc.iter(_ONLY_FOR, _T_ONLY):
         if doc.in_scope(m.start()):
             continue
         end = doc.clause_end(m.end())
@@ -1022,6 +1419,9 @@ _T_COST = ("free", "\u00a3", "charge", "cost", "fee", "concession", "subsidi", "
            "means", "funded", "price", "reduced", "for some")
 
 
+_T_FREE = ("free",)
+
+
 def _cost(doc: _Doc, out: list[Fact]) -> None:
     text = doc.masked
     found: list[Fact] = []
@@ -1031,7 +1431,7 @@ def _cost(doc: _Doc, out: list[Fact]) -> None:
     for m in doc.iter(_FREE_CERTAIN, _T_COST):
         if not doc.in_scope(m.start()) and doc.claim("cost", m.start(), m.end()):
             found.append(doc.fact("cost", "free", m.start(), m.end(), "certain"))
-    for m in doc.iter(_FREE, ("free",)):
+    for m in doc.iter(_FREE, _T_FREE):
         start, end = m.span()
         if doc.in_scope(start) or _NOT_FREE_BEFORE.search(text, max(0, start - 15), start) \
                 or _NOT_FREE_AFTER.match(text, end) or not doc.claim("cost", start, end):
@@ -1054,7 +1454,7 @@ def _cost(doc: _Doc, out: list[Fact]) -> None:
 def _needs(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
     conf = "certain" if doc.source in ("name", "tags") else "likely"
     seen: set[str] = set()
-    for start, end, target in reader.find(doc.text):
+    for start, end, target in reader.find(doc.text, where=doc.need_starts):
         if doc.in_scope(start):
             continue
         new = [t for t in target if t not in seen]
@@ -1070,10 +1470,26 @@ def _needs(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
 
 _T_REFERRAL = ("refer", "drop", "direct", "turn up", "come along", "pop in", "open access",
                "school", "ehc", "care plan", "gp", "doctor")
+_T_RESIDENCY = ("resident", "live", "living")
 _T_DELIVERY = ("zoom", "teams", "video", "online", "virtual", "remote", "web", "chat", "phone",
                "help line", "helpline", "advice line", "text", "home", "visit", "outreach",
                "person", "face", "drop", "centre", "center", "office", "venue", "hub",
                "clinic", "library", "hall", "held", "meet", "run")
+
+
+#: Every rule pattern and trigger tuple the rules pass to ``_Doc.iter``/``spans``/``search``,
+#: so that a text's word list says where each may match (others are simply scanned).
+_SCAN.add_rules(
+    _BENIGN, _AUD_CUE, _AUD_WITH, _PARENT_OF, _PARENT_NOUN, _CHILD_WORDS, _ADULT_CERTAIN,
+    _ADULT_LIKELY, _ONLY_FOR, _EHCP_NOT, _FREE_FOR_SOME, _FREE_CERTAIN, _FREE,
+    *(row[0] for table in (_EXCLUSION_CUES, _AGE_RULES, _SCHOOL_RULES, _PHASES, _THRESHOLD,
+                           _EHCP, _RESIDENCY, _REFERRAL, _PAID, _DELIVERY) for row in table))
+_SCAN.add_triggers(
+    _BENIGN_TRIGGERS, _T_EXCLUDE, _T_AGES, _T_SCHOOL, _T_PHASES, _T_AUDIENCE, _T_ADULT_CERTAIN,
+    _T_ADULT_LIKELY, _T_ONLY, _T_THRESHOLD, _T_EHCP, _T_COST, _T_FREE, _T_RESIDENCY,
+    _T_REFERRAL, _T_DELIVERY,
+    *(row[3] for table in (_THRESHOLD, _EHCP, _RESIDENCY, _REFERRAL, _PAID, _DELIVERY)
+      for row in table if row[3]))
 
 
 def _read(doc: _Doc, vocab: Vocabulary, reader: _NeedReader, out: list[Fact]) -> None:
@@ -1082,7 +1498,7 @@ def _read(doc: _Doc, vocab: Vocabulary, reader: _NeedReader, out: list[Fact]) ->
     _audience(doc, vocab, out)
     _thresholds(doc, reader, out)
     _ehcp(doc, out)
-    _rows(doc, "residency", _RESIDENCY, out, ("resident", "live", "living"))
+    _rows(doc, "residency", _RESIDENCY, out, _T_RESIDENCY)
     _rows(doc, "referral", _REFERRAL, out, _T_REFERRAL)
     _cost(doc, out)
     _rows(doc, "delivery", _DELIVERY, out, _T_DELIVERY, neg_check=True)
@@ -1107,9 +1523,9 @@ def read_service(name: str, description: str, tags: Sequence[str] = (),
     out: list[Fact] = []
     docs: list[_Doc] = []
     if name:
-        docs.append(_Doc(name, "name"))
+        docs.append(_Doc(name, "name", reader))
     if description:
-        docs.append(_Doc(description, "description"))
+        docs.append(_Doc(description, "description", reader))
     for doc in docs:
         _read(doc, vocab, reader, out)
     for tag in tags or ():
@@ -1121,7 +1537,7 @@ def read_service(name: str, description: str, tags: Sequence[str] = (),
             out.append(Fact("audience", value, tag, "tags", "certain"))
             if value == "parents_carers":
                 out.append(Fact("for_parents", True, tag, "tags", "likely"))
-        doc = _Doc(tag, "tags")
+        doc = _Doc(tag, "tags", reader)
         docs.append(doc)
         _ages(doc, out)
         _needs(doc, reader, out)
