@@ -385,8 +385,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_gaps_parser(sub)
     add_bench_gaps_parser(sub)
-    add_bench_gaps_parser(bench.add_subparsers(dest="bench_target", required=False,
-                                               metavar="{gaps}"), "gaps")
+    bench_targets = bench.add_subparsers(dest="bench_target", required=False,
+                                         metavar="{gaps,import}")
+    add_bench_gaps_parser(bench_targets, "gaps")
+    # The import benchmark: `matcher bench import` (also `matcher bench-import`).
+    from matcher.ingest.bench import add_bench_import_parser
+
+    add_bench_import_parser(sub)
+    add_bench_import_parser(bench_targets, "import")
+
+    # Data health for the directory team (matcher/data_health_cli.py).
+    from matcher.data_health_cli import add_data_health_parser
+
+    add_data_health_parser(sub)
 
     return parser
 

@@ -545,7 +545,8 @@ def test_openapi_has_stable_operation_ids_and_examples(api):
     assert {"match", "list_services", "get_service", "lookup_postcode", "list_vocabularies",
             "normalise_needs", "send_feedback", "feedback_summary", "import_services",
             "create_plan", "list_plans", "get_plan", "replace_plan", "delete_plan", "health",
-            "version", "list_gaps", "oruk_list_services", "oruk_get_service"} == ids
+            "version", "list_gaps", "oruk_list_services", "oruk_get_service", "data_health",
+            "data_health_csv"} == ids
     match = schema["paths"]["/match"]["post"]
     assert "422" in match["responses"] and "413" in match["responses"]
     assert schema["components"]["schemas"]["MatchRequest"]["examples"][0]["age"] == 10

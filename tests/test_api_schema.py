@@ -51,6 +51,7 @@ OPERATIONS = [
     ("GET", "/plans/{plan_id}"), ("PUT", "/plans/{plan_id}"), ("DELETE", "/plans/{plan_id}"),
     ("POST", "/import"), ("GET", "/health"), ("GET", "/version"), ("GET", "/gaps"),
     ("GET", "/oruk/services"), ("GET", "/oruk/services/{service_id}"),
+    ("GET", "/admin/data-health"), ("GET", "/admin/data-health.csv"),
 ]
 
 

@@ -28,12 +28,13 @@ if str(UI_DIR) not in sys.path:
 
 from client import SESSION_KEY, ApiClient  # noqa: E402
 
-__all__ = ["UI_DIR", "HOME", "KEY_WORKER_KEY", "COMMISSIONER_KEY", "FakeApi", "VOCAB",
-           "SERVICES", "GAP_CELLS", "install"]
+__all__ = ["UI_DIR", "HOME", "KEY_WORKER_KEY", "COMMISSIONER_KEY", "ADMIN_KEY", "FakeApi",
+           "VOCAB", "SERVICES", "GAP_CELLS", "DATA_HEALTH", "DATA_HEALTH_CSV", "install"]
 
 HOME = str(UI_DIR / "Home.py")
 KEY_WORKER_KEY = "mk_test_key_worker"
 COMMISSIONER_KEY = "mk_test_commissioner"
+ADMIN_KEY = "mk_test_admin"
 
 VOCAB: dict[str, Any] = {
     "needs": [
@@ -120,6 +121,44 @@ GAP_CELLS: list[dict] = [
      "band": "secondary", "max_minutes": 75.0, "services": 1, "status": "thin",
      "near_misses": []},
 ]
+def _field_health(field: str, label: str, structured: int, from_text: int) -> dict:
+    unknown = 6 - structured - from_text
+    return {"field": field, "label": label, "structured": structured, "from_text": from_text,
+            "unknown": unknown, "structured_share": round(structured / 6, 4),
+            "from_text_share": round(from_text / 6, 4), "unknown_share": round(unknown / 6, 4)}
+
+
+_AGES_CONFLICT = {"id": "T-1", "name": "Saturday Sensory Swim", "field": "ages",
+                  "label": "Ages", "structured": "5 to 16", "text": "5 to 11",
+                  "quote": "children aged 5 to 11", "source": "description"}
+#: The fake ``GET /admin/data-health`` answer (six active records, one inactive).
+DATA_HEALTH: dict[str, Any] = {
+    "records": 7, "active": 6, "inactive": 1, "today": "2026-11-01",
+    "fields": [_field_health("min_age", "Youngest age", 4, 1),
+               _field_health("needs", "Needs supported", 3, 0),
+               _field_health("location", "Place on a map (postcode)", 5, 0)],
+    "no_age_no_needs": [{"id": "T-9", "name": "Mystery Drop-in", "organisation": "Unknown Org"}],
+    "conflicts": [_AGES_CONFLICT],
+    "to_fix_total": 2,
+    "to_fix": [
+        {"id": "T-9", "name": "Mystery Drop-in", "organisation": "Unknown Org", "email": "",
+         "phone": "", "url": "", "score": 65,
+         "what_to_add": ["Say which ages the service is for (for example 5 to 11, or 0 to 25)",
+                         "Say which needs or conditions the service supports, for example "
+                         "autism, ADHD or hearing impairment"],
+         "items": [], "conflicts": []},
+        {"id": "T-1", "name": "Saturday Sensory Swim", "organisation": "Test Org", "email": "",
+         "phone": "020 7946 0001", "url": "https://t-1.example", "score": 15,
+         "what_to_add": ["Check the ages: your listing says 5 to 16 but your description says "
+                         "5 to 11 (\"children aged 5 to 11\")"],
+         "items": [], "conflicts": [_AGES_CONFLICT]},
+    ],
+    "weights": {"no_ages": 40, "no_needs": 25, "conflict": 15},
+    "stale_after_days": 365,
+}
+DATA_HEALTH_CSV = ("id,name,organisation,email,phone,url,priority_score,what_to_add,conflicts\r\n"
+                   "T-9,Mystery Drop-in,Unknown Org,,,,65,1. Say which ages,\r\n")
+
 #: Where the fake's sectors are (answered by ``GET /postcodes/{sector}``).
 _SECTORS = {"N78": (51.551, -0.115), "N79": (51.556, -0.118), "N11": (51.538, -0.099)}
 
@@ -180,6 +219,8 @@ class FakeApi:
             return self._plans(request, path, body)
         if route == ("GET", "gaps"):
             return self._gaps(request)
+        if request.method == "GET" and path.startswith("/admin/data-health"):
+            return self._data_health(request, path)
         return httpx.Response(404, json={"detail": "Not Found"})
 
     # ------------------------------------------------------------------ routes
@@ -355,6 +396,19 @@ class FakeApi:
             "areas": 3, "cells": 30, "gaps": sum(c["status"] == "gap" for c in cells),
             "thin": sum(c["status"] == "thin" for c in cells), "total": len(cells),
             "results": cells, "notes": []})
+
+    @staticmethod
+    def _data_health(request: httpx.Request, path: str) -> httpx.Response:
+        """``GET /admin/data-health`` (JSON) and ``/admin/data-health.csv``: admin keys only."""
+        key = request.headers.get("X-API-Key")
+        if key in (KEY_WORKER_KEY, COMMISSIONER_KEY):
+            return httpx.Response(403, json={"detail": "This needs the admin role."})
+        if key != ADMIN_KEY:
+            return httpx.Response(401, json={"detail": "Missing or unknown API key."})
+        if path == "/admin/data-health.csv":
+            return httpx.Response(200, text=DATA_HEALTH_CSV,
+                                  headers={"content-type": "text/csv; charset=utf-8"})
+        return httpx.Response(200, json=DATA_HEALTH)
 
 
 def install(at, fake: FakeApi | None = None) -> FakeApi:

@@ -24,6 +24,9 @@ st.page_link("pages/3_Transition_plan.py", label="Transition plan: plan a move w
              "and next steps (key workers, needs an API key)", icon=":material/event_note:")
 st.page_link("pages/4_Gaps_in_provision.py", label="Gaps in provision: where families cannot "
              "reach a service that fits (commissioners, needs an API key)", icon=":material/map:")
+st.page_link("pages/5_Directory_health.py", label="Directory health: what the records leave "
+             "out and what to ask providers to fix (directory team, needs an admin API key)",
+             icon=":material/fact_check:")
 c.sendiass_notice(client)
 st.subheader("Your privacy")
 st.markdown(

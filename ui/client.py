@@ -191,6 +191,26 @@ class ApiClient:
         return self._call("GET", "/gaps", api_key=api_key,
                           params={k: v for k, v in params.items() if v is not None})
 
+    # ----------------------------------------------------------------- directory team (admin)
+    def data_health(self, api_key: str, *, limit: int | None = None) -> dict:
+        """``GET /admin/data-health`` (admin role): per field how many records state it, read
+        it from their words or leave it unknown; conflicts; the records to fix first."""
+        return self._call("GET", "/admin/data-health", api_key=api_key,
+                          params={"limit": limit} if limit is not None else None)
+
+    def data_health_csv(self, api_key: str) -> str:
+        """``GET /admin/data-health.csv`` (admin role): every record to fix, as CSV text."""
+        try:
+            response = self._http.get("/admin/data-health.csv",
+                                      headers={"X-API-Key": api_key, "Accept": "text/csv"})
+        except httpx.HTTPError as exc:
+            raise ApiError(0, f"The matching service at {self.base_url} could not be reached "
+                              f"({type(exc).__name__}). Check that it is running (matcher run "
+                              "starts it) and try again.") from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response.text
+
 
 def get_client() -> ApiClient:
     """The browser session's client (made on first use from ``MATCHER_API_URL``)."""

@@ -38,7 +38,8 @@ name, `message` is plain English starting with the field, and `type` a stable co
 
 **Roles.** Public: match, services, postcodes, vocabularies, needs, feedback. Send an
 `X-API-Key` header (made with `matcher users add NAME --role ROLE`) for plans (`key_worker`,
-own plans only), feedback summaries (`commissioner` or `admin`) and imports (`admin`).
+own plans only), feedback summaries (`commissioner` or `admin`), imports and data health
+(`admin`).
 
 **Privacy.** Nothing of a family's profile is logged. Feedback stores only the service id,
 the kind and the hour. Plans carry a pseudonymous label and are deleted after their retention
@@ -106,6 +107,10 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
 
     app.include_router(gaps_router, responses=_COMMON_RESPONSES)
     app.include_router(oruk_router, responses=_COMMON_RESPONSES)
+    # Data health for the directory team (admin).
+    from matcher.api.routes.data_health import router as data_health_router
+
+    app.include_router(data_health_router, responses=_COMMON_RESPONSES)
     install_error_handlers(app)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(BodyLimitMiddleware, json_limit=resources.config.max_json_bytes,

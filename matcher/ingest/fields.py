@@ -14,7 +14,8 @@ only filled from what the record says; nothing here has a default that claims a 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import field, fields
+import functools
+from dataclasses import MISSING, field, fields
 from typing import Any
 
 from pydantic.dataclasses import dataclass as pydantic_dataclass
@@ -106,6 +107,19 @@ class RawRecord:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
+    @classmethod
+    def blank(cls, row: int, source: str) -> RawRecord:
+        """``RawRecord(row=row, source=source)``: the same record, made without pydantic
+        checking every default again (readers make one per record of a feed)."""
+        if type(row) is not int or type(source) is not str:
+            return cls(row=row, source=source)
+        record = object.__new__(cls)
+        values = record.__dict__
+        for name, default, factory in _blank_fields():
+            values[name] = factory() if factory is not None else default
+        values["row"], values["source"] = row, source
+        return record
+
     def set(self, **values: Any) -> None:
         """Set several fields at once."""
         for name, value in values.items():
@@ -121,7 +135,21 @@ class RawRecord:
 
     def record_fields(self) -> dict[str, Any]:
         """The values of the fields a :class:`~matcher.services.ServiceRecord` has."""
-        from matcher.services import ServiceRecord
+        return {name: getattr(self, name) for name in _record_field_names()}
 
-        names = ServiceRecord.__dataclass_fields__
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in names}
+
+@functools.cache
+def _blank_fields() -> tuple[tuple[str, Any, Any], ...]:
+    """``(name, default, default factory or None)`` of every field of :class:`RawRecord`."""
+    return tuple((f.name, None if f.default is MISSING else f.default,
+                  None if f.default_factory is MISSING else f.default_factory)
+                 for f in fields(RawRecord))
+
+
+@functools.cache
+def _record_field_names() -> tuple[str, ...]:
+    """The fields of :class:`RawRecord` that :class:`~matcher.services.ServiceRecord` has too."""
+    from matcher.services import ServiceRecord
+
+    names = ServiceRecord.__dataclass_fields__
+    return tuple(f.name for f in fields(RawRecord) if f.name in names)

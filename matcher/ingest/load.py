@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from matcher.errors import DataImportError
 from matcher.ingest.csv_template import read_service_csv
 from matcher.ingest.report import ImportReport, ImportSummary
-from matcher.ingest.sources import FORMATS, load_feed, read_feed, sniff_format
+from matcher.ingest.sources import FORMATS, read_feed, sniff_format
 from matcher.services import ServiceRecord
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def import_feed(
         from matcher.ingest.fetch import fetch_feed
 
         doc: Any = fetch_feed(url, client=client)
-        name = url
+        name: str | None = url
         if fmt == "csv":
             raise DataImportError("--url reads JSON feeds only; a CSV must be downloaded and "
                                   "imported from its file.")
@@ -157,7 +157,7 @@ def import_feed(
         if fmt == "csv" or (fmt == "auto" and sniff_format(source) == "csv"):
             return run_import(source, strict=strict, database_url=database_url, store=store,
                               today=today)
-        doc, name = load_feed(source)
+        doc, name = source, None   # read_feed parses it (a JSON list file as a stream)
     records, report = read_feed(doc, fmt=fmt, id_prefix=id_prefix, today=today,
                                 missing_description=missing_description, source_name=name)
     if report.fatal:

@@ -14,6 +14,7 @@ from them, which makes export -> import lossless.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -39,6 +40,12 @@ DEFAULT_ORUK_PREFIX = "oruk"
 #: Fields of a full record (absent from the summary rows of a ``/services`` list).
 NESTED = ("service_at_locations", "schedules", "attributes", "cost_options", "service_areas",
           "locations", "send_needs", "taxonomies")
+
+@functools.lru_cache(maxsize=1024)
+def _names_needs(taxonomy: str) -> bool:
+    """True when a taxonomy's name says its terms are needs ("SEND needs", "Conditions")."""
+    return _NEEDS_TAXONOMY.search(taxonomy) is not None
+
 
 def terms_of(item: Mapping[str, Any], base: str = "") -> list[Term]:
     """Taxonomy terms of ORUK 3 ``attributes`` and ORUK 2 ``service_taxonomys``."""
@@ -135,7 +142,7 @@ def oruk_record(m: FeedMapper, row: int, item: Mapping[str, Any], *,
 
     ``summary_ok``: the format's list records are all it publishes (ORUK v1), so a record
     without nested fields is not worth a warning."""
-    d = RawRecord(row=row, source="oruk")
+    d = RawRecord.blank(row, "oruk")
     d.id = m.service_id(d, item.get("id"))
     name = m.name(d, item.get("name"))
     m.status(d, item.get("status"))
@@ -150,7 +157,7 @@ def oruk_record(m: FeedMapper, row: int, item: Mapping[str, Any], *,
     terms = m.our_values(d, terms_of(item) + location_terms)
     ours = d.ours
 
-    need_terms = {t.text for t in terms if _NEEDS_TAXONOMY.search(t.taxonomy)}
+    need_terms = {t.text for t in terms if _names_needs(t.taxonomy)}
     need_terms |= {t.text for t in terms if t.text not in need_terms and m.term_needs(t.text)}
     description = m.description(d, item.get("description"), name, [t.text for t in terms])
     d.set(name=name, description=description, organisation=_text(org.get("name")))

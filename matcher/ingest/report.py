@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic.dataclasses import dataclass as pydantic_dataclass
@@ -70,8 +70,10 @@ class Problem:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return asdict(self)
+        """JSON-safe dict (what :func:`dataclasses.asdict` gives, made directly: an import
+        turns every problem and warning into one)."""
+        return {"row": self.row, "column": self.column, "value": self.value,
+                "problem": self.problem, "fix": self.fix, "line": self.line}
 
 
 ROW_CONVENTION = (

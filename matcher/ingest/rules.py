@@ -103,6 +103,29 @@ _CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 
+#: Characters that match an ASCII letter only under re.IGNORECASE (dotted and dotless i, long
+#: s, Kelvin sign). In any text without them, the lowercase rules below on the lowercased text
+#: find exactly what the case-insensitive rules find on the text, faster.
+_CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+def _lowercase_rules(rules: tuple[tuple[str, re.Pattern[str]], ...]
+                     ) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The same rules for lowercased text: written in lower case, compiled without IGNORECASE
+    (a rule with an upper-case letter, e.g. ``\\S``, keeps it)."""
+    return tuple((name, re.compile(rx.pattern, rx.flags & ~re.I)
+                  if rx.pattern == rx.pattern.lower() else rx) for name, rx in rules)
+
+
+def _lowered(text: str) -> tuple[str, bool]:
+    """``(text.lower(), True)`` when the lowercase rules may read it, else ``(text, False)``."""
+    if text.isascii() or _CASE_TRAPS.search(text) is None:
+        return text.lower(), True
+    return text, False
+
+
+_CATEGORY_RULES_LOWER = _lowercase_rules(_CATEGORY_RULES)
+
 _DAYS = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
 _DAY_NAMES = {"monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH",
               "friday": "FR", "saturday": "SA", "sunday": "SU",
@@ -241,6 +264,10 @@ class FeedMapper:
         self._normalised: dict[str, tuple[list[str], list[str], bool]] = {}
         self._access_labels = {self._key(label): value
                                for value, label in self.vocab.accessibility.items()}
+        # Feeds repeat the same few texts ("Wheelchair accessible", "Term time only"): what
+        # each says is worked out once per feed.
+        self._access_of_text: dict[str, list[str]] = {}
+        self._when_of_text: dict[str, set[str]] = {}
 
     @staticmethod
     def _key(text: str) -> str:
@@ -511,29 +538,28 @@ class FeedMapper:
                     s.closes is not None and s.closes > EVENING_RUNS_PAST):
                 found.add("evenings")
             for text in s.texts:
-                for clause in re.split(r"[.;:\n]+", text):
-                    if _WHEN_NEGATED.search(clause):
-                        continue
-                    found.update(v for v, rx in _WHEN_TEXT if rx.search(clause))
+                said = self._when_of_text.get(text)
+                if said is None:
+                    said = self._when_of_text[text] = {
+                        v for clause in re.split(r"[.;:\n]+", text)
+                        if not _WHEN_NEGATED.search(clause)
+                        for v, rx in _WHEN_TEXT if rx.search(clause)}
+                found |= said
         return [v for v in self.vocab.when if v in found]
 
     @staticmethod
     def delivery_from_text(text: str) -> list[str]:
         """Delivery values named in free text ("in-person or remotely via video")."""
-        return [v for v, rx in _DELIVERY_TEXT if rx.search(text)]
+        return list(_delivery_in(text))
 
     def accessibility(self, d: RawRecord, texts: Sequence[str], column: str) -> list[str]:
         """Accessibility values read from location accessibility texts; the rest reported."""
         out: list[str] = []
         unmapped: list[str] = []
         for text in texts:
-            exact = self._access_labels.get(self._key(text))
-            if exact:
-                values = [exact]
-            elif _PARTIAL.search(text):
-                values = []
-            else:
-                values = self.vocab.find_in_text(text).accessibility_mentioned
+            values = self._access_of_text.get(text)
+            if values is None:
+                values = self._access_of_text[text] = self._access_of(text)
             if not values:
                 unmapped.append(text)
             out.extend(v for v in values if v not in out)
@@ -544,6 +570,16 @@ class FeedMapper:
                    + ".")
             self.report.note_unmapped("accessibility", dict.fromkeys(unmapped))
         return out
+
+    def _access_of(self, text: str) -> list[str]:
+        """Accessibility values one text names: its label exactly, else found in its words
+        (none for "partially", "limited"...)."""
+        exact = self._access_labels.get(self._key(text))
+        if exact:
+            return [exact]
+        if _PARTIAL.search(text):
+            return []
+        return list(self.vocab.find_in_text(text).accessibility_mentioned)
 
     def cost(self, d: RawRecord, options: Sequence[Mapping[str, Any]], fees: str,
              free_flag: bool | None = None) -> None:
@@ -665,11 +701,17 @@ class FeedMapper:
         return rest
 
 
+@functools.lru_cache(maxsize=4096)
+def _delivery_in(text: str) -> tuple[str, ...]:
+    return tuple(v for v, rx in _DELIVERY_TEXT if rx.search(text))
+
+
 def _guess_category(name: str, description: str) -> str | None:
     """The category whose keywords occur most in the name (counted twice) and description."""
     scores: Counter[str] = Counter()
-    for weight, text in ((2, name), (1, description)):
-        for category, rx in _CATEGORY_RULES:
+    for weight, raw in ((2, name), (1, description)):
+        text, lower = _lowered(raw)
+        for category, rx in _CATEGORY_RULES_LOWER if lower else _CATEGORY_RULES:
             scores[category] += weight * len(rx.findall(text))
     if not scores or max(scores.values()) == 0:
         return None
@@ -686,7 +728,7 @@ def _list(value: Any) -> list[Any]:
 def _address_text(parts: Iterable[Any]) -> str:
     out: list[str] = []
     for part in parts:
-        text = re.sub(r"\s+", " ", _text(part))
+        text = " ".join(_text(part).split())   # _text is stripped: runs of spaces -> one
         if text and text.lower() not in {o.lower() for o in out}:
             out.append(text)
     return ", ".join(out)
@@ -696,7 +738,11 @@ def _address_text(parts: Iterable[Any]) -> str:
 
 # --------------------------------------------------------------------------- finishing
 def finish(m: FeedMapper, drafts: list[RawRecord]) -> list[ServiceRecord]:
-    """Check every venue postcode and district at once, place each service, build records."""
+    """Check every venue postcode and district at once, place each service, build records.
+
+    ``drafts`` is used up: each draft is let go as its record is made (``drafts`` is empty
+    afterwards), so a large feed never holds all its drafts and all its records at once.
+    """
     from matcher.geo.distance import haversine_km
     from matcher.geo.postcodes import get_postcode_index, normalise_postcode
 
@@ -731,7 +777,9 @@ def finish(m: FeedMapper, drafts: list[RawRecord]) -> list[ServiceRecord]:
                                        strict=True))
 
     records: list[ServiceRecord] = []
-    for di, d in enumerate(drafts):
+    drafts.reverse()
+    for di in range(len(drafts)):
+        d = drafts.pop()
         chosen: tuple[Place, str | None, float | None, float | None] | None = None
         usable = []
         for pi, p in enumerate(d.places):

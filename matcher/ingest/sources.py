@@ -10,14 +10,16 @@ tell them apart from the content; every caller may name the format instead.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from matcher.errors import DataImportError
 from matcher.ingest.fields import RawRecord
+from matcher.ingest.jsonstream import NotStreamable, array_elements, starts_with_array
 from matcher.ingest.oruk1 import DEFAULT_ORUK1_PREFIX, ORUK1_KEYS, oruk1_record
 from matcher.ingest.oruk3 import DEFAULT_ORUK_PREFIX, oruk_record
 from matcher.ingest.outpost import DEFAULT_OUTPOST_PREFIX, outpost_record
@@ -185,6 +187,30 @@ def sniff_format(source: Any) -> str:
 
 
 
+def _streamed(source: Any) -> tuple[list[Any], Iterator[Any], str] | None:
+    """A file holding one JSON array, read as a stream: its first elements (enough for
+    :func:`detect_format`: three, and twenty services), the rest still to read, and its name.
+    ``None`` for any other source (parsed whole by :func:`load_feed`)."""
+    if isinstance(source, dict | list | bytes) or (
+            isinstance(source, str) and source.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")):
+        return None
+    try:
+        path = Path(source)
+    except TypeError:
+        return None
+    if not path.is_file() or not starts_with_array(path):
+        return None
+    elements = array_elements(path)
+    head: list[Any] = []
+    services = 0
+    for element in elements:
+        head.append(element)
+        services += len(service_items([element]))
+        if len(head) >= 3 and services >= 20:
+            break
+    return head, elements, str(path)
+
+
 def read_feed(
     source: Any,
     *,
@@ -200,9 +226,28 @@ def read_feed(
     (:func:`detect_format`). ``id_prefix``: default ``oruk`` / ``outpost``. Returns the records
     of every good service, in feed order, and the report; a feed of an unknown shape gives a
     report with ``fatal=True`` and no records.
+
+    A file holding one JSON list is read one service at a time
+    (:mod:`~matcher.ingest.jsonstream`), never parsed whole; the result is the same.
     """
+    options = {"fmt": fmt, "id_prefix": id_prefix, "today": today,
+               "missing_description": missing_description}
+    try:
+        streamed = _streamed(source)
+        if streamed is not None:
+            head, rest, name = streamed
+            return _read_items(source, head, rest, source_name or name, **options)
+    except NotStreamable:
+        pass    # not one well-formed JSON list: parsed whole below, which says what is wrong
     doc, name = load_feed(source)
-    name = source_name or name
+    return _read_items(doc, doc, iter(()), source_name or name, **options)
+
+
+def _read_items(source: Any, doc: Any, rest: Iterator[Any], name: str, *, fmt: str,
+                id_prefix: str | None, today: dt.date | None,
+                missing_description: str) -> tuple[list[ServiceRecord], FeedReport]:
+    """:func:`read_feed` of ``doc`` (the document, or the first elements of a streamed list
+    whose other elements ``rest`` yields)."""
     detected = detect_format(doc)
     chosen = detected if fmt == "auto" else fmt
     if chosen not in FEED_FORMATS and chosen is not None:
@@ -210,9 +255,10 @@ def read_feed(
                               + ", ".join((*FEED_FORMATS, "auto")) + ".")
     report = FeedReport(source=name, format=chosen or "unknown")
     if chosen is None:
+        whole = doc if source is doc else load_feed(source)[0]
         report.fatal = True
         report.problems.append(Problem(
-            0, "", short_value(doc)[:60], "this JSON is neither an Open Referral UK nor an Outpost "
+            0, "", short_value(whole)[:60], "this JSON is neither an Open Referral UK nor an Outpost "
                                      "feed (no service fields such as name, "
                                      "service_at_locations or locations were found)",
             "Give a saved /services answer, a service object or a list of them; or name the "
@@ -221,8 +267,11 @@ def read_feed(
     make, prefix = READERS[chosen]
     mapper = FeedMapper(report, id_prefix=prefix if id_prefix is None else id_prefix,
                         today=today or dt.date.today(), missing_description=missing_description)
+    items = itertools.chain(service_items(doc),
+                            itertools.chain.from_iterable(service_items([e]) for e in rest))
+    del doc
     drafts: list[RawRecord] = []
-    for row, item in enumerate(service_items(doc), start=1):
+    for row, item in enumerate(items, start=1):
         report.rows_read += 1
         if not isinstance(item, dict):
             report.problems.append(Problem(
