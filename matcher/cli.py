@@ -84,6 +84,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     print(json.dumps(summary, indent=2) if args.json else report.format_text())
     if args.floor:
         floor = json.loads(Path(args.floor).read_text(encoding="utf-8"))
+        # The file's "sparse" / "free_text_only" blocks hold the floors of those runs.
+        if args.sparse and "sparse" in floor:
+            floor = floor["sparse"]
+        elif args.free_text_only and "free_text_only" in floor:
+            floor = floor["free_text_only"]
         e = summary["engine"]
         problems = []
         if e["ndcg@10"] < floor["ndcg@10"]:

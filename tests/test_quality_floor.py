@@ -53,3 +53,21 @@ def test_families_who_only_write_do_as_well_as_the_floor_says(shared_dir):
     assert engine["ndcg@10"] >= want["ndcg@10"]
     assert engine["recall3@10"] >= want["recall3@10"]
     assert engine["violation_rate"] <= want["violation_rate"]
+
+
+def test_records_known_only_by_their_words_stay_above_the_sparse_floor(shared_dir):
+    """The services' structured fields blanked as real feeds leave them (--sparse): the
+    engine stays above its floor and ahead of TF-IDF alone by the margin the floor records."""
+    set_dir = shared_dir / "eval" / "dev"
+    if not (set_dir / "cases.jsonl").exists():
+        pytest.skip("../shared/eval/dev is not present; the sparse floor cannot be checked")
+    floor = json.loads(FLOOR.read_text(encoding="utf-8"))
+    want = floor["sparse"]
+    summary = evaluate_set(set_dir, sparse=True,
+                           today=dt.date.fromisoformat(floor["today"])).to_dict()
+    engine = summary["engine"]
+    assert engine["ndcg@10"] >= want["ndcg@10"]
+    assert engine["recall3@10"] >= want["recall3@10"]
+    assert engine["violation_rate"] <= want["violation_rate"]
+    tfidf = summary["baselines"]["tfidf_only"]["ndcg@10"]
+    assert engine["ndcg@10"] >= tfidf + want["margin_over_tfidf"]

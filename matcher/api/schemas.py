@@ -234,8 +234,70 @@ class ServiceSummary(BaseModel):
     url: str = ""
 
 
+class ServiceFact(BaseModel):
+    """One thing the reading step found in the record's own words."""
+
+    field: str = Field(..., description="what it is about: min_age, max_age, audience, "
+                                         "adults_only, excludes, threshold, ehcp_required, ...")
+    value: Any
+    quote: str = Field(..., description="the record's words, verbatim")
+    source: str = Field(..., description="where the words are: name, description or tags")
+    confidence: Literal["certain", "likely"]
+    used: bool = Field(False, description="true when it filled a field the record left unknown")
+    conflict: bool = Field(False, description="true when it disagrees with a stated field")
+
+
+Origin = Literal["stated", "read", "suggested", "unknown"]
+
+
+class BelievedAges(BaseModel):
+    min_age: int | None = None
+    max_age: int | None = None
+    from_: Origin = Field(..., alias="from", description="stated: a field; read: filled from "
+                          "the record's words (quote); suggested: the words suggest it and it "
+                          "only moves the score; unknown")
+    quote: str | None = None
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class BelievedValues(BaseModel):
+    values: list[str] = Field(default_factory=list)
+    from_: Origin = Field(..., alias="from")
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class BelievedValue(BaseModel):
+    value: Any = None
+    from_: Origin = Field(..., alias="from")
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class BelievedNeeds(BaseModel):
+    stated: list[str] = Field(default_factory=list)
+    from_words: list[str] = Field(default_factory=list, description="needs its name and "
+                                  "description mention, which also count (with less weight)")
+    ruled_out: list[str] = Field(default_factory=list, description="needs its words say it "
+                                 "does not support")
+
+
+class ServiceBeliefs(BaseModel):
+    """What the engine works with when it matches this service, and where each comes from."""
+
+    ages: BelievedAges
+    audience: BelievedValues
+    needs: BelievedNeeds
+    open_to_any_send: bool
+    threshold: str | None = Field(None, description="the words saying it is only for severe "
+                                  "or complex needs, a diagnosis or named needs")
+    delivery: BelievedValues
+    cost: BelievedValue
+    ehcp_required: BelievedValue
+    conflicts: list[ServiceFact] = Field(default_factory=list)
+
+
 class ServiceDetail(BaseModel):
-    """Everything stored about one service (the normalised record)."""
+    """Everything stored about one service (the normalised record), the facts read from its
+    own words, and what the engine believes about it (``beliefs``)."""
 
     id: str
     name: str
@@ -266,6 +328,10 @@ class ServiceDetail(BaseModel):
     email: str = ""
     last_reviewed: dt.date | None = None
     source: str = "csv"
+    audience: list[str] = Field(default_factory=list)
+    status: str = "active"
+    facts: list[ServiceFact] = Field(default_factory=list)
+    beliefs: ServiceBeliefs | None = None
 
 
 class ServicePage(BaseModel):

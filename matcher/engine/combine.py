@@ -12,7 +12,7 @@ from matcher.engine.scorers import Scored
 __all__ = ["Combined", "combine"]
 
 COMPONENTS = ("need", "intent", "text", "travel", "transition", "preferences", "language",
-              "audience", "freshness")
+              "audience", "freshness", "age_hint")
 
 
 @dataclass

@@ -45,6 +45,7 @@ class Weights(_Strict):
     language: float = Field(0.10, ge=0, le=10)
     audience: float = Field(0.10, ge=0, le=10)
     freshness: float = Field(0.02, ge=0, le=10)
+    age_hint: float = Field(0.05, ge=0, le=10)   # ages a description suggests, not states
 
 
 class FocusTopic(_Strict):

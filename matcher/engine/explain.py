@@ -126,6 +126,17 @@ def said_in_record(record: dict, fields: Sequence[str]) -> str | None:
     return None
 
 
+def _parent_words(record: dict) -> str | None:
+    """The words (or feed tag) saying a service is for parents and carers, if any."""
+    for fact in record.get("facts") or ():
+        if fact.get("quote") and (
+                (fact.get("field") == "for_parents" and fact.get("value"))
+                or (fact.get("field") == "audience" and fact.get("value") == "parents_carers"
+                    and fact.get("confidence") == "certain")):
+            return str(fact["quote"])
+    return None
+
+
 #: Facts of the reading step that can give a service its ages.
 AGE_FACTS = ("min_age", "max_age", "child_ages", "adults_only")
 
@@ -375,6 +386,8 @@ def explain_rows(rows: Sequence[int], variety: Sequence[float], table: ServiceTa
             elif comp == "audience":
                 label = ("A course or group for parents and carers" if value < 1
                          else "For young people themselves")
+            elif comp == "age_hint":
+                label = _age_hint_label(row, table, query, scored["age_hint"])
             elif comp == "preferences":
                 parts = {k: float(v[row]) for k, v in scored["preferences"].facts.items()}
                 best = sorted(parts, key=lambda k: -parts[k])
@@ -420,8 +433,12 @@ def _finish(row: int, contribs: list[Contribution], variety: float, table: Servi
     record = table.records[row]
     age = age_sentence(table.min_age[row], table.max_age[row], query, bool(elig.lookahead[row]),
                        vocab, said_in_record(record, AGE_FACTS))
+    hint = next((c.label for c in contribs if c.component == "age_hint"
+                 and c.label.startswith("Age range not stated")), None)
+    if hint and age.startswith("Age range not stated"):
+        age = hint      # what the description suggests, with its words, instead
     reasons.insert(min(2, len(reasons)), age)
-    parents = said_in_record(record, ("for_parents",))
+    parents = said_in_record(record, ("for_parents",)) or _parent_words(record)
     if parents:
         reasons.insert(min(3, len(reasons)), f"For you as a parent or carer: it says '{parents}'")
     facts = _facts(row, table, query, elig, cfg, school_km)
@@ -448,9 +465,35 @@ def _school_km(rows: np.ndarray, table: ServiceTable, query: FamilyQuery,
     return km.tolist()
 
 
+def _age_hint_label(row: int, table: ServiceTable, query: FamilyQuery, scored: Scored) -> str:
+    """'Age range not stated, but the description suggests ages 11 to 18 (it says '...');
+    your child is 9': empty where the record's words suggest no ages."""
+    if not scored.facts["has"][row]:
+        return "Its words suggest no ages"
+    lo, hi = float(table.hint_min_age[row]), float(table.hint_max_age[row])
+    if math.isnan(hi):
+        span = f"ages {_num(lo)} and over"
+    elif math.isnan(lo):
+        span = f"ages up to {_num(hi)}"
+    else:
+        span = f"ages {_num(lo)} to {_num(hi)}"
+    quote = next((str(f["quote"]) for f in table.records[row].get("facts") or ()
+                  if f.get("field") in ("min_age", "max_age", "adults_only")
+                  and f.get("confidence") == "likely" and f.get("quote")), None)
+    said = f" (it says '{quote}')" if quote else ""
+    who = "you are" if query.profile.who == "young_person" else "your child is"
+    joint = "; " if scored.facts["inside"][row] else ", but "
+    return (f"Age range not stated, but the description suggests {span}{said}{joint}{who} "
+            f"{query.age}: check with the provider")
+
+
 def _facts(row: int, table: ServiceTable, query: FamilyQuery, elig: Eligibility,
            cfg: MatchConfig, school_km: float) -> list[str]:
     out: list[str] = []
+    if table.threshold[row]:
+        quote = next((str(f["quote"]) for f in table.records[row].get("facts") or ()
+                      if f.get("field") == "threshold" and f.get("confidence") == "certain"), "")
+        out.append(f"It says it is for '{quote}': check with them that your child's needs fit")
     if not math.isnan(school_km):  # an education setting and a child of school-travel age
         sw = cfg.travel.statutory_walking
         miles = school_km / 1.609344

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -101,6 +102,10 @@ class ServiceTable:
     text_index: ServiceTextIndex
     records: list[dict]          # one plain dict per service, for building answers
     closed: dict[str, tuple[str, ...]]   # column values of each closed-list matrix
+    # What the reading step read from a record's words but did not make a field of.
+    threshold: np.ndarray | None = None     # says it is for severe/complex needs, a diagnosis...
+    hint_min_age: np.ndarray | None = None  # ages the words suggest ("likely"), NaN when none
+    hint_max_age: np.ndarray | None = None
     need_cache: dict = field(default_factory=dict)       # per-need arrays, filled on first use
     language_cache: dict = field(default_factory=dict)   # per-language description mentions
 
@@ -118,6 +123,13 @@ class ServiceTable:
     closed_index: dict[str, dict[str, int]] = field(init=False, repr=False)  # value -> column
 
     def __post_init__(self) -> None:
+        n = len(self.ids)
+        if self.threshold is None:
+            self.threshold = np.zeros(n, dtype=bool)
+        if self.hint_min_age is None:
+            self.hint_min_age = np.full(n, np.nan)
+        if self.hint_max_age is None:
+            self.hint_max_age = np.full(n, np.nan)
         self.closed_index = {name: {v: i for i, v in enumerate(values)}
                              for name, values in self.closed.items()}
         self.points = SpherePoints.from_degrees(self.lat, self.lon)
@@ -224,6 +236,14 @@ class ServiceTable:
             stated_specific[r] = bool(stated[r, defining_cols].any()) and not any(
                 x == "all_send" or x.startswith("area:") for x in (needs or ())
             )
+        # A service for severe and complex needs, or only with a diagnosis, is not open to
+        # any child with SEND, whatever general words ("disabilities") its text uses.
+        facts = frame["facts"] if "facts" in frame else pd.Series([[]] * n)
+        # (A provider that lists "any SEND" among its needs is taken at its word.)
+        threshold = facts.map(has_threshold).to_numpy(bool)
+        stated_all = frame["needs"].map(lambda xs: "all_send" in (xs or ())).to_numpy(bool)
+        all_send &= ~threshold | stated_all
+        hint = np.array([age_hint_of(fs) for fs in facts], dtype=float).reshape(n, 2)
         # The provider stated no needs: not a restriction, whatever its description mentions.
         needs_unstated = frame["needs"].map(len).to_numpy() == 0
 
@@ -250,6 +270,9 @@ class ServiceTable:
             r"\b(?:for parents|parents and carers|parents/carers|parent carers?|parents of|carers of"
             r"|parent (?:group|course|workshop|programme|network)s?)\b",
             case=False, regex=True).to_numpy(bool)
+        if "audience" in frame:     # the feed's tags or the reading step say it is for parents
+            parent_facing = parent_facing | frame["audience"].map(
+                lambda a: "parents_carers" in (a or ())).to_numpy(bool)
 
         reviewed = frame["last_reviewed"].map(
             lambda d: dt.date.fromisoformat(d).toordinal() if isinstance(d, str) and d else
@@ -302,6 +325,11 @@ class ServiceTable:
             kind=kind,
             text_index=text_index,
             records=frame.to_dict("records"),
+            threshold=threshold,
+            hint_min_age=np.where(np.isnan(frame["min_age"].to_numpy(float))
+                                  & np.isnan(frame["max_age"].to_numpy(float)), hint[:, 0], np.nan),
+            hint_max_age=np.where(np.isnan(frame["min_age"].to_numpy(float))
+                                  & np.isnan(frame["max_age"].to_numpy(float)), hint[:, 1], np.nan),
             closed=closed,
         )
 
@@ -309,3 +337,29 @@ class ServiceTable:
     def service_texts(frame: pd.DataFrame, vocab: Vocabulary) -> list[str]:
         """The text each service is indexed by (name twice, description, needs, labels)."""
         return _service_text(frame, vocab)
+
+
+#: Threshold facts that make a service not "open to any SEND" (matcher.understand).
+THRESHOLDS = ("severe_complex", "diagnosis_required", "only_for_named_need")
+
+
+def has_threshold(facts: Any) -> bool:
+    return any(f.get("field") == "threshold" and f.get("value") in THRESHOLDS
+               and f.get("confidence") == "certain" for f in facts or ())
+
+
+def age_hint_of(facts: Any) -> tuple[float, float]:
+    """The ages a record's words suggest without stating them outright (likely facts), as
+    (low, high) with NaN for a bound they do not suggest. Facts for parents' children and
+    certain facts (already made fields at import) do not count."""
+    lows = [f["value"] for f in facts or () if f.get("field") == "min_age"
+            and f.get("confidence") == "likely" and isinstance(f.get("value"), int)]
+    highs = [f["value"] for f in facts or () if f.get("field") == "max_age"
+             and f.get("confidence") == "likely" and isinstance(f.get("value"), int)]
+    if any(f.get("field") == "adults_only" and f.get("value") for f in facts or ()):
+        lows.append(18)
+    lo = float(min(lows)) if lows else np.nan
+    hi = float(max(highs)) if highs else np.nan
+    if lo == lo and hi == hi and lo > hi:
+        return np.nan, np.nan
+    return lo, hi

@@ -20,6 +20,7 @@ from matcher.engine.rank import rank
 from matcher.engine.scorers import (
     focus_matrix,
     need_levels,
+    score_age_hint,
     score_audience,
     score_freshness,
     score_intent,
@@ -174,6 +175,7 @@ class Matcher:
             "language": score_language(table, query, cfg),
             "audience": score_audience(table, query, cfg),
             "freshness": score_freshness(table, today, cfg),
+            "age_hint": score_age_hint(table, query, cfg),
         }
         combined = combine(scored, cfg)
         eligible = elig.eligible

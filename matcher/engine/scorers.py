@@ -33,6 +33,7 @@ __all__ = [
     "score_intent",
     "score_language",
     "score_audience",
+    "score_age_hint",
     "NEED_LEVELS",
     "focus_matrix",
     "focus_phrase",
@@ -475,3 +476,16 @@ def score_freshness(table: ServiceTable, today: dt.date, cfg: MatchConfig) -> Sc
     f = cfg.freshness
     values = np.where(np.isnan(age_days), f.unknown, np.where(age_days > f.stale_after_days, f.stale, 1.0))
     return Scored(values, facts={"age_days": age_days})
+
+
+def score_age_hint(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:
+    """Ages a record's words suggest but do not state ("likely" facts of the reading step,
+    for a record with no ages): 0 where the child is outside them, else 1. A suggestion is
+    never a rule, so it only moves the score (and is said)."""
+    lo, hi = table.hint_min_age, table.hint_max_age
+    has = ~np.isnan(lo) | ~np.isnan(hi)
+    if not has.any():
+        return Scored(np.ones(table.n), applies=False)
+    with np.errstate(invalid="ignore"):
+        inside = (np.isnan(lo) | (lo <= query.lookahead_age)) & (np.isnan(hi) | (query.age <= hi))
+    return Scored(np.where(has & ~inside, 0.0, 1.0), facts={"has": has, "inside": inside})

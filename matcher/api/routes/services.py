@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from matcher.allowed import Category as CategoryValue
 from matcher.api.deps import DirectoryDep, StoreDep, VocabularyDep
 from matcher.api.schemas import Message, ServiceDetail, ServicePage
+from matcher.engine.beliefs import service_beliefs
 from matcher.services import ServiceRecord
 
 __all__ = ["router", "not_found_message", "filter_services"]
@@ -103,9 +104,12 @@ def list_services(
     response_model=ServiceDetail,
     responses={404: {"model": Message, "description": "no service with this id"}},
 )
-def get_service(service_id: str, store: StoreDep) -> dict:
-    """The service's normalised record. 404 ``"No service with id 'X'."`` when there is none."""
+def get_service(service_id: str, store: StoreDep, vocab: VocabularyDep) -> dict:
+    """The service's normalised record, the facts read from its words (each with its quote)
+    and what the engine believes about it: effective ages, audience, needs, delivery, cost,
+    each marked stated / read / suggested / unknown. 404 ``"No service with id 'X'."`` when
+    there is none."""
     record = store.get_service(service_id)
     if record is None:
         raise HTTPException(status_code=404, detail=not_found_message(service_id))
-    return record.to_dict()
+    return {**record.to_dict(), "beliefs": service_beliefs(record, vocab)}
