@@ -98,7 +98,7 @@ _NOT_AGE = (r"(?!\s*(?:am\b|pm\b|a\.m|p\.m|%|hours?\b|hrs?\b|mins?\b|minutes?\b|
 _PEOPLE = (r"children|child|kids|young\s+people|young\s+person|youngsters|young\s+adults|"
            r"pupils|students|learners|adults|babies|teenagers|teens|boys|girls|people|"
            r"individuals|participants|infants|toddlers|those|anyone|users|members|juniors|"
-           r"youths|seniors|females|males")
+           r"youths|seniors|females|males|little\s+ones")
 
 #: Sentence and clause ends that bound a negation's scope.
 _CLAUSE_END = re.compile(
@@ -970,6 +970,14 @@ _PHASE_CUE = re.compile(
 #: "six weeks to five years", "6 months - 4 years": from under a year old.
 _MONTHS_TO_YEARS = re.compile(
     rf"{_n('lo')}\s*(?:weeks?|months?)(?:\s+old)?{_DASH}{_n('hi')}\s*(?:years?|yrs?)\b", _I)
+#: "(6-24 months)", "babies aged 0 to 12 months": ages in months, as whole years.
+_MONTHS = re.compile(
+    rf"(?<![\w\u00a3$:/.])(?P<lo>\d{{1,2}}){_DASH}(?P<hi>\d{{1,2}})\s*(?:months?|mths?)"
+    r"(?:\s+old)?\b(?!\s+(?:course|programme|contract|membership|period|wait))", _I)
+#: "aged 8 to 18 (or age 25 for those with a disability)": the oldest age, for some.
+_OR_AGE = re.compile(
+    rf"\bor\s+(?:up\s+to\s+)?(?:the\s+)?(?:age[sd]?\s+(?:of\s+)?|to\s+){_n('hi')}"
+    r"(?:\s*(?:years?|yrs?))?\s+(?:for|with|if|when|where)\b", _I)
 
 #: After "up to 25" without age words: "with SEND", "if ...", "for those ...", "(".
 _UPTO_AFTER = re.compile(r"\s*(?:with|if|for\s+(?:those|young\s+people)|\()", _I)
@@ -1029,6 +1037,17 @@ def _ages(doc: _Doc, out: list[Fact]) -> None:
             hi = _num(m.group("hi"))
             if hi > 0:
                 _age_facts(doc, 0, hi, m.start(), m.end(), "certain", out)
+        for m in doc.iter(_MONTHS, _T_AGES):
+            lo, hi = int(m.group("lo")), int(m.group("hi"))
+            start, end = m.start(), m.end()
+            said = m.group(0).lower().endswith("old") or (
+                text[start - 1:start] == "(" and text[end:end + 1] == ")") or \
+                _AGE_CONTEXT.search(text, max(0, start - 40), start) is not None
+            if said and lo < hi <= 60:
+                _age_facts(doc, lo // 12, hi // 12, m.start(), m.end(), "certain", out)
+        if found_range:
+            for m in doc.iter(_OR_AGE, _T_AGES):
+                _age_facts(doc, None, _num(m.group("hi")), m.start(), m.end(), "certain", out)
     if doc.spans(_T_SCHOOL):
         for rx, kind, conf in _SCHOOL_RULES:
             for m in doc.iter(rx, _T_SCHOOL):
@@ -1544,6 +1563,10 @@ _SERVED_BEFORE = re.compile(
     rf"(?:(?:an?|the|some|mild|moderate|severe|complex|additional|diagnosed|suspected|"
     rf"significant|profound|specific|a\s+diagnosis\s+of)\s+)*"
     rf"(?:[\w'\u2019-]+(?:\s+[\w'\u2019-]+)?\s*(?:,|\band\b|\bor\b|&|/|\band/or\b)\s*){{0,4}}$", _I)
+#: Before who a service is for, words saying only that it suits them, not that it is for them.
+_SUITS_BEFORE = re.compile(
+    r"\b(?:great|ideal|perfect|suitable|good|accessible|welcom\w*|includ\w*|also|as\s+well\s+as|"
+    r"especially|particularly|even|everyone|anyone|all|such\s+as|like)\b", _I)
 #: After a need, a people word: "autistic young people", "deaf children".
 _SERVED_AFTER = re.compile(rf"\s*(?:{_PEOPLE}|adults?)\b", _I)
 
@@ -1556,15 +1579,20 @@ def _needs(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
     for start, end, target in reader.find(doc.text, where=doc.need_starts):
         if doc.in_scope(start):
             continue
-        if doc.source != "tags" and (
-                _SERVED_AFTER.match(text, end) or _SERVED_BEFORE.search(
-                    text, max(doc.clause_start(start), start - 160), start)):
-            # Named as who the service is for: the needs it serves (certain, kind "served").
+        clause = doc.clause_start(start)
+        who = None if doc.source == "tags" else (
+            _SERVED_BEFORE.search(text, max(clause, start - 160), start)
+            or _SERVED_AFTER.match(text, end))
+        if who is not None:
+            # Named as who the service is for: the needs it serves (kind "served"); certain
+            # unless the words only say it suits them ("great for children with ...").
+            at = min(who.start(), start)
+            sure = "likely" if _SUITS_BEFORE.search(text, max(clause, at - 40), at) else "certain"
             new = [t for t in target if t not in served]
             if new:
                 served.update(new)
                 seen.update(new)
-                out.append(doc.fact("needs", new, start, end, "certain", "served"))
+                out.append(doc.fact("needs", new, start, end, sure, "served"))
             continue
         new = [t for t in target if t not in seen]
         if new:
@@ -1589,7 +1617,7 @@ _T_DELIVERY = ("zoom", "teams", "video", "online", "virtual", "remote", "web", "
 #: Every rule pattern and trigger tuple the rules pass to ``_Doc.iter``/``spans``/``search``,
 #: so that a text's word list says where each may match (others are simply scanned).
 _SCAN.add_rules(
-    _ALL_AGES, _MONTHS_TO_YEARS,
+    _ALL_AGES, _MONTHS_TO_YEARS, _MONTHS, _OR_AGE,
     _BENIGN, _AUD_CUE, _AUD_WITH, _PARENT_OF, _PARENT_NOUN, _CHILD_WORDS, _ADULT_CERTAIN,
     _ADULT_LIKELY, _ONLY_FOR, _EHCP_NOT, _FREE_FOR_SOME, _FREE_CERTAIN, _FREE,
     *(row[0] for table in (_EXCLUSION_CUES, _AGE_RULES, _SCHOOL_RULES, _PHASES, _THRESHOLD,

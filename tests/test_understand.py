@@ -775,6 +775,16 @@ def test_needs_not_served(text):
     assert not [f for f in read(text) if f.field == "needs" and f.kind == "served"]
 
 
+@pytest.mark.parametrize("text", [
+    "Great for children and adults with physical disabilities.",
+    "Ideal for young people with autism, and everyone else too.",
+    "Everyone is welcome, including children with Down syndrome.",
+])
+def test_needs_a_service_only_suits_are_likely(text):
+    served = [f for f in read(text) if f.field == "needs" and f.kind == "served"]
+    assert served and all(f.confidence == "likely" for f in served)
+
+
 # ---------------------------------------------------------------------------------------------
 # EHC plans: more phrasings
 # ---------------------------------------------------------------------------------------------
@@ -899,3 +909,30 @@ def test_label_scoring_convention():
     # A parents' service is kept from the child as a service for the child: adults only.
     assert (result["adults_only"]["correct"], result["adults_only"]["given"]) == (2, 2)
     assert result["for_parents"]["correct"] == 1
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Sessions for babies (0-4 months) and crawlers (6-24 months).", (0, 2)),
+    ("Baby massage for babies aged 0 to 12 months.", (0, 1)),
+    ("A music class for little ones 18-36 months old.", (1, 3)),
+])
+def test_ages_in_months(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "A 6-12 month course of sessions.",
+    "Membership lasts 3-6 months.",
+    "We are open 10-12 months of the year.",
+])
+def test_months_that_are_not_ages(text):
+    assert ages(text) == (None, None)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("For young people aged 8 to 18 years old (or age 25 for those with a disability).", (8, 25)),
+    ("Youth club for ages 11-19, or up to 25 for those with SEND.", (11, 25)),
+    ("Open to young people aged 13 to 19 or to 25 if they have a disability.", (13, 25)),
+])
+def test_or_age_for_some_extends_the_range(text, expected):
+    assert ages(text) == expected
