@@ -1302,9 +1302,9 @@ _EHCP_NOT = re.compile(
     rf"(?:an?\s+)?{_EHC}|\bno\s+need\s+(?:for|to\s+have)\s+(?:an?\s+)?{_EHC}", _I)
 _EHCP = _table(
     (rf"\bmust\s+have\s+(?:an?\s+)?(?:current\s+|existing\s+)?{_EHC}"
-     rf"|\b(?:for|only\s+for|open\s+to|available\s+to|exclusively\s+for)\s+(?:\w+\s+){{0,3}}?"
-     rf"(?:pupils|children|young\s+people|students|learners|those)\s+(?:who\s+have|with)\s+"
-     rf"(?:an?\s+)?{_EHC}|\b{_EHC}\s+(?:is\s+)?(?:required|essential|needed)\b"
+     rf"|\b(?:for|only\s+for|open\s+to|available\s+to|exclusively\s+for)\s+"
+     rf"(?:[\w'\u2019-]+\s+){{0,6}}?(?:who\s+have|with)\s+(?:(?:SEND|SEN|additional\s+needs|"
+     rf"a\s+disability|disabilities)\s+(?:and|&)\s+)?(?:an?\s+)?{_EHC}|\b{_EHC}\s+(?:is\s+)?(?:required|essential|needed)\b"
      rf"|\brequires?\s+(?:an?\s+)?{_EHC}|\bneeds?\s+(?:to\s+have\s+)?an?\s+{_EHC}"
      rf"|\b(?:via|through|by|with)\s+(?:an?\s+|the\s+)?{_EHC}\s+only\b"
      rf"|\bonly\s+(?:via|through|by|with)\s+(?:an?\s+|the\s+)?{_EHC}"
@@ -1556,8 +1556,8 @@ def _cost(doc: _Doc, out: list[Fact]) -> None:
 #: "who have", "whose primary need is", "who" ("for pupils with SLD and PMLD", "young people
 #: who stammer"), with up to four listed needs or qualifiers between.
 _SERVED_BEFORE = re.compile(
-    rf"\b(?:{_PEOPLE}|adults?|parents?|carers?|families|those)\s+(?:(?:aged|from|between)\s+"
-    rf"[\w\s+-]{{1,14}}?\s+)?(?:with|who\s+(?:have|has|are|experience|live\s+with)|living\s+with|"
+    rf"\b(?:{_PEOPLE}|adults?|parents?|carers?|families|those|year[\s-]olds|residents)\s+"
+    rf"(?:\([^()]{{1,14}}\)\s+)?(?:(?:aged|from|between)\s+[\w\s+-]{{1,14}}?\s+)?(?:with|who\s+(?:have|has|are|experience|live\s+with)|living\s+with|"
     rf"affected\s+by|diagnosed\s+with|whose\s+(?:main\s+|primary\s+|only\s+)?(?:area\s+of\s+)?"
     rf"(?:special\s+educational\s+)?needs?\s+(?:is|are|includes?)|who)\s+"
     rf"(?:(?:an?|the|some|mild|moderate|severe|complex|additional|diagnosed|suspected|"
@@ -1567,6 +1567,11 @@ _SERVED_BEFORE = re.compile(
 _SUITS_BEFORE = re.compile(
     r"\b(?:great|ideal|perfect|suitable|good|accessible|welcom\w*|includ\w*|also|as\s+well\s+as|"
     r"especially|particularly|even|everyone|anyone|all|such\s+as|like)\b", _I)
+#: After a need, words leaving the list open ("with autism or other additional needs").
+_OPEN_LIST_AFTER = re.compile(
+    r"(?:\s*(?:,|\band\b|\bor\b|&|/)\s*[\w-]+(?:\s+[\w-]+)?){0,4}?\s*,?\s*(?:(?:\bor\b|\band/or\b)"
+    r"\s*(?:any|other|another|similar|related|a\s+new|new|an?\s+(?:suspected|undiagnosed|possible)|"
+    r"(?:a\s+)?(?:suspected\s+)?diagnosis|undiagnosed|suspected)\b|\betc\b)", _I)
 #: After a need, a people word: "autistic young people", "deaf children".
 _SERVED_AFTER = re.compile(rf"\s*(?:{_PEOPLE}|adults?)\b", _I)
 
@@ -1580,6 +1585,11 @@ def _needs(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
         if doc.in_scope(start):
             continue
         clause = doc.clause_start(start)
+        if text[max(0, clause - 2):clause].strip().endswith(")"):
+            # "adults (18+) with PMLD": a bracket inside the clause does not end it.
+            opening = text.rfind("(", 0, clause)
+            if opening >= 0 and clause - opening <= 20:
+                clause = doc.clause_start(opening)
         who = None if doc.source == "tags" else (
             _SERVED_BEFORE.search(text, max(clause, start - 160), start)
             or _SERVED_AFTER.match(text, end))
@@ -1587,7 +1597,8 @@ def _needs(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
             # Named as who the service is for: the needs it serves (kind "served"); certain
             # unless the words only say it suits them ("great for children with ...").
             at = min(who.start(), start)
-            sure = "likely" if _SUITS_BEFORE.search(text, max(clause, at - 40), at) else "certain"
+            sure = "likely" if _SUITS_BEFORE.search(text, max(clause, at - 40), at) or \
+                _OPEN_LIST_AFTER.match(text, end) else "certain"
             new = [t for t in target if t not in served]
             if new:
                 served.update(new)

@@ -936,3 +936,33 @@ def test_months_that_are_not_ages(text):
 ])
 def test_or_age_for_some_extends_the_range(text, expected):
     assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, need", [
+    ("An online group for 11-18 year olds who stammer.", "slcn"),
+    ("Day care for adults (18+) with profound and multiple learning disabilities.", "pmld"),
+    ("Swimming for Hackney residents aged 5 to 16 with autism.", "autism"),
+])
+def test_needs_served_after_ages_and_brackets(text, need):
+    served = [f for f in read(text) if f.field == "needs" and f.kind == "served"]
+    assert any(need in f.value and f.confidence == "certain" for f in served), served
+
+
+@pytest.mark.parametrize("text", [
+    "Supported internship for Hackney residents aged 17-24 with an EHCP.",
+    "Internships for young people aged 18-24 with SEND and an EHCP.",
+    "Provision for deaf children aged 3-11 with an EHCP.",
+])
+def test_ehcp_required_after_a_longer_audience(text):
+    fact = one(read(text), "ehcp_required")
+    assert (fact.value, fact.confidence) == (True, "certain")
+
+
+@pytest.mark.parametrize("text", [
+    "A keyworker for families of babies (0-3) with complex needs or a new diagnosis.",
+    "For children with autism or other additional needs.",
+    "Sessions for young people with ADHD, dyslexia or similar difficulties.",
+])
+def test_an_open_list_of_needs_is_likely(text):
+    served = [f for f in read(text) if f.field == "needs" and f.kind == "served"]
+    assert served and all(f.confidence == "likely" for f in served)
