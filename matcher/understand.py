@@ -1722,7 +1722,8 @@ def effective_ages(facts: Iterable[Fact]) -> tuple[int | None, int | None, Fact 
     Facts are taken in tiers, and the first tier stating any age decides both bounds:
     certain numbers ("aged 8 to 12", "under fives"), then certain age-group words ("Toddler
     group", "for babies"), then a certain "for all ages" (0 and over), then likely numbers,
-    then likely words. Within a tier several ranges are joined ("0-19, or up to 25 with SEND"
+    then likely words. A description that says "all ages" and also gives numbers is for all
+    ages (the numbers describe a part of what it offers: "our under 5s space"). Within a tier several ranges are joined ("0-19, or up to 25 with SEND"
     gives 0 to 25). The fact returned is the one giving the lower bound, or the upper bound
     when no lower one is stated; ``(None, None, None)`` when the facts state no age.
     ``child_ages`` (the ages of the children of parents a service is for) never count.
@@ -1746,5 +1747,11 @@ def effective_ages(facts: Iterable[Fact]) -> tuple[int | None, int | None, Fact 
         if hi is not None and any(f.quote not in closed and f.value > hi for f in mins):
             # "Juniors (8 to 10), youths (11 to 17) and seniors (over 18s)": no upper bound.
             hi, hi_fact = None, None
+        if conf == "certain" and kinds == ("",) and all(f.source == "description" for f in tier):
+            every = [f for f in facts if f.kind == "all_ages" and f.confidence == "certain"]
+            if every:
+                # "For people of all ages ... (the Tuesday clinic is for 15-24 year olds)": the
+                # numbers are a part of what it offers; the service is for all ages.
+                return 0, None, every[0]
         return lo, hi, lo_fact or hi_fact
     return None, None, None

@@ -618,7 +618,7 @@ def test_children_of_all_ages_is_not_all_ages(text):
 
 
 def test_stated_numbers_win_over_all_ages_and_age_words():
-    assert ages("Family fun for all ages, with a soft play corner for under 5s.") == (0, 4)
+    assert ages("A soft play corner for under 5s, and toddler toys.") == (0, 4)
     assert ages("A club for teenagers aged 12 to 15.") == (12, 15)
     assert ages("Suitable for toddlers. Ages 2 to 4.") == (2, 4)
 
@@ -966,3 +966,16 @@ def test_ehcp_required_after_a_longer_audience(text):
 def test_an_open_list_of_needs_is_likely(text):
     served = [f for f in read(text) if f.field == "needs" and f.kind == "served"]
     assert served and all(f.confidence == "likely" for f in served)
+
+
+@pytest.mark.parametrize("text", [
+    "Exhibitions and events for all ages. Families can also visit our under 5s play space.",
+    "Our clinic is for people of all ages. The Thursday session is for 15-24 year olds.",
+    "Open to all ages. A youth section for ages 11 to 16 meets on Mondays.",
+])
+def test_all_ages_with_a_part_for_some_ages(text):
+    assert ages(text) == (0, None)
+
+
+def test_age_words_in_a_name_are_not_widened_by_all_ages():
+    assert ages("Plenty of play equipment for all ages.", "Baby and Toddler Group") == (0, 3)

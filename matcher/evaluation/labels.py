@@ -19,6 +19,8 @@ Figures (each ``precision``, ``recall``, and the counts behind them):
   a service for parents the label gives the parent's (18 and over), while the import gives the
   ages of their children (families are matched on the child's age): unlike things, so the age
   bounds of records labelled ``for_parents`` are not compared (their number is reported).
+  Ages are also split by where the import got them: read from the record's words (a fact of
+  the reading step filled them) or from the feed's own fields (which win where present).
 * ``excludes``: facts of the reading step saying who a service does not take, against the
   label's exclusions (precision has no meaning when neither side has any: reported as such).
 * ``needs``: canonical needs of the record against the label's needs.
@@ -103,12 +105,17 @@ def _adults_only(record: Any) -> bool:
     return any(f.get("field") == "for_parents" and f.get("used") for f in record.facts)
 
 
+#: Facts of the reading step that give a record its ages.
+_AGE_FACTS = ("min_age", "max_age", "child_ages", "adults_only")
+
+
 def _for_parents(record: Any) -> bool:
     return "parents_carers" in record.audience
 
 
 def _score(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
     ages, adults, parents, excludes, needs = Score(), Score(), Score(), Score(), Score()
+    by_origin = {"words": Score(), "fields": Score()}
     parents_ages = 0
     for label, record in pairs:
         if label.get("for_parents"):
@@ -116,15 +123,20 @@ def _score(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
             # ages of the children the parents care for. Unlike things: not compared.
             parents_ages += sum(label.get(b) is not None for b in ("min_age", "max_age"))
         else:
+            read = any(f.get("used") and f.get("field") in _AGE_FACTS for f in record.facts)
+            origin = by_origin["words" if read else "fields"]
             for bound in ("min_age", "max_age"):
                 given, truth = getattr(record, bound), label.get(bound)
                 ages.labelled += truth is not None
                 if given is not None:
                     ages.predicted += 1
+                    origin.predicted += 1
                     if given == truth:
                         ages.true_pos += 1
+                        origin.true_pos += 1
                     else:
                         ages.errors.append(f"{record.id} {bound}: gave {given}, label {truth}")
+                        origin.errors.append(ages.errors[-1])
                 elif truth is not None:
                     ages.misses.append(f"{record.id} {bound}: gave none, label {truth}")
         for score, given, truth in (
@@ -153,7 +165,9 @@ def _score(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
         needs.true_pos += len(given_needs & truth_needs)
         needs.errors += [f"{record.id}: gave need {n}" for n in sorted(given_needs - truth_needs)]
         needs.misses += [f"{record.id}: missed need {n}" for n in sorted(truth_needs - given_needs)]
-    return {"records": len(pairs), "ages": ages.to_dict(), "adults_only": adults.to_dict(),
+    return {"records": len(pairs), "ages": ages.to_dict(),
+            "ages_given_by": {k: v.to_dict() for k, v in by_origin.items()},
+            "adults_only": adults.to_dict(),
             "for_parents": parents.to_dict(), "excludes": excludes.to_dict(),
             "needs": needs.to_dict(), "parents_age_bounds_not_compared": parents_ages}
 
@@ -191,6 +205,10 @@ def format_text(result: dict[str, Any]) -> str:
             s = r[name]
             lines.append(f"{name:<12} {pct(s['precision']):>9} {pct(s['recall']):>7} "
                          f"{s['correct']:>8} {s['given']:>6} {s['labelled']:>9}")
+        for origin, s in r.get("ages_given_by", {}).items():
+            what = "read from words" if origin == "words" else "from the feed's fields"
+            lines.append(f"  ages {what}: precision {pct(s['precision']).strip()} "
+                         f"({s['correct']} of {s['given']} bounds given)")
         if r.get("parents_age_bounds_not_compared"):
             lines.append(f"(ages: {r['parents_age_bounds_not_compared']} labelled bounds of "
                          "services for parents not compared: the label gives the parent's age)")
