@@ -1143,7 +1143,8 @@ _CHILD_WORDS = re.compile(
     r"families|family|youth|babies|toddlers|under[\s-]?18s)\b", _I)
 
 
-_T_AUDIENCE = ("natal", "breast", "expectant", "child", "young", "kid", "youth", "teen",
+_T_AUDIENCE = ("natal", "breast", "expectant", "caring", "care for", "cares for", "looking after",
+               "look after", "helping to support", "child", "young", "kid", "youth", "teen",
                "student", "pupil", "learner", "parent",
                "carer", "mum", "dad", "mother", "father", "famil", "professional",
                "practitioner", "staff", "senco", "teacher", "school", "adult", "grown", "men",
@@ -1162,11 +1163,26 @@ def _audience_value(vocab: Vocabulary, word: str) -> str | None:
     return vocab.audience_of(key) or _AUD_FALLBACK.get(key)
 
 
+#: Before "for": a price or a rule, so "for ..." says who gets it, not who the service is for.
+_PRICE_FOR_BEFORE = re.compile(
+    r"\b(?:discounts?|discounted|concessions?|reductions?|reduced|offers?|deals?|rates?|prices?|"
+    r"tickets?|fees?|policy|policies|free|half[\s-]price|cheaper)\s+(?:\w+\s+)?$"
+    r"|\u00a3\s?\d+(?:\.\d\d)?\s+$", _I)
+#: Unpaid carers, named by what they do: "adults who are caring for older relatives".
+_CARING_FOR = re.compile(
+    r"\b(?:people|adults|anyone|those|someone|men|women)\s+(?:who\s+(?:are\s+|is\s+)?)?"
+    r"(?:caring\s+for|care\s+for|cares\s+for|looking\s+after|look\s+after|helping\s+to\s+support)"
+    r"\s+(?:an?\s+|their\s+|a\s+loved\s+)?(?:older\s+|elderly\s+|disabled\s+|ill\s+|poorly\s+)?"
+    r"(?:relatives?|partners?|family\s+members?|loved\s+ones?|parents?|friends?|someone|adults?|"
+    r"spouses?|husbands?|wives|wife)\b", _I)
+
+
 def _audience(doc: _Doc, vocab: Vocabulary, out: list[Fact]) -> None:
     text = doc.masked
     for m in doc.iter(_AUD_CUE, _T_AUDIENCE):
-        if doc.in_scope(m.start()):
-            continue
+        if doc.in_scope(m.start()) or _PRICE_FOR_BEFORE.search(
+                text, max(0, m.start() - 30), m.start()):
+            continue   # "discounts for foster carers": who gets a price, not who it is for
         cue = m.group("cue").lower()
         conf = "certain" if _STRONG_CUE_RE.fullmatch(cue) else "likely"
         values: list[str] = []
@@ -1190,6 +1206,13 @@ def _audience(doc: _Doc, vocab: Vocabulary, out: list[Fact]) -> None:
             continue
         strong = _STRONG_BEFORE.search(text[max(0, m.start() - 30):m.start()]) is not None \
             or doc.source == "name"
+        conf = "certain" if strong else "likely"
+        out.append(doc.fact("audience", "parents_carers", m.start(), m.end(), conf))
+        out.append(doc.fact("for_parents", True, m.start(), m.end(), conf))
+    for m in doc.iter(_CARING_FOR, _T_AUDIENCE):
+        if doc.in_scope(m.start()):
+            continue
+        strong = _STRONG_BEFORE.search(text[max(0, m.start() - 30):m.start()]) is not None
         conf = "certain" if strong else "likely"
         out.append(doc.fact("audience", "parents_carers", m.start(), m.end(), conf))
         out.append(doc.fact("for_parents", True, m.start(), m.end(), conf))
@@ -1270,7 +1293,9 @@ _THRESHOLD = _table(
      r"|\bcomplex\s+(?:medical\s+|health\s+|care\s+)?needs\b", "severe_complex", "likely", _I),
     (rf"\bmust\s+have\s+(?:received\s+)?{_DIAG}\b|\b{_DIAG}\s+(?:is\s+)?(?:required|essential|"
      rf"needed|necessary)\b|\brequires?\s+{_DIAG}\b|\b(?:only|solely|exclusively)\b"
-     rf"[^.;:]{{0,60}}\bwith\s+{_DIAG}\b", "diagnosis_required", "certain", _I),
+     rf"[^.;:]{{0,60}}\bwith\s+{_DIAG}\b|\b(?:for|open\s+to|available\s+to|aimed\s+at)\s+"
+     rf"(?:[\w'\u2019-]+\s+){{0,4}}?(?:with|who\s+have|who\s+has)\s+{_DIAG}\b",
+     "diagnosis_required", "certain", _I),
     (rf"\bwith\s+{_DIAG}\s+of\b|\b(?:have|has)\s+(?:received\s+)?{_DIAG}\b"
      r"|\bdiagnosed\s+with\b", "diagnosis_required", "likely", _I),
     (r"\bmust\s+be\s+referred\b|\b(?:by|through)\s+referral\s+only\b|\breferral\s+only\b"
@@ -1629,7 +1654,7 @@ _T_DELIVERY = ("zoom", "teams", "video", "online", "virtual", "remote", "web", "
 #: so that a text's word list says where each may match (others are simply scanned).
 _SCAN.add_rules(
     _ALL_AGES, _MONTHS_TO_YEARS, _MONTHS, _OR_AGE,
-    _BENIGN, _AUD_CUE, _AUD_WITH, _PARENT_OF, _PARENT_NOUN, _CHILD_WORDS, _ADULT_CERTAIN,
+    _BENIGN, _CARING_FOR, _AUD_CUE, _AUD_WITH, _PARENT_OF, _PARENT_NOUN, _CHILD_WORDS, _ADULT_CERTAIN,
     _ADULT_LIKELY, _ONLY_FOR, _EHCP_NOT, _FREE_FOR_SOME, _FREE_CERTAIN, _FREE,
     *(row[0] for table in (_EXCLUSION_CUES, _AGE_RULES, _SCHOOL_RULES, _PHASES, _THRESHOLD,
                            _EHCP, _RESIDENCY, _REFERRAL, _PAID, _DELIVERY) for row in table))

@@ -377,7 +377,8 @@ def test_negation_scope_ends_at_a_clause_break():
     ("For those with complex and severe physical disabilities.", "severe_complex", "certain"),
     ("Children must have a diagnosis to attend.", "diagnosis_required", "certain"),
     ("A formal diagnosis is required.", "diagnosis_required", "certain"),
-    ("For young people with a diagnosis of autism.", "diagnosis_required", "likely"),
+    ("For young people with a diagnosis of autism.", "diagnosis_required", "certain"),
+    ("Many of the children have a diagnosis of autism.", "diagnosis_required", "likely"),
     ("Only for children with cerebral palsy.", "only_for_named_need", "certain"),
     ("This group is exclusively for autistic girls.", "only_for_named_need", "certain"),
     ("The service is solely for people with sight loss.", "only_for_named_need", "certain"),
@@ -979,3 +980,40 @@ def test_all_ages_with_a_part_for_some_ages(text):
 
 def test_age_words_in_a_name_are_not_widened_by_all_ages():
     assert ages("Plenty of play equipment for all ages.", "Baby and Toddler Group") == (0, 3)
+
+
+@pytest.mark.parametrize("text", [
+    "A service for children with a diagnosis.",
+    "For children with a confirmed diagnosis of autism.",
+    "Open to young people who have a formal diagnosis of ADHD.",
+])
+def test_for_people_with_a_diagnosis_is_a_threshold(text):
+    fact = one(read(text), "threshold")
+    assert (fact.value, fact.confidence) == ("diagnosis_required", "certain")
+
+
+@pytest.mark.parametrize("text", [
+    "Open to children with or without a diagnosis.",
+    "Support for children with a diagnosis of autism or awaiting assessment.",
+    "Help for families, whether or not the child has a diagnosis.",
+])
+def test_diagnosis_not_required(text):
+    assert "diagnosis_required" not in values(read(text), "threshold")
+
+
+@pytest.mark.parametrize("text", [
+    "Members offer discounts for foster carers.",
+    "Half-price tickets for children on Sundays.",
+    "A fostering friendly policy for all foster carers in their employment.",
+])
+def test_a_price_for_someone_is_not_who_a_service_is_for(text):
+    assert not values(read(text), "audience") and not values(read(text), "for_parents")
+
+
+@pytest.mark.parametrize("text", [
+    "Peer support for adults who are caring for older relatives.",
+    "A group for people looking after a disabled family member.",
+    "Support for anyone caring for a loved one.",
+])
+def test_unpaid_carers_named_by_what_they_do(text):
+    assert one(read(text), "for_parents").confidence == "certain"
