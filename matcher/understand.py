@@ -47,6 +47,9 @@ class Fact:
     quote: str       # verbatim words of the record (<= 120 characters)
     source: str      # "name" | "description" | "tags"
     confidence: str  # "certain" | "likely"
+    #: For ages: "" when the words give numbers ("aged 8 to 12", "under fives"), "phase" for a
+    #: word naming an age group ("toddlers", "primary school"), "all_ages" for "all ages".
+    kind: str = ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,6 +87,8 @@ def _num(text: str) -> int:
 
 
 _DASH = r"\s*(?:-|\u2013|\u2014|to|till|until|up\s+to)\s*"
+_STRONG_CUE_PLAIN = (r"for|aimed\s+at|designed\s+for|open\s+to|targeted\s+at|only\s+for|"
+                     r"exclusively\s+for")
 _YEARS = r"(?:\s*(?:years?|yrs?)(?:[\s-]*old)?)?"
 #: What may not follow an age: times, durations, percentages, dates, counts.
 _NOT_AGE = (r"(?!\s*(?:am\b|pm\b|a\.m|p\.m|%|hours?\b|hrs?\b|mins?\b|minutes?\b|days?\b|weeks?\b|"
@@ -92,7 +97,8 @@ _NOT_AGE = (r"(?!\s*(?:am\b|pm\b|a\.m|p\.m|%|hours?\b|hrs?\b|mins?\b|minutes?\b|
             r"sep(?:t|tember)?\b|oct(?:ober)?\b|nov(?:ember)?\b|dec(?:ember)?\b))")
 _PEOPLE = (r"children|child|kids|young\s+people|young\s+person|youngsters|young\s+adults|"
            r"pupils|students|learners|adults|babies|teenagers|teens|boys|girls|people|"
-           r"individuals|participants|infants|toddlers|those|anyone|users|members")
+           r"individuals|participants|infants|toddlers|those|anyone|users|members|juniors|"
+           r"youths|seniors|females|males|little\s+ones")
 
 #: Sentence and clause ends that bound a negation's scope.
 _CLAUSE_END = re.compile(
@@ -570,9 +576,10 @@ class _Doc:
                 q = q[:cut]
         return q.strip(" ,;:")
 
-    def fact(self, field: str, value: Any, start: int, end: int, confidence: str) -> Fact:
+    def fact(self, field: str, value: Any, start: int, end: int, confidence: str,
+             kind: str = "") -> Fact:
         q = self.quote(start, end) or self.text[start:end][:_MAX_QUOTE]
-        return Fact(field, value, q, self.source, confidence)
+        return Fact(field, value, q, self.source, confidence, kind)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -810,7 +817,8 @@ def _exclusions(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
 # Ages
 # ---------------------------------------------------------------------------------------------
 
-_AGE_CONTEXT = re.compile(rf"\b(?:aged?|ages|{_PEOPLE})\s*(?:\w+\s+)?$", _I)
+_AGE_CONTEXT = re.compile(
+    rf"\b(?:aged?|ages|age\s+(?:guidance|range|limit|group)|{_PEOPLE})\s*(?:\w+\s+)?[:(]?\s*$", _I)
 _AGE_AFTER = re.compile(r"\s*(?:only|years?\b|yrs?\b|year[\s-]olds?)", _I)
 _OTHERS_OF = re.compile(
     r"\b(?:parents?|carers?|parent[- ]carers?|mums?|dads?|mothers?|fathers?|grandparents?|"
@@ -841,6 +849,12 @@ _AGE_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (rf"\b(?:from\s+)?(?:birth|pre-?birth)\s*(?:-|\u2013|to|until|up\s+to)\s*"
          rf"(?:the\s+age\s+of\s+|age\s+|aged\s+)?{_n('hi')}", "birth", "certain"),
         (r"\bfrom\s+birth\b", "from_birth", "certain"),
+        (rf"\b(?:from\s+)?{_n('lo')}\s*(?:years?\s+)?of\s+age\s+(?:and|or)\s+(?:up(?:wards?)?|over|"
+         r"above|older)\b|\bfrom\s+(?:the\s+age\s+of\s+)?" + _n("lo2") + r"\s*years?\s+of\s+age\b",
+         "min", "certain"),
+        (rf"{_n('lo')}{_DASH}{_n('hi')}\s+(?:(?:mainstream|special|state|independent|community)"
+         r"\s+)?(?:secondary|primary|middle|upper|first|junior|infant|special|all[\s-]through)\s+"
+         r"(?:schools?|academy|academies|college|phase)\b", "range", "certain"),
         (rf"\bunder[\s-]?{_n('hi')}\s*{_AP}?s\b", "under", "certain"),
         (rf"\bover[\s-]?{_n('lo')}\s*{_AP}?s\b", "min", "certain"),
         (rf"\b(?:under|below|younger\s+than)\s+(?:the\s+age\s+of\s+|age\s+){_n('hi')}",
@@ -852,7 +866,7 @@ _AGE_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (rf"\b(?:over|above|older\s+than)\s+{_n('lo')}{_YEARS}{_NOT_AGE}", "ctx_min", "certain"),
         (rf"{_n('lo')}\s*(?:years?\s*(?:old\s*)?|yrs?\s*)?(?:and|or|&)\s+(?:over|above|older|"
          rf"upwards?|up)\b", "ctx_min", "certain"),
-        (rf"{_n('lo')}\s*\+(?!\s*(?:hours?|hrs?|years?\s+(?:of\s+)?experience|people|members|"
+        (rf"{_n('lo')}\s*(?:years?\s*|yrs?\s*)?\+(?!\s*(?:hours?|hrs?|years?\s+(?:of\s+)?experience|people|members|"
          rf"staff|sessions?|days?|weeks?|miles?|places?))", "ctx_min", "certain"),
         (rf"\bup\s+to\s+(?:(?:the\s+)?age(?:d)?\s+(?:of\s+)?)?{_n('hi')}{_YEARS}{_NOT_AGE}"
          r"(?!\s*(?:children|families|young|adults|pupils|students|participants|per|at\s+a))",
@@ -863,8 +877,9 @@ _AGE_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
 )
 _SCHOOL_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
     (re.compile(rx, _I), kind, conf) for rx, kind, conf in (
-        (r"\b(?:school\s+)?(?:years?|yrs?|y(?=\d))\s*(?P<a>\d{1,2})\s*(?:-|\u2013|to|and|&|"
-         r"through)\s*(?:(?:years?|yrs?|y)\s*)?(?P<b>\d{1,2})\b(?!\s*(?:years?\s*)?olds?)",
+        (r"\b(?:school\s+)?(?:years?|yrs?|y(?=\d))\s*(?P<a>\d{1,2})(?:['\u2019]?s)?\s*(?:-|\u2013|to|"
+         r"and|&|through)\s*(?:(?:years?|yrs?|y)\s*)?(?P<b>\d{1,2})(?:['\u2019]?s)?\b"
+         r"(?!\s*(?:years?\s*)?olds?)",
          "years", "certain"),
         (r"\b(?P<first>reception|nursery|EYFS)\s*(?:-|\u2013|to|through)\s*(?:years?|yrs?|y)\s*"
          r"(?P<b>\d{1,2})\b", "from_first", "certain"),
@@ -879,7 +894,7 @@ _FIRST_YEAR_AGE = {"reception": 4, "nursery": 3, "eyfs": 0}
 _PHASES: tuple[tuple[re.Pattern[str], int | None, int | None], ...] = tuple(
     (re.compile(rx, _I), lo, hi) for rx, lo, hi in (
         (r"\bprimary[\s-](?:school[\s-]?)?(?:aged?|children|pupils|kids|learners|phase|years)\b"
-         r"|\bprimary\s+schools?\b|\b(?:in|at|attending)\s+primary\b", 4, 11),
+         r"|\bprimary\s+(?:schools?|academy|academies)\b|\b(?:in|at|attending)\s+primary\b", 4, 11),
         (r"\bsecondary[\s-](?:school[\s-]?)?(?:aged?|children|pupils|kids|learners|phase|"
          r"students|years)\b|\bsecondary\s+schools?\b|\b(?:in|at|attending)\s+secondary\b",
          11, 16),
@@ -888,7 +903,8 @@ _PHASES: tuple[tuple[re.Pattern[str], int | None, int | None], ...] = tuple(
         (r"\breception[\s-](?:class(?:es)?|year|aged?|children|pupils)\b"
          r"|\b(?:in|into|starting)\s+reception\b", 4, 5),
         (r"\bpre-?school(?:ers|[\s-]aged?|\s+children)\b", 2, 4),
-        (r"\bbabies\b|\binfants\b|\bnew-?borns?\b", 0, 1),
+        (r"\bbabies\b|\binfants\b|\bnew-?borns?\b|\bbaby\s+(?:and|&)\s+(?=toddler)"
+         r"|\bbaby\s+(?:groups?|classes|sensory|massage|yoga|signing|music)\b", 0, 1),
         (r"\btoddlers?\b", 1, 3),
         (r"\bteen(?:ager)?s\b|\badolescents?\b", 13, 19),
         (r"\bearly\s+years\b", 0, 5),
@@ -910,7 +926,7 @@ def _others_before(doc: _Doc, pos: int) -> re.Match[str] | None:
 
 
 def _age_facts(doc: _Doc, lo: int | None, hi: int | None, start: int, end: int,
-               conf: str, out: list[Fact]) -> None:
+               conf: str, out: list[Fact], kind: str = "") -> None:
     if lo is not None and not 0 <= lo <= 99 or hi is not None and not 0 <= hi <= 99:
         return
     if lo is not None and hi is not None and lo > hi:
@@ -919,37 +935,71 @@ def _age_facts(doc: _Doc, lo: int | None, hi: int | None, start: int, end: int,
         return
     if _COST_BEFORE.search(doc.masked, max(0, start - 25), start):
         return   # "free for under 5s" says who pays, not who the service is for
+    if _SUPERVISION_AFTER.match(doc.masked, end):
+        return   # "under 16s must be accompanied by an adult": a condition, not who it is for
     if not doc.claim("age", start, end):
         return
     # "for parents of children aged 0-5": the ages are the children's, not the service's.
     m = _others_before(doc, start)
     if m is not None:
         out.append(doc.fact("child_ages", (lo, hi), m.start() + doc.clause_start(start), end,
-                            conf))
+                            conf, kind))
         return
     if lo is not None:
-        out.append(doc.fact("min_age", lo, start, end, conf))
+        out.append(doc.fact("min_age", lo, start, end, conf, kind))
     if hi is not None:
-        out.append(doc.fact("max_age", hi, start, end, conf))
+        out.append(doc.fact("max_age", hi, start, end, conf, kind))
 
+
+#: After an age, words making it a condition of attending rather than who a service is for.
+_SUPERVISION_AFTER = re.compile(
+    rf"\s*(?:{_AP}?s\b)?\s*\)?\s*(?:(?:must|need\s+to|needs\s+to|should|have\s+to|will\s+need\s+to)"
+    r"\s+be\s+(?:accompanied|supervised)|(?:need|needs|require|requires|must\s+have)\s+"
+    r"(?:an?\s+)?(?:adult|parental|parent(?:/carer)?)\s+(?:supervision|consent|present)"
+    r"|(?:are\s+)?(?:to\s+be\s+)?accompanied\s+by)", _I)
+#: "for all ages", "all age groups", "young and old": no age limit (not "children of all ages").
+_ALL_AGES = re.compile(
+    r"(?<!children\s)(?<!young\speople\s)(?<!pupils\s)(?<!kids\s)"
+    r"(?<!children\sof\s)(?<!young\speople\sof\s)(?<!pupils\sof\s)(?<!kids\sof\s)"
+    r"\b(?:all|any|every)\s+ages?(?:\s+groups?)?\b|\ball[\s-]age\s+groups?\b"
+    r"|\byoung\s+and\s+old\b|\bold\s+and\s+young\b", _I)
+#: Before an age-group word: the words that make it the audience ("for toddlers and ...").
+_PHASE_CUE = re.compile(
+    rf"\b(?:{_STRONG_CUE_PLAIN}|ideal\s+for|suitable\s+for|welcomes?)\s+(?:(?:all|young|local|"
+    r"the|our)\s+)?(?:[\w-]+\s*(?:,|/|&|\band\b|\bor\b)\s*){0,2}$", _I)
+#: "six weeks to five years", "6 months - 4 years": from under a year old.
+_MONTHS_TO_YEARS = re.compile(
+    rf"{_n('lo')}\s*(?:weeks?|months?)(?:\s+old)?{_DASH}{_n('hi')}\s*(?:years?|yrs?)\b", _I)
+#: "(6-24 months)", "babies aged 0 to 12 months": ages in months, as whole years.
+_MONTHS = re.compile(
+    rf"(?<![\w\u00a3$:/.])(?P<lo>\d{{1,2}}){_DASH}(?P<hi>\d{{1,2}})\s*(?:months?|mths?)"
+    r"(?:\s+old)?\b(?!\s+(?:course|programme|contract|membership|period|wait))", _I)
+#: "aged 8 to 18 (or age 25 for those with a disability)": the oldest age, for some.
+_OR_AGE = re.compile(
+    rf"\bor\s+(?:up\s+to\s+)?(?:the\s+)?(?:age[sd]?\s+(?:of\s+)?|to\s+){_n('hi')}"
+    r"(?:\s*(?:years?|yrs?))?\s+(?:for|with|if|when|where)\b", _I)
 
 #: After "up to 25" without age words: "with SEND", "if ...", "for those ...", "(".
 _UPTO_AFTER = re.compile(r"\s*(?:with|if|for\s+(?:those|young\s+people)|\()", _I)
 _T_AGES = (*"0123456789", "aged", "ages", "year old", "year-old", "birth", "under", "over")
 _T_SCHOOL = ("year", "yr", "ks", "key stage", "reception", "nursery", "eyfs",
              *(f"y{d}" for d in range(1, 10)))
+_T_ALL_AGES = ("all", "any", "every", "young", "old")
 _T_PHASES = ("primary", "secondary", "sixth", "post", "reception", "school", "bab", "infant",
              "newborn", "new-born", "toddler", "teen", "adolescen", "early years")
 
 
 def _ages(doc: _Doc, out: list[Fact]) -> None:
     text = doc.masked
+    below: list[Fact] = []   # upper bounds from "under the age of 35": from 0 unless told
     if doc.spans(_T_AGES):
         found_range = False
-        for rx, kind, conf in _AGE_RULES:
+        for rx, rule_kind, rule_conf in _AGE_RULES:
             for m in doc.iter(rx, _T_AGES):
+                kind, conf = rule_kind, rule_conf
                 g = m.groupdict()
-                lo = _num(g["lo"]) if g.get("lo") else None
+                lo_word = g.get("lo") or g.get("lo2")
+                lo = _num(lo_word) if lo_word else None
                 hi = _num(g["hi"]) if g.get("hi") else None
                 start, end = m.start(), m.end()
                 if kind.startswith("ctx_"):
@@ -979,7 +1029,25 @@ def _ages(doc: _Doc, out: list[Fact]) -> None:
                     if not ("age" in words or "year" in words or found_range
                             or _UPTO_AFTER.match(text[end:end + 30])):
                         continue
+                n = len(out)
                 _age_facts(doc, lo, hi, start, end, conf, out)
+                if kind == "below":
+                    below.extend(f for f in out[n:] if f.field == "max_age")
+        for m in doc.iter(_MONTHS_TO_YEARS, _T_AGES):
+            hi = _num(m.group("hi"))
+            if hi > 0:
+                _age_facts(doc, 0, hi, m.start(), m.end(), "certain", out)
+        for m in doc.iter(_MONTHS, _T_AGES):
+            lo, hi = int(m.group("lo")), int(m.group("hi"))
+            start, end = m.start(), m.end()
+            said = m.group(0).lower().endswith("old") or (
+                text[start - 1:start] == "(" and text[end:end + 1] == ")") or \
+                _AGE_CONTEXT.search(text, max(0, start - 40), start) is not None
+            if said and lo < hi <= 60:
+                _age_facts(doc, lo // 12, hi // 12, m.start(), m.end(), "certain", out)
+        if found_range:
+            for m in doc.iter(_OR_AGE, _T_AGES):
+                _age_facts(doc, None, _num(m.group("hi")), m.start(), m.end(), "certain", out)
     if doc.spans(_T_SCHOOL):
         for rx, kind, conf in _SCHOOL_RULES:
             for m in doc.iter(rx, _T_SCHOOL):
@@ -1002,9 +1070,19 @@ def _ages(doc: _Doc, out: list[Fact]) -> None:
                         continue
                     lo, hi = a + 4, b + 5
                 _age_facts(doc, lo, hi, m.start(), m.end(), conf, out)
+    if below and not any(f.field == "min_age" and f.source == doc.source for f in out):
+        # "for young people under the age of 35" and no lower age: from birth.
+        out.extend(Fact("min_age", 0, f.quote, f.source, f.confidence) for f in below)
     for rx, lo, hi in _PHASES:
         for m in doc.iter(rx, _T_PHASES):
-            _age_facts(doc, lo, hi, m.start(), m.end(), "likely", out)
+            # An age-group word is the audience when it names the service ("Toddler group")
+            # or follows "for" ("for babies and toddlers"); otherwise it is only likely.
+            cue = doc.source == "name" or _PHASE_CUE.search(
+                text, doc.clause_start(m.start()), m.start()) is not None
+            _age_facts(doc, lo, hi, m.start(), m.end(), "certain" if cue else "likely", out,
+                       "phase")
+    for m in doc.iter(_ALL_AGES, _T_ALL_AGES):
+        _age_facts(doc, 0, None, m.start(), m.end(), "certain", out, "all_ages")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1029,7 +1107,7 @@ _AUD_WORD_RE = re.compile(rf"\b(?:{_AUD_WORDS})\b", _I)
 _MOD = r"(?!(?:with|who|whose|aged?|of|in|at|to|on|from|and|or|for|by)\b)[\w\u2019'-]+"
 _LIST = (rf"(?:(?:{_MOD})\s+){{0,2}}(?:{_AUD_WORDS})\b(?:\s*(?:,|/|&|\band\b|\bor\b|\bplus\b)"
          rf"\s*(?:(?:{_MOD})\s+){{0,2}}(?:{_AUD_WORDS})\b)*")
-_STRONG_CUE = r"for|aimed\s+at|designed\s+for|open\s+to|targeted\s+at|only\s+for|exclusively\s+for"
+_STRONG_CUE = _STRONG_CUE_PLAIN
 _AUD_CUE = re.compile(
     rf"\b(?P<cue>{_STRONG_CUE}|available\s+to|available\s+for|suitable\s+for|supports?|"
     rf"supporting|helps?|helping|works?\s+with|working\s+with|serves?|serving|welcomes?|"
@@ -1042,24 +1120,32 @@ _PARENT_OF = re.compile(
     r"(?:carers?|parents?))?\s+(?:of|whose|who\s+care\s+for|caring\s+for)\b", _I)
 _PARENT_NOUN = re.compile(
     rf"(?<!young\s)\bparent[\s-]?carers?{_AP}?\s*(?:forum|group|council|network|voice|"
-    rf"partnership|participation)\b|(?<!young\s)\bcarers{_AP}?\s+(?:support|centre|hub|group|"
-    rf"service|network|forum|assessment|breaks?|allowance|cafe|café)\b"
+    rf"partnership|participation)\b|(?<!young\s)\bcarers?{_AP}?\s+(?:peer\s+)?(?:support|centre|hub|"
+    rf"groups?|service|network|forum|assessment|breaks?|allowance|cafe|café)\b"
+    rf"|(?<!young\s)\bcarers{_AP}\s+[a-z]\w+"
+    r"|\b(?:ante|post)[\s-]?natal\s+(?:classes|clinics?|drop[\s-]ins?|workshops?|sessions?|groups?|"
+    r"courses?|education|appointments?|support)\b|\bbreast[\s-]?feeding\s+(?:support|groups?|"
+    r"welcome|caf[eé]s?|peer|clinics?|workshops?|drop[\s-]ins?)\b|\bmums?[\s-]to[\s-]be\b"
+    r"|\bexpectant\s+(?:parents|mums|mothers|fathers|dads)\b"
+    r"|\b(?:mums?|mothers?|dads?|fathers?|parents?)\s+(?:and|&)\s+(?:baby|babies)\b"
     rf"|\bparent(?:ing)?\s+(?:support|groups?|courses?|programmes?|workshops?|classes|"
     rf"network|forum|drop[\s-]in|coffee\s+mornings?|training|sessions?)\b", _I)
 _ADULT_CERTAIN = re.compile(
     r"\badults?[\s-]+only\b|\b(?:over[\s-]?18s|18\s*\+|18s\s+and\s+over)\s+only\b"
-    r"|\bfor\s+adults\s+aged\s+(?:18|over\s+18)\b|\badult\s+social\s+care\b"
+    r"|\bfor\s+adults\s+aged\s+(?:18|over\s+18)\b"
     r"|\bpeople\s+(?:aged\s+)?over\s+(?:the\s+age\s+of\s+)?18\b|\bover[\s-]18s\b"
     r"|\badults\s+(?:with|who\s+have|living\s+with)\b", _I)
 _ADULT_LIKELY = re.compile(
-    r"\badult\s+(?:day\s+(?:centre|services?|opportunities)|services?|education|learning|"
+    r"\badult\s+(?:social\s+care|day\s+(?:centre|services?|opportunities)|services?|education|learning|"
     r"community|team|placements?|respite)\b|\badults?\b|\bgrown[\s-]?ups\b", _I)
 _CHILD_WORDS = re.compile(
     r"\b(?:children|child|young\s+people|young\s+person|kids|teenagers|teens|pupils|"
     r"families|family|youth|babies|toddlers|under[\s-]?18s)\b", _I)
 
 
-_T_AUDIENCE = ("child", "young", "kid", "youth", "teen", "student", "pupil", "learner", "parent",
+_T_AUDIENCE = ("natal", "breast", "expectant", "caring", "care for", "cares for", "looking after",
+               "look after", "helping to support", "child", "young", "kid", "youth", "teen",
+               "student", "pupil", "learner", "parent",
                "carer", "mum", "dad", "mother", "father", "famil", "professional",
                "practitioner", "staff", "senco", "teacher", "school", "adult", "grown", "men",
                "veteran", "older", "leaver")
@@ -1077,11 +1163,26 @@ def _audience_value(vocab: Vocabulary, word: str) -> str | None:
     return vocab.audience_of(key) or _AUD_FALLBACK.get(key)
 
 
+#: Before "for": a price or a rule, so "for ..." says who gets it, not who the service is for.
+_PRICE_FOR_BEFORE = re.compile(
+    r"\b(?:discounts?|discounted|concessions?|reductions?|reduced|offers?|deals?|rates?|prices?|"
+    r"tickets?|fees?|policy|policies|free|half[\s-]price|cheaper)\s+(?:\w+\s+)?$"
+    r"|\u00a3\s?\d+(?:\.\d\d)?\s+$", _I)
+#: Unpaid carers, named by what they do: "adults who are caring for older relatives".
+_CARING_FOR = re.compile(
+    r"\b(?:people|adults|anyone|those|someone|men|women)\s+(?:who\s+(?:are\s+|is\s+)?)?"
+    r"(?:caring\s+for|care\s+for|cares\s+for|looking\s+after|look\s+after|helping\s+to\s+support)"
+    r"\s+(?:an?\s+|their\s+|a\s+loved\s+)?(?:older\s+|elderly\s+|disabled\s+|ill\s+|poorly\s+)?"
+    r"(?:relatives?|partners?|family\s+members?|loved\s+ones?|parents?|friends?|someone|adults?|"
+    r"spouses?|husbands?|wives|wife)\b", _I)
+
+
 def _audience(doc: _Doc, vocab: Vocabulary, out: list[Fact]) -> None:
     text = doc.masked
     for m in doc.iter(_AUD_CUE, _T_AUDIENCE):
-        if doc.in_scope(m.start()):
-            continue
+        if doc.in_scope(m.start()) or _PRICE_FOR_BEFORE.search(
+                text, max(0, m.start() - 30), m.start()):
+            continue   # "discounts for foster carers": who gets a price, not who it is for
         cue = m.group("cue").lower()
         conf = "certain" if _STRONG_CUE_RE.fullmatch(cue) else "likely"
         values: list[str] = []
@@ -1108,13 +1209,22 @@ def _audience(doc: _Doc, vocab: Vocabulary, out: list[Fact]) -> None:
         conf = "certain" if strong else "likely"
         out.append(doc.fact("audience", "parents_carers", m.start(), m.end(), conf))
         out.append(doc.fact("for_parents", True, m.start(), m.end(), conf))
+    for m in doc.iter(_CARING_FOR, _T_AUDIENCE):
+        if doc.in_scope(m.start()):
+            continue
+        strong = _STRONG_BEFORE.search(text[max(0, m.start() - 30):m.start()]) is not None
+        conf = "certain" if strong else "likely"
+        out.append(doc.fact("audience", "parents_carers", m.start(), m.end(), conf))
+        out.append(doc.fact("for_parents", True, m.start(), m.end(), conf))
     for m in doc.iter(_PARENT_NOUN, _T_AUDIENCE):
         if doc.in_scope(m.start()):
             continue
         out.append(doc.fact("audience", "parents_carers", m.start(), m.end(), "certain"))
+        words = m.group(0).lower()
+        certain = any(w in words for w in ("forum", "carer", "natal", "breast", "to be", "to-be",
+                                           "expectant", "baby", "babies"))
         out.append(doc.fact("for_parents", True, m.start(), m.end(),
-                            "certain" if "forum" in m.group(0).lower() or "carer" in
-                            m.group(0).lower() else "likely"))
+                            "certain" if certain else "likely"))
     if doc.source == "name":
         for m in _AUD_WORD_RE.finditer(text):
             v = _audience_value(vocab, m.group(0))
@@ -1183,7 +1293,9 @@ _THRESHOLD = _table(
      r"|\bcomplex\s+(?:medical\s+|health\s+|care\s+)?needs\b", "severe_complex", "likely", _I),
     (rf"\bmust\s+have\s+(?:received\s+)?{_DIAG}\b|\b{_DIAG}\s+(?:is\s+)?(?:required|essential|"
      rf"needed|necessary)\b|\brequires?\s+{_DIAG}\b|\b(?:only|solely|exclusively)\b"
-     rf"[^.;:]{{0,60}}\bwith\s+{_DIAG}\b", "diagnosis_required", "certain", _I),
+     rf"[^.;:]{{0,60}}\bwith\s+{_DIAG}\b|\b(?:for|open\s+to|available\s+to|aimed\s+at)\s+"
+     rf"(?:[\w'\u2019-]+\s+){{0,4}}?(?:with|who\s+have|who\s+has)\s+{_DIAG}\b",
+     "diagnosis_required", "certain", _I),
     (rf"\bwith\s+{_DIAG}\s+of\b|\b(?:have|has)\s+(?:received\s+)?{_DIAG}\b"
      r"|\bdiagnosed\s+with\b", "diagnosis_required", "likely", _I),
     (r"\bmust\s+be\s+referred\b|\b(?:by|through)\s+referral\s+only\b|\breferral\s+only\b"
@@ -1215,11 +1327,20 @@ _EHCP_NOT = re.compile(
     rf"(?:an?\s+)?{_EHC}|\bno\s+need\s+(?:for|to\s+have)\s+(?:an?\s+)?{_EHC}", _I)
 _EHCP = _table(
     (rf"\bmust\s+have\s+(?:an?\s+)?(?:current\s+|existing\s+)?{_EHC}"
-     rf"|\b(?:for|only\s+for|open\s+to|available\s+to|exclusively\s+for)\s+(?:\w+\s+){{0,3}}?"
-     rf"(?:pupils|children|young\s+people|students|learners|those)\s+(?:who\s+have|with)\s+"
-     rf"(?:an?\s+)?{_EHC}|\b{_EHC}\s+(?:is\s+)?(?:required|essential|needed)\b"
-     rf"|\brequires?\s+(?:an?\s+)?{_EHC}|\bneed\s+(?:to\s+have\s+)?an?\s+{_EHC}\s+to\b",
+     rf"|\b(?:for|only\s+for|open\s+to|available\s+to|exclusively\s+for)\s+"
+     rf"(?:[\w'\u2019-]+\s+){{0,6}}?(?:who\s+have|with)\s+(?:(?:SEND|SEN|additional\s+needs|"
+     rf"a\s+disability|disabilities)\s+(?:and|&)\s+)?(?:an?\s+)?{_EHC}|\b{_EHC}\s+(?:is\s+)?(?:required|essential|needed)\b"
+     rf"|\brequires?\s+(?:an?\s+)?{_EHC}|\bneeds?\s+(?:to\s+have\s+)?an?\s+{_EHC}"
+     rf"|\b(?:via|through|by|with)\s+(?:an?\s+|the\s+)?{_EHC}\s+only\b"
+     rf"|\bonly\s+(?:via|through|by|with)\s+(?:an?\s+|the\s+)?{_EHC}"
+     rf"|\ball\s+(?:of\s+)?(?:our\s+|the\s+)?(?:pupils|students|children|learners|young\s+people)"
+     rf"\s+(?:\w+\s+)?(?:have|hold|will\s+have|must\s+have)\s+(?:an?\s+)?{_EHC}"
+     rf"|\bfunded\s+(?:through|via|by)\s+(?:[\w,'\u2019-]+\s+){{0,5}}?(?:an?\s+|the\s+|their\s+)?{_EHC}"
+     rf"|\b(?:admissions?|places?|entry|access|referrals?)\s+(?:is\s+|are\s+)?(?:only\s+)?"
+     rf"(?:(?:made|allocated|offered|given|agreed|decided)\s+)?(?:through|via)\s+(?:the\s+)?{_EHC}"
+     rf"\s+(?:process|route|system)\b",
      True, "certain", _I),
+    (rf"\bthrough\s+the\s+{_EHC}\s+(?:process|route)\b|\bwith\s+an?\s+{_EHC}", True, "likely", _I),
     (rf"\b(?:pupils|children|young\s+people|students|learners)\s+(?:who\s+have|with)\s+"
      rf"(?:an?\s+)?{_EHC}", True, "likely", _I),
 )
@@ -1399,6 +1520,8 @@ def _thresholds(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
 
 
 _T_EHCP = ("ehc", "care plan", "statement")
+_IF_BEFORE = re.compile(r"\b(?:if|whether|when|may|might|think|thinking|worried|apply(?:ing)?\s+for"
+                        r"|going\s+through|considering)\b", _I)
 
 
 def _ehcp(doc: _Doc, out: list[Fact]) -> None:
@@ -1412,7 +1535,10 @@ def _ehcp(doc: _Doc, out: list[Fact]) -> None:
         for m in doc.iter(rx, _T_EHCP):
             if doc.in_scope(m.start()) or not doc.claim("ehcp", m.start(), m.end()):
                 continue
-            out.append(doc.fact("ehcp_required", value, m.start(), m.end(), conf))
+            sure = conf
+            if _IF_BEFORE.search(doc.masked, doc.clause_start(m.start()), m.start()):
+                sure = "likely"   # "if your child needs an EHCP, we can help": no requirement
+            out.append(doc.fact("ehcp_required", value, m.start(), m.end(), sure))
 
 
 _T_COST = ("free", "\u00a3", "charge", "cost", "fee", "concession", "subsidi", "discount", "bursar",
@@ -1451,11 +1577,58 @@ def _cost(doc: _Doc, out: list[Fact]) -> None:
     out.extend(found)
 
 
+#: Before a need, the words making it who the service is for: a people word and "with",
+#: "who have", "whose primary need is", "who" ("for pupils with SLD and PMLD", "young people
+#: who stammer"), with up to four listed needs or qualifiers between.
+_SERVED_BEFORE = re.compile(
+    rf"\b(?:{_PEOPLE}|adults?|parents?|carers?|families|those|year[\s-]olds|residents)\s+"
+    rf"(?:\([^()]{{1,14}}\)\s+)?(?:(?:aged|from|between)\s+[\w\s+-]{{1,14}}?\s+)?(?:with|who\s+(?:have|has|are|experience|live\s+with)|living\s+with|"
+    rf"affected\s+by|diagnosed\s+with|whose\s+(?:main\s+|primary\s+|only\s+)?(?:area\s+of\s+)?"
+    rf"(?:special\s+educational\s+)?needs?\s+(?:is|are|includes?)|who)\s+"
+    rf"(?:(?:an?|the|some|mild|moderate|severe|complex|additional|diagnosed|suspected|"
+    rf"significant|profound|specific|a\s+diagnosis\s+of)\s+)*"
+    rf"(?:[\w'\u2019-]+(?:\s+[\w'\u2019-]+)?\s*(?:,|\band\b|\bor\b|&|/|\band/or\b)\s*){{0,4}}$", _I)
+#: Before who a service is for, words saying only that it suits them, not that it is for them.
+_SUITS_BEFORE = re.compile(
+    r"\b(?:great|ideal|perfect|suitable|good|accessible|welcom\w*|includ\w*|also|as\s+well\s+as|"
+    r"especially|particularly|even|everyone|anyone|all|such\s+as|like)\b", _I)
+#: After a need, words leaving the list open ("with autism or other additional needs").
+_OPEN_LIST_AFTER = re.compile(
+    r"(?:\s*(?:,|\band\b|\bor\b|&|/)\s*[\w-]+(?:\s+[\w-]+)?){0,4}?\s*,?\s*(?:(?:\bor\b|\band/or\b)"
+    r"\s*(?:any|other|another|similar|related|a\s+new|new|an?\s+(?:suspected|undiagnosed|possible)|"
+    r"(?:a\s+)?(?:suspected\s+)?diagnosis|undiagnosed|suspected)\b|\betc\b)", _I)
+#: After a need, a people word: "autistic young people", "deaf children".
+_SERVED_AFTER = re.compile(rf"\s*(?:{_PEOPLE}|adults?)\b", _I)
+
+
 def _needs(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
     conf = "certain" if doc.source in ("name", "tags") else "likely"
     seen: set[str] = set()
+    served: set[str] = set()
+    text = doc.masked
     for start, end, target in reader.find(doc.text, where=doc.need_starts):
         if doc.in_scope(start):
+            continue
+        clause = doc.clause_start(start)
+        if text[max(0, clause - 2):clause].strip().endswith(")"):
+            # "adults (18+) with PMLD": a bracket inside the clause does not end it.
+            opening = text.rfind("(", 0, clause)
+            if opening >= 0 and clause - opening <= 20:
+                clause = doc.clause_start(opening)
+        who = None if doc.source == "tags" else (
+            _SERVED_BEFORE.search(text, max(clause, start - 160), start)
+            or _SERVED_AFTER.match(text, end))
+        if who is not None:
+            # Named as who the service is for: the needs it serves (kind "served"); certain
+            # unless the words only say it suits them ("great for children with ...").
+            at = min(who.start(), start)
+            sure = "likely" if _SUITS_BEFORE.search(text, max(clause, at - 40), at) or \
+                _OPEN_LIST_AFTER.match(text, end) else "certain"
+            new = [t for t in target if t not in served]
+            if new:
+                served.update(new)
+                seen.update(new)
+                out.append(doc.fact("needs", new, start, end, sure, "served"))
             continue
         new = [t for t in target if t not in seen]
         if new:
@@ -1480,12 +1653,13 @@ _T_DELIVERY = ("zoom", "teams", "video", "online", "virtual", "remote", "web", "
 #: Every rule pattern and trigger tuple the rules pass to ``_Doc.iter``/``spans``/``search``,
 #: so that a text's word list says where each may match (others are simply scanned).
 _SCAN.add_rules(
-    _BENIGN, _AUD_CUE, _AUD_WITH, _PARENT_OF, _PARENT_NOUN, _CHILD_WORDS, _ADULT_CERTAIN,
+    _ALL_AGES, _MONTHS_TO_YEARS, _MONTHS, _OR_AGE,
+    _BENIGN, _CARING_FOR, _AUD_CUE, _AUD_WITH, _PARENT_OF, _PARENT_NOUN, _CHILD_WORDS, _ADULT_CERTAIN,
     _ADULT_LIKELY, _ONLY_FOR, _EHCP_NOT, _FREE_FOR_SOME, _FREE_CERTAIN, _FREE,
     *(row[0] for table in (_EXCLUSION_CUES, _AGE_RULES, _SCHOOL_RULES, _PHASES, _THRESHOLD,
                            _EHCP, _RESIDENCY, _REFERRAL, _PAID, _DELIVERY) for row in table))
 _SCAN.add_triggers(
-    _BENIGN_TRIGGERS, _T_EXCLUDE, _T_AGES, _T_SCHOOL, _T_PHASES, _T_AUDIENCE, _T_ADULT_CERTAIN,
+    _BENIGN_TRIGGERS, _T_EXCLUDE, _T_AGES, _T_ALL_AGES, _T_SCHOOL, _T_PHASES, _T_AUDIENCE, _T_ADULT_CERTAIN,
     _T_ADULT_LIKELY, _T_ONLY, _T_THRESHOLD, _T_EHCP, _T_COST, _T_FREE, _T_RESIDENCY,
     _T_REFERRAL, _T_DELIVERY,
     *(row[3] for table in (_THRESHOLD, _EHCP, _RESIDENCY, _REFERRAL, _PAID, _DELIVERY)
@@ -1570,28 +1744,39 @@ def _dedupe(facts: list[Fact]) -> list[Fact]:
 def effective_ages(facts: Iterable[Fact]) -> tuple[int | None, int | None, Fact | None]:
     """The age range the facts give: ``(min_age, max_age, the fact behind it)``.
 
-    Certain facts win over likely ones (separately for each bound); several ranges of the
-    same confidence are joined ("0-19, or up to 25 with SEND" gives 0 to 25). The fact
-    returned is the one giving the lower bound, or the upper bound when no lower one is
-    stated; ``(None, None, None)`` when the facts state no age. ``child_ages`` (the ages of
-    the children of parents a service is for) never count.
+    Facts are taken in tiers, and the first tier stating any age decides both bounds:
+    certain numbers ("aged 8 to 12", "under fives"), then certain age-group words ("Toddler
+    group", "for babies"), then a certain "for all ages" (0 and over), then likely numbers,
+    then likely words. A description that says "all ages" and also gives numbers is for all
+    ages (the numbers describe a part of what it offers: "our under 5s space"). Within a tier several ranges are joined ("0-19, or up to 25 with SEND"
+    gives 0 to 25). The fact returned is the one giving the lower bound, or the upper bound
+    when no lower one is stated; ``(None, None, None)`` when the facts state no age.
+    ``child_ages`` (the ages of the children of parents a service is for) never count.
     """
-    facts = list(facts)
-
-    def best(field: str) -> list[Fact]:
-        found = [f for f in facts if f.field == field and isinstance(f.value, int)]
-        certain = [f for f in found if f.confidence == "certain"]
-        return certain or found
-
-    mins, maxs = best("min_age"), best("max_age")
-    lo_fact = min(mins, key=lambda f: f.value) if mins else None
-    hi_fact = max(maxs, key=lambda f: f.value) if maxs else None
-    lo = lo_fact.value if lo_fact else None
-    hi = hi_fact.value if hi_fact else None
-    if lo is not None and hi is not None and lo > hi:
-        # Contradicting bounds: keep the certain (or the earlier) one and drop the other.
-        if lo_fact.confidence == "certain" and hi_fact.confidence != "certain":
+    facts = [f for f in facts if f.field in ("min_age", "max_age") and isinstance(f.value, int)]
+    for conf, kinds in (("certain", ("",)), ("certain", ("phase",)), ("certain", ("all_ages",)),
+                        ("likely", ("",)), ("likely", ("phase", "all_ages"))):
+        tier = [f for f in facts if f.confidence == conf and f.kind in kinds]
+        if not tier:
+            continue
+        mins = [f for f in tier if f.field == "min_age"]
+        maxs = [f for f in tier if f.field == "max_age"]
+        lo_fact = min(mins, key=lambda f: f.value) if mins else None
+        hi_fact = max(maxs, key=lambda f: f.value) if maxs else None
+        lo = lo_fact.value if lo_fact else None
+        hi = hi_fact.value if hi_fact else None
+        if lo is not None and hi is not None and lo > hi:
+            # Contradicting bounds ("over 18s" and "under 16s"): keep the lower bound's.
             hi, hi_fact = None, None
-        else:
-            lo, lo_fact = None, None
-    return lo, hi, lo_fact or hi_fact
+        closed = {f.quote for f in maxs}
+        if hi is not None and any(f.quote not in closed and f.value > hi for f in mins):
+            # "Juniors (8 to 10), youths (11 to 17) and seniors (over 18s)": no upper bound.
+            hi, hi_fact = None, None
+        if conf == "certain" and kinds == ("",) and all(f.source == "description" for f in tier):
+            every = [f for f in facts if f.kind == "all_ages" and f.confidence == "certain"]
+            if every:
+                # "For people of all ages ... (the Tuesday clinic is for 15-24 year olds)": the
+                # numbers are a part of what it offers; the service is for all ages.
+                return 0, None, every[0]
+        return lo, hi, lo_fact or hi_fact
+    return None, None, None

@@ -116,7 +116,7 @@ def test_no_record_has_invented_ages_or_cost(north_lincs):
     # own words state it, and then it is kept with the quote it came from.
     for r in records.values():
         read = [f for f in r.facts if f["used"] and f["field"] in
-                ("min_age", "max_age", "adults_only")]
+                ("min_age", "max_age", "child_ages", "adults_only")]
         if r.min_age is not None or r.max_age is not None:
             assert read, r.id
             assert all(f["quote"] in (r.name + "\n" + r.description) for f in read)

@@ -88,7 +88,7 @@ def test_age_range_extended_for_send(text, expected):
     ("Stay and play for under 5s.", (0, 4)),
     ("A drop-in for under-18s.", (0, 17)),
     ("Rhyme time for the under fives.", (0, 4)),
-    ("A club for children under the age of 12.", (None, 11)),
+    ("A club for children under the age of 12.", (0, 11)),
     ("Walking group for over 50s.", (50, None)),
     ("Social evenings for over 18s.", (18, None)),
     ("Gym sessions for people aged 18 and over.", (18, None)),
@@ -118,11 +118,14 @@ def test_school_years_and_stages(text, expected):
 
 
 @pytest.mark.parametrize("text, expected, confidence", [
-    ("Messy play for babies.", (0, 1), "likely"),
-    ("Music sessions for toddlers.", (1, 3), "likely"),
-    ("A group for babies and toddlers.", (0, 3), "likely"),
-    ("Drop in for teenagers on Fridays.", (13, 19), "likely"),
+    # An age-group word after "for" says who the service is for: certain.
+    ("Messy play for babies.", (0, 1), "certain"),
+    ("Music sessions for toddlers.", (1, 3), "certain"),
+    ("A group for babies and toddlers.", (0, 3), "certain"),
+    ("Drop in for teenagers on Fridays.", (13, 19), "certain"),
+    # Elsewhere it is only likely.
     ("A space where teens can chat.", (13, 19), "likely"),
+    ("Bring the babies along if you like.", (0, 1), "likely"),
 ])
 def test_age_words(text, expected, confidence):
     facts = read(text)
@@ -226,7 +229,6 @@ def test_audience_from_tags_and_name(vocab):
     "Open to people over 18.",
     "Bingo nights for over 18s.",
     "18+ only, please.",
-    "Part of adult social care.",
     "Support for adults with a physical disability.",
 ])
 def test_adults_only_certain(text):
@@ -238,6 +240,10 @@ def test_adults_only_certain(text):
     "Our adult day centre offers activities.",
     "Games for grown-ups.",
     "An adult learning course.",
+    # "adult social care" names a council department, whose teams also work with families.
+    "Part of adult social care.",
+    "Referrals come through Adult Social Care.",
+    "Run by the adult social care team.",
 ])
 def test_adults_only_likely(text):
     fact = one(read(text), "adults_only")
@@ -371,7 +377,8 @@ def test_negation_scope_ends_at_a_clause_break():
     ("For those with complex and severe physical disabilities.", "severe_complex", "certain"),
     ("Children must have a diagnosis to attend.", "diagnosis_required", "certain"),
     ("A formal diagnosis is required.", "diagnosis_required", "certain"),
-    ("For young people with a diagnosis of autism.", "diagnosis_required", "likely"),
+    ("For young people with a diagnosis of autism.", "diagnosis_required", "certain"),
+    ("Many of the children have a diagnosis of autism.", "diagnosis_required", "likely"),
     ("Only for children with cerebral palsy.", "only_for_named_need", "certain"),
     ("This group is exclusively for autistic girls.", "only_for_named_need", "certain"),
     ("The service is solely for people with sight loss.", "only_for_named_need", "certain"),
@@ -522,13 +529,18 @@ def test_not_delivery(text):
 
 
 def test_needs_from_name_description_and_tags(vocab):
-    facts = read("Support for children with dyslexia and speech and language needs.",
-                 name="Autism Outreach", tags=["ADHD"], vocab=vocab)
-    by_source = {(tuple(f.value), f.source, f.confidence) for f in facts if f.field == "needs"}
-    assert (("autism",), "name", "certain") in by_source
-    assert (("dyslexia",), "description", "likely") in by_source
-    assert (("slcn",), "description", "likely") in by_source
-    assert (("adhd",), "tags", "certain") in by_source
+    facts = read("Support for children with dyslexia and speech and language needs. Our staff "
+                 "also know a lot about epilepsy.", name="Autism Outreach", tags=["ADHD"],
+                 vocab=vocab)
+    by_source = {(tuple(f.value), f.source, f.confidence, f.kind) for f in facts
+                 if f.field == "needs"}
+    assert (("autism",), "name", "certain", "") in by_source
+    # Named as who the service is for: the needs it serves.
+    assert (("dyslexia",), "description", "certain", "served") in by_source
+    assert (("slcn",), "description", "certain", "served") in by_source
+    # Mentioned elsewhere: only likely.
+    assert (("epilepsy",), "description", "likely", "") in by_source
+    assert (("adhd",), "tags", "certain", "") in by_source
 
 
 @pytest.mark.parametrize("text, need", [
@@ -579,3 +591,429 @@ def test_facts_are_frozen():
     fact = read("For under 5s.")[0]
     with pytest.raises(AttributeError):
         fact.value = 3  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------------
+# Ages: more ways of saying them
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Swimming for people of all ages.", (0, None)),
+    ("Dance classes for all age groups.", (0, None)),
+    ("A friendly club for young and old.", (0, None)),
+    ("Everyone welcome, any age.", (0, None)),
+])
+def test_all_ages(text, expected):
+    assert ages(text) == expected
+    assert one(read(text), "min_age").kind == "all_ages"
+
+
+@pytest.mark.parametrize("text", [
+    "Games for children of all ages.",
+    "Support for young people of all ages and abilities.",
+    "Pupils of all ages learn together.",
+])
+def test_children_of_all_ages_is_not_all_ages(text):
+    assert all(f.kind != "all_ages" for f in read(text))
+
+
+def test_stated_numbers_win_over_all_ages_and_age_words():
+    assert ages("A soft play corner for under 5s, and toddler toys.") == (0, 4)
+    assert ages("A club for teenagers aged 12 to 15.") == (12, 15)
+    assert ages("Suitable for toddlers. Ages 2 to 4.") == (2, 4)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("From 11 years of age and up. Under 16s must be accompanied by an adult.", (11, None)),
+    ("Open to anyone. Children under 12 need adult supervision.", (None, None)),
+    ("Swim sessions for all. Under 8s are to be accompanied by a parent.", (None, None)),
+])
+def test_supervision_rules_are_not_who_it_is_for(text, expected):
+    lo, hi, fact = effective_ages(read(text))
+    assert (lo, hi) == expected
+    assert all(f.kind == "" or f.field not in ("min_age", "max_age") or f.kind == "all_ages"
+               for f in read(text))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Open to riders 14 years of age and over.", (14, None)),
+    ("From 9 years of age, all welcome.", (9, None)),
+    ("Players 16 years of age or older can join.", (16, None)),
+])
+def test_years_of_age(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("We are an 11-16 secondary school.", (11, 16)),
+    ("A 4-11 primary academy in the town.", (4, 11)),
+    ("An 11 to 19 special school for pupils with SLD.", (11, 19)),
+])
+def test_ages_of_a_school(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Support for Year 6s and Year 7s moving school.", (10, 12)),
+    ("Clubs for pupils in Years 5 and 6.", (9, 11)),
+    ("Workshops for Y10s and Y11s.", (14, 16)),
+])
+def test_school_years_plural(text, expected):
+    assert ages(text) == expected
+
+
+def test_school_years_of_the_children_of_parents():
+    facts = read("A talk for parents of children in Years 5 and 6 about moving up.")
+    assert values(facts, "child_ages") == [(9, 11)]
+    assert effective_ages(facts)[:2] == (None, None)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Caring for children aged six weeks to five years.", (0, 5)),
+    ("Sessions for little ones from 6 months to 3 years.", (0, 3)),
+    ("A nursery taking babies from 3 months - 4 years.", (0, 4)),
+])
+def test_months_to_years(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Juniors (8 to 10 years), youths (11 to 17 years) and seniors (over 18s).", (8, None)),
+    ("Sections for children aged 5 to 10 and for adults 18+.", (5, None)),
+    ("Teams for under 12s, under 16s, and adults aged 18 and over.", (0, None)),
+])
+def test_open_upper_bound_when_adults_join_too(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Age guidance: 14+", (14, None)),
+    ("A dance group for disabled adults (16+).", (16, None)),
+    ("Ages: 12+ only.", (12, None)),
+])
+def test_age_labels_before_a_plus(text, expected):
+    lo, hi, fact = effective_ages(read(text))
+    assert (lo, hi) == expected and fact.confidence == "certain"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Stay and play for babies and toddlers under the age of five.", (0, 4)),
+    ("Advice line for anyone under the age of 25.", (0, 24)),
+    ("Support for young people below the age of 19.", (0, 18)),
+])
+def test_under_the_age_of_starts_at_birth(text, expected):
+    assert ages(text) == expected
+
+
+def test_under_the_age_of_with_a_lower_age_keeps_it():
+    assert ages("For young people over 11 and under the age of 16.") == (11, 15)
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("Baby and Toddler Group", "Come along for play and a cuppa.", (0, 3)),
+    ("Toddler Time", "Songs and stories every week.", (1, 3)),
+    ("Oak Primary Academy", "A friendly school.", (4, 11)),
+])
+def test_age_words_in_the_name_are_certain(name, text, expected):
+    lo, hi, fact = effective_ages(read(text, name))
+    assert (lo, hi) == expected and fact.confidence == "certain"
+
+
+# ---------------------------------------------------------------------------------------------
+# Services for parents, carers and parents-to-be
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Drop in with any questions.", "Antenatal Clinic"),
+    ("Meet other mums.", "Breastfeeding Support Group"),
+    ("A healthy eating course for mums-to-be.", ""),
+    ("Classes for expectant parents.", ""),
+    ("Learn to paint.", "Carers' Art Class"),
+    ("Meet monthly.", "Carer Peer Support Group"),
+    ("A coffee morning for mum and baby.", ""),
+])
+def test_for_parents_to_be_and_carers(text, name):
+    assert one(read(text, name), "for_parents").confidence == "certain"
+
+
+@pytest.mark.parametrize("text", [
+    "Young carers' group for children who care for someone.",
+    "A baby sensory class full of bubbles.",
+    "Dads and kids play football together.",
+])
+def test_not_parents_to_be(text):
+    assert all(f.confidence != "certain" for f in read(text) if f.field == "for_parents")
+
+
+# ---------------------------------------------------------------------------------------------
+# Needs served, read from who the service is for
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, need", [
+    ("A school for pupils with SLD and PMLD.", "sld"),
+    ("A school for pupils with SLD and PMLD.", "pmld"),
+    ("A youth club for autistic young people.", "autism"),
+    ("A unit for children whose primary need is SEMH.", "semh"),
+    ("Group therapy for children who stammer.", "slcn"),
+    ("Mobility lessons for students with a vision impairment.", "vision_impairment"),
+    ("Deaf children and their families meet monthly.", "hearing_impairment"),
+])
+def test_needs_served_from_the_audience(text, need):
+    served = [f for f in read(text) if f.field == "needs" and f.kind == "served"]
+    assert any(need in f.value for f in served), served
+    assert all(f.confidence == "certain" for f in served)
+
+
+@pytest.mark.parametrize("text", [
+    "We cannot support children with ADHD.",
+    "Our staff are trained in autism awareness.",
+    "Mental health can affect anyone.",
+])
+def test_needs_not_served(text):
+    assert not [f for f in read(text) if f.field == "needs" and f.kind == "served"]
+
+
+@pytest.mark.parametrize("text", [
+    "Great for children and adults with physical disabilities.",
+    "Ideal for young people with autism, and everyone else too.",
+    "Everyone is welcome, including children with Down syndrome.",
+])
+def test_needs_a_service_only_suits_are_likely(text):
+    served = [f for f in read(text) if f.field == "needs" and f.kind == "served"]
+    assert served and all(f.confidence == "likely" for f in served)
+
+
+# ---------------------------------------------------------------------------------------------
+# EHC plans: more phrasings
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "Places are via EHCP only.",
+    "Entry is only through an EHC plan.",
+    "All pupils have an EHCP.",
+    "All of our students hold an Education, Health and Care Plan.",
+    "Your child needs an EHCP to attend.",
+    "A young person needs to have an EHC plan for a place.",
+    "Places are funded through the local authority via an EHCP.",
+    "Each placement is funded by the council through the EHCP.",
+    "Admission is through the EHCP process.",
+    "Places are allocated via the EHC plan route.",
+])
+def test_ehcp_required_phrasings(text):
+    fact = one(read(text), "ehcp_required")
+    assert (fact.value, fact.confidence) == (True, "certain")
+
+
+@pytest.mark.parametrize("text", [
+    "If your child needs an EHCP, we can help you ask for one.",
+    "Advice for families going through the EHCP process.",
+    "We support parents who think their child may need an EHC plan.",
+])
+def test_ehcp_mentioned_but_not_required(text):
+    assert all(f.confidence != "certain" or f.value is False
+               for f in read(text) if f.field == "ehcp_required")
+
+
+# ---------------------------------------------------------------------------------------------
+# At import: what the facts fill (matcher.ingest.reading.apply_reading)
+# ---------------------------------------------------------------------------------------------
+
+
+def _imported(description: str, name: str = "A service", **fields):
+    from matcher.ingest.reading import apply_reading
+    from matcher.services import ServiceRecord
+
+    record = ServiceRecord(id="t1", name=name, description=description, categories=[], **fields)
+    return apply_reading(record, (), load_vocabulary())
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("A course for parents of children aged 5 to 11.", (5, 11)),
+    ("Workshops for parents of children in Years 5 and 6.", (9, 11)),
+    ("Support for parents and carers of teenagers aged 13-17.", (13, 17)),
+])
+def test_children_ages_are_a_parents_service_ages(text, expected):
+    r = _imported(text)
+    assert (r.min_age, r.max_age) == expected
+    used = [f for f in r.facts if f["used"] and f["field"] == "child_ages"]
+    assert used and used[0]["quote"] in text
+
+
+def test_parents_service_without_children_ages_keeps_no_age():
+    r = _imported("A support group for parents and carers. Adults 18+ only.")
+    assert (r.min_age, r.max_age) == (None, None)
+    assert "parents_carers" in r.audience
+    assert any(f["used"] and f["field"] == "for_parents" for f in r.facts)
+
+
+@pytest.mark.parametrize("text, needs", [
+    ("A school for pupils with SLD and PMLD.", ["sld", "pmld"]),
+    ("A youth club for autistic young people.", ["autism"]),
+    ("Group therapy for children who stammer.", ["slcn"]),
+])
+def test_needs_served_fill_a_record_with_none(text, needs):
+    r = _imported(text)
+    assert r.needs == needs
+    assert r.needs_raw and all(f["quote"] in text for f in r.facts
+                               if f["used"] and f["field"] == "needs")
+
+
+def test_needs_served_never_replace_the_records_own():
+    r = _imported("A youth club for autistic young people.", needs=["adhd"])
+    assert r.needs == ["adhd"]
+
+
+def test_likely_needs_fill_nothing():
+    assert _imported("Our staff know about epilepsy and autism.").needs == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Stay and play for babies and toddlers under the age of five.", (0, 4)),
+    ("A walking football session for people of all ages.", (0, None)),
+    ("Club nights for teenagers.", (13, 19)),
+])
+def test_certain_ages_of_every_kind_fill_the_record(text, expected):
+    r = _imported(text)
+    assert (r.min_age, r.max_age) == expected
+
+
+def test_likely_ages_fill_nothing():
+    r = _imported("A space where teens can chat.")
+    assert (r.min_age, r.max_age) == (None, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# matcher evaluate-labels: the comparison's convention
+# ---------------------------------------------------------------------------------------------
+
+
+def test_label_scoring_convention():
+    from matcher.evaluation.labels import _score
+
+    parents = _imported("A course for parents of children aged 5 to 11.")
+    adults = _imported("A social club for adults aged 18+.")
+    child = _imported("A youth club for young people aged 11 to 18.")
+    pairs = [
+        # Labelled with the parent's own age: not compared with the children's ages given.
+        ({"min_age": 18, "max_age": None, "adults_only": True, "for_parents": True}, parents),
+        ({"min_age": 18, "max_age": None, "adults_only": True, "for_parents": False}, adults),
+        ({"min_age": 11, "max_age": 17, "adults_only": False, "for_parents": False}, child),
+    ]
+    result = _score(pairs)
+    assert result["parents_age_bounds_not_compared"] == 1
+    assert (result["ages"]["given"], result["ages"]["labelled"], result["ages"]["correct"]) \
+        == (3, 3, 2)
+    # A parents' service is kept from the child as a service for the child: adults only.
+    assert (result["adults_only"]["correct"], result["adults_only"]["given"]) == (2, 2)
+    assert result["for_parents"]["correct"] == 1
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Sessions for babies (0-4 months) and crawlers (6-24 months).", (0, 2)),
+    ("Baby massage for babies aged 0 to 12 months.", (0, 1)),
+    ("A music class for little ones 18-36 months old.", (1, 3)),
+])
+def test_ages_in_months(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "A 6-12 month course of sessions.",
+    "Membership lasts 3-6 months.",
+    "We are open 10-12 months of the year.",
+])
+def test_months_that_are_not_ages(text):
+    assert ages(text) == (None, None)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("For young people aged 8 to 18 years old (or age 25 for those with a disability).", (8, 25)),
+    ("Youth club for ages 11-19, or up to 25 for those with SEND.", (11, 25)),
+    ("Open to young people aged 13 to 19 or to 25 if they have a disability.", (13, 25)),
+])
+def test_or_age_for_some_extends_the_range(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, need", [
+    ("An online group for 11-18 year olds who stammer.", "slcn"),
+    ("Day care for adults (18+) with profound and multiple learning disabilities.", "pmld"),
+    ("Swimming for Hackney residents aged 5 to 16 with autism.", "autism"),
+])
+def test_needs_served_after_ages_and_brackets(text, need):
+    served = [f for f in read(text) if f.field == "needs" and f.kind == "served"]
+    assert any(need in f.value and f.confidence == "certain" for f in served), served
+
+
+@pytest.mark.parametrize("text", [
+    "Supported internship for Hackney residents aged 17-24 with an EHCP.",
+    "Internships for young people aged 18-24 with SEND and an EHCP.",
+    "Provision for deaf children aged 3-11 with an EHCP.",
+])
+def test_ehcp_required_after_a_longer_audience(text):
+    fact = one(read(text), "ehcp_required")
+    assert (fact.value, fact.confidence) == (True, "certain")
+
+
+@pytest.mark.parametrize("text", [
+    "A keyworker for families of babies (0-3) with complex needs or a new diagnosis.",
+    "For children with autism or other additional needs.",
+    "Sessions for young people with ADHD, dyslexia or similar difficulties.",
+])
+def test_an_open_list_of_needs_is_likely(text):
+    served = [f for f in read(text) if f.field == "needs" and f.kind == "served"]
+    assert served and all(f.confidence == "likely" for f in served)
+
+
+@pytest.mark.parametrize("text", [
+    "Exhibitions and events for all ages. Families can also visit our under 5s play space.",
+    "Our clinic is for people of all ages. The Thursday session is for 15-24 year olds.",
+    "Open to all ages. A youth section for ages 11 to 16 meets on Mondays.",
+])
+def test_all_ages_with_a_part_for_some_ages(text):
+    assert ages(text) == (0, None)
+
+
+def test_age_words_in_a_name_are_not_widened_by_all_ages():
+    assert ages("Plenty of play equipment for all ages.", "Baby and Toddler Group") == (0, 3)
+
+
+@pytest.mark.parametrize("text", [
+    "A service for children with a diagnosis.",
+    "For children with a confirmed diagnosis of autism.",
+    "Open to young people who have a formal diagnosis of ADHD.",
+])
+def test_for_people_with_a_diagnosis_is_a_threshold(text):
+    fact = one(read(text), "threshold")
+    assert (fact.value, fact.confidence) == ("diagnosis_required", "certain")
+
+
+@pytest.mark.parametrize("text", [
+    "Open to children with or without a diagnosis.",
+    "Support for children with a diagnosis of autism or awaiting assessment.",
+    "Help for families, whether or not the child has a diagnosis.",
+])
+def test_diagnosis_not_required(text):
+    assert "diagnosis_required" not in values(read(text), "threshold")
+
+
+@pytest.mark.parametrize("text", [
+    "Members offer discounts for foster carers.",
+    "Half-price tickets for children on Sundays.",
+    "A fostering friendly policy for all foster carers in their employment.",
+])
+def test_a_price_for_someone_is_not_who_a_service_is_for(text):
+    assert not values(read(text), "audience") and not values(read(text), "for_parents")
+
+
+@pytest.mark.parametrize("text", [
+    "Peer support for adults who are caring for older relatives.",
+    "A group for people looking after a disabled family member.",
+    "Support for anyone caring for a loved one.",
+])
+def test_unpaid_carers_named_by_what_they_do(text):
+    assert one(read(text), "for_parents").confidence == "certain"

@@ -10,9 +10,17 @@ Figures (each ``precision``, ``recall``, and the counts behind them):
 
 * ``ages``: per age bound (youngest, oldest). A bound the import gives is correct when the label
   gives the same bound; precision = correct / bounds given, recall = correct / bounds labelled.
-* ``adults_only``: a record the import keeps from children (a minimum age of 18 or more, or an
-  audience of adults only) against the label ``adults_only`` (parents' services included);
+* ``adults_only``: a record the matching engine keeps from a child as a service for the child
+  (a minimum age of 18 or more, or a fact of the reading step saying it is for parents and
+  carers, so that it is shown to a family only as for the parent) against the label
+  ``adults_only`` (which includes services for parents: the person served is an adult);
   ``for_parents``: the audience ``parents_carers`` against the label.
+* Labelling convention for ages: a label's ages are those of the person a service is for. For
+  a service for parents the label gives the parent's (18 and over), while the import gives the
+  ages of their children (families are matched on the child's age): unlike things, so the age
+  bounds of records labelled ``for_parents`` are not compared (their number is reported).
+  Ages are also split by where the import got them: read from the record's words (a fact of
+  the reading step filled them) or from the feed's own fields (which win where present).
 * ``excludes``: facts of the reading step saying who a service does not take, against the
   label's exclusions (precision has no meaning when neither side has any: reported as such).
 * ``needs``: canonical needs of the record against the label's needs.
@@ -42,7 +50,8 @@ class Score:
     true_pos: int = 0
     predicted: int = 0
     labelled: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)   # given but wrong
+    misses: list[str] = field(default_factory=list)   # labelled but not given
 
     @property
     def precision(self) -> float | None:
@@ -58,16 +67,17 @@ class Score:
 
         return {"precision": r(self.precision), "recall": r(self.recall),
                 "correct": self.true_pos, "given": self.predicted, "labelled": self.labelled,
-                "errors": self.errors[:20]}
+                "errors": self.errors[:20], "misses": self.misses[:20]}
 
 
 def load_labels(folder: str | Path) -> list[dict[str, Any]]:
-    """Every label line of every ``*.jsonl`` in ``folder``."""
+    """Every label line of every ``*.jsonl`` in ``folder``, each with ``_file`` (the file's
+    stem) added."""
     out: list[dict[str, Any]] = []
     for path in sorted(Path(folder).glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                out.append(json.loads(line))
+                out.append({**json.loads(line), "_file": path.stem})
     return out
 
 
@@ -87,40 +97,58 @@ def _records(shared: Path, today: dt.date) -> dict[tuple[str, str], Any]:
 
 
 def _adults_only(record: Any) -> bool:
-    return (record.min_age is not None and record.min_age >= 18) or (
-        "adults" in record.audience and "children_young_people" not in record.audience
-        and "families" not in record.audience)
+    """Whether the matching engine keeps ``record`` from a child as a service for the child:
+    a minimum age of 18 or more, or its words say it is for parents and carers (a fact of the
+    reading step that filled its audience: then it is shown to a family as for the parent)."""
+    if record.min_age is not None and record.min_age >= 18:
+        return True
+    return any(f.get("field") == "for_parents" and f.get("used") for f in record.facts)
 
 
-def evaluate_labels(labels_dir: str | Path, shared: str | Path,
-                    today: dt.date | None = None) -> dict[str, Any]:
-    """Precision and recall of each fact over the labelled records (see module docstring)."""
-    labels = load_labels(labels_dir)
-    records = _records(Path(shared), today or dt.date.today())
+#: Facts of the reading step that give a record its ages.
+_AGE_FACTS = ("min_age", "max_age", "child_ages", "adults_only")
+
+
+def _for_parents(record: Any) -> bool:
+    return "parents_carers" in record.audience
+
+
+def _score(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
     ages, adults, parents, excludes, needs = Score(), Score(), Score(), Score(), Score()
-    missing: list[str] = []
-    for label in labels:
-        record = records.get((label["source"], str(label["id"])))
-        if record is None:
-            missing.append(f"{label['source']}:{label['id']}")
-            continue
-        for bound in ("min_age", "max_age"):
-            given, truth = getattr(record, bound), label.get(bound)
-            ages.labelled += truth is not None
-            if given is not None:
-                ages.predicted += 1
-                if given == truth:
-                    ages.true_pos += 1
-                else:
-                    ages.errors.append(f"{record.id} {bound}: gave {given}, label {truth}")
+    by_origin = {"words": Score(), "fields": Score()}
+    parents_ages = 0
+    for label, record in pairs:
+        if label.get("for_parents"):
+            # The label gives the parent's own age (18 and over); the import gives the
+            # ages of the children the parents care for. Unlike things: not compared.
+            parents_ages += sum(label.get(b) is not None for b in ("min_age", "max_age"))
+        else:
+            read = any(f.get("used") and f.get("field") in _AGE_FACTS for f in record.facts)
+            origin = by_origin["words" if read else "fields"]
+            for bound in ("min_age", "max_age"):
+                given, truth = getattr(record, bound), label.get(bound)
+                ages.labelled += truth is not None
+                if given is not None:
+                    ages.predicted += 1
+                    origin.predicted += 1
+                    if given == truth:
+                        ages.true_pos += 1
+                        origin.true_pos += 1
+                    else:
+                        ages.errors.append(f"{record.id} {bound}: gave {given}, label {truth}")
+                        origin.errors.append(ages.errors[-1])
+                elif truth is not None:
+                    ages.misses.append(f"{record.id} {bound}: gave none, label {truth}")
         for score, given, truth in (
                 (adults, _adults_only(record), bool(label.get("adults_only"))),
-                (parents, "parents_carers" in record.audience, bool(label.get("for_parents")))):
+                (parents, _for_parents(record), bool(label.get("for_parents")))):
             score.predicted += given
             score.labelled += truth
             score.true_pos += given and truth
-            if given != truth:
-                score.errors.append(f"{record.id}: gave {given}, label {truth}")
+            if given and not truth:
+                score.errors.append(f"{record.id}: gave True, label False")
+            elif truth and not given:
+                score.misses.append(f"{record.id}: gave False, label True")
         said = {str(v) for f in record.facts if f.get("field") == "excludes"
                 for v in (f["value"] if isinstance(f["value"], list) else [f["value"]])}
         truth_ex = set(label.get("excludes") or [])
@@ -128,28 +156,67 @@ def evaluate_labels(labels_dir: str | Path, shared: str | Path,
         excludes.labelled += len(truth_ex)
         excludes.true_pos += len(said & truth_ex)
         excludes.errors += [f"{record.id}: gave exclusion {v}" for v in sorted(said - truth_ex)]
+        excludes.misses += [f"{record.id}: missed exclusion {v}" for v in sorted(truth_ex - said)]
         truth_needs = set(label.get("needs") or []) | ({"all_send"} if label.get("all_send")
                                                        else set())
         given_needs = {n for n in record.needs if not n.startswith("area:")}
         needs.predicted += len(given_needs)
         needs.labelled += len(truth_needs)
         needs.true_pos += len(given_needs & truth_needs)
-    return {"records": len(labels) - len(missing), "missing": missing,
-            "ages": ages.to_dict(), "adults_only": adults.to_dict(),
+        needs.errors += [f"{record.id}: gave need {n}" for n in sorted(given_needs - truth_needs)]
+        needs.misses += [f"{record.id}: missed need {n}" for n in sorted(truth_needs - given_needs)]
+    return {"records": len(pairs), "ages": ages.to_dict(),
+            "ages_given_by": {k: v.to_dict() for k, v in by_origin.items()},
+            "adults_only": adults.to_dict(),
             "for_parents": parents.to_dict(), "excludes": excludes.to_dict(),
-            "needs": needs.to_dict()}
+            "needs": needs.to_dict(), "parents_age_bounds_not_compared": parents_ages}
+
+
+def evaluate_labels(labels_dir: str | Path, shared: str | Path,
+                    today: dt.date | None = None) -> dict[str, Any]:
+    """Precision and recall of each fact over the labelled records (see module docstring):
+    over every label file together (the top-level figures) and for each file (``files``)."""
+    labels = load_labels(labels_dir)
+    records = _records(Path(shared), today or dt.date.today())
+    missing: list[str] = []
+    pairs: list[tuple[dict[str, Any], Any]] = []
+    for label in labels:
+        record = records.get((label["source"], str(label["id"])))
+        if record is None:
+            missing.append(f"{label['source']}:{label['id']}")
+        else:
+            pairs.append((label, record))
+    result = {**_score(pairs), "missing": missing}
+    result["files"] = {name: _score([p for p in pairs if p[0]["_file"] == name])
+                       for name in dict.fromkeys(label["_file"] for label in labels)}
+    return result
 
 
 def format_text(result: dict[str, Any]) -> str:
-    """The figures as a small table."""
+    """The figures as small tables: every file together, then each file."""
     def pct(x: float | None) -> str:
         return "  n/a" if x is None else f"{x:5.3f}"
 
-    lines = [f"{result['records']} labelled real records",
-             f"{'fact':<12} {'precision':>9} {'recall':>7} {'correct':>8} {'given':>6} "
-             f"{'labelled':>9}"]
-    for name in ("ages", "adults_only", "for_parents", "excludes", "needs"):
-        s = result[name]
-        lines.append(f"{name:<12} {pct(s['precision']):>9} {pct(s['recall']):>7} "
-                     f"{s['correct']:>8} {s['given']:>6} {s['labelled']:>9}")
+    def table(title: str, r: dict[str, Any]) -> list[str]:
+        lines = [f"{title}: {r['records']} labelled real records",
+                 f"{'fact':<12} {'precision':>9} {'recall':>7} {'correct':>8} {'given':>6} "
+                 f"{'labelled':>9}"]
+        for name in ("ages", "adults_only", "for_parents", "excludes", "needs"):
+            s = r[name]
+            lines.append(f"{name:<12} {pct(s['precision']):>9} {pct(s['recall']):>7} "
+                         f"{s['correct']:>8} {s['given']:>6} {s['labelled']:>9}")
+        for origin, s in r.get("ages_given_by", {}).items():
+            what = "read from words" if origin == "words" else "from the feed's fields"
+            lines.append(f"  ages {what}: precision {pct(s['precision']).strip()} "
+                         f"({s['correct']} of {s['given']} bounds given)")
+        if r.get("parents_age_bounds_not_compared"):
+            lines.append(f"(ages: {r['parents_age_bounds_not_compared']} labelled bounds of "
+                         "services for parents not compared: the label gives the parent's age)")
+        return lines
+
+    lines = table("All label files", result)
+    for name, r in result.get("files", {}).items():
+        lines += ["", *table(name, r)]
+    if result.get("missing"):
+        lines += ["", f"{len(result['missing'])} labelled records not found in the samples"]
     return "\n".join(lines)

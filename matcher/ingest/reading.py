@@ -8,9 +8,11 @@ only when it is unambiguous (``certain``); a certain fact that disagrees with a 
 field is kept with ``conflict: true`` for the directory team. Likely facts are kept, never
 used to fill a field.
 
-What a certain fact may fill: the ages (both bounds unknown), a minimum age of 18 for a
-service only for adults (unless it is for parents and carers, whose children's ages are not
-the service's), the audience, ``ehcp_required``, referral routes, cost and delivery.
+What a certain fact may fill: the ages (both bounds unknown; for a service for parents and
+carers, the ages of their children, since families are matched on the child's age), a minimum
+age of 18 for a service only for adults (unless it is for parents and carers), the audience,
+the needs served (only when the record names none, from the words saying who the service is
+for: "for pupils with SLD and PMLD"), ``ehcp_required``, referral routes, cost and delivery.
 """
 
 from __future__ import annotations
@@ -54,7 +56,17 @@ def apply_reading(record: ServiceRecord, tags: Sequence[str] = (),
 
     for_parents = bool(_certain(facts, "for_parents"))
     low, high, age_fact = effective_ages(facts)
-    if age_fact is not None and age_fact.confidence == "certain" and not for_parents:
+    if age_fact is not None and (age_fact.confidence != "certain" or for_parents):
+        low = high = age_fact = None
+    children = _certain(facts, "child_ages")
+    if age_fact is None and children:
+        # A service for parents of children of given ages: matching is on the child's age,
+        # so the children's ages are the service's ("for parents of children aged 0-5").
+        lows = [f.value[0] for f in children if f.value[0] is not None]
+        highs = [f.value[1] for f in children if f.value[1] is not None]
+        low, high = (min(lows) if lows else None), (max(highs) if highs else None)
+        age_fact = children[0]
+    if age_fact is not None:
         if record.min_age is None and record.max_age is None:
             record.min_age, record.max_age = low, high
             used.add(index[id(age_fact)])
@@ -73,6 +85,20 @@ def apply_reading(record: ServiceRecord, tags: Sequence[str] = (),
         if fact.confidence == "certain" and value not in record.audience:
             record.audience = [*record.audience, value]
             used.add(index[id(fact)])
+    if for_parents:
+        # The words saying it is for parents and carers are what the results quote ("For you
+        # as a parent or carer"), whether or not a feed tag already named the audience.
+        used.add(index[id(_certain(facts, "for_parents")[0])])
+    served = [f for f in _certain(facts, "needs") if f.kind == "served"]
+    if served and not record.needs:
+        # "for pupils with SLD and PMLD": the needs the service is for, when the record names
+        # none (so that a service for other needs is not offered as if open to any).
+        allowed = getattr(vocab, "needs", None) if vocab is not None else None
+        needs = [n for f in served for n in f.value if allowed is None or n in allowed]
+        if needs:
+            record.needs = list(dict.fromkeys(needs))
+            record.needs_raw = record.needs_raw or "; ".join(dict.fromkeys(f.quote for f in served))
+            used.update(index[id(f)] for f in served)
     for fact in _certain(facts, "ehcp_required"):
         if fact.value and not record.ehcp_required:
             record.ehcp_required = True
