@@ -306,7 +306,14 @@ def prepare_query(profile: Profile, vocab: Vocabulary, gazetteer: PostcodeIndex,
     # What the family asks for ("we need some short breaks") is said twice, so its words weigh
     # more than those describing their situation; an everyday ask is also said in the words of
     # what it was read as ("money worries": help with money and benefits).
-    text = " ".join([*profile.needs, profile.about, *intent.asks, labels, *words.ask_labels])
+    # A phrase read as their situation ("meltdowns after school") is left out of the words
+    # matched against service descriptions: it says when things happen, not what they want;
+    # unless it is read as another kind of help too ("starts secondary school": a move).
+    other = [(a, b) for a, b, *_ in intent.found]
+    about = _blank(profile.about or "", [
+        s for s in intent.situations if s[1] <= len(profile.about or "")
+        and not any(a < s[1] and s[0] < b for a, b in other)])
+    text = " ".join([*profile.needs, about, *intent.asks, labels, *words.ask_labels])
 
     mode = profile.travel.mode or cfg.travel.default_mode
     if mode != "online_only" and mode not in cfg.travel.modes:
