@@ -35,8 +35,11 @@ __all__ = ["ASK_PATTERN", "SETTING_REQUEST", "SITUATION", "cue_pattern", "Intent
            "Intent", "load_intents", "default_intents_path"]
 
 
+_DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "intents.yaml"
+
+
 def default_intents_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "data" / "intents.yaml"
+    return _DEFAULT_PATH
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,8 @@ class IntentLexicon:
                  for label, pat in groups for m in pat.finditer(text)]
         return sorted(found)
 
-    def read(self, text: str, ask_weight: float = 3.0, max_count: float = 6.0) -> Intent:
+    def read(self, text: str, ask_weight: float = 3.0, max_count: float = 6.0,
+             phrases: list[tuple[int, int, str, str]] | None = None) -> Intent:
         """Weigh cue hits per category (capped at ``max_count``) in the family's text.
 
         A hit inside what the family asks for ("I also need some short breaks", "we want him to
@@ -209,12 +213,13 @@ class IntentLexicon:
         ``not_cues`` are blanked first, so "was diagnosed with ADHD last year" or "in Turkish
         if possible" are not read as asking for an assessment; for a ``skip_situations``
         category, cue words inside a phrase of time or place ("after school", "at nursery")
-        are not read either.
+        are not read either. ``phrases`` is :meth:`ask_phrases` of ``text`` when the caller
+        has it already.
         """
         found_asks = list(ASK_PATTERN.finditer(text))
         requests = list(SETTING_REQUEST.finditer(text))
         asks = [m.span() for m in found_asks] + [m.span() for m in requests]
-        phrases = self.ask_phrases(text)
+        phrases = self.ask_phrases(text) if phrases is None else phrases
         situations = situation_spans(text) if self.skip_situations else []
         weights: dict[str, float] = {}
         words: dict[str, list[str]] = {}

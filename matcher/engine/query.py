@@ -197,7 +197,10 @@ def _read(needs: tuple[str, ...], about: str, vocab: Vocabulary, categories: tup
                 found.append(FamilyNeed(nid, weight, words_of.get(nid, label.lower()), listed))
 
     # The needs they list, without the words of an everyday ask ("money worries").
-    entries = [_blank(e, lexicon.ask_phrases(e)) for e in needs]
+    phrases = lexicon.ask_phrases(said)
+    entries = [_blank(e, [(a - offsets[i], b - offsets[i]) for a, b, *_ in phrases
+                          if offsets[i] <= a and b <= offsets[i] + len(e)])
+               for i, e in enumerate(needs)]
     kept = [(i, e) for i, e in enumerate(entries) if e.strip(" ,;./")]
     normalised = vocab.normalise([e for _, e in kept]) if kept else None
     unrecognised = list(normalised.unrecognised) if normalised is not None else []
@@ -217,7 +220,7 @@ def _read(needs: tuple[str, ...], about: str, vocab: Vocabulary, categories: tup
 
     # Their own words: the same, at the weight of a need only told about.
     if about:
-        text = _blank(about, lexicon.ask_phrases(about))
+        text = _blank(about, [p for p in phrases if p[1] <= len(about)])
         hits = [(a, b, nid) for nid, a, b in _pattern_needs(text)]
         for nid in vocab.find_in_text(text, detect_exclusions=False).mentioned:
             pattern = _need_words_pattern(vocab, nid)
@@ -225,7 +228,7 @@ def _read(needs: tuple[str, ...], about: str, vocab: Vocabulary, categories: tup
             hits += [(a, b, nid) for a, b in spans or [(-1, -1)]]
         add(hits, about_weight, False, {})
 
-    intent = lexicon.read(said, ask_weight, max_count)
+    intent = lexicon.read(said, ask_weight, max_count, phrases)
     for a, b, c, label, asked in intent.found:
         understood.append((a, b, {"words": said[a:b], "as": label,
                                   "kind": "ask" if asked else "help", "id": c}))
