@@ -14,8 +14,9 @@ from matcher.engine.config import load_config
 from matcher.engine.intent import load_intents
 from matcher.engine.pipeline import Matcher
 from matcher.engine.profile import Profile
-from matcher.engine.query import read_family_words
+from matcher.engine.query import prepare_query, read_family_words
 from matcher.errors import ConfigError
+from matcher.geo.postcodes import get_postcode_index
 from matcher.ingest import read_service_csv
 from matcher.services import records_to_frame
 from matcher.vocab import load_vocabulary
@@ -76,6 +77,29 @@ def test_a_request_and_a_situation_in_one_text_are_told_apart(vocab):
     words = read(vocab, "he is unhappy at his school, so we need a new school")
     assert "education" in words.intent.asked
     assert ("at his school", "education") in kinds(words, "situation")
+
+
+def query_text(vocab, about: str) -> str:
+    profile = Profile.model_validate({"age": 10, "about": about}, context={"vocabulary": vocab})
+    return prepare_query(profile, vocab, get_postcode_index(), load_config()).text
+
+
+@pytest.mark.parametrize("about", [
+    "meltdowns after school", "he is fine at school but not at home",
+    "since she started nursery she cries a lot",
+])
+def test_a_situation_is_left_out_of_the_words_matched_against_descriptions(vocab, about):
+    text = query_text(vocab, about).lower()
+    assert "school" not in text and "nursery" not in text, text
+
+
+@pytest.mark.parametrize(("about", "kept"), [
+    ("he starts secondary school next September", "secondary school"),
+    ("she will start secondary school in the autumn", "secondary school"),
+    ("he is leaving school next summer", "leaving school"),
+])
+def test_a_situation_that_is_also_a_move_stays_in_those_words(vocab, about, kept):
+    assert kept in query_text(vocab, about)
 
 
 # -- everyday words for needs -----------------------------------------------------------------
