@@ -101,6 +101,28 @@ def test_match_unknown_needs_words_are_returned_not_errors(api):
         ("autisim", "autism", "needs")]
 
 
+@pytest.mark.parametrize("explain", ["brief", "full"])
+def test_match_says_what_the_familys_words_were_read_as(api, caplog, explain):
+    caplog.set_level(logging.DEBUG)
+    r = api.client.post("/match", json={
+        "age": 9, "needs": ["autism"], "explain": explain,
+        "about": "hates loud noise, meltdowns after school, we have money worries"})
+    assert r.status_code == 200
+    understood = r.json()["understood"]
+    assert {"words": "hates loud noise", "as": "Sensory processing difficulties",
+            "kind": "need", "id": "sensory_processing"} in understood
+    assert {"words": "money worries", "as": "help with money and benefits", "kind": "ask",
+            "id": "support_advice"} in understood
+    assert [(u["words"], u["kind"]) for u in understood if u["id"] == "education"] == [
+        ("after school", "situation")]
+    assert {"words": "autism", "as": "Autism", "kind": "need", "id": "autism"} in understood
+    # The older list is still there, unchanged in shape.
+    assert ("autism", "autism", "needs") in [(n["words"], n["need"], n["from"])
+                                             for n in r.json()["understood_needs"]]
+    logged = "\n".join(rec.getMessage() for rec in caplog.records).lower()
+    assert "loud noise" not in logged and "money" not in logged and "sensory" not in logged
+
+
 def test_match_limit_caps_results(api):
     r = api.client.post("/match", json={"age": 12, "limit": 2})
     assert r.status_code == 200

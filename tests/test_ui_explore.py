@@ -135,3 +135,21 @@ def test_filters_and_results_survive_a_visit_to_another_page(app):
     assert at.number_input(key="ex_age").value == 12
     assert at.text_input(key="ex_postcode").value == "N7"
     assert list(at.table[0].value["Service"])[0] == "Saturday Sensory Swim"
+
+
+def test_results_say_what_the_familys_words_were_read_as(app):
+    at, fake = app
+    fake.extra_understood = [
+        {"words": "born at 27 weeks", "as": "Premature birth (born early)", "kind": "need",
+         "id": "prematurity"},
+        {"words": "a break", "as": "a short break", "kind": "ask", "id": "short_breaks"},
+        {"words": "friends", "as": "something to do for fun", "kind": "help", "id": "leisure"}]
+    at.number_input(key="ex_age").set_value(3)
+    at.text_area(key="ex_about").input("born at 27 weeks, no friends yet, we need a break")
+    search(at)
+    text = "\n".join(m.value for m in at.markdown)
+    assert "**Read from the family's words** (change the words above to correct it)" in text
+    assert "- \u201cborn at 27 weeks\u201d: we read this as premature birth (born early)" in text
+    assert "- \u201ca break\u201d: we read this as asking for a short break" in text
+    assert "- \u201cfriends\u201d: we took this as a sign that something to do for fun may help" \
+        in text

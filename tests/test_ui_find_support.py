@@ -281,3 +281,40 @@ def test_answers_and_results_survive_a_visit_to_another_page(app):
     assert at.subheader[0].value == "Check your answers"
     shown = [m.value for m in at.markdown]
     assert "N7 8JN" in shown and "A parent or carer" in shown and "10" in shown
+
+
+def test_results_say_what_the_words_were_read_as_and_offer_a_way_to_change_them(app):
+    at, fake = app
+    fake.extra_understood = [
+        {"words": "hates loud noise", "as": "Sensory processing difficulties", "kind": "need",
+         "id": "sensory_processing"},
+        {"words": "after school", "kind": "situation", "id": "education",
+         "as": "when or where things happen, not a request for a school, nursery or college "
+               "place"},
+        {"words": "money worries", "as": "help with money and benefits", "kind": "ask",
+         "id": "support_advice"}]
+    answer_all(at, words="hates loud noise")
+    at.button(key="fs_search").click().run()
+    assert not at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert "**What we understood from your words**" in text
+    assert "- \u201chates loud noise\u201d: we read this as sensory processing difficulties" in text
+    assert ("- \u201cafter school\u201d: we read this as when or where things happen, not a "
+            "request for a school, nursery or college place") in text
+    assert "- \u201cmoney worries\u201d: we read this as asking for help with money and benefits" \
+        in text
+    assert "\u201cautism\u201d: we read this" not in text  # chosen from the list: not repeated
+    at.button(key="fs_fix_words").click().run()
+    assert step(at) == "Step 3 of 8"
+    assert at.text_input(key="fs_words").value == "hates loud noise"
+    forward(at)
+    assert at.subheader[0].value == "Check your answers"  # back to search again
+
+
+def test_results_without_anything_read_from_words_show_no_understood_block(app):
+    at, _ = app
+    answer_all(at)
+    at.button(key="fs_search").click().run()
+    text = "\n".join(m.value for m in at.markdown)
+    assert "What we understood from your words" not in text
+    assert "fs_fix_words" not in [b.key for b in at.button]

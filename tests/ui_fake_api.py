@@ -185,6 +185,8 @@ class FakeApi:
     down: bool = False
     empty: bool = False
     gap_queries: list[dict] = field(default_factory=list)
+    #: Added to each match answer's ``understood`` after the needs the fake recognised.
+    extra_understood: list[dict] = field(default_factory=list)
 
     def requests(self, method: str, path: str) -> list[Any]:
         """Bodies (or None) of the requests received for ``method path``."""
@@ -319,6 +321,8 @@ class FakeApi:
         results = results[:body.get("limit", 10)]
         return httpx.Response(200, json={
             "results": results, "understood_needs": understood,
+            "understood": [{"words": u["words"], "as": u["label"], "kind": "need",
+                            "id": u["need"]} for u in understood] + self.extra_understood,
             "unrecognised_needs": unrecognised, "candidates": len(results),
             "excluded": len(left_out),
             "not_suggested": left_out if body.get("explain") == "full" else None,

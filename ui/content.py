@@ -26,6 +26,7 @@ __all__ = [
     "contact_lines",
     "split_words",
     "spoken",
+    "understood_lines",
 ]
 
 QUESTIONS_PATH = Path(__file__).resolve().parent / "questions.yaml"
@@ -203,6 +204,37 @@ def spoken(label: str) -> str:
     if first.isupper() or first in _NAMES:
         return label
     return label[:1].lower() + label[1:]
+
+
+def understood_lines(understood: Iterable[Mapping]) -> list[str]:
+    """What the matcher read in the family's own words, one plain-English line each, so that a
+    parent can see it and correct it. A need chosen from the list (its words are its label) is
+    not repeated.
+
+    >>> understood_lines([{"words": "hates loud noise", "as": "Sensory processing difficulties",
+    ...                    "kind": "need"},
+    ...                   {"words": "Autism", "as": "Autism", "kind": "need"},
+    ...                   {"words": "money worries", "as": "help with money and benefits",
+    ...                    "kind": "ask"}])[0]
+    '\u201chates loud noise\u201d: we read this as sensory processing difficulties'
+    """
+    lines = []
+    for u in understood:
+        words, read_as, kind = str(u.get("words", "")), str(u.get("as", "")), u.get("kind")
+        if not words or not read_as:
+            continue
+        if kind == "need":
+            if words.casefold() == read_as.casefold() or words.casefold() == spoken(read_as).casefold():
+                continue
+            text = f"we read this as {spoken(read_as)}"
+        elif kind == "ask":
+            text = f"we read this as asking for {read_as}"
+        elif kind == "help":
+            text = f"we took this as a sign that {read_as} may help"
+        else:
+            text = f"we read this as {read_as}"
+        lines.append(f"\u201c{words}\u201d: {text}")
+    return list(dict.fromkeys(lines))
 
 
 _NAMES = {"Down", "Tourette", "Tourette's", "English", "British"}

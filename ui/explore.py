@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from content import Labels, split_words, spoken
+from content import Labels, split_words, spoken, understood_lines
 from facts import comparison_frame, contributions_frame, results_frame
 
 __all__ = ["NO_MOVE", "KEYS", "filters_form", "profile_from", "show_results", "compare"]
@@ -104,6 +104,9 @@ def show_results(answer: Mapping, labels: Labels) -> None:
     if answer.get("unrecognised_needs"):
         st.markdown("Words not recognised (still searched with): "
                     + ", ".join(answer["unrecognised_needs"]))
+    if read := understood_lines(answer.get("understood") or []):
+        st.markdown("**Read from the family's words** (change the words above to correct "
+                    "it)\n\n" + "\n".join(f"- {x}" for x in read))
     st.table(results_frame(results, labels).set_index("Rank"))
     for rank, r in enumerate(results, start=1):
         with st.expander(f"{rank}. {r['name']}: score {float(r['score']):.3f}"):

@@ -174,6 +174,20 @@ class UnderstoodNeed(BaseModel):
                         description="'needs' (the needs list) or 'about' (the free text)")
 
 
+class UnderstoodWords(BaseModel):
+    """Some of the family's words, and what they were read as (so that they can correct it)."""
+
+    words: str = Field(..., description="the family's own words, as written")
+    as_: str = Field(..., alias="as", description="what they were read as, in plain English")
+    kind: str = Field(..., description="'need' (a need of the child), 'ask' (a kind of help "
+                                       "they ask for), 'help' (a kind of help their words point "
+                                       "to without asking) or 'situation' (when or where things "
+                                       "happen, not a request)")
+    id: str = Field("", description="the need id (kind 'need') or the service category")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
 class NotSuggested(BaseModel):
     """A service left out, and why (only with explain=full)."""
 
@@ -201,6 +215,10 @@ class MatchResponse(BaseModel):
         "understood_needs": [{"words": "autism", "need": "autism", "label": "Autism",
                               "from": "needs"}],
         "unrecognised_needs": [],
+        "understood": [{"words": "autism", "as": "Autism", "kind": "need", "id": "autism"},
+                       {"words": "after school", "kind": "situation", "id": "education",
+                        "as": "when or where things happen, not a request for a school, "
+                              "nursery or college place"}],
         "candidates": 120, "excluded": 28, "not_suggested": None,
         "data_version": "3f2a9c01d4e5b6a7",
     }]})
@@ -215,6 +233,9 @@ class MatchResponse(BaseModel):
         default_factory=dict, description="how many services each hard rule excluded")
     not_suggested: list[NotSuggested] | None = Field(None, description="only with explain=full")
     data_version: str = Field("", description="the directory version the answer was computed on")
+    understood: list[UnderstoodWords] = Field(
+        default_factory=list, description="each of the family's words (needs list and free text) "
+        "that was understood, and as what, in the order written")
 
 
 # --------------------------------------------------------------------------- services

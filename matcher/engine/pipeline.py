@@ -81,6 +81,9 @@ class MatchOutcome:
     candidates: int = 0
     excluded: int = 0
     excluded_by_rule: dict[str, int] = field(default_factory=dict)
+    #: Each of the family's words that was understood, and as what (see
+    #: :func:`matcher.engine.query.understood_words`), so that they can correct it.
+    understood: list[dict] = field(default_factory=list)
 
     def to_dict(self, full: bool = False) -> dict:
         d = asdict(self)
@@ -217,7 +220,8 @@ class Matcher:
         outcome = MatchOutcome(results=results, understood_needs=understood,
                                unrecognised_needs=query.unrecognised,
                                candidates=n_eligible, excluded=table.n - n_eligible,
-                               excluded_by_rule={r: c for r, c in by_rule.items() if c})
+                               excluded_by_rule={r: c for r, c in by_rule.items() if c},
+                               understood=query.understood)
         if explain == "full":
             outcome.not_suggested = self._not_suggested(query, levels, elig, combined.score)
         return outcome

@@ -7,6 +7,7 @@ import streamlit as st
 import components as c
 import questionnaire as q
 from client import ApiError, get_client
+from content import understood_lines
 
 st.set_page_config(page_title="Find support", page_icon=":material/search:")
 client = get_client()
@@ -43,6 +44,11 @@ st.markdown(f"We found **{len(results)}** suggestions. Needs we understood: {und
 if answer["unrecognised_needs"]:
     st.markdown("Words we did not recognise (we still searched with them): "
                 + ", ".join(f"\u201c{w}\u201d" for w in answer["unrecognised_needs"]) + ".")
+if read := understood_lines(answer.get("understood") or []):
+    st.markdown("**What we understood from your words**\n\n" + "\n".join(f"- {x}" for x in read))
+    st.button("Not right? Change your words", key="fs_fix_words", on_click=q.go_to,
+              args=(q.STEPS.index("needs"), True),
+              help="Go back to the question about needs, change your words, then search again.")
 c.sendiass_notice(client)
 if not results:
     st.info("No service fits all your answers. Try a longer journey, fewer preferences, or see "
