@@ -141,7 +141,8 @@ def test_free_text_only_family_gets_autism_services_on_top(directory, postcode):
     assert set(top) <= AUTISM_SERVICES, top
     assert out.understood_needs[0]["need"] == "autism"
     assert out.understood_needs[0]["from"] == "about"
-    assert any("you told us about autism" in reason for reason in out.results[0].reasons)
+    # The reason quotes the family's own word for it, not the vocabulary's label.
+    assert any("you wrote 'autistic'" in reason for reason in out.results[0].reasons)
 
 
 # -- bugs found by these tests, now fixed -------------------------------------------------

@@ -180,7 +180,7 @@ def _need_label(j: int, level: int, query: FamilyQuery, vocab: Vocabulary) -> st
     fn = query.needs[j]
     need = vocab.needs.get(fn.need)
     name = NEED_LEVELS[level]
-    said = f"you mentioned {fn.words}" if fn.listed else f"you told us about {fn.words}"
+    said = f"you mentioned {fn.words}" if fn.listed else f"you wrote '{fn.words}'"
     if fn.need.startswith("area:"):
         area = AREA_LABELS.get(fn.need.split(":", 1)[1], "these")
         if name in ("exact", "same_code"):

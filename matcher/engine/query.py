@@ -226,7 +226,12 @@ def _read(needs: tuple[str, ...], about: str, vocab: Vocabulary, categories: tup
             pattern = _need_words_pattern(vocab, nid)
             spans = [m.span() for m in pattern.finditer(text)] if pattern is not None else []
             hits += [(a, b, nid) for a, b in spans or [(-1, -1)]]
-        add(hits, about_weight, False, {})
+        # Each need in the words they wrote it in ("autistic", not the label "autism").
+        words_about: dict[str, str] = {}
+        for a, b, nid in sorted(hits):
+            if b > a >= 0:
+                words_about.setdefault(nid, text[a:b])
+        add(hits, about_weight, False, words_about)
 
     intent = lexicon.read(said, ask_weight, max_count, phrases)
     for a, b, c, label, asked in intent.found:
