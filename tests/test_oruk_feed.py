@@ -331,3 +331,13 @@ def test_north_lincolnshire_v1_feed_is_published_as_valid_3_0(schemas, postcode_
             assert s.tried == min(50, s.eligible)
     assert feed.searches["Text"].tried == 50 and feed.searches["Taxonomy"].tried == 50
     assert not feed.searches["Postcode"].ran
+
+
+def test_ids_are_the_uuid5_they_always_were():
+    import uuid
+
+    from matcher.oruk.export import ORUK_NAMESPACE, _uuid
+
+    for parts in (("service", "ISL-001"), ("term", "send-matcher:needs", "autism"),
+                  ("x", "é ü ß", "3"), ("",)):
+        assert _uuid(*parts) == str(uuid.uuid5(ORUK_NAMESPACE, "/".join(parts)))

@@ -148,26 +148,40 @@ class ProfileSchemas:
             "application/json"]["schema"]
         root = {**root, "required": ["version", "openapi_url"]}
 
-        def paged(item: dict[str, Any]) -> dict[str, Any]:
-            return {"allOf": [page], "required": [*page["properties"], "contents"],
-                    "properties": {"contents": {"type": "array", "items": item}}}
-
         checker = Draft202012Validator.FORMAT_CHECKER
         self._validators = {
             name: Draft202012Validator(schema, format_checker=checker)
             for name, schema in {
-                "root": root, "service": service, "service_at_location": sal_list,
-                "taxonomy": taxonomy, "taxonomy_term": term,
-                "/services": paged(service_list), "/services?full": paged(service),
-                "/service_at_locations": paged(sal_list), "/taxonomies": paged(taxonomy),
-                "/taxonomy_terms": paged(term),
+                "root": root, "service": service, "service_list": service_list,
+                "service_at_location": sal_list, "taxonomy": taxonomy, "taxonomy_term": term,
+                "page": {"allOf": [page], "required": [*page["properties"], "contents"],
+                         "properties": {"contents": {"type": "array"}}},
             }.items()}
+        # A page is its Page fields plus each item checked as its own kind; an item seen
+        # before (the same service on many search pages) is not checked again.
+        self._items = {"/services": "service_list", "/services?full": "service",
+                       "/service_at_locations": "service_at_location",
+                       "/taxonomies": "taxonomy", "/taxonomy_terms": "taxonomy_term"}
+        self._seen: dict[tuple[str, str], list[str]] = {}
 
-    def errors(self, kind: str, doc: Any) -> list[str]:
-        """Every schema error of ``doc`` as ``kind`` (a route such as ``/services``, or
-        ``service``, ``taxonomy_term``, ``root`` ...), as ``path: message``."""
+    def _check(self, kind: str, doc: Any) -> list[str]:
         return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
                 for e in self._validators[kind].iter_errors(doc)]
+
+    def errors(self, kind: str, doc: Any) -> list[str]:
+        """Every schema error of ``doc`` as ``kind`` (a paged route such as ``/services`` or
+        ``/services?full``, or ``service``, ``taxonomy_term``, ``root`` ...), as
+        ``path: message``."""
+        if kind not in self._items:
+            return self._check(kind, doc)
+        out = self._check("page", doc)
+        items = doc.get("contents") if isinstance(doc, dict) else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            key = (self._items[kind], json.dumps(item, sort_keys=True, default=str))
+            if key not in self._seen:
+                self._seen[key] = self._check(key[0], item)
+            out += [f"contents/{i}/{e}" for e in self._seen[key]]
+        return out
 
 
 # --------------------------------------------------------------------------- the checks
@@ -377,7 +391,7 @@ def _search(feed: _Feed, name: str, q: dict[str, Any], target: str, result: Sear
         number += 1
     # The first page, fully nested: every service on it must match the query.
     try:
-        full = feed.get("/services", {**q, "page": 1, "per_page": per_page, "full": "true"},
+        full = feed.get("/services", {**q, "page": 1, "per_page": 20, "full": "true"},
                         "/services?full")
     except _FeedError as exc:
         result.failures.append(str(exc))

@@ -26,6 +26,8 @@ What is written where
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
 import uuid
 from collections.abc import Sequence
@@ -53,6 +55,7 @@ __all__ = [
 #: Namespace of the name-based UUIDs given to services and their parts (never change it:
 #: published ids depend on it).
 ORUK_NAMESPACE = uuid.UUID("5b0f3f8e-4c1a-5d37-9a61-0c2f7e9d4b13")
+_NAMESPACE_BYTES = ORUK_NAMESPACE.bytes
 #: Services per page of ``GET /oruk/services`` unless ``per_page`` says otherwise.
 DEFAULT_PER_PAGE = 50
 #: The largest ``per_page`` accepted.
@@ -70,7 +73,14 @@ _ORG_LIST_FIELDS = ("id", "name", "description", "email", "website", "logo", "ur
 
 
 def _uuid(*parts: str) -> str:
-    return str(uuid.uuid5(ORUK_NAMESPACE, "/".join(parts)))
+    """``str(uuid.uuid5(ORUK_NAMESPACE, "/".join(parts)))``, computed directly (about five
+    times faster, which matters when pages of services are rendered on request)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + "/".join(parts).encode("utf-8"))
+                       .digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50     # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80     # RFC 4122 variant
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def oruk_id(service_id: str) -> str:
@@ -96,6 +106,11 @@ def taxonomy_id(field: str) -> str:
 
 
 def _term(field: str, value: str, name: str, field_label: str) -> dict[str, Any]:
+    return dict(_term_cached(field, value, name, field_label))
+
+
+@functools.lru_cache(maxsize=65536)
+def _term_cached(field: str, value: str, name: str, field_label: str) -> dict[str, Any]:
     taxonomy = f"{OUR_TAXONOMY}:{field}"
     return {
         "id": _uuid("term", taxonomy, value),
@@ -215,11 +230,10 @@ def _organization(record: ServiceRecord) -> dict[str, Any] | None:
             "description": ""}
 
 
-def service_to_oruk(record: ServiceRecord, *, vocab: Vocabulary | None = None) -> dict[str, Any]:
-    """One service, fully nested, valid against the ORUK 3.0 profile's ``service.json``."""
-    vocab = vocab or load_vocabulary()
-    sid = oruk_id(record.id)
-    out: dict[str, Any] = {"id": sid, "name": record.name, "description": record.description,
+def _one_to_one(record: ServiceRecord) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The service's one-to-one fields, and its organisation (None when it names none)."""
+    out: dict[str, Any] = {"id": oruk_id(record.id), "name": record.name,
+                           "description": record.description,
                            "status": "inactive" if record.status == "inactive" else "active"}
     org = _organization(record)
     if org is not None:
@@ -236,6 +250,14 @@ def service_to_oruk(record: ServiceRecord, *, vocab: Vocabulary | None = None) -
         out["maximum_age"] = record.max_age
     if record.last_reviewed is not None:
         out["assured_date"] = record.last_reviewed.isoformat()
+    return out, org
+
+
+def service_to_oruk(record: ServiceRecord, *, vocab: Vocabulary | None = None) -> dict[str, Any]:
+    """One service, fully nested, valid against the ORUK 3.0 profile's ``service.json``."""
+    vocab = vocab or load_vocabulary()
+    out, org = _one_to_one(record)
+    sid = out["id"]
     out["schedules"] = _schedules(record, sid, vocab)
     out["service_areas"] = [{
         "id": _uuid(sid, "service_area", area), "service_id": sid,
@@ -258,7 +280,10 @@ def service_to_oruk(record: ServiceRecord, *, vocab: Vocabulary | None = None) -
 def service_list_item(record: ServiceRecord) -> dict[str, Any]:
     """The one-to-one fields of a service, as a ``/services`` page lists them
     (``service_list.json``)."""
-    return list_item_of(service_to_oruk(record))
+    item, org = _one_to_one(record)
+    if org is not None:
+        item["organization"] = org
+    return list_item_of(item)
 
 
 def list_item_of(full: dict[str, Any]) -> dict[str, Any]:

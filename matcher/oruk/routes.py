@@ -80,6 +80,11 @@ _BAD = {400: {"description": "a filter value is not valid: every problem is list
         503: {"description": "the offline postcode data is missing (postcode filters only)"}}
 
 
+def _json(body: dict[str, Any]) -> JSONResponse:
+    """The answer as JSON at once (its values are already JSON types: no re-encoding)."""
+    return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
+
+
 def _not_found(what: str, key: str) -> HTTPException:
     return HTTPException(status_code=404, detail=f"No {what} with id '{key}'.")
 
@@ -185,7 +190,7 @@ def oruk_list_services(records: OrukRecordsDep, q: FiltersDep) -> Any:
     start = (q.page - 1) * q.per_page
     chosen = [records[i] for i in hits[start:start + q.per_page]]
     contents = [service_to_oruk(r) if q.full else service_list_item(r) for r in chosen]
-    return page_of(contents, q.page, q.per_page, len(hits))
+    return _json(page_of(contents, q.page, q.per_page, len(hits)))
 
 
 @oruk_router.get("/services/{service_id}", operation_id="oruk_get_service",
@@ -193,12 +198,12 @@ def oruk_list_services(records: OrukRecordsDep, q: FiltersDep) -> Any:
                  responses={404: {"description": "no service with this id",
                                   "content": {"application/json": {"example": {
                                       "detail": "No service with id 'X'."}}}}})
-def oruk_get_service(service_id: str, records: OrukRecordsDep) -> dict[str, Any]:
+def oruk_get_service(service_id: str, records: OrukRecordsDep) -> Any:
     """The service with this ORUK id (UUID) or our own id; 404 when there is none."""
     i = _index(records).by_id.get(service_id)
     if i is None:
         raise _not_found("service", service_id)
-    return service_to_oruk(records[i])
+    return _json(service_to_oruk(records[i]))
 
 
 def _service_at_location(index: FeedIndex, j: int, *, full: bool) -> dict[str, Any]:
@@ -238,7 +243,7 @@ def oruk_list_service_at_locations(records: OrukRecordsDep, q: FiltersDep) -> An
     start = (q.page - 1) * q.per_page
     contents = [_service_at_location(index, int(j), full=q.full)
                 for j in hits[start:start + q.per_page]]
-    return page_of(contents, q.page, q.per_page, len(hits))
+    return _json(page_of(contents, q.page, q.per_page, len(hits)))
 
 
 @oruk_router.get("/service_at_locations/{sal_id}", operation_id="oruk_get_service_at_location",
