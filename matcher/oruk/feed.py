@@ -9,7 +9,9 @@ page is a handful of array operations, not a loop over services.
 What each filter means (all of them together: a service must pass every one given)
 
 ``search``
-    every word appears in the service's name, organisation or description (any case).
+    every word of it starts a word of the service's name, organisation or description (any
+    case; ``swim`` finds "swimming", ``wimming`` does not; apostrophes are dropped, so
+    ``childrens`` and ``children's`` are the same word).
 ``minimum_age`` / ``maximum_age``
     the service's age range overlaps the range asked for: it takes someone of at least one age
     between the two. Ages not stated count as 0 and 25 (the Local Offer's range).
@@ -44,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
+from scipy import sparse
 
 from matcher.errors import MatcherError, PostcodeError
 from matcher.oruk.export import (
@@ -68,6 +70,7 @@ __all__ = [
     "FeedUnavailableError",
     "FeedIndex",
     "parse_query",
+    "words_of",
     "feed_index",
     "taxonomies",
     "TAXONOMY_FIELDS",
@@ -236,6 +239,14 @@ def parse_query(params: Mapping[str, str]) -> FeedQuery:
 
 
 # --------------------------------------------------------------------------- the index
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a text as search compares them: lower case, apostrophes dropped."""
+    return _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
+
+
 def _districts(area: str) -> str:
     return area.strip().upper().replace(" ", "")
 
@@ -254,7 +265,8 @@ class FeedIndex:
     days: np.ndarray                      # (n, 7) bool: a schedule runs that day
     opens: np.ndarray                     # (n, 7) float minutes; NaN: no time stated
     closes: np.ndarray
-    text: pd.Series                       # lower-case name, organisation, description
+    words: np.ndarray                     # every distinct word of the texts, sorted
+    word_services: sparse.csr_matrix      # (words, services): the word is in its text
     term_positions: dict[str, np.ndarray]
     taxonomy_positions: dict[str, np.ndarray]
     has_area: np.ndarray
@@ -291,8 +303,20 @@ class FeedIndex:
         # The store keeps days, not opening hours: every published schedule states no times.
         opens = np.full((n, 7), np.nan)
         closes = np.full((n, 7), np.nan)
-        text = pd.Series([f"{r.name}\n{r.organisation}\n{r.description}".lower()
-                          for r in records], dtype=object)
+        word_ids: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        for i, r in enumerate(records):
+            for w in set(words_of(f"{r.name}\n{r.organisation}\n{r.description}")):
+                rows.append(word_ids.setdefault(w, len(word_ids)))
+                cols.append(i)
+        order = sorted(word_ids, key=str)
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[[word_ids[w] for w in order]] = np.arange(len(order))
+        word_services = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=bool), (rank[np.asarray(rows, dtype=np.int64)],
+                                             np.asarray(cols, dtype=np.int64))),
+            shape=(len(order), n)) if rows else sparse.csr_matrix((0, n), dtype=bool)
         term_rows: dict[str, list[int]] = {}
         tax_rows: dict[str, list[int]] = {}
         terms: dict[str, dict[str, Any]] = {}
@@ -326,7 +350,8 @@ class FeedIndex:
         venue = np.array([k == "venue" for k in sal_kind], dtype=bool)
         index = cls(
             records=records, ids=ids, min_age=min_age, max_age=max_age, latitude=lat,
-            longitude=lon, days=days, opens=opens, closes=closes, text=text,
+            longitude=lon, days=days, opens=opens, closes=closes,
+            words=np.array(order, dtype=str), word_services=word_services,
             term_positions={k: np.array(v, dtype=np.int64) for k, v in term_rows.items()},
             taxonomy_positions={k: np.array(v, dtype=np.int64) for k, v in tax_rows.items()},
             has_area=np.array([bool(r.service_area) for r in records], dtype=bool),
@@ -375,8 +400,12 @@ class FeedIndex:
                 with np.errstate(invalid="ignore"):
                     ok &= self.closes[:, cols] <= q.end_time
             mask &= ok.any(axis=1)
-        for word in q.search:
-            mask &= self.text.str.contains(word, regex=False).to_numpy(dtype=bool)
+        for word in (w for asked in q.search for w in words_of(asked)):
+            lo = int(np.searchsorted(self.words, word, side="left"))
+            hi = int(np.searchsorted(self.words, word + "\U0010ffff", side="left"))
+            keep = np.zeros(n, dtype=bool)
+            keep[self.word_services[lo:hi].indices] = True
+            mask &= keep
         if q.postcode is not None and q.proximity is None:
             district = _locate(q.postcode)[2]
             covered = self.national | ~self.has_area
