@@ -354,3 +354,12 @@ def test_ids_are_the_uuid5_they_always_were():
     for parts in (("service", "ISL-001"), ("term", "send-matcher:needs", "autism"),
                   ("x", "é ü ß", "3"), ("",)):
         assert _uuid(*parts) == str(uuid.uuid5(ORUK_NAMESPACE, "/".join(parts)))
+
+
+def test_an_empty_directory_publishes_empty_pages():
+    with _client([]) as c:
+        for path in ("/oruk/services", "/oruk/service_at_locations"):
+            for params in ({}, {"search": "club", "day": "MO", "taxonomy_id": "x"}):
+                body = c.get(path, params=params).json()
+                assert (body["total_items"], body["empty"], body["contents"]) == (0, True, [])
+        assert c.get("/oruk/taxonomy_terms").json()["total_items"] > 0   # the vocabularies

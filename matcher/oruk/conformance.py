@@ -102,7 +102,8 @@ class FeedReport:
         """One line of a dashboard-like table."""
         out = {name: self.searches[name].verdict() for name in SEARCHES if name in
                self.searches}
-        pages = sorted({p for read in self.paging.values() for p in read})
+        read = {p for pages in self.paging.values() for p in pages}
+        pages = [p for p in ("first", "middle", "last") if p in read]
         out["Paging"] = ("pass (" + ", ".join(pages) + " page)") if (
             self.paging and not self.paging_errors) else "FAIL"
         out["Schema errors"] = f"{len(self.schema_errors)} in {self.documents_checked} documents"
@@ -406,13 +407,13 @@ def _search(feed: _Feed, name: str, q: dict[str, Any], target: str, result: Sear
 
 def check_feed(get: Getter, *, sample: int = 50, seed: int = 0,
                schemas: ProfileSchemas | None = None, locate: Locator | None = None,
-               per_page: int = 50) -> FeedReport:
+               per_page: int = 100) -> FeedReport:
     """Run the dashboard's checks against a feed: its root, paging (first, middle and last
     page of every paged route), a fully nested read of every service (and ``/services/{id}``
     of the sampled ones), then each of the five searches on up to ``sample`` services drawn at
     random (``seed``) from those with the data it needs. With ``schemas`` every answer is
     validated; with ``locate`` (postcode -> latitude, longitude) the postcode search's results
-    are checked to be within the proximity."""
+    are checked to be within the proximity. Search results are paged ``per_page`` at a time."""
     report = FeedReport()
     feed = _Feed(get, report, schemas)
     rng = random.Random(seed)

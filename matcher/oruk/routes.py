@@ -65,7 +65,7 @@ def get_oruk_records(request: Request) -> Sequence[ServiceRecord]:
 OrukRecordsDep = Annotated[Sequence[ServiceRecord], Depends(get_oruk_records)]
 
 
-def _allow_any_origin(response: Response) -> None:
+async def _allow_any_origin(response: Response) -> None:
     response.headers["Access-Control-Allow-Origin"] = "*"
 
 
@@ -83,6 +83,11 @@ _BAD = {400: {"description": "a filter value is not valid: every problem is list
 def _json(body: dict[str, Any]) -> JSONResponse:
     """The answer as JSON at once (its values are already JSON types: no re-encoding)."""
     return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
+
+
+def _missing(what: str) -> dict[int | str, dict[str, Any]]:
+    return {404: {"description": f"no {what} with this id", "content": {"application/json": {
+        "example": {"detail": f"No {what} with id 'X'."}}}}}
 
 
 def _not_found(what: str, key: str) -> HTTPException:
@@ -106,7 +111,7 @@ def _paging(request: Request) -> tuple[int, int] | JSONResponse:
     return q.page, q.per_page
 
 
-def _filters(
+async def _filters(
     request: Request,
     search: Annotated[str | None, Query(description="words in the name, organisation or "
                                                     "description (all of them)")] = None,
@@ -194,10 +199,7 @@ def oruk_list_services(records: OrukRecordsDep, q: FiltersDep) -> Any:
 
 
 @oruk_router.get("/services/{service_id}", operation_id="oruk_get_service",
-                 summary="One service, fully nested",
-                 responses={404: {"description": "no service with this id",
-                                  "content": {"application/json": {"example": {
-                                      "detail": "No service with id 'X'."}}}}})
+                 summary="One service, fully nested", responses=_missing("service"))
 def oruk_get_service(service_id: str, records: OrukRecordsDep) -> Any:
     """The service with this ORUK id (UUID) or our own id; 404 when there is none."""
     i = _index(records).by_id.get(service_id)
@@ -247,7 +249,8 @@ def oruk_list_service_at_locations(records: OrukRecordsDep, q: FiltersDep) -> An
 
 
 @oruk_router.get("/service_at_locations/{sal_id}", operation_id="oruk_get_service_at_location",
-                 summary="One service at one location, fully nested")
+                 summary="One service at one location, fully nested",
+                 responses=_missing("service at location"))
 def oruk_get_service_at_location(sal_id: str, records: OrukRecordsDep) -> dict[str, Any]:
     """The service_at_location with its full location and its full service."""
     index = _index(records)
@@ -270,7 +273,7 @@ def oruk_list_taxonomies(request: Request) -> Any:
 
 
 @oruk_router.get("/taxonomies/{taxonomy_id}", operation_id="oruk_get_taxonomy",
-                 summary="One taxonomy")
+                 summary="One taxonomy", responses=_missing("taxonomy"))
 def oruk_get_taxonomy(taxonomy_id: str) -> dict[str, Any]:
     """The taxonomy with this id (or name, ``send-matcher:categories``); 404 when none."""
     for t in taxonomies():
@@ -292,7 +295,7 @@ def oruk_list_taxonomy_terms(request: Request, records: OrukRecordsDep) -> Any:
 
 
 @oruk_router.get("/taxonomy_terms/{term_id}", operation_id="oruk_get_taxonomy_term",
-                 summary="One taxonomy term")
+                 summary="One taxonomy term", responses=_missing("taxonomy term"))
 def oruk_get_taxonomy_term(term_id: str, records: OrukRecordsDep) -> dict[str, Any]:
     """The term with this id; 404 when there is none."""
     for t in vocabulary_terms(_index(records)):
