@@ -284,7 +284,7 @@ def test_feed_tests_pass_on_the_demo_directory(client, schemas, postcode_index):
         assert s.ok and s.tried >= 50 and s.passed == s.tried, (name, s)
     assert report.searches["Time"].note.startswith("day only")
     assert report.paging["/services"] == ["first", "middle", "last"]
-    assert report.schema_errors == [] and report.documents_checked > 300
+    assert report.schema_errors == [] and report.documents_checked > 300   # 737 with seed 7
     assert report.ok
 
 
