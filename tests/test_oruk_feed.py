@@ -254,8 +254,10 @@ def test_parse_query_reads_every_profile_parameter():
         ("youth", "club"), 4, 11.5, "TU", 540, 1050)
     assert (q.postcode, q.proximity, q.page, q.per_page, q.full) == ("n7 8jn", 1500, 2, 10, True)
     with pytest.raises(FeedQueryError) as caught:
-        parse_query({"full": "maybe", "end_time": "noon", "age": "-1"})
-    assert [p["field"] for p in caught.value.problems] == ["age", "end_time", "full"]
+        parse_query({"full": "maybe", "end_time": "noon", "age": "-1",
+                     "taxonomy_term_id": "x" * 201})
+    assert [p["field"] for p in caught.value.problems] == ["age", "end_time",
+                                                           "taxonomy_term_id", "full"]
 
 
 def test_the_index_is_built_once_per_directory_version(demo):

@@ -213,6 +213,8 @@ def parse_query(params: Mapping[str, str]) -> FeedQuery:
     if start is not None and end is not None and start > end:
         problems.append(_problem("start_time", "start_time is later than end_time: give the "
                                                "earlier time as start_time."))
+    term = _text(params, "taxonomy_term_id", problems)
+    taxonomy = _text(params, "taxonomy_id", problems)
     postcode = _text(params, "postcode", problems, 16)
     proximity = _number(params, "proximity", problems, low=1, high=MAX_PROXIMITY_METRES)
     if proximity is not None and postcode is None:
@@ -231,8 +233,7 @@ def parse_query(params: Mapping[str, str]) -> FeedQuery:
     return FeedQuery(
         search=tuple(search.lower().split()) if search else (),
         minimum_age=lo, maximum_age=hi, age=age,
-        taxonomy_term_id=_text(params, "taxonomy_term_id", problems),
-        taxonomy_id=_text(params, "taxonomy_id", problems),
+        taxonomy_term_id=term, taxonomy_id=taxonomy,
         day=day, start_time=start, end_time=end, postcode=postcode, proximity=proximity,
         page=int(page or 1), per_page=int(per_page or DEFAULT_PER_PAGE), full=full,
     )
@@ -470,9 +471,8 @@ def feed_index(records: Sequence[ServiceRecord], vocab: Vocabulary | None = None
 
 
 # --------------------------------------------------------------------------- taxonomies
-def taxonomies(vocab: Vocabulary | None = None) -> list[dict[str, Any]]:
+def taxonomies() -> list[dict[str, Any]]:
     """Our published taxonomies (``GET /oruk/taxonomies``), in a fixed order."""
-    del vocab  # the list of taxonomies does not depend on the vocabulary's contents
     return [{"id": taxonomy_id(f), "name": f"{OUR_TAXONOMY}:{f}",
              "description": f"{name}: {description}", "version": "1"}
             for f, (name, description) in TAXONOMY_FIELDS.items()]
