@@ -391,13 +391,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_gaps_parser(sub)
     add_bench_gaps_parser(sub)
     bench_targets = bench.add_subparsers(dest="bench_target", required=False,
-                                         metavar="{gaps,import}")
+                                         metavar="{gaps,import,oruk}")
     add_bench_gaps_parser(bench_targets, "gaps")
     # The import benchmark: `matcher bench import` (also `matcher bench-import`).
     from matcher.ingest.bench import add_bench_import_parser
 
     add_bench_import_parser(sub)
     add_bench_import_parser(bench_targets, "import")
+    # ORUK publishing: `matcher oruk-check URL`, `matcher bench oruk` (also `bench-oruk`).
+    from matcher.oruk.cli import add_bench_oruk_parser, add_oruk_check_parser
+
+    add_oruk_check_parser(sub)
+    add_bench_oruk_parser(sub)
+    add_bench_oruk_parser(bench_targets, "oruk")
 
     # Data health for the directory team (matcher/data_health_cli.py).
     from matcher.data_health_cli import add_data_health_parser

@@ -568,11 +568,24 @@ def test_openapi_has_stable_operation_ids_and_examples(api):
             "normalise_needs", "send_feedback", "feedback_summary", "import_services",
             "create_plan", "list_plans", "get_plan", "replace_plan", "delete_plan", "health",
             "version", "list_gaps", "oruk_list_services", "oruk_get_service", "data_health",
-            "data_health_csv"} == ids
+            "data_health_csv", "oruk_about", "oruk_list_service_at_locations",
+            "oruk_get_service_at_location", "oruk_list_taxonomies", "oruk_get_taxonomy",
+            "oruk_list_taxonomy_terms", "oruk_get_taxonomy_term"} == ids
     match = schema["paths"]["/match"]["post"]
     assert "422" in match["responses"] and "413" in match["responses"]
     assert schema["components"]["schemas"]["MatchRequest"]["examples"][0]["age"] == 10
     assert schema["components"]["securitySchemes"]["APIKey"]["name"] == "X-API-Key"
+
+
+def test_the_app_publishes_its_directory_as_oruk_3(api):
+    root = api.client.get("/oruk/").json()
+    assert root["version"] == "3.0"
+    oruk_paths = api.client.get(root["openapi_url"]).json()["paths"]
+    assert "/oruk/taxonomy_terms" in oruk_paths and "/match" not in oruk_paths
+    page = api.client.get("/oruk/services", params={"day": "MO", "per_page": 2})
+    assert page.status_code == 200 and page.headers["access-control-allow-origin"] == "*"
+    assert page.json()["size"] <= 2
+    assert api.client.get("/oruk/services", params={"day": "Funday"}).status_code == 400
 
 
 # --------------------------------------------------------------------------- import

@@ -52,6 +52,10 @@ OPERATIONS = [
     ("POST", "/import"), ("GET", "/health"), ("GET", "/version"), ("GET", "/gaps"),
     ("GET", "/oruk/services"), ("GET", "/oruk/services/{service_id}"),
     ("GET", "/admin/data-health"), ("GET", "/admin/data-health.csv"),
+    ("GET", "/oruk/"), ("GET", "/oruk/service_at_locations"),
+    ("GET", "/oruk/service_at_locations/{sal_id}"), ("GET", "/oruk/taxonomies"),
+    ("GET", "/oruk/taxonomies/{taxonomy_id}"), ("GET", "/oruk/taxonomy_terms"),
+    ("GET", "/oruk/taxonomy_terms/{term_id}"),
 ]
 
 

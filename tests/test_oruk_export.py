@@ -18,13 +18,12 @@ from fastapi.testclient import TestClient
 
 from matcher.ingest import OUR_TAXONOMY, fetch_feed, read_oruk, read_service_csv
 from matcher.oruk.export import (
-    get_oruk_records,
     oruk_id,
-    oruk_router,
     service_list_item,
     service_to_oruk,
     services_page,
 )
+from matcher.oruk.routes import get_oruk_records, oruk_router
 from matcher.services import ServiceRecord, records_to_frame
 
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a dev dependency")
@@ -280,8 +279,10 @@ def test_list_endpoint_pages(client, schemas, demo):
     assert (last["size"], last["last_page"], last["first_page"]) == (21, True, False)
     past = client.get("/oruk/services", params={"page": 7}).json()
     assert past["empty"] is True and past["contents"] == []
-    assert client.get("/oruk/services", params={"per_page": 0}).status_code == 422
-    assert client.get("/oruk/services", params={"per_page": 501}).status_code == 422
+    for bad in ({"per_page": 0}, {"per_page": 501}, {"page": "two"}):
+        answer = client.get("/oruk/services", params=bad)
+        assert answer.status_code == 400
+        assert answer.json()["detail"][0]["field"] == next(iter(bad))
 
 
 def test_list_endpoint_filters_and_full(client, schemas, demo):
@@ -292,8 +293,11 @@ def test_list_endpoint_filters_and_full(client, schemas, demo):
     expected = [oruk_id(r.id) for r in demo if (r.min_age or 0) <= 3 <= (
         25 if r.max_age is None else r.max_age)]
     assert [c["id"] for c in body["contents"]] == expected
+    # minimum_age/maximum_age: the service's ages overlap the range asked for.
     body = client.get("/oruk/services", params={"minimum_age": 16, "per_page": 500}).json()
-    assert body["contents"] and all(c.get("minimum_age", 0) >= 16 for c in body["contents"])
+    assert body["contents"] and all(c.get("maximum_age", 25) >= 16 for c in body["contents"])
+    assert body["total_items"] == sum((25 if r.max_age is None else r.max_age) >= 16
+                                      for r in demo)
     body = client.get("/oruk/services", params={"taxonomy_term_id": "short_breaks",
                                                 "per_page": 500}).json()
     assert body["total_items"] == sum("short_breaks" in r.categories for r in demo)

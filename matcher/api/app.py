@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         app.include_router(router, responses=_COMMON_RESPONSES)
     # Commissioners' gaps and the Open Referral UK feed (both import the API's dependencies).
     from matcher.gaps.api import gaps_router
-    from matcher.oruk.export import oruk_router
+    from matcher.oruk.routes import oruk_router
 
     app.include_router(gaps_router, responses=_COMMON_RESPONSES)
     app.include_router(oruk_router, responses=_COMMON_RESPONSES)
