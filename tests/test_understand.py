@@ -858,7 +858,7 @@ def test_parents_service_without_children_ages_keeps_no_age():
 def test_needs_served_fill_a_record_with_none(text, needs):
     r = _imported(text)
     assert r.needs == needs
-    assert r.needs_raw and all(f["quote"] in text for f in r.facts
+    assert all(f["quote"] in text for f in r.facts
                                if f["used"] and f["field"] == "needs")
 
 
@@ -1017,3 +1017,21 @@ def test_a_price_for_someone_is_not_who_a_service_is_for(text):
 ])
 def test_unpaid_carers_named_by_what_they_do(text):
     assert one(read(text), "for_parents").confidence == "certain"
+
+
+@pytest.mark.parametrize("text", [
+    "Most places are funded by local authorities through an EHC plan; a few families pay.",
+    "Many pupils have an EHCP, and some do not.",
+    "Places are usually funded through an EHCP.",
+])
+def test_ehcp_for_most_is_not_required(text):
+    assert all(f.confidence != "certain" for f in read(text) if f.field == "ehcp_required")
+
+
+@pytest.mark.parametrize("text", [
+    "Places funded through EHC plans and adult social care.",
+    "Placements are funded via an EHCP or privately by families.",
+    "Places are funded through an EHCP, a personal budget or fees.",
+])
+def test_ehcp_one_funding_route_of_several_is_not_required(text):
+    assert all(f.confidence != "certain" for f in read(text) if f.field == "ehcp_required")
