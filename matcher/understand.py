@@ -1294,7 +1294,8 @@ _THRESHOLD = _table(
     (rf"\bmust\s+have\s+(?:received\s+)?{_DIAG}\b|\b{_DIAG}\s+(?:is\s+)?(?:required|essential|"
      rf"needed|necessary)\b|\brequires?\s+{_DIAG}\b|\b(?:only|solely|exclusively)\b"
      rf"[^.;:]{{0,60}}\bwith\s+{_DIAG}\b|\b(?:for|open\s+to|available\s+to|aimed\s+at)\s+"
-     rf"(?:[\w'\u2019-]+\s+){{0,4}}?(?:with|who\s+have|who\s+has)\s+{_DIAG}\b",
+     rf"(?:[\w'\u2019-]+\s+){{0,4}}?(?:(?:with|who\s+have|who\s+has)\s+{_DIAG}\b|(?:who\s+(?:are|is|"
+     rf"have\s+been|has\s+been)\s+)?(?:formally\s+|clinically\s+)?diagnosed\s+with\b)",
      "diagnosis_required", "certain", _I),
     (rf"\bwith\s+{_DIAG}\s+of\b|\b(?:have|has)\s+(?:received\s+)?{_DIAG}\b"
      r"|\bdiagnosed\s+with\b", "diagnosis_required", "likely", _I),

@@ -986,6 +986,9 @@ def test_age_words_in_a_name_are_not_widened_by_all_ages():
     "A service for children with a diagnosis.",
     "For children with a confirmed diagnosis of autism.",
     "Open to young people who have a formal diagnosis of ADHD.",
+    "This service is for people who are diagnosed with cancer or heart failure.",
+    "A group for children diagnosed with epilepsy.",
+    "Open to young people who have been formally diagnosed with autism.",
 ])
 def test_for_people_with_a_diagnosis_is_a_threshold(text):
     fact = one(read(text), "threshold")
