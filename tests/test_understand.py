@@ -630,10 +630,7 @@ def test_stated_numbers_win_over_all_ages_and_age_words():
     ("Swim sessions for all. Under 8s are to be accompanied by a parent.", (None, None)),
 ])
 def test_supervision_rules_are_not_who_it_is_for(text, expected):
-    lo, hi, fact = effective_ages(read(text))
-    assert (lo, hi) == expected
-    assert all(f.kind == "" or f.field not in ("min_age", "max_age") or f.kind == "all_ages"
-               for f in read(text))
+    assert ages(text) == expected
 
 
 @pytest.mark.parametrize("text, expected", [
