@@ -1294,7 +1294,8 @@ _THRESHOLD = _table(
     (rf"\bmust\s+have\s+(?:received\s+)?{_DIAG}\b|\b{_DIAG}\s+(?:is\s+)?(?:required|essential|"
      rf"needed|necessary)\b|\brequires?\s+{_DIAG}\b|\b(?:only|solely|exclusively)\b"
      rf"[^.;:]{{0,60}}\bwith\s+{_DIAG}\b|\b(?:for|open\s+to|available\s+to|aimed\s+at)\s+"
-     rf"(?:[\w'\u2019-]+\s+){{0,4}}?(?:with|who\s+have|who\s+has)\s+{_DIAG}\b",
+     rf"(?:[\w'\u2019-]+\s+){{0,4}}?(?:(?:with|who\s+have|who\s+has)\s+{_DIAG}\b|(?:who\s+(?:are|is|"
+     rf"have\s+been|has\s+been)\s+)?(?:formally\s+|clinically\s+)?diagnosed\s+with\b)",
      "diagnosis_required", "certain", _I),
     (rf"\bwith\s+{_DIAG}\s+of\b|\b(?:have|has)\s+(?:received\s+)?{_DIAG}\b"
      r"|\bdiagnosed\s+with\b", "diagnosis_required", "likely", _I),
@@ -1520,8 +1521,11 @@ def _thresholds(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
 
 
 _T_EHCP = ("ehc", "care plan", "statement")
-_IF_BEFORE = re.compile(r"\b(?:if|whether|when|may|might|think|thinking|worried|apply(?:ing)?\s+for"
-                        r"|going\s+through|considering)\b", _I)
+#: After "funded through an EHC plan": another way in ("and adult social care", "or privately").
+_OTHER_ROUTE = re.compile(r"\s*(?:,|\band\b|\bor\b|&|/)\s*(?:by\s+|through\s+|via\s+)?\w", _I)
+_IF_BEFORE = re.compile(r"\b(?:if|whether|when|may|might|can|could|think|thinking|worried|"
+                        r"apply(?:ing)?\s+for|going\s+through|considering|most|many|some|usually|"
+                        r"often|typically|generally|normally)\b", _I)
 
 
 def _ehcp(doc: _Doc, out: list[Fact]) -> None:
@@ -1538,6 +1542,8 @@ def _ehcp(doc: _Doc, out: list[Fact]) -> None:
             sure = conf
             if _IF_BEFORE.search(doc.masked, doc.clause_start(m.start()), m.start()):
                 sure = "likely"   # "if your child needs an EHCP, we can help": no requirement
+            elif m.group(0)[:6].lower() == "funded" and _OTHER_ROUTE.match(doc.masked, m.end()):
+                sure = "likely"   # "funded through EHC plans or privately": one route of several
             out.append(doc.fact("ehcp_required", value, m.start(), m.end(), sure))
 
 

@@ -630,10 +630,7 @@ def test_stated_numbers_win_over_all_ages_and_age_words():
     ("Swim sessions for all. Under 8s are to be accompanied by a parent.", (None, None)),
 ])
 def test_supervision_rules_are_not_who_it_is_for(text, expected):
-    lo, hi, fact = effective_ages(read(text))
-    assert (lo, hi) == expected
-    assert all(f.kind == "" or f.field not in ("min_age", "max_age") or f.kind == "all_ages"
-               for f in read(text))
+    assert ages(text) == expected
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -858,7 +855,7 @@ def test_parents_service_without_children_ages_keeps_no_age():
 def test_needs_served_fill_a_record_with_none(text, needs):
     r = _imported(text)
     assert r.needs == needs
-    assert r.needs_raw and all(f["quote"] in text for f in r.facts
+    assert all(f["quote"] in text for f in r.facts
                                if f["used"] and f["field"] == "needs")
 
 
@@ -986,6 +983,9 @@ def test_age_words_in_a_name_are_not_widened_by_all_ages():
     "A service for children with a diagnosis.",
     "For children with a confirmed diagnosis of autism.",
     "Open to young people who have a formal diagnosis of ADHD.",
+    "This service is for people who are diagnosed with cancer or heart failure.",
+    "A group for children diagnosed with epilepsy.",
+    "Open to young people who have been formally diagnosed with autism.",
 ])
 def test_for_people_with_a_diagnosis_is_a_threshold(text):
     fact = one(read(text), "threshold")
@@ -1017,3 +1017,21 @@ def test_a_price_for_someone_is_not_who_a_service_is_for(text):
 ])
 def test_unpaid_carers_named_by_what_they_do(text):
     assert one(read(text), "for_parents").confidence == "certain"
+
+
+@pytest.mark.parametrize("text", [
+    "Most places are funded by local authorities through an EHC plan; a few families pay.",
+    "Many pupils have an EHCP, and some do not.",
+    "Places are usually funded through an EHCP.",
+])
+def test_ehcp_for_most_is_not_required(text):
+    assert all(f.confidence != "certain" for f in read(text) if f.field == "ehcp_required")
+
+
+@pytest.mark.parametrize("text", [
+    "Places funded through EHC plans and adult social care.",
+    "Placements are funded via an EHCP or privately by families.",
+    "Places are funded through an EHCP, a personal budget or fees.",
+])
+def test_ehcp_one_funding_route_of_several_is_not_required(text):
+    assert all(f.confidence != "certain" for f in read(text) if f.field == "ehcp_required")

@@ -135,7 +135,11 @@ def _score(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
                         ages.true_pos += 1
                         origin.true_pos += 1
                     else:
-                        ages.errors.append(f"{record.id} {bound}: gave {given}, label {truth}")
+                        said = next((f["quote"] for f in record.facts if f.get("used")
+                                     and f.get("field") in _AGE_FACTS), None)
+                        where = f" (read from '{said}')" if said else " (the feed's field)"
+                        ages.errors.append(f"{record.id} {bound}: gave {given}{where}, "
+                                           f"label {truth}")
                         origin.errors.append(ages.errors[-1])
                 elif truth is not None:
                     ages.misses.append(f"{record.id} {bound}: gave none, label {truth}")

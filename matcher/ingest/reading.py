@@ -97,7 +97,6 @@ def apply_reading(record: ServiceRecord, tags: Sequence[str] = (),
         needs = [n for f in served for n in f.value if allowed is None or n in allowed]
         if needs:
             record.needs = list(dict.fromkeys(needs))
-            record.needs_raw = record.needs_raw or "; ".join(dict.fromkeys(f.quote for f in served))
             used.update(index[id(f)] for f in served)
     for fact in _certain(facts, "ehcp_required"):
         if fact.value and not record.ehcp_required:
