@@ -265,6 +265,10 @@ def analyse(text: str, ngram_max: int = 2) -> list[str]:
     return words + pairs
 
 
+def _as_given(tokens: list[str]) -> list[str]:
+    return tokens
+
+
 @dataclass(frozen=True)
 class TextQuery:
     """A family's words as an index reads them: the weight of each term of the scored text
@@ -359,18 +363,21 @@ class FieldedTextIndex:
             raise ValueError(f"no text field called {', '.join(sorted(unknown))}; the fields "
                              f"are {', '.join(FIELDS)}")
         n = len(own)
-        counter = CountVectorizer(analyzer=self._analyse, min_df=self.min_df,
+        # Each text is read once; the counts of every field and of the own words are then
+        # rows of one matrix over one vocabulary.
+        docs = [self._analyse(t) for f in FIELDS for t in fields[f]]
+        docs += [self._analyse(t) for t in own]
+        counter = CountVectorizer(analyzer=_as_given, min_df=self.min_df,
                                   max_features=self.max_features, dtype=np.float64)
-        counter.fit([t for f in FIELDS for t in fields[f]] + list(own))
+        counts = counter.fit_transform(docs).tocsr()
         self.vocabulary_ = counter.vocabulary_
         self.feature_names_ = counter.get_feature_names_out()
         v = len(self.vocabulary_)
         w = self.get_params()["weights"]
         tf = sp.csr_matrix((n, v), dtype=np.float64)
-        df = np.zeros(v)
         seen = sp.csr_matrix((n, v), dtype=np.float64)
-        for f in FIELDS:
-            c = counter.transform(list(fields[f])).tocsr()
+        for i, f in enumerate(FIELDS):
+            c = counts[i * n:(i + 1) * n]
             seen = seen + c
             length = np.asarray(c.sum(axis=1)).ravel()
             avg = float(length.mean()) if n else 0.0
@@ -389,7 +396,7 @@ class FieldedTextIndex:
         tf.eliminate_zeros()
         tf.sort_indices()
         self.matrix_ = tf
-        own_counts = counter.transform(list(own)).tocsr()
+        own_counts = counts[len(FIELDS) * n:].tocsr()
         own_counts.data[:] = 1.0
         own_counts.sort_indices()
         self.own_ = own_counts

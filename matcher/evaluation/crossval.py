@@ -101,9 +101,9 @@ def cross_validate(per_case: Mapping[Hashable, Sequence[float]], k: int | None =
     keys = list(per_case)
     if not keys:
         raise ValueError("cross-validation needs at least one setting")
-    table = np.array([[float(x) for x in per_case[key]] for key in keys], dtype=np.float64)
     if len({len(per_case[key]) for key in keys}) != 1:
         raise ValueError("every setting needs a figure for every case, in the same order")
+    table = np.array([[float(x) for x in per_case[key]] for key in keys], dtype=np.float64)
     sign = 1.0 if higher_is_better else -1.0
 
     def best(cols: np.ndarray) -> int:
