@@ -92,7 +92,7 @@ class FieldWeights(_Strict):
 
 class TextConfig(_Strict):
     cap: float = Field(0.30, gt=0, le=1)
-    model: Literal["bm25f", "tfidf"] = "bm25f"
+    model: Literal["bm25f", "tfidf"] = "tfidf"
     k1: float = Field(0.8, gt=0, le=20)
     b: float = Field(0.3, ge=0, le=1)
     norm: Literal["query", "cosine"] = "cosine"
