@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pytest
 
@@ -260,3 +261,11 @@ def test_every_text_reason_on_the_dev_set_names_words_both_sides_wrote(shared_di
                         assert _words_in(term, family), (case["id"], result.service_id, term)
                         assert _words_in(term, own), (case["id"], result.service_id, term)
     assert named > 0
+
+
+def test_a_saved_index_missing_learned_state_is_refused_so_it_is_rebuilt(tmp_path: Path):
+    index = fit({"name": "Autism club"}, {"name": "Deaf swimming"})
+    del index.tfidf_to_own_
+    joblib.dump(index, tmp_path / "old.joblib")
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        FieldedTextIndex.load(tmp_path / "old.joblib")

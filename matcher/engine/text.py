@@ -334,8 +334,13 @@ class FieldedTextIndex:
                 "ngram_max": self.ngram_max, "min_df": self.min_df,
                 "max_features": self.max_features}
 
+    #: What fit learns; an index missing any of them (e.g. saved by an older version) is
+    #: treated as not fitted, so a saved copy is rebuilt rather than used.
+    _LEARNED = ("matrix_", "own_", "idf_", "vocabulary_", "feature_names_", "tfidf_",
+                "tfidf_to_own_", "data_hash_")
+
     def _check_is_fitted(self) -> None:
-        if not hasattr(self, "matrix_"):
+        if not all(hasattr(self, a) for a in self._LEARNED):
             raise NotFittedError(
                 "This FieldedTextIndex is not fitted yet: call fit(fields, own) or "
                 "FieldedTextIndex.load(path) first.")
@@ -404,6 +409,10 @@ class FieldedTextIndex:
             whole = [" ".join(parts) for parts in zip(*(fields[f] for f in FIELDS), strict=True)]
         self.tfidf_ = ServiceTextIndex(ngram_max=self.ngram_max, min_df=self.min_df,
                                        max_features=self.max_features).fit(list(whole))
+        # Each TF-IDF term's column among the record's own words (-1: a pair that is not side
+        # by side anywhere, such as "children autism").
+        self.tfidf_to_own_ = np.array([self.vocabulary_.get(str(t), -1)
+                                       for t in self.tfidf_.feature_names_], dtype=np.int64)
         self.data_hash_ = self.corpus_hash(fields, own, whole)
         return self
 
@@ -525,10 +534,7 @@ class FieldedTextIndex:
         """The model's columns of the family's own terms, and each model column's column in
         the record-words matrix ``own_`` (-1 where it has none)."""
         if self.model == "tfidf":
-            if not hasattr(self, "_tfidf_to_own"):
-                self._tfidf_to_own = np.array(
-                    [self.vocabulary_.get(str(t), -1) for t in names], dtype=np.int64)
-            lookup, to_own = self.tfidf_.vocabulary_, self._tfidf_to_own
+            lookup, to_own = self.tfidf_.vocabulary_, self.tfidf_to_own_
         else:
             lookup, to_own = self.vocabulary_, np.arange(len(names), dtype=np.int64)
         cols = np.array([j for t in family if (j := lookup.get(t)) is not None], dtype=np.intp)
