@@ -76,9 +76,11 @@ def text_fields(frame: pd.DataFrame, vocab: Vocabulary, cfg: MatchConfig) -> Tex
         description = r.description if isinstance(r.description, str) else ""
         first, rest = first_sentence(description)
         quotes: list[str] = []
-        for fact in (r.facts or []) if has_facts else []:
-            if fact.get("field") in _AUDIENCE_FACTS and fact.get("quote") not in quotes:
-                quotes.append(fact.get("quote") or "")
+        facts = r.facts if has_facts and isinstance(r.facts, list) else []
+        for fact in facts:
+            quote = fact.get("quote") or ""
+            if fact.get("field") in _AUDIENCE_FACTS and quote and quote not in quotes:
+                quotes.append(quote)
         labels = [vocab.needs[n].label for n in r.needs if n in vocab.needs]
         if cfg.text.read_needs:
             found = vocab.find_in_text(f"{r.name}. {description}")

@@ -320,8 +320,8 @@ def score_need(levels: NeedLevels, query: FamilyQuery, cfg: MatchConfig) -> Scor
 
 
 def score_text(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:
-    """Text relevance of the family's words to each service (BM25F cosine, or TF-IDF by
-    configuration), scaled so ``cap`` counts as 1.
+    """Text relevance of the family's words to each service (TF-IDF or BM25F cosine, as
+    ``[text] model`` says), scaled so ``cap`` counts as 1.
 
     ``facts["vector"]`` is the query as the index read it, carrying the family's own words
     (their needs list and what they wrote), the only words a reason may name.
