@@ -98,3 +98,15 @@ def test_the_text_tuning_runs_on_the_dev_set(shared_dir):
         assert 0 < tuning.mean(run, "in use") <= 1
     text = tuning.format_text()
     assert "cross-validated (5 folds)" in text and "best in sample" in text
+
+
+def test_tune_text_command_says_what_is_wrong_with_its_input(tmp_path, capsys):
+    from matcher.cli import main
+
+    assert main(["tune-text", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "has no services.csv or cases.jsonl" in err and "evaluation set" in err
+    (tmp_path / "services.csv").write_text("id\n", encoding="utf-8")
+    (tmp_path / "cases.jsonl").write_text("", encoding="utf-8")
+    assert main(["tune-text", str(tmp_path), "--folds", "1"]) == 2
+    assert "--folds must be 2 or more" in capsys.readouterr().err
