@@ -342,9 +342,12 @@ def table_nbytes(table: Any) -> int:
                 total += sys.getsizeof(item)
                 total += sum(sys.getsizeof(v) for v in item.values()
                              if isinstance(v, int | float) and not isinstance(v, bool))
-    matrix = getattr(getattr(table, "text_index", None), "matrix_", None)
-    if sp.issparse(matrix):
-        total += matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
+    index = getattr(table, "text_index", None)
+    for part in (index, getattr(index, "tfidf_", None)):
+        for name in ("matrix_", "own_"):
+            matrix = getattr(part, name, None)
+            if sp.issparse(matrix):
+                total += matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
     return total
 
 

@@ -104,6 +104,29 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tune_text(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from matcher.engine.config import load_config
+    from matcher.evaluation.tune_text import tune_text
+
+    set_dir = Path(args.set_dir)
+    missing = [f for f in ("services.csv", "cases.jsonl") if not (set_dir / f).is_file()]
+    if missing:
+        print(f"{set_dir} has no {' or '.join(missing)}: give the folder of an evaluation set "
+              "(e.g. ../shared/eval/dev)", file=sys.stderr)
+        return 2
+    if args.folds is not None and args.folds < 2:
+        print(f"--folds must be 2 or more (got {args.folds}); leave it out to hold out one "
+              "family at a time", file=sys.stderr)
+        return 2
+    today = dt.date.fromisoformat(args.today) if args.today else None
+    tuning = tune_text(set_dir, load_config(), k=args.folds, today=today,
+                       progress=(lambda s: print(s, file=sys.stderr)) if args.verbose else None)
+    print(tuning.format_text())
+    return 0
+
+
 def _database_url(args: argparse.Namespace) -> str:
     from matcher.settings import get_settings
 
@@ -308,6 +331,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--floor", default=None,
                    help="JSON file of minimum figures; exit 1 if the engine falls below them")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("tune-text",
+                       help="try the text-relevance settings on an evaluation set (full and "
+                            "blanked) and cross-validate the choice over its families")
+    p.add_argument("set_dir", help="folder holding services.csv and cases.jsonl")
+    p.add_argument("--folds", type=int, default=None,
+                   help="number of folds (default: leave one family out at a time)")
+    p.add_argument("--today", default=None, help="judge freshness on this date (YYYY-MM-DD)")
+    p.add_argument("--verbose", action="store_true", help="print each setting as it runs")
+    p.set_defaults(func=_cmd_tune_text)
 
     p = sub.add_parser("evaluate-labels",
                        help="precision and recall of what the import reads from real records, "

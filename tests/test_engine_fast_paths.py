@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 
 from matcher.engine.config import MatchConfig
 from matcher.engine.explain import explain_row, explain_rows
+from matcher.engine.features import text_fields
 from matcher.engine.pipeline import Matcher
 from matcher.engine.rank import _earlier_same, rank
-from matcher.engine.text import ServiceTextIndex
+from matcher.engine.text import FieldedTextIndex, analyse
 from matcher.geo.distance import SpherePoints, haversine_km, haversine_km_from
 from matcher.services import records_to_frame
 from matcher.vocab import load_vocabulary
@@ -152,16 +153,21 @@ def test_rank_on_integer_codes_equals_rank_on_strings(seed, n, limit):
 
 # --- text -------------------------------------------------------------------------------------
 
-def _slow_shared_terms(index: ServiceTextIndex, text: str, row: int, n: int = 3) -> list[str]:
-    """Shared terms the readable way: a dense product, best first, first stored on ties."""
-    q = index.transform(text).toarray().ravel()
-    m = index.matrix_
+def _slow_shared_terms(index: FieldedTextIndex, text: str, row: int, n: int = 3) -> list[str]:
+    """Shared terms the readable way: a dense product, best first, first stored on ties, kept
+    only if the family wrote the term and the record's own words hold it."""
+    q = index.query(text).vector.toarray().ravel()
+    m, names = index._model_matrix()
+    said = {str(index.feature_names_[j]) for j in index.own_[row].indices}
+    wrote = set(analyse(text))
     start, end = m.indptr[row], m.indptr[row + 1]
-    entries = [(float(m.data[i]) * q[m.indices[i]], k, str(index.feature_names_[m.indices[i]]))
+    entries = [(float(m.data[i]) * q[m.indices[i]], k, str(names[m.indices[i]]))
                for k, i in enumerate(range(start, end))]
     out: list[str] = []
     for _prod, _k, term in sorted((e for e in entries if e[0] > 0), key=lambda e: (-e[0], e[1])):
         words = term.split()
+        if term not in said or term not in wrote:
+            continue
         if len(set(words)) < len(words) or any(term in t or t in term for t in out):
             continue
         out.append(term)
@@ -180,6 +186,18 @@ def test_shared_terms_many_matches_a_row_by_row_reference(directory, text):
     assert many == [index.shared_terms(text, r) for r in rows]
     if text == "autism club for autistic teenagers":
         assert any(many), "some service shares a term with the text"
+
+
+@pytest.mark.parametrize("text", ["autism club for autistic teenagers", "deaf swimming"])
+def test_shared_terms_many_matches_the_reference_with_the_tfidf_model(directory, text):
+    tfidf = directory.table.text_index
+    tfidf = FieldedTextIndex(**{**tfidf.get_params(), "model": "tfidf"})
+    tf = text_fields(directory.table.frame, directory.vocab, directory.cfg)
+    tfidf.fit(tf.fields, tf.own, tf.whole)
+    rows = list(range(directory.table.n))
+    many = tfidf.shared_terms_many(text, rows)
+    assert many == [_slow_shared_terms(tfidf, text, r) for r in rows]
+    assert any(many)
 
 
 def test_shared_terms_many_of_no_rows(directory):

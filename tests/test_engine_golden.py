@@ -64,7 +64,7 @@ def reasons(m: Matcher, profile: dict, sid: str) -> list[str]:
 def test_golden_autism_club_nearby(tiny):
     assert reasons(tiny, AUTISTIC_10, "G1") == [
         "Supports autistic children and young people: you mentioned autistic",
-        "Its description matches your words: autism, autistic",
+        "Its description matches your words: autistic",
         "For ages 8 to 14; your child is 10",
         "About 10 minutes by public transport (0.4 km)",
         "Free",
@@ -83,7 +83,7 @@ def test_golden_helpline(tiny):
 def test_golden_far_school_with_walking_distance_and_stale_record(tiny):
     assert reasons(tiny, AUTISTIC_10, "G3") == [
         "Supports autistic children and young people: you mentioned autistic",
-        "Its description matches your words: autism, autistic",
+        "Its description matches your words: autistic",
         "For ages 4 to 19; your child is 10",
         "More than 3 miles away, so your child may get free travel to school: ask the council",
         "Last checked October 2025, over a year ago: details may have changed",

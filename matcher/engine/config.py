@@ -81,8 +81,26 @@ class NeedConfig(_Strict):
     focus_topics: dict[str, FocusTopic] = {}
 
 
+class FieldWeights(_Strict):
+    """How much a word counts in each field of a service's text (BM25F)."""
+
+    name: float = Field(3.0, ge=0, le=10)
+    first: float = Field(2.0, ge=0, le=10)      # the first sentence of the description
+    rest: float = Field(1.0, ge=0, le=10)       # the rest of the description
+    audience: float = Field(1.0, ge=0, le=10)   # the words saying who it is for
+    tags: float = Field(1.0, ge=0, le=10)       # needs column, needs' and categories' labels
+
+
 class TextConfig(_Strict):
     cap: float = Field(0.30, gt=0, le=1)
+    model: Literal["bm25f", "tfidf"] = "tfidf"
+    k1: float = Field(0.8, gt=0, le=20)
+    b: float = Field(0.3, ge=0, le=1)
+    norm: Literal["query", "cosine"] = "cosine"
+    fields: FieldWeights = FieldWeights()
+    # Add the labels of the needs read from a description to its tags, as the labels of the
+    # needs a record states are.
+    read_needs: bool = False
     ngram_max: int = Field(2, ge=1, le=3)
     min_df: int = Field(1, ge=1, le=100)
     max_features: int = Field(50000, ge=100, le=1_000_000)

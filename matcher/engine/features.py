@@ -16,11 +16,11 @@ import pandas as pd
 
 from matcher.allowed import closed_values
 from matcher.engine.config import MatchConfig
-from matcher.engine.text import ServiceTextIndex
+from matcher.engine.text import FIELDS, FieldedTextIndex, ServiceTextIndex, first_sentence
 from matcher.geo.distance import SpherePoints
 from matcher.vocab import Vocabulary
 
-__all__ = ["ServiceTable", "multi_hot"]
+__all__ = ["ServiceTable", "TextFields", "multi_hot", "make_text_index", "text_fields"]
 
 AREAS = ("ci", "cl", "semh", "sp")
 
@@ -51,6 +51,58 @@ def _service_text(frame: pd.DataFrame, vocab: Vocabulary) -> list[str]:
         return " ".join([row["name"], row["name"], row["description"], row["needs_raw"], labels, cats])
 
     return [one(r) for _, r in frame.iterrows()]
+
+
+#: Facts of the reading step whose quoted words say who a service is for.
+_AUDIENCE_FACTS = ("audience", "for_parents", "adults_only")
+
+
+@dataclass
+class TextFields:
+    """What the text index reads: each field's text per service, each service's own words
+    (name, description, needs column: what a reason may quote) and the whole text that the
+    plain TF-IDF index reads."""
+
+    fields: dict[str, list[str]]
+    own: list[str]
+    whole: list[str]
+
+
+def text_fields(frame: pd.DataFrame, vocab: Vocabulary, cfg: MatchConfig) -> TextFields:
+    """Split each service's text into the fields of :data:`matcher.engine.text.FIELDS`."""
+    fields: dict[str, list[str]] = {f: [] for f in FIELDS}
+    own: list[str] = []
+    has_facts = "facts" in frame.columns
+    for r in frame.itertuples(index=False):
+        description = r.description if isinstance(r.description, str) else ""
+        first, rest = first_sentence(description)
+        quotes: list[str] = []
+        facts = r.facts if has_facts and isinstance(r.facts, list) else []
+        for fact in facts:
+            quote = fact.get("quote") or ""
+            if fact.get("field") in _AUDIENCE_FACTS and quote and quote not in quotes:
+                quotes.append(quote)
+        labels = [vocab.needs[n].label for n in r.needs if n in vocab.needs]
+        if cfg.text.read_needs:
+            found = vocab.find_in_text(f"{r.name}. {description}")
+            labels += [vocab.needs[n].label for n in found.mentioned
+                       if n in vocab.needs and vocab.needs[n].label not in labels]
+        cats = [c.replace("_", " ") for c in r.categories]
+        fields["name"].append(r.name)
+        fields["first"].append(first)
+        fields["rest"].append(rest)
+        # Full stops between the parts, so no pair of words runs across two of them.
+        fields["audience"].append(" . ".join(quotes))
+        fields["tags"].append(" . ".join([r.needs_raw or "", *labels, *cats]))
+        own.append(" . ".join([r.name, description, r.needs_raw or ""]))
+    return TextFields(fields, own, _service_text(frame, vocab))
+
+
+def make_text_index(cfg: MatchConfig) -> FieldedTextIndex:
+    """An unfitted text index with the configuration's parameters."""
+    t = cfg.text
+    return FieldedTextIndex(model=t.model, k1=t.k1, b=t.b, weights=t.fields.model_dump(), norm=t.norm,
+                            ngram_max=t.ngram_max, min_df=t.min_df, max_features=t.max_features)
 
 
 @dataclass
@@ -99,7 +151,7 @@ class ServiceTable:
     needs_unstated: np.ndarray
     stated_specific: np.ndarray
     kind: np.ndarray
-    text_index: ServiceTextIndex
+    text_index: FieldedTextIndex
     records: list[dict]          # one plain dict per service, for building answers
     closed: dict[str, tuple[str, ...]]   # column values of each closed-list matrix
     # What the reading step read from a record's words but did not make a field of.
@@ -176,7 +228,7 @@ class ServiceTable:
 
     @classmethod
     def build(cls, frame: pd.DataFrame, vocab: Vocabulary, cfg: MatchConfig,
-              text_index: ServiceTextIndex | None = None) -> ServiceTable:
+              text_index: FieldedTextIndex | ServiceTextIndex | None = None) -> ServiceTable:
         """Compute every array from a frame made by :func:`matcher.services.records_to_frame`."""
         frame = frame.reset_index(drop=True)
         n = len(frame)
@@ -286,8 +338,8 @@ class ServiceTable:
             kind = (first_cat + "|" + frame["organisation"].fillna("").str.casefold()).to_numpy(object)
 
         if text_index is None:
-            text_index = ServiceTextIndex(cfg.text.ngram_max, cfg.text.min_df, cfg.text.max_features)
-            text_index.fit(_service_text(frame, vocab))
+            tf = text_fields(frame, vocab, cfg)
+            text_index = make_text_index(cfg).fit(tf.fields, tf.own, tf.whole)
 
         return cls(
             frame=frame,

@@ -13,7 +13,7 @@ from matcher.engine.combine import combine
 from matcher.engine.config import MatchConfig, load_config
 from matcher.engine.eligibility import RULES, check_eligibility
 from matcher.engine.explain import Explanation, explain_rows, rule_reason
-from matcher.engine.features import ServiceTable
+from matcher.engine.features import ServiceTable, make_text_index, text_fields
 from matcher.engine.profile import Profile
 from matcher.engine.query import prepare_query
 from matcher.engine.rank import rank
@@ -32,7 +32,7 @@ from matcher.engine.scorers import (
     score_travel,
     topic_focus,
 )
-from matcher.engine.text import ServiceTextIndex, corpus_hash
+from matcher.engine.text import FieldedTextIndex
 from matcher.geo.postcodes import PostcodeIndex, get_postcode_index
 from matcher.vocab import Vocabulary
 
@@ -135,18 +135,19 @@ class Matcher:
         index = None
         if models_dir is not None:
             path = Path(models_dir) / "text_index.joblib"
-            texts = ServiceTable.service_texts(frame.reset_index(drop=True), vocab)
+            tf = text_fields(frame.reset_index(drop=True), vocab, cfg)
+            wanted = make_text_index(cfg)
             if path.exists():
                 try:
-                    loaded = ServiceTextIndex.load(path)
-                    if loaded.data_hash_ == corpus_hash(texts) and \
-                            loaded.ngram_max == cfg.text.ngram_max:
+                    loaded = FieldedTextIndex.load(path)
+                    if loaded.data_hash_ == wanted.corpus_hash(tf.fields, tf.own, tf.whole) and \
+                            loaded.get_params() == wanted.get_params():
                         index = loaded
                 except Exception:  # noqa: BLE001 - a stale or broken cache is rebuilt, never used
                     index = None
             if index is None:
-                index = ServiceTextIndex(cfg.text.ngram_max, cfg.text.min_df, cfg.text.max_features)
-                index.fit(texts).save(path, config=cfg.text.model_dump())
+                index = wanted.fit(tf.fields, tf.own, tf.whole)
+                index.save(path, config={"cap": cfg.text.cap, "read_needs": cfg.text.read_needs})
         table = ServiceTable.build(frame, vocab, cfg, text_index=index)
         # What each service is named for: worked out now rather than on the first request.
         focus_matrix(table, vocab)

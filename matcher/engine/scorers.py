@@ -321,10 +321,16 @@ def score_need(levels: NeedLevels, query: FamilyQuery, cfg: MatchConfig) -> Scor
 
 
 def score_text(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:
-    """TF-IDF cosine of the family's words with each service, scaled so ``cap`` counts as 1."""
+    """Text relevance of the family's words to each service (TF-IDF or BM25F cosine, as
+    ``[text] model`` says), scaled so ``cap`` counts as 1.
+
+    ``facts["vector"]`` is the query as the index read it, carrying the family's own words
+    (their needs list and what they wrote), the only words a reason may name.
+    """
     if not query.text.strip():
         return Scored(np.zeros(table.n), applies=False)
-    vector = table.text_index.transform(query.text)
+    p = query.profile
+    vector = table.text_index.query(query.text, own=" . ".join([*p.needs, p.about]))
     sim = table.text_index.similarity(vector)
     return Scored(np.clip(sim / cfg.text.cap, 0.0, 1.0), facts={"cosine": sim, "vector": vector})
 

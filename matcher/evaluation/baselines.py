@@ -30,6 +30,12 @@ def _distance(t: ServiceTable, q: FamilyQuery) -> np.ndarray:
     return np.nan_to_num(haversine_km(q.lat, q.lon, t.lat, t.lon), nan=np.inf)
 
 
+def _tfidf(t: ServiceTable, q: FamilyQuery) -> np.ndarray:
+    """Plain TF-IDF cosine over each service's whole text, whatever the engine scores with."""
+    index = t.text_index
+    return getattr(index, "tfidf_", index).similarity(q.text)
+
+
 def _order(key: np.ndarray, mask: np.ndarray, t: ServiceTable, limit: int) -> list[str]:
     idx = np.flatnonzero(mask)
     order = np.lexsort((t.ids[idx], key[idx]))
@@ -54,7 +60,7 @@ def directory_search(t: ServiceTable, q: FamilyQuery, cfg: MatchConfig, limit: i
 
 def tfidf_only(t: ServiceTable, q: FamilyQuery, cfg: MatchConfig, limit: int) -> list[str]:
     """Age filter, then TF-IDF similarity order."""
-    return _order(-t.text_index.similarity(q.text), _age_ok(t, q.age), t, limit)
+    return _order(-_tfidf(t, q), _age_ok(t, q.age), t, limit)
 
 
 def quick_rules(t: ServiceTable, q: FamilyQuery, cfg: MatchConfig, limit: int) -> list[str]:
@@ -64,7 +70,7 @@ def quick_rules(t: ServiceTable, q: FamilyQuery, cfg: MatchConfig, limit: int) -
         mask &= _area_ok(t, q.district)
     km = _distance(t, q)
     penalty = 0.01 * np.where(np.isinf(km), 0.0, km)
-    return _order(-(t.text_index.similarity(q.text) - penalty), mask, t, limit)
+    return _order(-(_tfidf(t, q) - penalty), mask, t, limit)
 
 
 BASELINES: dict[str, Callable[[ServiceTable, FamilyQuery, MatchConfig, int], list[str]]] = {

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from matcher.engine.pipeline import Matcher
 from matcher.engine.profile import Profile
@@ -18,7 +19,7 @@ from matcher.evaluation.baselines import BASELINES
 from matcher.evaluation.metrics import ndcg, recall_at, violation
 
 __all__ = ["SPARSE_COLUMNS", "CaseResult", "EvaluationReport", "blank_columns", "build_matcher_for_csv",
-           "evaluate_set", "load_cases"]
+           "evaluate_set", "import_frame", "load_cases"]
 
 #: The structured fields real feeds leave blank (``matcher evaluate --sparse`` blanks them), so
 #: that the engine is measured on what the records' own words say.
@@ -75,20 +76,28 @@ def load_cases(path: str | Path) -> list[dict]:
     return out
 
 
-def build_matcher_for_csv(csv_path: str | Path, models_dir: str | Path | None = None) -> Matcher:
-    """Import a services CSV into a temporary SQLite store and build a matcher on it."""
+def import_frame(csv_path: str | Path, *, sparse: bool = False) -> pd.DataFrame:
+    """Import a services CSV into a temporary SQLite store and return its services frame;
+    ``sparse`` blanks :data:`SPARSE_COLUMNS` first."""
     from matcher.ingest import run_import
     from matcher.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'eval.sqlite'}"
-        store = Store.open(url)
+        if sparse:
+            blanked = Path(tmp) / "services_sparse.csv"
+            blank_columns(csv_path, blanked)
+            csv_path = blanked
+        store = Store.open(f"sqlite:///{Path(tmp) / 'eval.sqlite'}")
         try:
             run_import(csv_path, store=store)
-            frame = store.services_frame()
+            return store.services_frame()
         finally:
             store.close()
-    return Matcher.from_frame(frame, models_dir=models_dir)
+
+
+def build_matcher_for_csv(csv_path: str | Path, models_dir: str | Path | None = None) -> Matcher:
+    """Import a services CSV into a temporary SQLite store and build a matcher on it."""
+    return Matcher.from_frame(import_frame(csv_path), models_dir=models_dir)
 
 
 def blank_columns(csv_path: str | Path, out_path: str | Path,
@@ -133,10 +142,7 @@ def evaluate_set(set_dir: str | Path, *, baselines: bool = True,
     set_dir = Path(set_dir)
     cases = load_cases(set_dir / "cases.jsonl")
     if matcher is None and sparse:
-        with tempfile.TemporaryDirectory() as tmp:
-            blanked = Path(tmp) / "services_sparse.csv"
-            blank_columns(set_dir / "services.csv", blanked)
-            matcher = build_matcher_for_csv(blanked)
+        matcher = Matcher.from_frame(import_frame(set_dir / "services.csv", sparse=True))
     matcher = matcher or build_matcher_for_csv(set_dir / "services.csv")
     report = EvaluationReport(engine=[])
     for case in cases:
