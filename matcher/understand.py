@@ -1129,7 +1129,8 @@ _PARENT_NOUN = re.compile(
     r"|\bexpectant\s+(?:parents|mums|mothers|fathers|dads)\b"
     r"|\b(?:mums?|mothers?|dads?|fathers?|parents?)\s+(?:and|&)\s+(?:baby|babies)\b"
     rf"|\bparent(?:ing)?\s+(?:support|groups?|courses?|programmes?|workshops?|classes|"
-    rf"network|forum|drop[\s-]in|coffee\s+mornings?|training|sessions?)\b", _I)
+    rf"network|forum|drop[\s-]in|coffee\s+mornings?|training|sessions?)\b"
+    r"|\b(?:your|their|our)\s+(?:own\s+)?parenting\b|\bparenting\s+skills\b", _I)
 _ADULT_CERTAIN = re.compile(
     r"\badults?[\s-]+only\b|\b(?:over[\s-]?18s|18\s*\+|18s\s+and\s+over)\s+only\b"
     r"|\bfor\s+adults\s+aged\s+(?:18|over\s+18)\b"

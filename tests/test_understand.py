@@ -1035,3 +1035,19 @@ def test_ehcp_for_most_is_not_required(text):
 ])
 def test_ehcp_one_funding_route_of_several_is_not_required(text):
     assert all(f.confidence != "certain" for f in read(text) if f.field == "ehcp_required")
+
+
+@pytest.mark.parametrize("text", [
+    "Gain confidence and skills to support your parenting.",
+    "Workshops that help mums and dads build their parenting skills.",
+    "A friendly space to reflect on our own parenting, with a cuppa.",
+])
+def test_parenting_words_say_it_is_for_parents(text):
+    facts = read_service("Family workshop", text)
+    assert any(f.field == "for_parents" and f.value for f in facts)
+
+
+def test_parenting_of_a_topic_is_not_a_parents_audience_by_itself():
+    # Words about parenting as a subject of a children's activity are not read this way.
+    facts = read_service("Kids art club", "Painting and crafts for children aged 5 to 11.")
+    assert not any(f.field == "for_parents" for f in facts)

@@ -17,7 +17,8 @@ from matcher.engine.scorers import NeedLevels
 
 __all__ = ["Eligibility", "RULES", "check_eligibility"]
 
-RULES = ("age", "area", "ehcp", "online_only", "free_only", "other_needs", "need_excluded")
+RULES = ("age", "area", "ehcp", "parents_only", "online_only", "free_only", "other_needs",
+         "need_excluded")
 
 
 @dataclass
@@ -84,6 +85,8 @@ def check_eligibility(table: ServiceTable, query: FamilyQuery, needs: NeedLevels
         unknown["area"] = ~table.area_open
 
     fails["ehcp"] = table.ehcp_required & (not query.profile.has_ehcp)
+    # A young person asking for themselves is not offered a service for parents and carers.
+    fails["parents_only"] = table.parents_only & (query.profile.who == "young_person")
 
     d = table.delivery
     reachable_remotely = (d[:, table.col("delivery", "online")]

@@ -438,7 +438,8 @@ def _finish(row: int, contribs: list[Contribution], variety: float, table: Servi
     if hint and age.startswith("Age range not stated"):
         age = hint      # what the description suggests, with its words, instead
     reasons.insert(min(2, len(reasons)), age)
-    parents = said_in_record(record, ("for_parents",)) or _parent_words(record)
+    parents = (said_in_record(record, ("for_parents",)) or _parent_words(record)
+               if query.profile.who != "young_person" else None)
     if parents:
         reasons.insert(min(3, len(reasons)), f"For you as a parent or carer: it says '{parents}'")
     facts = _facts(row, table, query, elig, cfg, school_km)
@@ -534,6 +535,10 @@ def rule_reason(rule: str, row: int, table: ServiceTable, query: FamilyQuery,
         quote = said_in_record(table.records[row], ("ehcp_required",))
         return ("Only for children and young people with an EHC plan"
                 + (f" (it says '{quote}')" if quote else ""))
+    if rule == "parents_only":
+        words = _parent_words(table.records[row])
+        return ("For parents and carers" + (f" (it says '{words}')" if words else "")
+                + ", and you are looking for yourself")
     if rule == "online_only":
         return "Only in person, and you asked for online or phone services"
     if rule == "free_only":

@@ -156,6 +156,7 @@ class ServiceTable:
     closed: dict[str, tuple[str, ...]]   # column values of each closed-list matrix
     # What the reading step read from a record's words but did not make a field of.
     threshold: np.ndarray | None = None     # says it is for severe/complex needs, a diagnosis...
+    parents_only: np.ndarray | None = None  # for parents and carers, not for children themselves
     hint_min_age: np.ndarray | None = None  # ages the words suggest ("likely"), NaN when none
     hint_max_age: np.ndarray | None = None
     need_cache: dict = field(default_factory=dict)       # per-need arrays, filled on first use
@@ -178,6 +179,8 @@ class ServiceTable:
         n = len(self.ids)
         if self.threshold is None:
             self.threshold = np.zeros(n, dtype=bool)
+        if self.parents_only is None:
+            self.parents_only = np.zeros(n, dtype=bool)
         if self.hint_min_age is None:
             self.hint_min_age = np.full(n, np.nan)
         if self.hint_max_age is None:
@@ -378,6 +381,10 @@ class ServiceTable:
             text_index=text_index,
             records=frame.to_dict("records"),
             threshold=threshold,
+            parents_only=frame["audience"].map(
+                lambda a: "parents_carers" in (a or ()) and not {"children_young_people",
+                                                                "families"} & set(a or ())
+            ).to_numpy(bool) if "audience" in frame else None,
             hint_min_age=np.where(np.isnan(frame["min_age"].to_numpy(float))
                                   & np.isnan(frame["max_age"].to_numpy(float)), hint[:, 0], np.nan),
             hint_max_age=np.where(np.isnan(frame["min_age"].to_numpy(float))

@@ -43,6 +43,22 @@ def _certain(facts: Sequence[Fact], name: str) -> list[Fact]:
     return [f for f in facts if f.field == name and f.confidence == "certain"]
 
 
+#: Audiences that mean a service is not for adults alone.
+_NOT_ADULTS_ONLY = frozenset({"children_young_people", "families", "parents_carers"})
+
+
+def _adults_by_audience(facts: Sequence[Fact], audience: Sequence[str]) -> Fact | None:
+    """The fact naming adults as a service's users when every audience its words, tags and
+    fields name is adults (or professionals working with them) and no age is stated."""
+    named = {str(f.value) for f in facts if f.field == "audience"} | set(audience or ())
+    if "adults" not in named or named & _NOT_ADULTS_ONLY:
+        return None
+    if any(f.field in ("min_age", "max_age", "child_ages", "for_parents") for f in facts):
+        return None
+    adults = [f for f in facts if f.field == "audience" and f.value == "adults"]
+    return next((f for f in adults if f.confidence == "certain" and f.source != "tags"), None)
+
+
 def apply_reading(record: ServiceRecord, tags: Sequence[str] = (),
                   vocab: Vocabulary | None = None) -> ServiceRecord:
     """Read ``record``'s words, keep the facts on it and fill what it leaves unknown.
@@ -79,6 +95,18 @@ def apply_reading(record: ServiceRecord, tags: Sequence[str] = (),
         if record.max_age is not None and record.max_age < ADULT_AGE:
             record.max_age = None
         used.add(index[id(adults[0])])
+
+    if record.min_age is None and record.max_age is None and not for_parents:
+        # Named users all adults ("for adults with dementia", a feed's "Women" tag) and
+        # nobody else (no children, young people, families or parents), with no ages at all:
+        # a service for adults, so 18 is its minimum. The fact quotes the adult audience.
+        adult = _adults_by_audience(facts, record.audience)
+        if adult is not None:
+            derived = Fact("adults_only", True, adult.quote, adult.source, adult.confidence)
+            facts.append(derived)
+            index[id(derived)] = len(facts) - 1
+            record.min_age = ADULT_AGE
+            used.add(index[id(derived)])
 
     for fact in [f for f in facts if f.field == "audience"] + _certain(facts, "for_parents"):
         value = "parents_carers" if fact.field == "for_parents" else str(fact.value)
