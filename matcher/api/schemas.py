@@ -234,6 +234,22 @@ class ServiceSummary(BaseModel):
     url: str = ""
 
 
+class Rating(BaseModel):
+    """An inspection or regulator judgement, as the record gives it."""
+
+    body: str = Field(..., description="who gave it, e.g. Ofsted or CQC")
+    rating: str
+    date: str = Field("", description="YYYY-MM-DD, or empty when not given")
+    url: str = ""
+
+
+class Outcome(BaseModel):
+    """Outcomes or destinations in the provider's own words."""
+
+    text: str
+    year: int | None = None
+
+
 class ServiceDetail(BaseModel):
     """Everything stored about one service (the normalised record)."""
 
@@ -266,6 +282,14 @@ class ServiceDetail(BaseModel):
     email: str = ""
     last_reviewed: dt.date | None = None
     source: str = "csv"
+    ratings: list[Rating] = Field(
+        default_factory=list, description="inspection or regulator ratings, each with its date")
+    accreditations: list[str] = Field(default_factory=list)
+    outcomes: list[Outcome] = Field(
+        default_factory=list, description="outcomes or destinations in the provider's words")
+    outside_area: bool = Field(False, description="the service lies outside the council's area")
+    used_by_local_families: bool = Field(
+        False, description="the council expects its families to use it")
 
 
 class ServicePage(BaseModel):

@@ -34,6 +34,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
+from matcher.quality import oruk_terms
 from matcher.services import OUR_TAXONOMY, ServiceRecord
 from matcher.vocab import Vocabulary, load_vocabulary
 
@@ -122,6 +123,7 @@ def _attributes(record: ServiceRecord, sid: str, vocab: Vocabulary) -> list[dict
         terms.append(_term("cost", record.cost, vocab.cost.get(record.cost, record.cost), "Cost"))
     if record.ehcp_required:
         terms.append(_term("ehcp_required", "yes", "Only with an EHC plan", "EHC plan"))
+    terms += oruk_terms(record, _term)
     return [{
         "id": _uuid(sid, "attribute", t["taxonomy"], t["term"]),
         "link_id": sid,
@@ -213,6 +215,8 @@ def service_to_oruk(record: ServiceRecord, *, vocab: Vocabulary | None = None) -
         out["email"] = record.email
     if record.cost_details:
         out["fees"] = record.cost_details
+    if record.accreditations:
+        out["accreditations"] = "; ".join(record.accreditations)
     if record.min_age is not None:
         out["minimum_age"] = record.min_age
     if record.max_age is not None:
