@@ -39,6 +39,7 @@ __all__ = [
     "MatchResult",
     "UnderstoodNeed",
     "NotSuggested",
+    "GuidanceLink",
     "MatchResponse",
     "ServiceSummary",
     "ServiceDetail",
@@ -185,6 +186,13 @@ class NotSuggested(BaseModel):
     score_if_eligible: float
 
 
+class GuidanceLink(BaseModel):
+    """A guidance page to show beside the results, and why (:mod:`matcher.guidance`)."""
+
+    page: Literal["ehc_assessment", "complain_or_appeal"]
+    reason: str
+
+
 class MatchResponse(BaseModel):
     """The answer to ``POST /match``; ``results`` is in rank order, best first."""
 
@@ -215,6 +223,10 @@ class MatchResponse(BaseModel):
         default_factory=dict, description="how many services each hard rule excluded")
     not_suggested: list[NotSuggested] | None = Field(None, description="only with explain=full")
     data_version: str = Field("", description="the directory version the answer was computed on")
+    guidance: list[GuidanceLink] = Field(
+        default_factory=list,
+        description="guidance pages the family's own words call for (EHC needs assessment; "
+                    "complain or appeal), each with the reason")
 
 
 # --------------------------------------------------------------------------- services
