@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import components as c
+import guidance_view as gv
 import questionnaire as q
 from client import ApiError, get_client
 
@@ -44,6 +45,7 @@ if answer["unrecognised_needs"]:
     st.markdown("Words we did not recognise (we still searched with them): "
                 + ", ".join(f"\u201c{w}\u201d" for w in answer["unrecognised_needs"]) + ".")
 c.sendiass_notice(client)
+gv.guidance_block(answer.get("guidance"), st.session_state.get("fs_who"))
 if not results:
     st.info("No service fits all your answers. Try a longer journey, fewer preferences, or see "
             "why others were left out below.", icon=":material/info:")
