@@ -2,6 +2,7 @@
 or get advice), the guidance block on results, and the quality lines of a result card
 (AppTest, API faked)."""
 
+# ruff: noqa: I001  (ui_fake_api must be imported first: it puts ui/ on sys.path)
 from __future__ import annotations
 
 import pytest

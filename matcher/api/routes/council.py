@@ -11,7 +11,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["council"])
 
 
-@router.get("/council", operation_id="council", response_model=Council,
+@router.get("/council", operation_id="get_council", response_model=Council,
             summary="The council's name, area, SEND team, complaints, SENDIASS and mediation")
 def council(request: Request) -> Council:
     """What the guidance pages need to name the council's own routes: its name and postcode
