@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from re import _constants as _C  # the pattern parser's node types, to read rule starts
-from re import _parser
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from re import _constants as _C  # the pattern parser's node types, to read rule starts
+from re import _parser
 from typing import Any
 
 from matcher.vocab import Vocabulary, load_vocabulary
