@@ -101,3 +101,19 @@ def test_quality_lines_without_a_council_name_and_without_dates():
                      "**Where:** Outside the council's area: the council expects its families "
                      "to use it"]
     assert g.quality_lines({}, "Islington") == []
+
+
+def test_the_comparison_table_has_inspection_outcomes_and_where():
+    import facts
+    from content import Labels
+    from ui_fake_api import SERVICES, VOCAB
+
+    chosen = [{"service_id": sid, "name": SERVICES[sid]["name"], "score": 0.5, "reasons": []}
+              for sid in ("T-1", "T-2")]
+    frame = facts.comparison_frame(chosen, SERVICES, Labels(VOCAB))
+    assert frame.loc["Inspection", "Moving Up Club"] == "Ofsted: Good (12 March 2024)"
+    assert frame.loc["Outcomes", "Moving Up Club"].endswith("(2025)")
+    assert frame.loc["Where", "Moving Up Club"] == "Outside the council's area: used by local " \
+        "families"
+    assert frame.loc["Inspection", "Saturday Sensory Swim"] == "None given"
+    assert frame.loc["Where", "Saturday Sensory Swim"] == "In the area"

@@ -20,6 +20,7 @@ __all__ = [
     "ehc_sections",
     "complain_sections",
     "quality_lines",
+    "quality_facts",
     "guidance_page_for",
     "Section",
     "section_titles",
@@ -220,6 +221,26 @@ def quality_lines(detail: Mapping | None, council_name: str | None) -> list[str]
                 ": the council expects its families to use it"
         lines.append(f"**Where:** {note}")
     return lines
+
+
+def quality_facts(detail: Mapping | None, council_name: str | None = None) -> dict[str, str]:
+    """The same facts as plain table cells (for a side-by-side comparison).
+
+    >>> quality_facts({"ratings": [{"body": "CQC", "rating": "Good", "date": "2023-09-20"}]})
+    {'Inspection': 'CQC: Good (20 September 2023)', 'Outcomes': 'Not given', 'Where': 'In the area'}
+    """
+    d = detail or {}
+    ratings = [f"{r['body']}: {r['rating']} ({_long_date(r.get('date') or '')})"
+               for r in d.get("ratings") or []]
+    outcomes = [f"{o['text']} ({o.get('year') or 'year not given'})"
+                for o in d.get("outcomes") or []]
+    where = "In the area"
+    if d.get("outside_area"):
+        place = council_name or "the council's area"
+        where = f"Outside {place}" + (": used by local families"
+                                      if d.get("used_by_local_families") else "")
+    return {"Inspection": "; ".join(ratings) or "None given",
+            "Outcomes": "; ".join(outcomes) or "Not given", "Where": where}
 
 
 def section_titles(sections: Sequence[Section]) -> list[str]:
