@@ -107,6 +107,22 @@ def test_oruk_v1_accreditations_are_read(postcode_index):
     assert records[0].accreditations == ["Youth quality mark (bronze)"]
 
 
+def test_outpost_local_offer_answer_about_outcomes_is_read(postcode_index):
+    item = {"id": 41, "name": "Little Acorns Playgroup", "description": "A playgroup.",
+            "min_age": 2, "max_age": 4, "taxonomies": [{"name": "Childcare"}],
+            "local_offer": {"description": "We welcome children with SEND.", "survey_answers": [
+                {"question": "Which outcomes do you work towards for children with SEND?",
+                 "answer": "Children settle, make friends and get ready for school."},
+                {"question": "How do you involve parents?", "answer": "Weekly chats."},
+                {"question": "What outcomes do you aim for?", "answer": ""}]}}
+    records, report = read_feed({"content": [item], "totalPages": 1, "number": 1},
+                                fmt="outpost", today=TODAY)
+    assert report.rejected == 0
+    assert records[0].outcomes == [{"text": "What it aims to achieve: Children settle, make "
+                                            "friends and get ready for school.", "year": None}]
+    assert records[0].ratings == [] and records[0].accreditations == []
+
+
 def _rated(record: ServiceRecord) -> ServiceRecord:
     return dataclasses.replace(
         record,
