@@ -59,6 +59,7 @@ _DISAGREE = re.compile(
     r"\b(?:appeal(?:ing|ed|s)?|tribunal|mediation|complain(?:t|ts|ing|ed)?|"
     r"disagree(?:ment|s|d)?\s+with\s+(?:the\s+)?(?:council|la|local\s+authority|school|"
     r"decision|plan|ehcp))\b", re.I)
+_REVIEW = re.compile(r"\breview", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?;\n])\s+|\s+but\s+|\s+however\s+", re.I)
 
 
@@ -74,7 +75,9 @@ class GuidanceLink:
 
 
 def _hit(pattern: re.Pattern[str], clause: str) -> bool:
-    return any(not _NEG.search(clause[:m.start()]) for m in pattern.finditer(clause))
+    # A plan's review ("waiting for his EHCP annual review") is not an assessment request.
+    return any(not _NEG.search(clause[:m.start()]) and not _REVIEW.search(
+        clause[m.start():m.end() + 16]) for m in pattern.finditer(clause))
 
 
 def assessment_stage(text: str) -> str | None:

@@ -53,6 +53,9 @@ def test_asking_for_an_assessment_is_read_as_asked(text):
     "She has an EHCP and loves her school",
     "We haven't applied for an EHC plan",
     "CAMHS refused to assess him for ADHD",
+    "we are waiting for his EHCP annual review",
+    "still waiting for the annual review of her EHC plan",
+    "asked for an EHCP review meeting after the move",
     "",
 ])
 def test_other_assessments_plans_and_negations_are_not_read(text):
