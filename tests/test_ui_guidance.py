@@ -117,3 +117,18 @@ def test_the_comparison_table_has_inspection_outcomes_and_where():
         "families"
     assert frame.loc["Inspection", "Saturday Sensory Swim"] == "None given"
     assert frame.loc["Where", "Saturday Sensory Swim"] == "In the area"
+
+
+def test_the_printable_shortlist_carries_the_rating_and_the_out_of_area_note():
+    import export
+    from content import Labels
+    from ui_fake_api import SERVICES, VOCAB
+
+    items = [{"result": {"service_id": sid, "name": SERVICES[sid]["name"], "reasons": [],
+                         "cost": "free", "min_age": 5, "max_age": 16},
+              "detail": SERVICES[sid], "questions": []} for sid in ("T-1", "T-2")]
+    html = export.shortlist_html(items, Labels(VOCAB), "Ask SENDIASS.")
+    assert html.count("<dt>Inspection</dt><dd>Ofsted: Good (12 March 2024)</dd>") == 1
+    assert "<dt>Where</dt><dd>Outside the council&#x27;s area: used by local families</dd>" \
+        in html
+    assert "None given" not in html and "In the area" not in html
