@@ -36,7 +36,7 @@ default). 422 answers every problem at once:
 where `field` is a dotted path into the body (`travel.max_minutes`, `needs[2]`) or a parameter
 name, `message` is plain English starting with the field, and `type` a stable code.
 
-**Roles.** Public: match, services, postcodes, vocabularies, needs, feedback. Send an
+**Roles.** Public: match, services, postcodes, vocabularies, needs, feedback, council. Send an
 `X-API-Key` header (made with `matcher users add NAME --role ROLE`) for plans (`key_worker`,
 own plans only), feedback summaries (`commissioner` or `admin`), imports and data health
 (`admin`).
