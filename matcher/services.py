@@ -56,6 +56,15 @@ class ServiceRecord:
     # per fact (field, value, quote, source, confidence, used: whether it filled a field the
     # record left blank). Structured fields win; a disagreement is kept as a fact too.
     facts: list[dict] = field(default_factory=list)
+    # What the Local Offer says beside the service itself (matcher.quality): inspection or
+    # regulator ratings ({body, rating, date, url}), accreditations, outcomes in the provider's
+    # words ({text, year}), and whether it lies outside the council's area and is used by the
+    # council's families. Shown to families; never used to score or filter.
+    ratings: list[dict] = field(default_factory=list)
+    accreditations: list[str] = field(default_factory=list)
+    outcomes: list[dict] = field(default_factory=list)
+    outside_area: bool = False
+    used_by_local_families: bool = False
 
     def to_dict(self) -> dict:
         """Plain dict; dates as ISO strings (JSON-safe)."""
@@ -92,5 +101,6 @@ def records_to_frame(records: Iterable[ServiceRecord]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=cols)
     for col in ("min_age", "max_age", "latitude", "longitude"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    frame["ehcp_required"] = frame["ehcp_required"].astype(bool)
+    for col in ("ehcp_required", "outside_area", "used_by_local_families"):
+        frame[col] = frame[col].astype(bool)
     return frame

@@ -16,6 +16,9 @@ Environment variables:
 ``MATCHER_VOCABULARY``
     The needs vocabulary and closed lists (:mod:`matcher.vocab`). Default:
     ``data/vocabulary.yaml`` in the repository.
+``MATCHER_COUNCIL``
+    The council's own details (:mod:`matcher.council`). Default: ``data/council.toml`` in the
+    repository (the demo council's fictional values).
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ class Settings(BaseModel):
     vocabulary_path: Path = Field(
         default=REPO_ROOT / "data" / "vocabulary.yaml",
         description="the vocabulary file: needs and every closed list's allowed values")
+    council_path: Path = Field(
+        default=REPO_ROOT / "data" / "council.toml",
+        description="the council's name, area, contacts, complaints and SENDIASS details")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -76,8 +82,10 @@ class Settings(BaseModel):
         vocabulary = _env(env, "MATCHER_VOCABULARY")
         vocabulary_path = (Path(vocabulary).expanduser() if vocabulary
                            else REPO_ROOT / "data" / "vocabulary.yaml")
+        council = _env(env, "MATCHER_COUNCIL")
+        extra = {"council_path": Path(council).expanduser()} if council else {}
         return cls(data_dir=data_dir, database_url=database_url, demo_data_path=demo_path,
-                   vocabulary_path=vocabulary_path)
+                   vocabulary_path=vocabulary_path, **extra)
 
 
 @lru_cache(maxsize=1)

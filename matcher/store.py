@@ -124,6 +124,11 @@ class ServiceRow(Base):
     audience: Mapped[list[str]] = mapped_column(_ListJSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="active")
     facts: Mapped[list[dict]] = mapped_column(_ListJSON, default=list)
+    ratings: Mapped[list[dict]] = mapped_column(_ListJSON, default=list)
+    accreditations: Mapped[list[str]] = mapped_column(_ListJSON, default=list)
+    outcomes: Mapped[list[dict]] = mapped_column(_ListJSON, default=list)
+    outside_area: Mapped[bool] = mapped_column(Boolean, default=False)
+    used_by_local_families: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -173,13 +178,30 @@ def _audience_and_status(conn: Connection) -> None:
     conn.execute(text(f"ALTER TABLE services ADD COLUMN facts {json_type} NOT NULL DEFAULT '[]'"))
 
 
+def _quality_and_area(conn: Connection) -> None:
+    """Version 20: what the Local Offer says beside a service (:mod:`matcher.quality`):
+    ``ratings``, ``accreditations``, ``outcomes``, ``outside_area`` and
+    ``used_by_local_families``. Numbered apart from the steps before it so that other steps
+    can be added below 20 independently; :meth:`Store._ensure_schema` applies every step not
+    yet recorded, whatever its number."""
+    json_type = "JSONB" if conn.dialect.name == "postgresql" else "JSON"
+    for name in ("ratings", "accreditations", "outcomes"):
+        conn.execute(text(f"ALTER TABLE services ADD COLUMN {name} {json_type} "
+                          "NOT NULL DEFAULT '[]'"))
+    for name in ("outside_area", "used_by_local_families"):
+        conn.execute(text(f"ALTER TABLE services ADD COLUMN {name} BOOLEAN NOT NULL "
+                          "DEFAULT FALSE"))
+
+
 #: The ordered schema steps. Never edit or reorder a released step; append a new one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "services table", _baseline),
     Migration(2, "services: audience, status and facts", _audience_and_status),
+    Migration(20, "services: ratings, accreditations, outcomes and out-of-area",
+              _quality_and_area),
 )
-#: The schema version this code writes.
-SCHEMA_VERSION: int = MIGRATIONS[-1].version
+#: The schema version this code writes (the highest step).
+SCHEMA_VERSION: int = max(m.version for m in MIGRATIONS)
 
 
 def _record_values(record: ServiceRecord) -> dict[str, Any]:
@@ -360,15 +382,16 @@ class Store:
                      for m in MIGRATIONS],
                 )
                 return
-            current = conn.execute(select(func.max(SchemaVersion.version))).scalar() or 0
+            applied = set(conn.execute(select(SchemaVersion.version)).scalars())
+            current = max(applied, default=0)
             if current > SCHEMA_VERSION:
                 raise ConfigError(
                     f"The database {self.url} has schema version {current}, newer than this "
                     f"program's {SCHEMA_VERSION}. Upgrade send-matcher, or point "
                     "MATCHER_DATABASE_URL at another database."
                 )
-            for step in MIGRATIONS:
-                if step.version > current:
+            for step in sorted(MIGRATIONS, key=lambda m: m.version):
+                if step.version not in applied:
                     step.apply(conn)
                     conn.execute(
                         insert(SchemaVersion.__table__),

@@ -570,7 +570,7 @@ def test_openapi_has_stable_operation_ids_and_examples(api):
             "version", "list_gaps", "oruk_list_services", "oruk_get_service", "data_health",
             "data_health_csv", "oruk_about", "oruk_list_service_at_locations",
             "oruk_get_service_at_location", "oruk_list_taxonomies", "oruk_get_taxonomy",
-            "oruk_list_taxonomy_terms", "oruk_get_taxonomy_term"} == ids
+            "oruk_list_taxonomy_terms", "oruk_get_taxonomy_term", "get_council"} == ids
     match = schema["paths"]["/match"]["post"]
     assert "422" in match["responses"] and "413" in match["responses"]
     assert schema["components"]["schemas"]["MatchRequest"]["examples"][0]["age"] == 10

@@ -56,6 +56,7 @@ OPERATIONS = [
     ("GET", "/oruk/service_at_locations/{sal_id}"), ("GET", "/oruk/taxonomies"),
     ("GET", "/oruk/taxonomies/{taxonomy_id}"), ("GET", "/oruk/taxonomy_terms"),
     ("GET", "/oruk/taxonomy_terms/{term_id}"),
+    ("GET", "/council"),
 ]
 
 

@@ -163,6 +163,26 @@ def test_failed_migration_changes_nothing(pg_url: str, monkeypatch: pytest.Monke
         assert "extra" not in {c["name"] for c in inspect(s.engine).get_columns("services")}
 
 
+def test_version_2_database_gains_ratings_outcomes_and_area(pg_url: str) -> None:
+    """Step 20 on PostgreSQL: the quality and out-of-area columns are added to a version-2
+    database and hold what a record carries."""
+    with Store.open(pg_url) as s, s.engine.begin() as conn:
+        for name in ("ratings", "accreditations", "outcomes", "outside_area",
+                     "used_by_local_families"):
+            conn.execute(text(f"ALTER TABLE services DROP COLUMN {name}"))
+        conn.execute(text("DELETE FROM schema_version WHERE version = 20"))
+    record = ServiceRecord(id="Q1", name="Hill School", description="A school.",
+                           categories=["education"], outside_area=True,
+                           used_by_local_families=True, accreditations=["Mark A"],
+                           ratings=[{"body": "Ofsted", "rating": "Good", "date": "2024-03-12",
+                                     "url": ""}],
+                           outcomes=[{"text": "All went on to college.", "year": 2025}])
+    with Store.open(pg_url) as s:
+        assert s.schema_version() == 20
+        s.upsert_services([record])
+        assert s.get_service("Q1") == record
+
+
 def test_newer_database_is_refused(pg_url: str) -> None:
     with Store.open(pg_url) as s, s.engine.begin() as conn:
         conn.execute(text("INSERT INTO schema_version (version, description, applied_at) "

@@ -218,11 +218,55 @@ def test_version_1_database_gains_audience_status_and_facts(url: str, tmp_path: 
         conn.execute("ALTER TABLE services DROP COLUMN audience")
         conn.execute("ALTER TABLE services DROP COLUMN status")
         conn.execute("ALTER TABLE services DROP COLUMN facts")
+        for name in QUALITY_COLUMNS:     # and the version-20 columns
+            conn.execute(f"ALTER TABLE services DROP COLUMN {name}")
         conn.execute("DELETE FROM schema_version WHERE version > 1")
     with Store.open(url) as s:
         assert s.schema_version() == store_mod.SCHEMA_VERSION
         record = s.get_service("S1")
     assert (record.audience, record.status, record.facts) == ([], "active", [])
+
+
+QUALITY_COLUMNS = ("ratings", "accreditations", "outcomes", "outside_area",
+                   "used_by_local_families")
+
+
+def test_version_2_database_gains_ratings_outcomes_and_area(url: str, tmp_path: Path) -> None:
+    with Store.open(url) as s:
+        s.upsert_services([ServiceRecord(id="S1", name="Club", description="A club.",
+                                         categories=["leisure"])])
+    path = tmp_path / "sub" / "store.sqlite"
+    with sqlite3.connect(path) as conn:     # back to the version-2 shape
+        for name in QUALITY_COLUMNS:
+            conn.execute(f"ALTER TABLE services DROP COLUMN {name}")
+        conn.execute("DELETE FROM schema_version WHERE version = 20")
+    with Store.open(url) as s:
+        assert s.schema_version() == store_mod.SCHEMA_VERSION == 20
+        record = s.get_service("S1")
+        rated = dataclasses.replace(record, ratings=[{"body": "Ofsted", "rating": "Good",
+                                                      "date": "2024-03-12", "url": ""}],
+                                    outside_area=True, used_by_local_families=True,
+                                    outcomes=[{"text": "All went on to college.", "year": 2025}],
+                                    accreditations=["A quality mark"])
+        assert s.upsert_services([rated]) == (0, 1, 0)
+        back = s.get_service("S1")
+    assert (record.ratings, record.outcomes, record.outside_area) == ([], [], False)
+    assert back == rated
+
+
+def test_a_step_numbered_below_the_highest_applied_is_still_applied(
+        url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Steps are applied by what is recorded, not by the highest number: a step added with a
+    lower number than one already applied (two lines of work merged) still runs."""
+    Store.open(url).close()
+    ran: list[int] = []
+    extra = store_mod.Migration(3, "a later, lower-numbered step", lambda conn: ran.append(3))
+    monkeypatch.setattr(store_mod, "MIGRATIONS", (*store_mod.MIGRATIONS, extra))
+    with Store.open(url) as s:
+        assert ran == [3]
+        assert s.schema_version() == 20
+    with Store.open(url):
+        assert ran == [3]                    # recorded: not run twice
 
 
 def test_newer_database_is_refused(url: str, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ if str(UI_DIR) not in sys.path:
 from client import SESSION_KEY, ApiClient  # noqa: E402
 
 __all__ = ["UI_DIR", "HOME", "KEY_WORKER_KEY", "COMMISSIONER_KEY", "ADMIN_KEY", "FakeApi",
-           "VOCAB", "SERVICES", "GAP_CELLS", "DATA_HEALTH", "DATA_HEALTH_CSV", "install"]
+           "VOCAB", "SERVICES", "COUNCIL", "GAP_CELLS", "DATA_HEALTH", "DATA_HEALTH_CSV", "install"]
 
 HOME = str(UI_DIR / "Home.py")
 KEY_WORKER_KEY = "mk_test_key_worker"
@@ -93,7 +93,11 @@ SERVICES: dict[str, dict] = {s["id"]: s for s in (
     _service("T-1", "Saturday Sensory Swim", ["leisure"], ["autism"], (5, 16),
              accessibility=["sensory_friendly"], cost_details="Carers go free"),
     _service("T-2", "Moving Up Club", ["transition", "education"], ["all_send"], (10, 11),
-             when=["school_holidays"], referral=["school"]),
+             when=["school_holidays"], referral=["school"],
+             ratings=[{"body": "Ofsted", "rating": "Good", "date": "2024-03-12",
+                       "url": "https://reports.example/t-2"}],
+             outcomes=[{"text": "All 12 members started secondary school.", "year": 2025}],
+             outside_area=True, used_by_local_families=True),
     _service("T-3", "Calm Minds Group", ["health"], ["anxiety"], (8, 18), referral=["gp"],
              latitude=None, longitude=None, postcode=None, delivery=["online"]),
     _service("T-4", "Deaf Youth Club", ["leisure"], ["hearing_impairment"], (11, 19)),
@@ -102,6 +106,21 @@ SERVICES: dict[str, dict] = {s["id"]: s for s in (
     _service("T-6", "Waymark SENDIASS", ["support_advice"], ["all_send"], (0, 25),
              phone="020 7946 0400", email="advice@waymark.example"),
 )}
+
+
+#: The fake ``GET /council`` (fictional, like the demo council's file).
+COUNCIL: dict[str, Any] = {
+    "name": "Islington", "full_name": "Test council", "districts": ["N7", "N19"],
+    "local_offer_url": "https://localoffer.example",
+    "send_team": {"name": "Test SEND Team", "phone": "020 7946 0310", "email": "send@c.example",
+                  "url": "https://c.example/ehc", "hours": ""},
+    "complaints": {"name": "Test Complaints", "phone": "", "email": "complaints@c.example",
+                   "url": "", "hours": ""},
+    "sendiass": {"name": "Waymark SENDIASS", "phone": "020 7946 0400", "email": "",
+                 "url": "", "hours": ""},
+    "mediation": {"name": "Test Mediation", "phone": "020 7946 0519", "email": "",
+                  "url": "", "hours": ""},
+}
 
 
 #: The fake ``GET /gaps`` cells: three sectors of N1 and N7, two needs, two age bands.
@@ -187,6 +206,7 @@ class FakeApi:
     gap_queries: list[dict] = field(default_factory=list)
     #: Added to each match answer's ``understood`` after the needs the fake recognised.
     extra_understood: list[dict] = field(default_factory=list)
+    guidance: list[dict] = field(default_factory=list)   # POST /match's guidance links
 
     def requests(self, method: str, path: str) -> list[Any]:
         """Bodies (or None) of the requests received for ``method path``."""
@@ -203,6 +223,8 @@ class FakeApi:
             return httpx.Response(200, json={"status": "ok", "services": len(SERVICES)})
         if route == ("GET", "vocabularies"):
             return httpx.Response(200, json=VOCAB)
+        if route == ("GET", "council"):
+            return httpx.Response(200, json=COUNCIL)
         if request.method == "POST" and path == "/needs/normalise":
             return self._normalise(body)
         if route == ("GET", "postcodes"):
@@ -326,7 +348,7 @@ class FakeApi:
             "unrecognised_needs": unrecognised, "candidates": len(results),
             "excluded": len(left_out),
             "not_suggested": left_out if body.get("explain") == "full" else None,
-            "data_version": "test"})
+            "data_version": "test", "guidance": self.guidance})
 
     @staticmethod
     def _services(path: str, request: httpx.Request) -> httpx.Response:

@@ -27,6 +27,11 @@ st.page_link("pages/4_Gaps_in_provision.py", label="Gaps in provision: where fam
 st.page_link("pages/5_Directory_health.py", label="Directory health: what the records leave "
              "out and what to ask providers to fix (directory team, needs an admin API key)",
              icon=":material/fact_check:")
+st.page_link("pages/6_EHC_needs_assessment.py", label="Asking for an EHC needs assessment: "
+             "the steps and time limits (parents and carers; young people have their own page)",
+             icon=":material/menu_book:")
+st.page_link("pages/8_Complain_or_appeal.py", label="Complain, appeal or get free advice",
+             icon=":material/gavel:")
 c.sendiass_notice(client)
 st.subheader("Your privacy")
 st.markdown(

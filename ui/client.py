@@ -143,6 +143,11 @@ class ApiClient:
         one that is not current a 404 with ``suggestions``."""
         return self._call("GET", f"/postcodes/{quote(text.strip(), safe='')}")
 
+    def council(self) -> dict:
+        """``GET /council``: the council's name, area and contacts (SEND team, complaints,
+        SENDIASS, mediation)."""
+        return self._call("GET", "/council")
+
     def match(self, profile: dict, *, explain: str = "full") -> dict:
         """``POST /match`` with the profile (contract section 2) and ``explain``."""
         return self._call("POST", "/match", json={**profile, "explain": explain})

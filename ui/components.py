@@ -15,6 +15,7 @@ from client import ApiClient, ApiError
 from content import Labels, questions_for, sendiass_line
 from export import shortlist_csv, shortlist_html
 from facts import service_facts
+from guidance_view import council_details, quality_block
 
 __all__ = [
     "get_labels",
@@ -164,6 +165,7 @@ def result_card(rank: int, result: Mapping, detail: Mapping, labels: Labels, nee
         st.markdown("**Why we suggest it**\n\n" + "\n".join(f"- {r}" for r in result["reasons"]))
         facts = service_facts(result, detail, labels)
         st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts.items()))
+        quality_block(detail, council_details(client))  # ratings, outcomes, out of area
         st.markdown("**Questions you could ask**\n\n" + "\n".join(f"- {q}" for q in questions))
         in_list = sid in st.session_state.get("shortlist", {})
         item = {"result": dict(result), "detail": dict(detail), "questions": questions}

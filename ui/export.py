@@ -11,6 +11,7 @@ from html import escape
 
 from content import Labels
 from facts import service_facts, shortlist_frame
+from guidance import quality_facts
 
 __all__ = ["shortlist_csv", "shortlist_html", "plan_html", "page"]
 
@@ -55,6 +56,8 @@ def shortlist_html(items: Sequence[Mapping], labels: Labels, sendiass: str,
     for item in items:
         r, d = item["result"], item.get("detail") or {}
         facts = service_facts(r, d, labels, today)
+        facts.update({k: v for k, v in quality_facts(d).items()   # only what the record says
+                      if v not in ("None given", "Not given", "In the area")})
         dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts.items())
         org = f"<p>{escape(r['organisation'])}</p>" if r.get("organisation") else ""
         questions = item.get("questions") or []

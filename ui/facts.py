@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from content import Labels, age_range, contact_lines, last_checked_text, travel_text
+from guidance import quality_facts
 
 __all__ = [
     "FACT_NAMES",
@@ -104,6 +105,7 @@ def comparison_frame(chosen: Sequence[Mapping], details: Mapping[str, Mapping],
         col["Accessibility"] = labels.many("accessibility", d.get("accessibility") or []) \
             or "Not stated"
         col["Languages"] = ", ".join(d.get("languages") or []) or "Not stated"
+        col.update(quality_facts(d))  # inspection with its date, outcomes with their year
         name = r["name"]
         while name in columns:  # two services can share a name
             name += " "

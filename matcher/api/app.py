@@ -36,7 +36,7 @@ default). 422 answers every problem at once:
 where `field` is a dotted path into the body (`travel.max_minutes`, `needs[2]`) or a parameter
 name, `message` is plain English starting with the field, and `type` a stable code.
 
-**Roles.** Public: match, services, postcodes, vocabularies, needs, feedback. Send an
+**Roles.** Public: match, services, postcodes, vocabularies, needs, feedback, council. Send an
 `X-API-Key` header (made with `matcher users add NAME --role ROLE`) for plans (`key_worker`,
 own plans only), feedback summaries (`commissioner` or `admin`), imports and data health
 (`admin`).
@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
 
         settings = get_settings()
     resources = AppResources(settings, config or ApiConfig())
+    from matcher.council import load_council
+
+    council = load_council(settings.council_path)   # a bad file stops the start, saying why
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
                          "description": "the request is not valid: every problem is listed"}},
     )
     app.state.resources = resources
+    app.state.council = council
     for router in ROUTERS:
         app.include_router(router, responses=_COMMON_RESPONSES)
     # Commissioners' gaps and the Open Referral UK feed (both import the API's dependencies).
@@ -111,6 +115,10 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     from matcher.api.routes.data_health import router as data_health_router
 
     app.include_router(data_health_router, responses=_COMMON_RESPONSES)
+    # The council's own details, for the guidance pages (GET /council).
+    from matcher.api.routes.council import router as council_router
+
+    app.include_router(council_router, responses=_COMMON_RESPONSES)
     install_error_handlers(app)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(BodyLimitMiddleware, json_limit=resources.config.max_json_bytes,

@@ -39,6 +39,7 @@ __all__ = [
     "MatchResult",
     "UnderstoodNeed",
     "NotSuggested",
+    "GuidanceLink",
     "MatchResponse",
     "ServiceSummary",
     "ServiceDetail",
@@ -199,6 +200,13 @@ class NotSuggested(BaseModel):
     score_if_eligible: float
 
 
+class GuidanceLink(BaseModel):
+    """A guidance page to show beside the results, and why (:mod:`matcher.guidance`)."""
+
+    page: Literal["ehc_assessment", "complain_or_appeal"]
+    reason: str
+
+
 class MatchResponse(BaseModel):
     """The answer to ``POST /match``; ``results`` is in rank order, best first."""
 
@@ -236,6 +244,10 @@ class MatchResponse(BaseModel):
     understood: list[UnderstoodWords] = Field(
         default_factory=list, description="each of the family's words (needs list and free text) "
         "that was understood, and as what, in the order written")
+    guidance: list[GuidanceLink] = Field(
+        default_factory=list,
+        description="guidance pages the family's own words call for (EHC needs assessment; "
+                    "complain or appeal), each with the reason")
 
 
 # --------------------------------------------------------------------------- services
@@ -314,6 +326,20 @@ class ServiceBeliefs(BaseModel):
     cost: BelievedValue
     ehcp_required: BelievedValue
     conflicts: list[ServiceFact] = Field(default_factory=list)
+class Rating(BaseModel):
+    """An inspection or regulator judgement, as the record gives it."""
+
+    body: str = Field(..., description="who gave it, e.g. Ofsted or CQC")
+    rating: str
+    date: str = Field("", description="YYYY-MM-DD, or empty when not given")
+    url: str = ""
+
+
+class Outcome(BaseModel):
+    """Outcomes or destinations in the provider's own words."""
+
+    text: str
+    year: int | None = None
 
 
 class ServiceDetail(BaseModel):
@@ -353,6 +379,14 @@ class ServiceDetail(BaseModel):
     status: str = "active"
     facts: list[ServiceFact] = Field(default_factory=list)
     beliefs: ServiceBeliefs | None = None
+    ratings: list[Rating] = Field(
+        default_factory=list, description="inspection or regulator ratings, each with its date")
+    accreditations: list[str] = Field(default_factory=list)
+    outcomes: list[Outcome] = Field(
+        default_factory=list, description="outcomes or destinations in the provider's words")
+    outside_area: bool = Field(False, description="the service lies outside the council's area")
+    used_by_local_families: bool = Field(
+        False, description="the council expects its families to use it")
 
 
 class ServicePage(BaseModel):

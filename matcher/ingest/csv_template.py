@@ -40,6 +40,7 @@ from matcher.errors import DataImportError, PostcodeError
 from matcher.ingest.reading import apply_reading
 from matcher.ingest.report import ImportReport, Problem
 from matcher.ingest.rules import MAX_ID_LENGTH
+from matcher.quality import QUALITY_COLUMNS, parse_quality_cells
 from matcher.services import ServiceRecord
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ COLUMNS: tuple[str, ...] = (
     "id", "name", "organisation", "description", "categories", "needs", "min_age", "max_age",
     "postcode", "address", "service_area", "delivery", "cost", "cost_details", "when",
     "accessibility", "languages", "referral", "ehcp_required", "transitions", "url", "phone",
-    "email", "last_reviewed",
+    "email", "last_reviewed", *QUALITY_COLUMNS,
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("id", "name", "description", "categories")
 #: The closed ``cost`` vocabulary (value -> plain label).
@@ -584,6 +585,9 @@ def _check_row(raw: _RawRow, cells: dict[str, str], checker: _Checker,
         "last_reviewed": last_reviewed,
         "source": "csv",
     }
+    quality, quality_problems = parse_quality_cells(cells, checker.today)
+    kwargs.update(quality)
+    problems += [Problem(row, *p, line) for p in quality_problems]
     return _Pending(raw, kwargs, problems, warnings, postcode)
 
 

@@ -101,6 +101,11 @@ class RawRecord:
     email: str = ""
     last_reviewed: dt.date | None = None
     status: str = "active"
+    ratings: list[dict] = field(default_factory=list)
+    accreditations: list[str] = field(default_factory=list)
+    outcomes: list[dict] = field(default_factory=list)
+    outside_area: bool = False
+    used_by_local_families: bool = False
     places: list[Place] = field(default_factory=list)
     tags: list[Term] = field(default_factory=list)
     ours: dict[str, list[str]] = field(default_factory=dict)

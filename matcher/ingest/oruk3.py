@@ -32,6 +32,7 @@ from matcher.ingest.rules import (
     _number,
     _text,
 )
+from matcher.quality import from_oruk
 
 __all__ = ["DEFAULT_ORUK_PREFIX", "oruk_record", "terms_of"]
 
@@ -156,6 +157,7 @@ def oruk_record(m: FeedMapper, row: int, item: Mapping[str, Any], *,
     places, location_terms = _oruk_places(item)
     terms = m.our_values(d, terms_of(item) + location_terms)
     ours = d.ours
+    d.set(**from_oruk(ours, item.get("accreditations")))  # matcher.quality
 
     need_terms = {t.text for t in terms if _names_needs(t.taxonomy)}
     need_terms |= {t.text for t in terms if t.text not in need_terms and m.term_needs(t.text)}

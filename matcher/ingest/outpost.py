@@ -18,6 +18,8 @@ report and the records look the same:
 * ``needs_referral`` true means a professional refers (``referral: professional``), false that
   families contact the service themselves (``self``); ``free`` gives the cost;
 * the ``local_offer`` description (the provider's SEND statement) is added to the description;
+* a ``local_offer`` survey answer to the question about outcomes becomes ``outcomes`` ("What it
+  aims to achieve: ...", no year); Outpost's public API has no rating or accreditation field;
 * ``updated_at`` becomes ``last_reviewed``; services hidden (``visible_to`` past,
   ``visible_from`` future) or ``discarded_at`` are not imported, with their reason.
 
@@ -110,6 +112,11 @@ def outpost_record(m: FeedMapper, row: int, item: Mapping[str, Any]) -> RawRecor
     if offer_text and offer_text not in description:
         description = f"{description}\n\nSEND local offer: {offer_text}"
     d.set(name=name, description=description, organisation=_text(org.get("name")))
+    # The Local Offer survey's question on outcomes: the provider's own words, no year.
+    for a in _list(offer.get("survey_answers")):
+        answer = clean_text(_text(a.get("answer"))) if isinstance(a, dict) else ""
+        if answer and "outcome" in _text(a.get("question")).lower():
+            d.outcomes.append({"text": f"What it aims to achieve: {answer}", "year": None})
 
     low, high = item.get("min_age"), item.get("max_age")
     if low is None and high is None and (band := _band_ages(item)) is not None:

@@ -680,11 +680,11 @@ class FeedMapper:
                 continue
             name = term.taxonomy[len(prefix):]
             allowed: Sequence[str] | None
-            if name in ("needs_as_written",):
+            if name in ("needs_as_written", "ratings", "outcomes"):
                 allowed = None
             elif name == "needs":
                 allowed = None if self.vocab.is_known(term.value) else ()
-            elif name == "ehcp_required":
+            elif name in ("ehcp_required", "outside_area", "used_by_local_families"):
                 allowed = ("yes", "no")
             elif name in _OUR_FIELDS:
                 allowed = tuple(getattr(self.vocab, name))

@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from matcher.quality import oruk_terms
 from matcher.services import OUR_TAXONOMY, ServiceRecord
 from matcher.vocab import Vocabulary, load_vocabulary
 
@@ -147,6 +148,7 @@ def service_terms(record: ServiceRecord, vocab: Vocabulary) -> list[dict[str, An
         terms.append(_term("cost", record.cost, vocab.cost.get(record.cost, record.cost), "Cost"))
     if record.ehcp_required:
         terms.append(_term("ehcp_required", "yes", "Only with an EHC plan", "EHC plan"))
+    terms += oruk_terms(record, _term)
     return terms
 
 
@@ -244,6 +246,8 @@ def _one_to_one(record: ServiceRecord) -> tuple[dict[str, Any], dict[str, Any] |
         out["email"] = record.email
     if record.cost_details:
         out["fees"] = record.cost_details
+    if record.accreditations:
+        out["accreditations"] = "; ".join(record.accreditations)
     if record.min_age is not None:
         out["minimum_age"] = record.min_age
     if record.max_age is not None:

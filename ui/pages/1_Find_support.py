@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import components as c
+import guidance_view as gv
 import questionnaire as q
 from client import ApiError, get_client
 from content import understood_lines
@@ -50,6 +51,7 @@ if read := understood_lines(answer.get("understood") or []):
               args=(q.STEPS.index("needs"), True),
               help="Go back to the question about needs, change your words, then search again.")
 c.sendiass_notice(client)
+gv.guidance_block(answer.get("guidance"), st.session_state.get("fs_who"))
 if not results:
     st.info("No service fits all your answers. Try a longer journey, fewer preferences, or see "
             "why others were left out below.", icon=":material/info:")

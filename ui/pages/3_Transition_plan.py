@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import components as c
+import guidance_view as gv
 import plan_view as pv
 from client import get_client
 
@@ -29,4 +30,5 @@ details = pv.chosen_services(client)
 dates = pv.key_dates_panel()
 pv.next_steps_panel()
 pv.save_and_export(client, api_key, labels, c.sendiass_text(client), details, dates)
+gv.guidance_block(None)  # the EHC route with its phase-transfer dates; complaints and appeals
 c.sendiass_notice(client)

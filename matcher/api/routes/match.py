@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from matcher.api.deps import DirectoryDep, MatcherDep
 from matcher.api.schemas import MatchRequest, MatchResponse, Message
 from matcher.engine.pipeline import MatchOutcome, MatchResult
+from matcher.guidance import guidance_for
 
 __all__ = ["router", "brief_answer"]
 
@@ -53,6 +54,7 @@ def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep) -> d
     outcome = matcher.match(body, explain=body.explain)
     answer = outcome.to_dict(full=True) if body.explain == "full" else brief_answer(outcome)
     answer["data_version"] = directory.version
+    answer["guidance"] = [g.to_dict() for g in guidance_for([*body.needs, body.about])]
     log.debug("match: %d results, %d candidates, %d excluded in %.1f ms", len(outcome.results),
               outcome.candidates, outcome.excluded, (time.perf_counter() - started) * 1000)
     return answer
