@@ -154,6 +154,8 @@ class Migration:
     version: int
     description: str
     apply: Callable[[Connection], None]
+    #: Also run on a fresh database (a step whose tables are not on :class:`Base`).
+    on_fresh: bool = False
 
 
 def _baseline(conn: Connection) -> None:
@@ -173,10 +175,20 @@ def _audience_and_status(conn: Connection) -> None:
     conn.execute(text(f"ALTER TABLE services ADD COLUMN facts {json_type} NOT NULL DEFAULT '[]'"))
 
 
+def _coproduction_tables(conn: Connection) -> None:
+    """Version 10: the co-production tables (comments, their contacts and actions, directory
+    tasks, feedback sessions, demand cells; :mod:`matcher.coprod.tables`, on their own
+    declarative base). Numbered 10 to leave room for other steps; only adds tables."""
+    from matcher.coprod.tables import CoprodBase
+
+    CoprodBase.metadata.create_all(conn, checkfirst=True)
+
+
 #: The ordered schema steps. Never edit or reorder a released step; append a new one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "services table", _baseline),
     Migration(2, "services: audience, status and facts", _audience_and_status),
+    Migration(10, "co-production tables", _coproduction_tables, on_fresh=True),
 )
 #: The schema version this code writes.
 SCHEMA_VERSION: int = MIGRATIONS[-1].version
@@ -354,6 +366,9 @@ class Store:
             if not inspect(conn).has_table(SchemaVersion.__tablename__):
                 # Fresh database: create the current shape and stamp every step as applied.
                 Base.metadata.create_all(conn, checkfirst=True)
+                for m in MIGRATIONS:
+                    if m.on_fresh:
+                        m.apply(conn)
                 conn.execute(
                     insert(SchemaVersion.__table__),
                     [{"version": m.version, "description": m.description, "applied_at": now}

@@ -52,6 +52,12 @@ OPERATIONS = [
     ("POST", "/import"), ("GET", "/health"), ("GET", "/version"), ("GET", "/gaps"),
     ("GET", "/oruk/services"), ("GET", "/oruk/services/{service_id}"),
     ("GET", "/admin/data-health"), ("GET", "/admin/data-health.csv"),
+    ("POST", "/comments"), ("GET", "/comments"), ("GET", "/comments/{comment_id}"),
+    ("PATCH", "/comments/{comment_id}"), ("POST", "/comments/{comment_id}/actions"),
+    ("PATCH", "/comment-actions/{action_id}"), ("GET", "/you-said-we-did"),
+    ("GET", "/you-said-we-did/annual.csv"), ("GET", "/services/{service_id}/check"),
+    ("GET", "/directory-tasks"), ("POST", "/directory-tasks/{task_id}/done"),
+    ("GET", "/demand"),
 ]
 
 
