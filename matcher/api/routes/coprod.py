@@ -200,6 +200,7 @@ class DemandCell(BaseModel):
     need: str | None = None
     need_label: str | None = None
     band: str | None = None
+    band_label: str | None = None
     district: str | None = None
     month: str | None = None
     searches: int = Field(description="rounded; cells under the minimum are never shown")
@@ -455,7 +456,13 @@ def demand(
         raise _problem("by", "use some of need, band, district, month, comma-separated"
                        ) from None
     vocab = request.app.state.resources.vocabulary
+    from matcher.gaps.config import load_gaps_config
+
+    bands = load_gaps_config().bands
     for cell in cells:
+        if "band" in cell:
+            band = bands.get(cell["band"])
+            cell["band_label"] = band.label if band is not None else cell["band"]
         if "need" in cell:
             need = vocab.needs.get(cell["need"])
             cell["need_label"] = need.label if need is not None else cell["need"].replace("_", " ")
