@@ -329,3 +329,34 @@ def test_fresh_and_older_stores_get_the_coproduction_tables(tmp_path):
     with Store.open(url) as s:
         assert names <= set(inspect(s.engine).get_table_names())
         assert s.schema_version() == 10
+
+
+def test_demo_comments_and_demand_are_loaded_with_the_demo(tmp_path, postcode_index):
+    import datetime as dt
+    import io as _io
+
+    from matcher.api.serve import ensure_demo_data
+    from matcher.coprod import comments as cm
+    from matcher.coprod.demand import demand_cells
+    from matcher.settings import REPO_ROOT
+    from matcher.store import Store
+
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'd.sqlite'}",
+                        demo_data_path=REPO_ROOT / "data" / "demo" / "islington_local_offer.csv")
+    out = _io.StringIO()
+    assert ensure_demo_data(settings, out=out, err=out)
+    assert "fictional comments" in out.getvalue()
+    with Store.open(settings.database_url) as store:
+        published = cm.published_comments(store.engine)
+        assert len(published) >= 4 and all(c["comment"].startswith("(Demo)") for c in published)
+        assert any(a["status"] == "not_possible" and a["reason"] for c in published
+                   for a in c["actions"])
+        queue = cm.comment_queue(store.engine)
+        assert queue and all(c["words"].startswith("(Demo)") for c in queue)
+        cells = demand_cells(store.engine, min_count=5, round_to=5)
+        assert cells and all(c["searches"] >= 5 for c in cells)
+        # The thin cells of the demo (under 5) are held back.
+        assert len(cells) < 8
+        year = cm.annual_rows(store.engine, since=dt.date.today() - dt.timedelta(days=365),
+                              until=dt.date.today())
+        assert len(year) == len(published)
