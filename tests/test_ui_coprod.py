@@ -131,3 +131,17 @@ def test_unmet_demand_page_shows_rounded_cells_and_missing_comments(live, tmp_pa
                                           "Age band": "Young adult (19-25)",
                                           "District": "N7", "Searches that found little": 5}]
     assert missing.to_dict("records") == [{"Theme": "Not yet themed", "Comments": 1}]
+
+
+def test_a_reported_service_says_a_check_is_pending(live, monkeypatch):
+    forward, _editor = live
+    http = ApiClient("http://api.test", transport=httpx.MockTransport(forward))
+    shown: list[str] = []
+    monkeypatch.setattr(cv.st, "markdown", lambda text, *a, **k: shown.append(text))
+    cv.check_note(http, "S-001")
+    assert shown == []                                   # nothing reported yet
+    http.feedback("S-001", "out_of_date")
+    cv.check_note(http, "S-001")
+    cv.check_note(http, "NOPE")                          # unknown service: nothing shown
+    assert shown == ["*Someone told us this may be out of date or wrong: the Local Offer team "
+                     "is checking it.*"]

@@ -164,6 +164,9 @@ def result_card(rank: int, result: Mapping, detail: Mapping, labels: Labels, nee
         st.markdown("**Why we suggest it**\n\n" + "\n".join(f"- {r}" for r in result["reasons"]))
         facts = service_facts(result, detail, labels)
         st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts.items()))
+        from coprod_view import check_note  # a pending check, from families' reports
+
+        check_note(client, sid)
         st.markdown("**Questions you could ask**\n\n" + "\n".join(f"- {q}" for q in questions))
         in_list = sid in st.session_state.get("shortlist", {})
         item = {"result": dict(result), "detail": dict(detail), "questions": questions}

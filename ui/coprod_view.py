@@ -20,7 +20,7 @@ from client import ApiClient, ApiError
 
 __all__ = ["plain", "TOPICS_OFFER", "TOPICS_SERVICE", "WHO", "ACTION_STATUS", "comment_body",
            "comment_block", "printable_page", "EDITORS_ONLY", "key_problem", "demand_frame",
-           "show_demand"]
+           "show_demand", "check_note"]
 
 #: What a comment on the Local Offer can be about (the law's headings, reg.56).
 TOPICS_OFFER = {"missing": "Something is missing", "content": "What the Local Offer says",
@@ -151,3 +151,15 @@ def this_year() -> tuple[dt.date, dt.date]:
     """The last 365 days, for the default period."""
     today = dt.date.today()
     return today - dt.timedelta(days=365), today
+
+
+def check_note(client: ApiClient, service_id: str) -> None:
+    """Under a service: "A check is pending" when families reported it out of date or wrong
+    and the directory team has not checked it yet (nothing when the API cannot say)."""
+    try:
+        check = client.service_check(service_id)
+    except ApiError:
+        return
+    if check.get("check_pending"):
+        st.markdown("*Someone told us this may be out of date or wrong: the Local Offer team "
+                    "is checking it.*")
