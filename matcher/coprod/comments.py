@@ -28,6 +28,7 @@ __all__ = [
     "NotFound", "add_comment", "comment_queue", "get_comment", "moderate", "add_action",
     "update_action", "published_comments", "annual_rows", "annual_csv", "purge_contacts",
     "service_check", "open_task", "list_tasks", "close_task", "ANNUAL_COLUMNS",
+    "missing_by_theme", "NOT_THEMED",
 ]
 
 About = Literal["service", "local_offer"]
@@ -294,6 +295,26 @@ def published_comments(engine: Engine, *, theme: str | None = None,
         rows = conn.execute(q).mappings().all()
         actions = _actions(conn, [r["id"] for r in rows])
     return [_public_view(r, actions[r["id"]]) for r in rows]
+
+
+#: The theme of a comment staff have not themed yet.
+NOT_THEMED = "Not yet themed"
+
+
+def missing_by_theme(engine: Engine) -> list[dict]:
+    """How many comments say something is missing, per theme (comments staff decided not to
+    publish are left out), most first."""
+    t = CommentRow.__table__
+    q = (select(t.c.theme, func.count()).where(t.c.topic == "missing",
+                                              t.c.status != "not_published")
+         .group_by(t.c.theme))
+    with engine.connect() as conn:
+        counts = [(theme or NOT_THEMED, int(n)) for theme, n in conn.execute(q)]
+    merged: dict[str, int] = {}
+    for theme, n in counts:
+        merged[theme] = merged.get(theme, 0) + n
+    return [{"theme": k, "comments": v}
+            for k, v in sorted(merged.items(), key=lambda x: (-x[1], x[0]))]
 
 
 ANNUAL_COLUMNS = ("received", "published_on", "about", "service_id", "topic", "theme", "who",

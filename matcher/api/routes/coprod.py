@@ -347,6 +347,7 @@ def comment_queue(
     store: StoreDep, config: CoprodConfigDep, _user: EditorUser,
     status: Annotated[Literal["new", "published", "not_published", "all"], Query()] = "new",
 ) -> dict:
+    cm.purge_contacts(store.engine)  # contact addresses past their day go before anyone looks
     return {"comments": cm.comment_queue(store.engine, status=None if status == "all" else status),
             "themes": list(config.themes)}
 
@@ -466,15 +467,9 @@ def demand(
         if "need" in cell:
             need = vocab.needs.get(cell["need"])
             cell["need_label"] = need.label if need is not None else cell["need"].replace("_", " ")
-    missing: dict[str, int] = {}
-    for c in cm.comment_queue(store.engine, status=None, limit=100_000):
-        if c["topic"] == "missing" and c["status"] != "not_published":
-            theme = c["theme"] or "Not yet themed"
-            missing[theme] = missing.get(theme, 0) + 1
     return {"cells": cells, "min_count": config.demand_min_count,
             "round_to": config.demand_round_to, "threshold": config.demand_threshold,
-            "missing_by_theme": [{"theme": t, "comments": n}
-                                 for t, n in sorted(missing.items(), key=lambda x: -x[1])],
+            "missing_by_theme": cm.missing_by_theme(store.engine),
             "notes": [f"A search counts when its best result scored under "
                       f"{config.demand_threshold:g} or it found nothing. Cells with fewer than "
                       f"{config.demand_min_count} searches are not shown; the rest are rounded "
