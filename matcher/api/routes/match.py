@@ -47,9 +47,10 @@ def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep, requ
 
     Needs words that are not recognised come back in ``unrecognised_needs``; they are not
     errors. A postcode that is malformed or not a current GB postcode is a 422 naming the
-    field ``postcode``. A search whose best result is poor adds one to a demand count (need x
-    age band x postcode district x month; nothing else is kept). ``explain="full"`` adds each result's ``explanation`` (base,
-    contributions and total) and ``not_suggested`` (services left out, and why).
+    field ``postcode``. ``explain="full"`` adds each result's ``explanation`` (base,
+    contributions and total) and ``not_suggested`` (services left out, and why). A search
+    whose best result is poor adds one to a demand count (need x age band x postcode district
+    x month; nothing else is kept).
     """
     started = time.perf_counter()
     outcome = matcher.match(body, explain=body.explain)
