@@ -20,7 +20,7 @@ from client import ApiClient, ApiError
 
 __all__ = ["plain", "TOPICS_OFFER", "TOPICS_SERVICE", "WHO", "ACTION_STATUS", "comment_body",
            "comment_block", "printable_page", "EDITORS_ONLY", "key_problem", "demand_frame",
-           "show_demand", "check_note"]
+           "show_demand", "check_note", "periods"]
 
 #: What a comment on the Local Offer can be about (the law's headings, reg.56).
 TOPICS_OFFER = {"missing": "Something is missing", "content": "What the Local Offer says",
@@ -147,10 +147,16 @@ def show_demand(client: ApiClient, api_key: str) -> None:
         st.markdown("No comments say something is missing yet.")
 
 
-def this_year() -> tuple[dt.date, dt.date]:
-    """The last 365 days, for the default period."""
-    today = dt.date.today()
-    return today - dt.timedelta(days=365), today
+def periods(today: dt.date, years: int = 4) -> dict[str, tuple[dt.date, dt.date]]:
+    """The periods a reader can choose: the last 12 months, then whole calendar years.
+
+    >>> list(periods(dt.date(2026, 3, 1), 2))
+    ['The last 12 months', '2026', '2025']
+    """
+    out = {"The last 12 months": (today - dt.timedelta(days=365), today)}
+    for year in range(today.year, today.year - years, -1):
+        out[str(year)] = (dt.date(year, 1, 1), min(dt.date(year, 12, 31), today))
+    return out
 
 
 def check_note(client: ApiClient, service_id: str) -> None:

@@ -23,10 +23,9 @@ except ApiError as exc:
     st.stop()
 left, right = st.columns(2)
 theme = left.selectbox("Theme", ["All themes", *themes], key="ys_theme")
-start, end = cv.this_year()
-period = right.date_input("Published between", value=(start, end), key="ys_period",
-                          format="DD/MM/YYYY", max_value=dt.date.today())
-since, until = (period if isinstance(period, tuple) and len(period) == 2 else (start, end))
+periods = cv.periods(dt.date.today())
+label = right.selectbox("Published in", list(periods), key="ys_period")
+since, until = periods[label]
 params = {"theme": None if theme == "All themes" else theme, "since": since.isoformat(),
           "until": until.isoformat()}
 try:
