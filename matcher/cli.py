@@ -372,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     users = p.add_subparsers(dest="users_command", required=True)
     u = users.add_parser("add", help="create a user and print their API key (shown once)")
     u.add_argument("name", help="who holds the key, e.g. a login name")
-    u.add_argument("--role", required=True, choices=["key_worker", "commissioner", "admin"])
+    u.add_argument("--role", required=True,
+                   choices=["key_worker", "commissioner", "admin", "editor"])
     users.add_parser("list", help="list users and roles (never keys)")
     u = users.add_parser("remove", help="delete a user; their key stops working")
     u.add_argument("name")

@@ -159,6 +159,8 @@ class Migration:
     version: int
     description: str
     apply: Callable[[Connection], None]
+    #: Also run on a fresh database (a step whose tables are not on :class:`Base`).
+    on_fresh: bool = False
 
 
 def _baseline(conn: Connection) -> None:
@@ -191,12 +193,20 @@ def _quality_and_area(conn: Connection) -> None:
     for name in ("outside_area", "used_by_local_families"):
         conn.execute(text(f"ALTER TABLE services ADD COLUMN {name} BOOLEAN NOT NULL "
                           "DEFAULT FALSE"))
+def _coproduction_tables(conn: Connection) -> None:
+    """Version 10: the co-production tables (comments, their contacts and actions, directory
+    tasks, feedback sessions, demand cells; :mod:`matcher.coprod.tables`, on their own
+    declarative base). Numbered 10 to leave room for other steps; only adds tables."""
+    from matcher.coprod.tables import CoprodBase
+
+    CoprodBase.metadata.create_all(conn, checkfirst=True)
 
 
 #: The ordered schema steps. Never edit or reorder a released step; append a new one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "services table", _baseline),
     Migration(2, "services: audience, status and facts", _audience_and_status),
+    Migration(10, "co-production tables", _coproduction_tables, on_fresh=True),
     Migration(20, "services: ratings, accreditations, outcomes and out-of-area",
               _quality_and_area),
 )
@@ -376,6 +386,9 @@ class Store:
             if not inspect(conn).has_table(SchemaVersion.__tablename__):
                 # Fresh database: create the current shape and stamp every step as applied.
                 Base.metadata.create_all(conn, checkfirst=True)
+                for m in MIGRATIONS:
+                    if m.on_fresh:
+                        m.apply(conn)
                 conn.execute(
                     insert(SchemaVersion.__table__),
                     [{"version": m.version, "description": m.description, "applied_at": now}

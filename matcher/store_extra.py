@@ -62,7 +62,7 @@ __all__ = [
     "feedback_summary",
 ]
 
-Role = Literal["key_worker", "commissioner", "admin"]
+Role = Literal["key_worker", "commissioner", "admin", "editor"]
 #: The roles an API key can carry. Public routes need no key at all.
 ROLES: tuple[str, ...] = get_args(Role)
 FeedbackKind = Literal["helpful", "not_helpful", "out_of_date"]

@@ -426,8 +426,10 @@ def test_feedback_is_stored_without_personal_data(api):
 
 
 def test_feedback_summary_needs_commissioner(api):
-    api.client.post("/feedback", json={"service_id": "S-002", "kind": "helpful"})
-    api.client.post("/feedback", json={"service_id": "S-002", "kind": "helpful"})
+    api.client.post("/feedback", json={"service_id": "S-002", "kind": "helpful",
+                                       "session": "session-one"})
+    api.client.post("/feedback", json={"service_id": "S-002", "kind": "helpful",
+                                       "session": "session-two"})
     r = api.client.get("/feedback/summary")
     assert r.status_code == 401
     assert r.json() == {"detail": UNAUTHORISED}
@@ -570,7 +572,10 @@ def test_openapi_has_stable_operation_ids_and_examples(api):
             "version", "list_gaps", "oruk_list_services", "oruk_get_service", "data_health",
             "data_health_csv", "oruk_about", "oruk_list_service_at_locations",
             "oruk_get_service_at_location", "oruk_list_taxonomies", "oruk_get_taxonomy",
-            "oruk_list_taxonomy_terms", "oruk_get_taxonomy_term", "get_council"} == ids
+            "oruk_list_taxonomy_terms", "oruk_get_taxonomy_term", "get_council",
+            "send_comment", "you_said_we_did", "you_said_we_did_annual_csv",
+            "service_check", "comment_queue", "get_comment", "moderate_comment", "add_action",
+            "update_action", "directory_tasks", "close_directory_task", "demand"} == ids
     match = schema["paths"]["/match"]["post"]
     assert "422" in match["responses"] and "413" in match["responses"]
     assert schema["components"]["schemas"]["MatchRequest"]["examples"][0]["age"] == 10

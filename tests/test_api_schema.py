@@ -57,6 +57,12 @@ OPERATIONS = [
     ("GET", "/oruk/taxonomies/{taxonomy_id}"), ("GET", "/oruk/taxonomy_terms"),
     ("GET", "/oruk/taxonomy_terms/{term_id}"),
     ("GET", "/council"),
+    ("POST", "/comments"), ("GET", "/comments"), ("GET", "/comments/{comment_id}"),
+    ("PATCH", "/comments/{comment_id}"), ("POST", "/comments/{comment_id}/actions"),
+    ("PATCH", "/comment-actions/{action_id}"), ("GET", "/you-said-we-did"),
+    ("GET", "/you-said-we-did/annual.csv"), ("GET", "/services/{service_id}/check"),
+    ("GET", "/directory-tasks"), ("POST", "/directory-tasks/{task_id}/done"),
+    ("GET", "/demand"),
 ]
 
 

@@ -470,8 +470,10 @@ def test_api_services_list_and_detail(api) -> None:
 
 def test_api_feedback_on_postgres(api) -> None:
     sid = api.store.list_services()[0].id
-    for kind in ("helpful", "helpful", "out_of_date"):
-        r = api.client.post("/feedback", json={"service_id": sid, "kind": kind})
+    # Three browser sessions (one session's feedback on a service counts once).
+    for i, kind in enumerate(("helpful", "helpful", "out_of_date")):
+        r = api.client.post("/feedback", json={"service_id": sid, "kind": kind,
+                                               "session": f"pg-session-{i}"})
         assert r.status_code == 201
     at = dt.datetime.fromisoformat(r.json()["recorded_at"])
     assert (at.minute, at.second, at.microsecond) == (0, 0, 0) and at.utcoffset() is not None

@@ -29,7 +29,8 @@ def test_home_links_every_page_and_says_where_to_get_advice():
     links = [link.proto.page for link in at.get("page_link")]
     assert links == ["Find_support", "Explore_with_a_family", "Transition_plan",
                      "Gaps_in_provision", "Directory_health", "EHC_needs_assessment",
-                     "Complain_or_appeal"]
+                     "Complain_or_appeal", "Tell_us_what_you_think",
+                     "You_said_we_did", "Comments_to_review", "Unmet_demand"]
     assert any("Waymark SENDIASS" in i.value for i in at.info)
     assert "The directory holds 6 services." in [c.value for c in at.caption]
 

@@ -32,11 +32,22 @@ st.page_link("pages/6_EHC_needs_assessment.py", label="Asking for an EHC needs a
              icon=":material/menu_book:")
 st.page_link("pages/8_Complain_or_appeal.py", label="Complain, appeal or get free advice",
              icon=":material/gavel:")
+st.page_link("pages/10_Tell_us_what_you_think.py", label="Tell us what you think: what is "
+             "missing, wrong or hard to use", icon=":material/rate_review:")
+st.page_link("pages/11_You_said_we_did.py", label="You said, we did: comments, our answers "
+             "and what we did", icon=":material/forum:")
+st.page_link("pages/12_Comments_to_review.py", label="Comments to review: the Local Offer "
+             "team's queue (needs an editor API key)", icon=":material/inbox:")
+st.page_link("pages/13_Unmet_demand.py", label="Unmet demand: searches that found little, "
+             "beside the gaps (commissioners, needs an API key)", icon=":material/trending_up:")
 c.sendiass_notice(client)
 st.subheader("Your privacy")
 st.markdown(
     "- We do not ask for names. Your answers are used for your search and are not stored.\n"
-    "- Feedback buttons send only which service it was about and the kind of feedback.\n"
+    "- Feedback buttons send which service it was about, the kind of feedback and a random "
+    "number for this visit (so one visit counts once).\n"
+    "- Comments are read by the Local Offer team; names and contact details are taken out "
+    "before anything is published.\n"
     "- Key workers' plans use a made-up label (initials or a case reference) and are deleted "
     "after 12 months at the latest."
 )

@@ -13,6 +13,7 @@ the client with :func:`get_client`, which keeps one per browser session; tests p
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -102,6 +103,9 @@ class ApiClient:
     def __init__(self, base_url: str | None = None, *,
                  transport: httpx.BaseTransport | None = None, timeout: float = 30.0) -> None:
         self.base_url = (base_url or api_url()).rstrip("/")
+        # A random token of this browser session (one client per session): the API counts one
+        # session's feedback on a service once. It says nothing about who is using the app.
+        self.session_token = secrets.token_urlsafe(16)
         self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout,
                                   headers={"Accept": "application/json"})
 
@@ -164,7 +168,8 @@ class ApiClient:
 
     def feedback(self, service_id: str, kind: str) -> dict:
         """``POST /feedback``: ``kind`` is ``helpful``, ``not_helpful`` or ``out_of_date``."""
-        return self._call("POST", "/feedback", json={"service_id": service_id, "kind": kind})
+        return self._call("POST", "/feedback", json={"service_id": service_id, "kind": kind,
+                                                      "session": self.session_token})
 
     # ----------------------------------------------------------------- key workers' plans
     def list_plans(self, api_key: str) -> list[dict]:
@@ -195,6 +200,65 @@ class ApiClient:
         ``status``, ``limit``, ``offset``. Parameters that are ``None`` are not sent."""
         return self._call("GET", "/gaps", api_key=api_key,
                           params={k: v for k, v in params.items() if v is not None})
+
+    # ----------------------------------------------------------------- co-production
+    def send_comment(self, comment: dict) -> dict:
+        """``POST /comments``: a comment on a service or on the Local Offer (anonymous)."""
+        return self._call("POST", "/comments", json=comment)
+
+    def you_said_we_did(self, **params: Any) -> dict:
+        """``GET /you-said-we-did`` (``theme``, ``since``, ``until``): published comments."""
+        return self._call("GET", "/you-said-we-did",
+                          params={k: v for k, v in params.items() if v is not None})
+
+    def you_said_we_did_csv(self, **params: Any) -> str:
+        """``GET /you-said-we-did/annual.csv`` (``year`` or ``since``/``until``)."""
+        return self._text("/you-said-we-did/annual.csv", None,
+                          {k: v for k, v in params.items() if v is not None})
+
+    def service_check(self, service_id: str) -> dict:
+        """``GET /services/{id}/check``: last checked, and whether a check is pending."""
+        return self._call("GET", f"/services/{quote(service_id, safe='')}/check")
+
+    def comment_queue(self, api_key: str, status: str = "new") -> dict:
+        """``GET /comments`` (editor or admin): comments to moderate and the themes."""
+        return self._call("GET", "/comments", api_key=api_key, params={"status": status})
+
+    def moderate(self, api_key: str, comment_id: int, changes: dict) -> dict:
+        """``PATCH /comments/{id}``: theme, remove, edited_words, response, decision."""
+        return self._call("PATCH", f"/comments/{int(comment_id)}", api_key=api_key,
+                          json=changes)
+
+    def add_action(self, api_key: str, comment_id: int, action: dict) -> dict:
+        """``POST /comments/{id}/actions``: description, status, reason, service_ids."""
+        return self._call("POST", f"/comments/{int(comment_id)}/actions", api_key=api_key,
+                          json=action)
+
+    def directory_tasks(self, api_key: str, status: str = "open") -> dict:
+        """``GET /directory-tasks`` (editor or admin)."""
+        return self._call("GET", "/directory-tasks", api_key=api_key, params={"status": status})
+
+    def close_task(self, api_key: str, task_id: int, note: str = "") -> None:
+        """``POST /directory-tasks/{id}/done``."""
+        self._call("POST", f"/directory-tasks/{int(task_id)}/done", api_key=api_key,
+                   json={"note": note})
+
+    def demand(self, api_key: str, **params: Any) -> dict:
+        """``GET /demand`` (commissioner or admin): rounded demand cells, small ones hidden."""
+        return self._call("GET", "/demand", api_key=api_key,
+                          params={k: v for k, v in params.items() if v is not None})
+
+    def _text(self, path: str, api_key: str | None, params: dict | None = None) -> str:
+        headers = {"Accept": "text/csv", **({"X-API-Key": api_key} if api_key else {})}
+        try:
+            response = self._http.get(path, headers=headers, params=params)
+        except httpx.HTTPError as exc:
+            raise ApiError(0, f"The matching service at {self.base_url} could not be reached "
+                              f"({type(exc).__name__}). Check that it is running (matcher run "
+                              "starts it) and try again.") from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response.text
 
     # ----------------------------------------------------------------- directory team (admin)
     def data_health(self, api_key: str, *, limit: int | None = None) -> dict:

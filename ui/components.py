@@ -166,6 +166,9 @@ def result_card(rank: int, result: Mapping, detail: Mapping, labels: Labels, nee
         facts = service_facts(result, detail, labels)
         st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts.items()))
         quality_block(detail, council_details(client))  # ratings, outcomes, out of area
+        from coprod_view import check_note  # a pending check, from families' reports
+
+        check_note(client, sid)
         st.markdown("**Questions you could ask**\n\n" + "\n".join(f"- {q}" for q in questions))
         in_list = sid in st.session_state.get("shortlist", {})
         item = {"result": dict(result), "detail": dict(detail), "questions": questions}

@@ -48,6 +48,8 @@ date (12 months by default).
 
 _COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": Message, "description": "the request body is too large"},
+    429: {"model": Message, "description": "too many requests (or wrong API keys) from this "
+                                           "client; see Retry-After"},
 }
 
 
@@ -119,6 +121,10 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     from matcher.api.routes.council import router as council_router
 
     app.include_router(council_router, responses=_COMMON_RESPONSES)
+    # Co-production: comments, "You said, we did", directory tasks, demand.
+    from matcher.api.routes.coprod import router as coprod_router
+
+    app.include_router(coprod_router, responses=_COMMON_RESPONSES)
     install_error_handlers(app)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(BodyLimitMiddleware, json_limit=resources.config.max_json_bytes,

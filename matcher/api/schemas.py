@@ -476,14 +476,19 @@ class FeedbackRequest(BaseModel):
 
     service_id: str = Field(..., min_length=1, max_length=200)
     kind: FeedbackKind = Field(..., description="helpful, not_helpful or out_of_date")
+    session: str | None = Field(None, min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$",
+                                description="a random token of the browser session: one "
+                                            "session's feedback on a service counts once")
 
 
 class FeedbackReceipt(BaseModel):
-    """What was stored: the service, the kind and the hour."""
+    """What was stored: the service, the kind and the hour (``counted`` false and no hour when
+    this session had already given feedback on this service)."""
 
     service_id: str
     kind: FeedbackKind
-    recorded_at: dt.datetime = Field(..., description="to the hour only")
+    recorded_at: dt.datetime | None = Field(..., description="to the hour only")
+    counted: bool = True
 
 
 class FeedbackCounts(BaseModel):

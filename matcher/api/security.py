@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Security
+from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
 from matcher.api.deps import StoreDep
@@ -32,6 +32,7 @@ __all__ = [
     "AdminUser",
     "KeyWorkerUser",
     "CommissionerUser",
+    "EditorUser",
 ]
 
 API_KEY_HEADER = "X-API-Key"
@@ -47,11 +48,20 @@ api_key_header = APIKeyHeader(
 
 
 def get_current_user(
-    store: StoreDep, key: Annotated[str | None, Security(api_key_header)] = None
+    request: Request, store: StoreDep,
+    key: Annotated[str | None, Security(api_key_header)] = None,
 ) -> ApiUser:
-    """The caller, from their API key; 401 when the key is missing or unknown."""
+    """The caller, from their API key; 401 when the key is missing or unknown, 429 (with
+    Retry-After) once a client has sent too many wrong keys (:mod:`matcher.api.ratelimit`)."""
+    from matcher.api.ratelimit import client_id, get_rate_limits, too_many
+
+    limits, who = get_rate_limits(request), client_id(request)
+    if not limits.allowed(limits.failed_keys, "key", who):
+        raise too_many(limits.retry_after(limits.failed_keys, "key", who))
     user = authenticate(store.engine, key.strip()) if key and key.strip() else None
     if user is None:
+        if key and key.strip():
+            limits.hit(limits.failed_keys, "key", who)
         raise HTTPException(status_code=401, detail=UNAUTHORISED,
                             headers={"WWW-Authenticate": API_KEY_HEADER})
     return user
@@ -83,3 +93,5 @@ def require_role(*roles: str) -> Callable[[ApiUser], ApiUser]:
 AdminUser = Annotated[ApiUser, Depends(require_role("admin"))]
 KeyWorkerUser = Annotated[ApiUser, Depends(require_role("key_worker"))]
 CommissionerUser = Annotated[ApiUser, Depends(require_role("commissioner", "admin"))]
+#: Council staff who moderate comments and keep the directory ("You said, we did").
+EditorUser = Annotated[ApiUser, Depends(require_role("editor", "admin"))]

@@ -100,6 +100,13 @@ def ensure_demo_data(settings: Settings, out: TextIO | None = None,
             return False
         print(f"Loaded the demo Local Offer {demo}: {summary.accepted} services "
               f"({summary.rejected} rows rejected) into {store.url}.", file=out)
+        # Fictional comments and demand beside the demo, for the co-production pages.
+        extra = demo.parent / "coproduction.yaml"
+        if extra.is_file():
+            from matcher.coprod.demo import seed_demo_coproduction
+
+            n, cells = seed_demo_coproduction(store.engine, extra)
+            print(f"Loaded {n} fictional comments and {cells} demand cells ({extra}).", file=out)
         return True
 
 

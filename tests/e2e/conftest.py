@@ -79,6 +79,7 @@ class Servers:
     api: str
     ui: str
     key_worker_key: str
+    editor_key: str = ""
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -103,6 +104,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     made = subprocess.run([*_MATCHER, "users", "add", "e2e-key-worker", "--role", "key_worker"],
                           env=env, check=True, capture_output=True, text=True)
     key = made.stdout.strip().splitlines()[-1]
+    made = subprocess.run([*_MATCHER, "users", "add", "e2e-editor", "--role", "editor"],
+                          env=env, check=True, capture_output=True, text=True)
+    editor_key = made.stdout.strip().splitlines()[-1]
     api_port, ui_port = _free_port(), _free_port()
     api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
     api_log, ui_log = tmp / "api.log", tmp / "ui.log"
@@ -118,7 +122,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         try:
             _wait_for(f"{api_url}/health", api, api_log)
             _wait_for(f"{ui_url}/_stcore/health", ui, ui_log)
-            yield Servers(api=api_url, ui=ui_url, key_worker_key=key)
+            yield Servers(api=api_url, ui=ui_url, key_worker_key=key, editor_key=editor_key)
         finally:
             _stop(ui)
             _stop(api)

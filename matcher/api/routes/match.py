@@ -7,7 +7,7 @@ import time
 from dataclasses import fields
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks, Request
 
 from matcher.api.deps import DirectoryDep, MatcherDep
 from matcher.api.schemas import MatchRequest, MatchResponse, Message
@@ -42,19 +42,26 @@ def brief_answer(outcome: MatchOutcome) -> dict[str, Any]:
     response_model=MatchResponse,
     responses={503: {"model": Message, "description": "the directory is empty"}},
 )
-def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep) -> dict:
+def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep, request: Request,
+          background: BackgroundTasks) -> dict:
     """Rank the services that fit the child, best first, each with plain-English reasons.
 
     Needs words that are not recognised come back in ``unrecognised_needs``; they are not
     errors. A postcode that is malformed or not a current GB postcode is a 422 naming the
     field ``postcode``. ``explain="full"`` adds each result's ``explanation`` (base,
-    contributions and total) and ``not_suggested`` (services left out, and why).
+    contributions and total) and ``not_suggested`` (services left out, and why). A search
+    whose best result is poor adds one to a demand count (need x age band x postcode district
+    x month; nothing else is kept).
     """
     started = time.perf_counter()
     outcome = matcher.match(body, explain=body.explain)
     answer = outcome.to_dict(full=True) if body.explain == "full" else brief_answer(outcome)
     answer["data_version"] = directory.version
     answer["guidance"] = [g.to_dict() for g in guidance_for([*body.needs, body.about])]
+    # Unmet demand: a poorly served search adds one to its need x band x district x month.
+    from matcher.api.routes.coprod import count_demand
+
+    count_demand(request, background, body, outcome)
     log.debug("match: %d results, %d candidates, %d excluded in %.1f ms", len(outcome.results),
               outcome.candidates, outcome.excluded, (time.perf_counter() - started) * 1000)
     return answer
