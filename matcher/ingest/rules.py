@@ -261,6 +261,9 @@ class FeedMapper:
         self.missing_description = missing_description
         self.vocab = load_vocabulary()
         self.seen_ids: dict[str, int] = {}
+        #: When a list, :meth:`claim_id` only notes (id, record number, no problem so far) of
+        #: every record here, for the process joining chunks of a feed to claim in order.
+        self.id_log: list[tuple[str, int, bool]] | None = None
         self._normalised: dict[str, tuple[list[str], list[str], bool]] = {}
         self._access_labels = {self._key(label): value
                                for value, label in self.vocab.accessibility.items()}
@@ -294,6 +297,9 @@ class FeedMapper:
         """Reject ``d`` when an earlier record that was imported has its id; else, when ``d``
         is imported (no problem), its id is taken. A rejected record never takes an id, so
         a later good copy of it is still imported."""
+        if self.id_log is not None:      # the ids are claimed by whoever joins the chunks
+            self.id_log.append((d.id, d.row, not d.problems))
+            return
         if d.id and d.id in self.seen_ids:
             d.problem(column, d.id, f"id {d.id} is already used by record "
                                     f"{self.seen_ids[d.id]} of this feed",
