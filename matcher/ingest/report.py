@@ -208,6 +208,9 @@ class ImportSummary:
             "problems": list(self.problems),
             "warnings": list(self.warnings),
             "fields": {k: dict(v) for k, v in self.report.fields.items()} if self.report else {},
+            **({"format": self.report.format,
+                "unmapped_terms": dict(sorted(self.report.unmapped_terms.items()))}
+               if isinstance(self.report, FeedReport) else {}),
             "imported": True,
         }
 
