@@ -22,8 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -215,6 +216,25 @@ def _row_to_record(row: Mapping[str, Any]) -> ServiceRecord:
     return ServiceRecord(**kwargs)
 
 
+def _create_private_file(path: Path) -> None:
+    """Create a SQLite file that is not there yet, and the folders it needs, readable by
+    their owner only (file 0600, folders 0700): it will hold saved plans. SQLite gives its
+    ``-wal`` and ``-shm`` files the database file's permissions. An existing file or folder
+    is left as it is."""
+    missing: list[Path] = []
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        with suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+    # An existing file is kept; any other failure (a read-only folder...) is reported by
+    # SQLite itself when the store is opened.
+    with suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -296,7 +316,7 @@ class Store:
         backend = parsed.get_backend_name()
         is_sqlite = backend == "sqlite"
         if is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _create_private_file(Path(parsed.database).expanduser())
         try:
             # A server's connections can be dropped under the pool (restart, idle timeout):
             # check each one as it is checked out. SQLite files need no such check.
