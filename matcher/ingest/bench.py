@@ -546,7 +546,7 @@ def _children(pid: int) -> list[str]:
 
 class _MemorySampler:
     """Samples, every ``interval`` seconds, the resident set of this process plus its
-    children (the import's worker processes): the peak of the sum of their RSS (pages
+    children (the import's worker processes, looked for every second): the peak of the sum of their RSS (pages
     shared after ``fork`` counted once per process, so an upper bound) and of their PSS
     (shared pages split between the processes sharing them)."""
 
@@ -556,12 +556,18 @@ class _MemorySampler:
         self.interval = interval
         self.peak_rss_kib = self.peak_pss_kib = 0
         self.most_workers = 0
+        self._children: list[str] = []
+        self._next_scan = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
         me = os.getpid()
-        children = _children(me)
+        now = time.monotonic()
+        if now >= self._next_scan:      # finding the children reads all of /proc: each second
+            self._children = _children(me)
+            self._next_scan = now + 1.0
+        children = self._children
         rss, pss = _memory_kib(me)
         for child in children:
             r, p = _memory_kib(child)

@@ -32,7 +32,7 @@ from matcher.services import ServiceRecord
 __all__ = ["CHUNK_RECORDS", "MIN_RECORDS", "default_workers", "iter_batches", "read_items"]
 
 #: Services per chunk handed to a worker.
-CHUNK_RECORDS = 1_000
+CHUNK_RECORDS = 2_000
 #: A feed with fewer services is read in one process (starting workers would cost more).
 MIN_RECORDS = 5_000
 #: ``default_workers()`` never gives more than this.
