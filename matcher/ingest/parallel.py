@@ -3,7 +3,7 @@
 ``matcher import`` reads a feed of at least :data:`MIN_RECORDS` services with ``--workers``
 processes (by default one per CPU core, at most four). The services are cut into chunks of
 :data:`CHUNK_RECORDS` in feed order; each chunk is mapped, checked, placed and read (the
-reading step, :mod:`matcher.ingest.reading`) in a worker, exactly as :func:`read_chunk` does
+reading step, :mod:`matcher.ingest.reading`) in a worker, exactly as :func:`~matcher.ingest.readers.read_chunk` does
 in one process. This process parses the file, hands out the chunks (at most two per worker
 at a time, so memory stays bounded) and joins the answers in feed order:
 
@@ -70,8 +70,8 @@ def _read_chunk(fmt: str, settings: dict[str, Any], source: str, start: int,
     """In a worker: one chunk read as :func:`read_chunk` reads it, except that ids are not
     claimed here: the records with no problem, the chunk's report, and (id, record number,
     no problem) of every record, for :func:`read_items` to claim ids in feed order."""
+    from matcher.ingest.readers import read_chunk
     from matcher.ingest.rules import FeedMapper
-    from matcher.ingest.sources import read_chunk
 
     report = FeedReport(source=source, format=fmt)
     mapper = FeedMapper(report, **settings)
@@ -108,8 +108,8 @@ def iter_batches(items: Iterable[Any], fmt: str, settings: dict[str, Any],
     finish them (so a caller may store them as they come and never hold them all).
     ``report`` is complete once the last batch has been given."""
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        from matcher.ingest.readers import read_chunk
         from matcher.ingest.rules import FeedMapper
-        from matcher.ingest.sources import read_chunk
 
         yield read_chunk(FeedMapper(report, **settings), fmt, items, 1)
         return

@@ -13,31 +13,22 @@ import datetime as dt
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from matcher.errors import DataImportError
-from matcher.ingest.fields import RawRecord
 from matcher.ingest.jsonstream import NotStreamable, array_elements, starts_with_array
-from matcher.ingest.oruk1 import DEFAULT_ORUK1_PREFIX, ORUK1_KEYS, oruk1_record
-from matcher.ingest.oruk3 import DEFAULT_ORUK_PREFIX, oruk_record
-from matcher.ingest.outpost import DEFAULT_OUTPOST_PREFIX, outpost_record
+from matcher.ingest.oruk1 import ORUK1_KEYS
+from matcher.ingest.readers import READERS, prefix_of, read_chunk
 from matcher.ingest.report import FeedReport, Problem, short_value
-from matcher.ingest.rules import FeedMapper, finish
+from matcher.ingest.rules import FeedMapper
 from matcher.services import ServiceRecord
 
 __all__ = ["FEED_FORMATS", "FORMATS", "detect_format", "load_feed", "prefix_of", "read_chunk",
            "read_feed", "read_feed_batches", "read_oruk", "read_outpost", "service_items",
            "sniff_format"]
 
-Reader = Callable[[FeedMapper, int, Mapping[str, Any]], RawRecord]
-#: JSON feed format -> (reader, default id prefix).
-READERS: dict[str, tuple[Reader, str]] = {
-    "oruk": (oruk_record, DEFAULT_ORUK_PREFIX),
-    "oruk1": (oruk1_record, DEFAULT_ORUK1_PREFIX),
-    "outpost": (outpost_record, DEFAULT_OUTPOST_PREFIX),
-}
 #: JSON feed formats :func:`read_feed` understands.
 FEED_FORMATS: tuple[str, ...] = tuple(READERS)
 #: Every format an import accepts (``auto``: decided from the content).
@@ -287,7 +278,7 @@ def _read_items(source: Any, doc: Any, rest: Iterator[Any], name: str, *, fmt: s
                             itertools.chain.from_iterable(service_items([e]) for e in rest))
     del doc
     if workers > 1:
-        from matcher.ingest import parallel
+        import matcher.ingest.parallel as parallel
 
         head = list(itertools.islice(items, parallel.MIN_RECORDS))
         if len(head) >= parallel.MIN_RECORDS:
@@ -295,31 +286,6 @@ def _read_items(source: Any, doc: Any, rest: Iterator[Any], name: str, *, fmt: s
                                          report, workers=workers), report
         items = iter(head)
     return [read_chunk(mapper, chosen, items, 1)], report
-
-
-def prefix_of(fmt: str, id_prefix: str | None) -> str:
-    """The id prefix a feed of format ``fmt`` is imported under (``id_prefix`` if given)."""
-    return READERS[fmt][1] if id_prefix is None else id_prefix
-
-
-def read_chunk(mapper: FeedMapper, fmt: str, items: Iterable[Any],
-               start_row: int) -> list[ServiceRecord]:
-    """Map and check consecutive services of a feed (the first is record ``start_row``) into
-    ``mapper``'s report; return the records imported."""
-    make = READERS[fmt][0]
-    report = mapper.report
-    drafts: list[RawRecord] = []
-    for row, item in enumerate(items, start=start_row):
-        report.rows_read += 1
-        if not isinstance(item, dict):
-            report.problems.append(Problem(
-                row, "", short_value(item)[:60], "this record is not a JSON object",
-                "Each service must be an object with fields such as id and name."))
-            continue
-        drafts.append(make(mapper, row, item))
-    return finish(mapper, drafts)
-
-
 
 
 def read_oruk(source: Any, **kwargs: Any) -> tuple[list[ServiceRecord], FeedReport]:
