@@ -47,8 +47,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
     try:
         if args.path is None and args.url is None:
             raise DataImportError("Give the file to import, or --url with a feed's address.")
+        from matcher.ingest.parallel import default_workers
+
         summary = run_import(args.path, strict=args.strict, database_url=args.database_url,
-                             fmt=args.format or "auto", url=args.url)
+                             fmt=args.format or "auto", url=args.url,
+                             workers=args.workers or default_workers())
     except MatcherError as exc:
         report = getattr(exc, "report", None)
         if args.json and report is not None:
@@ -306,8 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", default=None,
                    help="CSV file in the service template, or an Open Referral UK / Outpost "
                         "JSON file (or a folder of saved pages)")
-    p.add_argument("--format", choices=["oruk", "outpost", "csv"], default=None,
-                   help="what the file is (default: worked out from its content)")
+    p.add_argument("--format", choices=["csv", "oruk", "oruk1", "outpost"], default=None,
+                   help="what the file is: csv, oruk (ORUK 3.0), oruk1 (ORUK version 1, Open "
+                        "Place) or outpost (default: worked out from its content)")
     p.add_argument("--url", default=None,
                    help="page through a live Open Referral UK (or Outpost) /services endpoint "
                         "instead of reading a file (uses the network)")
@@ -315,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--database-url", default=None,
                    help="SQLAlchemy URL (default: MATCHER_DATABASE_URL or the local SQLite file)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes reading a feed of 5,000 services or more (default: one per "
+                        "CPU core, at most 4; 1 reads in this process)")
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("evaluate", help="score the engine and four baselines on an evaluation set")

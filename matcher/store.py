@@ -22,8 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -247,6 +248,25 @@ def _row_to_record(row: Mapping[str, Any]) -> ServiceRecord:
     return ServiceRecord(**kwargs)
 
 
+def _create_private_file(path: Path) -> None:
+    """Create a SQLite file that is not there yet, and the folders it needs, readable by
+    their owner only (file 0600, folders 0700): it will hold saved plans. SQLite gives its
+    ``-wal`` and ``-shm`` files the database file's permissions. An existing file or folder
+    is left as it is."""
+    missing: list[Path] = []
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        with suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+    # An existing file is kept; any other failure (a read-only folder...) is reported by
+    # SQLite itself when the store is opened.
+    with suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -328,7 +348,7 @@ class Store:
         backend = parsed.get_backend_name()
         is_sqlite = backend == "sqlite"
         if is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _create_private_file(Path(parsed.database).expanduser())
         try:
             # A server's connections can be dropped under the pool (restart, idle timeout):
             # check each one as it is checked out. SQLite files need no such check.
@@ -430,43 +450,67 @@ class Store:
         All or nothing: on any error, or if the process dies before the commit, the
         directory is exactly as it was.
         """
-        records = list(records)
-        seen: set[str] = set()
-        repeated = sorted({r.id for r in records if r.id in seen or seen.add(r.id)})
-        if repeated:
-            raise DataImportError(
-                f"The same service id appears more than once: {', '.join(repeated[:10])}. "
-                "Give every service its own id."
-            )
+        return self.upsert_service_batches([records], replace_all=replace_all)
+
+    def upsert_service_batches(
+        self, batches: Iterable[Iterable[ServiceRecord]], *, replace_all: bool = False
+    ) -> tuple[int, int, int]:
+        """:meth:`upsert_services` for records that arrive in batches, in ONE transaction.
+
+        Each batch is written as it comes (so the caller never holds every record), and the
+        transaction commits after the last one. An exception raised by ``batches`` itself (a
+        generator may raise, e.g. when an import turns out to be refused), a repeated id, or
+        any other error rolls everything back: the directory is exactly as it was.
+        """
         now = dt.datetime.now(dt.UTC)
-        incoming = [(values, _hash_values(values)) for values in map(_record_values, records)]
+        seen: set[str] = set()
+        added = updated = unchanged = 0
+        table = ServiceRow.__table__
+        by_id = update(table).where(table.c.id == bindparam("b_id"))
         with self._write() as conn:
             stored = dict(conn.execute(select(ServiceRow.id, ServiceRow.content_hash)).all())
-            to_insert: list[dict[str, Any]] = []
-            to_update: list[dict[str, Any]] = []
-            unchanged = 0
-            for values, digest in incoming:
-                old = stored.get(values["id"])
-                if old == digest:
-                    unchanged += 1
-                    continue
-                values.update(content_hash=digest, imported_at=now)
-                (to_insert if old is None else to_update).append(values)
-            table = ServiceRow.__table__
-            for batch in _chunks(to_insert, WRITE_BATCH):
-                conn.execute(insert(table), list(batch))
-            by_id = update(table).where(table.c.id == bindparam("b_id"))
-            for batch in _chunks(to_update, WRITE_BATCH):
-                params = []
-                for values in batch:
-                    values = dict(values)
-                    values["b_id"] = values.pop("id")
-                    params.append(values)
-                conn.execute(by_id, params)
+            for batch in batches:
+                batch = list(batch)
+                repeated = sorted({r.id for r in batch if r.id in seen or seen.add(r.id)})
+                if repeated:
+                    raise DataImportError(
+                        f"The same service id appears more than once: "
+                        f"{', '.join(repeated[:10])}. Give every service its own id."
+                    )
+                a, u, n = self._write_batch(conn, batch, stored, now, table, by_id)
+                added, updated, unchanged = added + a, updated + u, unchanged + n
             if replace_all:
                 gone = sorted(set(stored) - seen)
-                for batch in _chunks(gone, 500):
-                    conn.execute(delete(table).where(table.c.id.in_(list(batch))))
+                for part in _chunks(gone, 500):
+                    conn.execute(delete(table).where(table.c.id.in_(list(part))))
+        return added, updated, unchanged
+
+    @staticmethod
+    def _write_batch(conn: Connection, records: Sequence[ServiceRecord],
+                     stored: Mapping[str, str], now: dt.datetime, table: Any,
+                     by_id: Any) -> tuple[int, int, int]:
+        """Insert the new and update the changed ``records`` (``stored``: id -> content hash
+        of what the store holds); return (added, updated, unchanged)."""
+        to_insert: list[dict[str, Any]] = []
+        to_update: list[dict[str, Any]] = []
+        unchanged = 0
+        for values in map(_record_values, records):
+            digest = _hash_values(values)
+            old = stored.get(values["id"])
+            if old == digest:
+                unchanged += 1
+                continue
+            values.update(content_hash=digest, imported_at=now)
+            (to_insert if old is None else to_update).append(values)
+        for part in _chunks(to_insert, WRITE_BATCH):
+            conn.execute(insert(table), list(part))
+        for part in _chunks(to_update, WRITE_BATCH):
+            params = []
+            for values in part:
+                values = dict(values)
+                values["b_id"] = values.pop("id")
+                params.append(values)
+            conn.execute(by_id, params)
         return len(to_insert), len(to_update), unchanged
 
     def sync_services(

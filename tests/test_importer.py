@@ -258,6 +258,23 @@ def test_bom_and_comment_lines_shift_row_numbers() -> None:
     assert _where(report) == {(4, "max_age")}
 
 
+def test_a_rejected_row_never_takes_its_id() -> None:
+    rows = _rows()
+    header, first = rows[0], rows[1]
+    bad = first[:]
+    bad[_col("min_age")] = "old"           # row 2: rejected for its age
+    copy = first[:]                        # row 3: the same id, good: imported
+    again = first[:]                       # row 4: a repeat of the imported row 3
+    again[_col("name")] = "Another name"
+    records, report = read_service_csv(_to_text([header, bad, copy, again]), today=TODAY)
+    assert [r.id for r in records] == [first[_col("id")]]
+    assert records[0].name == first[_col("name")]
+    assert report.rejected_rows == [2, 4]
+    reasons = {(p.row, p.column): p.problem for p in report.problems}
+    assert (2, "min_age") in reasons and (2, "id") not in reasons
+    assert reasons[(4, "id")] == f"id {first[_col('id')]} is already used on row 3"
+
+
 def test_not_utf8_is_refused_with_the_line(tmp_path: Path, db_url: str) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("cp1252"))
@@ -269,7 +286,7 @@ def test_not_utf8_is_refused_with_the_line(tmp_path: Path, db_url: str) -> None:
 # --------------------------------------------------------------------------- row rules
 def test_more_row_rules() -> None:
     rows = _rows()
-    rows.append(rows[2][:])  # row 12: T-002 again (first seen on row 3)
+    rows.append(rows[2][:])  # row 12: a good copy of T-002 (row 3, damaged below, is rejected)
     rows[2][_col("delivery")] = "in person;zoom"
     rows[3][_col("service_area")] = "Hackney;E8"
     rows[4][_col("postcode")] = "E5"  # a district is not a venue
@@ -284,15 +301,16 @@ def test_more_row_rules() -> None:
     records, report = read_service_csv(text, today=TODAY)
     assert _where(report) == {
         (3, "delivery"), (4, "service_area"), (5, "postcode"), (6, "ehcp_required"),
-        (7, "email"), (8, "url"), (9, "cost"), (10, "last_reviewed"), (12, "id"), (13, ""),
+        (7, "email"), (8, "url"), (9, "cost"), (10, "last_reviewed"), (13, ""),
     }
     by_where = {(p.row, p.column): p for p in report.problems}
-    assert "row 3" in by_where[12, "id"].problem
     assert "full postcode" in by_where[5, "postcode"].problem
     assert by_where[3, "delivery"].value == "zoom"  # "in person" itself was accepted
     assert "cells" in by_where[13, ""].problem
-    # only rows 2 and 11 survive; row 11 keeps the unknown need as a warning
-    assert [r.id for r in records] == ["T-001", "T-010"]
+    # rows 2 and 11 survive, and row 12: the rejected row 3 did not take the id T-002; row 11
+    # keeps the unknown need as a warning
+    assert [r.id for r in records] == ["T-001", "T-010", "T-002"]
+    assert report.accepted == ["T-001", "T-010", "T-002"]
     assert records[1].needs_unrecognised == ["wibblitis"] and "autism" in records[1].needs
     assert any(w.row == 11 and w.column == "needs" for w in report.warnings)
     assert "future" in by_where[10, "last_reviewed"].problem

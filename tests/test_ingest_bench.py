@@ -47,7 +47,7 @@ def test_bench_import_at_a_tiny_size(postcode_index, tmp_path: Path):
     assert report.detected_format == "oruk1"   # the v1 reader reads the ORUK 3.0 records too
     assert report.seconds > 0 and report.records_per_s > 0
     assert report.peak_rss_mib >= report.start_rss_mib > 0
-    assert set(report.phases) == {"parse", "gazetteer", "map", "write"}
+    assert set(report.phases) == {"parse", "gazetteer", "read", "write"}
     out = report.to_dict()
     assert {"seconds", "records_per_s", "peak_rss_mib", "accepted", "rejected", "phases",
             "within_budget", "budget"} <= set(out)
@@ -113,3 +113,84 @@ def test_blank_raw_record_is_the_validated_one():
     assert RawRecord.blank(4, "oruk") == RawRecord(row=4, source="oruk")
     a, b = RawRecord.blank(1, "oruk"), RawRecord.blank(1, "oruk")
     assert a.places is not b.places and a.ours is not b.ours
+
+
+# --------------------------------------------------------------------------- several processes
+def _damaged_feed() -> list:
+    """A synthetic feed with repeated ids within and across chunks (of 7), a first copy
+    rejected for no name, records that are not objects, and a record with no id."""
+    feed: list = synthetic_feed(60, "mixed", seed=11)
+    feed[3] = dict(feed[3], name="")                     # rejected: it must not take its id
+    feed[5] = dict(feed[5], id=feed[3]["id"])            # same chunk: imported
+    feed[20] = dict(feed[20], id=feed[3]["id"])          # later chunk: a repeat of record 6
+    feed[21] = dict(feed[21], id=feed[3]["id"], name="")  # a repeat with no name either
+    feed[9] = dict(feed[9], id=feed[8]["id"])            # same chunk: a repeat of record 9
+    feed[40] = dict(feed[40], id=feed[1]["id"])          # a repeat across chunks
+    feed[13] = "not a service"
+    feed[30] = dict(feed[30], id="")
+    return feed
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_several_processes_read_a_feed_as_one_does(postcode_index, tmp_path: Path,
+                                                   monkeypatch, workers):
+    from matcher.ingest import parallel
+
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(_damaged_feed()), encoding="utf-8")
+    monkeypatch.setattr(parallel, "MIN_RECORDS", 10)
+    monkeypatch.setattr(parallel, "CHUNK_RECORDS", 7)
+    one = read_feed(path, today=TODAY, source_name="feed")
+    chunks = []
+    real = parallel._chunks
+    monkeypatch.setattr(parallel, "_chunks",
+                        lambda items, size: (chunks.append(c[0]) or c for c in real(items, size)))
+    many = read_feed(path, today=TODAY, source_name="feed", workers=workers)
+    assert chunks == list(range(1, 60, 7))         # handed out in chunks of 7
+    assert [dataclasses.asdict(r) for r in many[0]] == [dataclasses.asdict(r) for r in one[0]]
+    assert many[1].to_dict() == one[1].to_dict()
+    report = one[1].to_dict()
+    assert report["rejected_rows"] == [4, 10, 14, 21, 22, 31, 41]
+    why = {(p["row"], p["column"]): p["problem"] for p in report["problems"]}
+    assert why[(21, "id")].endswith("already used by record 6 of this feed")
+    assert why[(22, "id")].endswith("already used by record 6 of this feed")
+    assert why[(10, "id")].endswith("already used by record 9 of this feed")
+    assert why[(41, "id")].endswith("already used by record 2 of this feed")
+    assert (4, "id") not in why and (4, "name") in why
+    assert len(report["accepted_ids"]) == len(set(report["accepted_ids"])) == 53
+
+
+def test_a_small_feed_is_read_in_one_process(postcode_index, tmp_path: Path, monkeypatch):
+    from matcher.ingest import parallel
+
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(synthetic_feed(12, "oruk", seed=4)), encoding="utf-8")
+    monkeypatch.setattr(parallel, "read_items", lambda *a, **k: pytest.fail("forked"))
+    records, report = read_feed(path, today=TODAY, workers=4)
+    assert len(records) == 12 and report.ok
+
+
+def test_an_import_read_by_several_processes_is_stored_as_one_process_stores_it(
+        postcode_index, tmp_path: Path, monkeypatch):
+    from matcher.ingest import import_feed, parallel
+    from matcher.store import Store
+
+    monkeypatch.setattr(parallel, "MIN_RECORDS", 10)
+    monkeypatch.setattr(parallel, "CHUNK_RECORDS", 7)
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(_damaged_feed()), encoding="utf-8")
+    stored = {}
+    for workers in (1, 2):
+        url = f"sqlite:///{tmp_path / f'w{workers}.sqlite'}"
+        summary = import_feed(path, database_url=url, today=TODAY, workers=workers)
+        assert (summary.added, summary.rejected) == (53, 7)
+        with Store.open(url) as store:
+            stored[workers] = [dataclasses.asdict(r) for r in store.list_services()]
+        # strict: the problems are found as the feed is read; nothing is stored
+        strict_url = f"sqlite:///{tmp_path / f's{workers}.sqlite'}"
+        with pytest.raises(DataImportError, match="strict mode"):
+            import_feed(path, database_url=strict_url, today=TODAY, workers=workers,
+                        strict=True)
+        with Store.open(strict_url) as store:
+            assert store.count_services() == 0
+    assert stored[1] == stored[2] and len(stored[1]) == 53

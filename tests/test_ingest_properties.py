@@ -446,10 +446,10 @@ def expected(fmt: str, items: list[Any]) -> list[tuple[str | None, set[str]]]:
         full = text if text.startswith(prefix + ":") else f"{prefix}:{text}"
         if not text or len(full) > MAX_ID_LENGTH or full in seen:
             columns.add("id")
-        else:
-            seen.add(full)
         if not clean_text(_as_text(item.get("name"))).strip():
             columns.add("name")
+        if not columns:
+            seen.add(full)      # only an imported record takes its id
         out.append((None if columns else full, columns))
     return out
 
@@ -517,7 +517,7 @@ def test_damaged_feed_keeps_good_records_and_reports_each_bad_one(case: FeedCase
         assert columns <= named, (row, columns, named)
 
     # (2) an undamaged record is kept exactly as when read alone (same fields, same warnings),
-    # unless an earlier, damaged record took its id
+    # unless an earlier record that was imported has its id
     by_id = {r.id: r for r in records}
     for row, (fid, columns) in enumerate(want, 1):
         if not case.undamaged[row - 1]:

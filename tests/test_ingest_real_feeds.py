@@ -137,6 +137,9 @@ def test_cli_imports_the_whole_feed_and_reports_fields(tmp_path, capsys, postcod
     out = json.loads(capsys.readouterr().out)
     assert out["rejected"] == 0 and out["accepted"] == out["rows_read"]
     assert out["fields"]["delivery"]["unknown"] > 0
+    # the tags that map to nothing are listed in the JSON summary too
+    assert out["format"] == "oruk1"
+    assert any(k.startswith("audience: ") for k in out["unmapped_terms"])
     with Store.open(url) as store:
         assert store.count_services() == out["accepted"]
 

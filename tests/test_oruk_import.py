@@ -240,6 +240,28 @@ def test_items_that_are_not_objects_are_reported(postcode_index):
     assert report.problems[0].problem == "this record is not a JSON object"
 
 
+def test_a_rejected_record_never_takes_its_id(postcode_index, tmp_path: Path):
+    # Record 1 has no name (rejected); records 2 and 3 repeat its id: record 2 is imported
+    # (no imported record has the id yet), record 3 is the repeated copy.
+    feed = [{"id": "7", "name": "", "description": "Swimming."},
+            {"id": "7", "name": "Swim club", "description": "Swimming for all ages."},
+            {"id": "7", "name": "Swim club again", "description": "Swimming."},
+            {"id": "8", "name": "Drama group", "description": "Acting."}]
+    records, report = read_oruk(feed, today=TODAY)
+    assert [(r.id, r.name) for r in records] == [("oruk:7", "Swim club"),
+                                                 ("oruk:8", "Drama group")]
+    assert report.accepted == ["oruk:7", "oruk:8"] and report.rejected_rows == [1, 3]
+    reasons = {(p.row, p.column): p.problem for p in report.problems}
+    assert reasons[(3, "id")] == "id oruk:7 is already used by record 2 of this feed"
+    assert (1, "id") not in reasons and (1, "name") in reasons
+    # and the store holds the good copy
+    url = f"sqlite:///{tmp_path / 'd.sqlite'}"
+    summary = import_feed(feed, fmt="oruk", database_url=url, today=TODAY)
+    assert (summary.added, summary.rejected) == (2, 2)
+    with Store.open(url) as store:
+        assert store.get_service("oruk:7").name == "Swim club"
+
+
 def test_category_keyword_table():
     table = {
         "Clubs and groups": "leisure", "Primary schools": "education",

@@ -73,6 +73,31 @@ def test_open_creates_schema_and_folder(url: str, tmp_path: Path) -> None:
     assert (tmp_path / "sub" / "store.sqlite").is_file()
 
 
+def test_a_new_sqlite_file_and_its_folders_are_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)                            # a usual umask: files 644, folders 755
+    try:
+        path = tmp_path / "a" / "b" / "plans.sqlite"
+        with Store.open(f"sqlite:///{path}") as s:
+            s.upsert_services([_record(1)])          # writes the -wal and -shm files too
+            mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+            assert mode(path) == 0o600
+            assert mode(path.parent) == mode(path.parent.parent) == 0o700
+            for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                assert mode(extra) == 0o600, extra
+        # an existing folder is left as it is
+        shared = tmp_path / "shared"
+        shared.mkdir(mode=0o755)
+        with Store.open(f"sqlite:///{shared / 'x.sqlite'}"):
+            pass
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+        assert stat.S_IMODE((shared / "x.sqlite").stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
 def test_sqlite_uses_wal_and_busy_timeout(store: Store, url: str) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -10,7 +10,9 @@ Layers, each depending only on those above it:
 ``csv_template``       the service template CSV (contract section 1)
 ``oruk3``, ``oruk1``,  one reader per JSON format, each only mapping its shape
 ``outpost``            onto :class:`RawRecord`
+``readers``            the reader of each JSON format; reading consecutive services
 ``sources``            parsing, format sniffing, :func:`read_feed`
+``parallel``           a large feed read by several processes (same result)
 ``load``               :func:`run_import`: read, then write in ONE transaction
 ``fetch``, ``sync``    live feeds over HTTP (opt-in, never on the request path)
 =====================  ==========================================================

@@ -429,6 +429,11 @@ class ImportBenchReport:
     seconds: float = 0.0
     records_per_s: float = 0.0
     peak_rss_mib: float = 0.0
+    main_peak_rss_mib: float = 0.0
+    peak_pss_mib: float = 0.0
+    workers: int = 1
+    cpu_s: float = 0.0
+    load_average: list[float] = field(default_factory=list)
     start_rss_mib: float = 0.0
     rows_read: int = 0
     accepted: int = 0
@@ -448,13 +453,20 @@ class ImportBenchReport:
         out = dataclasses.asdict(self)
         out["within_budget"] = self.within_budget
         out["budget"] = {"seconds": BUDGET_SECONDS, "peak_rss_mib": BUDGET_MIB}
-        out["memory"] = ("peak_rss_mib: ru_maxrss of the child process that ran the import "
-                         "(interpreter and libraries included); start_rss_mib: its peak before "
-                         "the import began")
-        out["phases_note"] = ("parse: read the file and parse the JSON; gazetteer: load the "
-                              "postcode index (cold); map: every record to a service, venues "
-                              "checked against the gazetteer; write: the one store "
-                              "transaction (SQLite in a temporary folder)")
+        out["memory"] = ("peak_rss_mib: the peak, sampled every 0.1 s, of the resident set "
+                         "of the process that ran the import plus its worker processes, each "
+                         "counted whole (pages they share counted once per process: an upper "
+                         "bound), and never below main_peak_rss_mib (that process's own "
+                         "VmHWM; interpreter and libraries included); peak_pss_mib: the same "
+                         "with shared pages split between the processes sharing them; "
+                         "start_rss_mib: the process's peak before the import began")
+        out["phases_note"] = ("time of the process running the import: parse: read the "
+                              "file and parse the JSON; gazetteer: load the postcode index "
+                              "(cold); write: store the records (one transaction, SQLite in a "
+                              "temporary folder; with workers, batch by batch while they read "
+                              "the next); read: the rest of the wall time (mapping each record "
+                              "to a service, venues checked against the gazetteer, the "
+                              "reading step; with workers, waiting for them)")
         return out
 
     def format_text(self) -> str:
@@ -465,8 +477,13 @@ class ImportBenchReport:
             f"read as {self.detected_format}; seed {self.seed}; {self.feed_mib:.0f} MiB of "
             f"JSON, made in {self.generate_s:.1f} s)",
             f"  imported end to end in {self.seconds:.1f} s = {self.records_per_s:,.0f} "
-            f"records/s; peak RSS {self.peak_rss_mib:.0f} MiB (process at start "
-            f"{self.start_rss_mib:.0f} MiB)",
+            f"records/s with {self.workers} worker process(es); peak RSS "
+            f"{self.peak_rss_mib:.0f} MiB, all processes (PSS {self.peak_pss_mib:.0f} MiB; "
+            f"main process {self.main_peak_rss_mib:.0f} MiB, {self.start_rss_mib:.0f} MiB at "
+            "start)",
+            f"  CPU time {self.cpu_s:.1f} s (all processes, user and system); machine load "
+            f"average {', then '.join(f'{x:.1f}' for x in self.load_average)} (other work "
+            "on the machine lengthens the wall time)",
             f"  phases: {phases}",
             f"  read {self.rows_read:,}, accepted {self.accepted:,}, rejected "
             f"{self.rejected:,}, warnings {self.warnings:,}; stored {self.stored:,} "
@@ -477,18 +494,111 @@ class ImportBenchReport:
 
 
 def _max_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """This process's own peak resident set (MiB): ``VmHWM`` on Linux. (``ru_maxrss`` is not
+    used there: it keeps the peak of the process that started this one across ``exec``.)"""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:   # pragma: no cover - not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
 
 
-def _child_import(feed: str, fmt: str, database_url: str) -> dict[str, Any]:
+def _load_average() -> float:
+    """The machine's load average over the last minute (0 where it cannot be read)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:   # pragma: no cover
+        return 0.0
+
+
+def _memory_kib(pid: int | str) -> tuple[int, int]:
+    """(Rss, Pss) of one process in KiB, (0, 0) when it is gone."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return rss, pss
+
+
+def _children(pid: int) -> list[str]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields and int(fields[1]) == pid:
+            out.append(entry)
+    return out
+
+
+class _MemorySampler:
+    """Samples, every ``interval`` seconds, the resident set of this process plus its
+    children (the import's worker processes, looked for every second): the peak of the sum of their RSS (pages
+    shared after ``fork`` counted once per process, so an upper bound) and of their PSS
+    (shared pages split between the processes sharing them)."""
+
+    def __init__(self, interval: float = 0.1):
+        import threading
+
+        self.interval = interval
+        self.peak_rss_kib = self.peak_pss_kib = 0
+        self.most_workers = 0
+        self._children: list[str] = []
+        self._next_scan = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        now = time.monotonic()
+        if now >= self._next_scan:      # finding the children reads all of /proc: each second
+            self._children = _children(me)
+            self._next_scan = now + 1.0
+        children = self._children
+        rss, pss = _memory_kib(me)
+        for child in children:
+            r, p = _memory_kib(child)
+            rss, pss = rss + r, pss + p
+        self.peak_rss_kib = max(self.peak_rss_kib, rss)
+        self.peak_pss_kib = max(self.peak_pss_kib, pss)
+        self.most_workers = max(self.most_workers, len(children))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> _MemorySampler:
+        if os.path.exists("/proc/self/smaps_rollup"):
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+
+
+def _child_import(feed: str, fmt: str, database_url: str, workers: int) -> dict[str, Any]:
     """Run in the child process: time ``run_import`` and its phases; report peak RSS."""
     import matcher.geo.postcodes as postcodes
-    import matcher.ingest.load as load
     import matcher.ingest.sources as sources
-    import matcher.store  # noqa: F401  (imported before timing: not part of the import's cost)
     from matcher.ingest import run_import
+    from matcher.store import Store  # imported before timing: not part of the import's cost
 
-    phases: dict[str, float] = {"parse": 0.0, "gazetteer": 0.0, "map": 0.0, "write": 0.0}
+    phases: dict[str, float] = {"parse": 0.0, "gazetteer": 0.0, "read": 0.0, "write": 0.0}
 
     def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -513,38 +623,49 @@ def _child_import(feed: str, fmt: str, database_url: str) -> dict[str, Any]:
                 yield item
         return wrapper
 
-    # The file is parsed while it is mapped (a JSON list is read one element at a time).
+    # The file is parsed while it is read (a JSON list is read one element at a time), and
+    # with workers the records are stored batch by batch while the workers read the next.
+    # The phases are this process's own time; "read" is the rest of the wall time (mapping
+    # and the reading step here, or waiting for the workers doing them).
     sources.load_feed = timed("parse", sources.load_feed)
     sources.array_elements = timed_iter("parse", sources.array_elements)
-    load.read_feed = timed("map", load.read_feed)
-    load.import_records = timed("write", load.import_records)
+    Store._write_batch = staticmethod(timed("write", Store._write_batch))  # type: ignore
     get_index = postcodes.get_postcode_index
     postcodes.get_postcode_index = timed("gazetteer", get_index)  # type: ignore[assignment]
     start_rss = _max_rss_mib()
-    t0 = time.perf_counter()
-    summary = run_import(feed, fmt=fmt, database_url=database_url)
-    seconds = time.perf_counter() - t0
-    peak = _max_rss_mib()
-    # The index is loaded, and the file parsed, inside the mapping step.
-    phases["map"] -= phases["gazetteer"] + phases["parse"]
-    from matcher.store import Store
+    load_before = _load_average()
+    with _MemorySampler() as sampler:
+        cpu0 = os.times()
+        t0 = time.perf_counter()
+        summary = run_import(feed, fmt=fmt, database_url=database_url, workers=workers)
+        seconds = time.perf_counter() - t0
+        cpu1 = os.times()   # the workers have ended (and been waited for) by now
+    cpu_s = sum(getattr(cpu1, k) - getattr(cpu0, k)
+                for k in ("user", "system", "children_user", "children_system"))
+    own_peak = _max_rss_mib()
+    peak = max(own_peak, sampler.peak_rss_kib / 1024)
+    phases["read"] = seconds - phases["gazetteer"] - phases["parse"] - phases["write"]
 
     with Store.open(database_url) as store:
         stored = store.count_services()
     report = summary.report
     return {"seconds": seconds, "peak_rss_mib": peak, "start_rss_mib": start_rss,
+            "main_peak_rss_mib": own_peak, "peak_pss_mib": sampler.peak_pss_kib / 1024,
+            "cpu_s": cpu_s, "load_average": [load_before, _load_average()],
+            "workers": workers, "worker_processes": sampler.most_workers,
             "phases": phases, "rows_read": summary.rows_read, "accepted": len(report.accepted),
             "rejected": summary.rejected, "warnings": len(summary.warnings),
             "added": summary.added, "stored": stored, "detected_format": report.format}
 
 
 def _child_main(argv: list[str]) -> None:
-    feed, fmt, database_url = argv
-    result = _child_import(feed, fmt, database_url)
+    feed, fmt, database_url, workers = argv
+    result = _child_import(feed, fmt, database_url, int(workers))
     sys.stdout.write("\n" + json.dumps(result) + "\n")
 
 
 def run_import_bench(records: int = DEFAULT_RECORDS, fmt: str = "mixed", *, seed: int = 0,
+                     workers: int | None = None,
                      workdir: str | os.PathLike[str] | None = None,
                      progress: Callable[[str], None] | None = None) -> ImportBenchReport:
     """Make a synthetic feed of ``records`` services, import it in a child process and
@@ -565,8 +686,12 @@ def run_import_bench(records: int = DEFAULT_RECORDS, fmt: str = "mixed", *, seed
         database_url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         say(f"importing {feed} ({report.feed_mib:.0f} MiB) in a child process")
         code = "import sys; from matcher.ingest.bench import _child_main; _child_main(sys.argv[1:])"
+        from matcher.ingest.parallel import default_workers
+
+        n_workers = default_workers() if workers is None else workers
         proc = subprocess.run([sys.executable, "-c", code, str(feed), _IMPORT_FORMAT[fmt],
-                               database_url], capture_output=True, text=True, check=False)
+                               database_url, str(n_workers)], capture_output=True, text=True,
+                              check=False)
         if proc.returncode != 0:
             raise MatcherError(f"The benchmark import failed (exit {proc.returncode}): "
                                + proc.stderr.strip()[-2000:])
@@ -575,6 +700,11 @@ def run_import_bench(records: int = DEFAULT_RECORDS, fmt: str = "mixed", *, seed
     report.seconds = round(result["seconds"], 2)
     report.records_per_s = round(records / max(result["seconds"], 1e-9), 1)
     report.peak_rss_mib = round(result["peak_rss_mib"], 1)
+    report.main_peak_rss_mib = round(result["main_peak_rss_mib"], 1)
+    report.peak_pss_mib = round(result["peak_pss_mib"], 1)
+    report.workers = int(result["workers"])
+    report.cpu_s = round(result["cpu_s"], 1)
+    report.load_average = [round(x, 1) for x in result["load_average"]]
     report.start_rss_mib = round(result["start_rss_mib"], 1)
     report.phases = {k: round(v, 2) for k, v in result["phases"].items()}
     for name in ("rows_read", "accepted", "rejected", "warnings", "added", "stored"):
@@ -590,6 +720,7 @@ def cmd_bench_import(args: argparse.Namespace) -> int:
 
     try:
         report = run_import_bench(args.records, args.format, seed=args.seed,
+                                  workers=args.workers,
                                   progress=None if args.json else say)
     except MatcherError as exc:
         print(str(exc), file=sys.stderr)
@@ -623,6 +754,9 @@ def add_bench_import_parser(sub: argparse._SubParsersAction, name: str = "bench-
                    help="mixed (default): both shapes in one feed; oruk: ORUK 3.0 full "
                         "records; oruk1: ORUK v1 list records")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes reading the feed, as for matcher import (default: one per "
+                        "CPU core, at most 4)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_bench_import)
     return p

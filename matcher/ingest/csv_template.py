@@ -449,8 +449,7 @@ class _Pending:
     postcode: str | None = None
 
 
-def _check_row(raw: _RawRow, cells: dict[str, str], checker: _Checker,
-               seen_ids: dict[str, int]) -> _Pending:
+def _check_row(raw: _RawRow, cells: dict[str, str], checker: _Checker) -> _Pending:
     row, line = raw.row, raw.line
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -475,14 +474,6 @@ def _check_row(raw: _RawRow, cells: dict[str, str], checker: _Checker,
         problems.append(Problem(row, "id", service_id[:40] + "...",
                                 f"the id is longer than {MAX_ID_LENGTH} characters",
                                 "Use a short id such as S-001.", line))
-    elif service_id:
-        if service_id in seen_ids:
-            problems.append(Problem(
-                row, "id", service_id,
-                f"id {service_id} is already used on row {seen_ids[service_id]}",
-                "Give this service its own id, or delete the repeated row.", line))
-        else:
-            seen_ids[service_id] = row
 
     closed = {c: checker.closed_values(c, cells.get(c, ""), problems, row, line)
               for c in _MULTI_CLOSED}
@@ -755,7 +746,7 @@ def read_service_csv(
         cells = {col: raw.cells[i] if i < len(raw.cells) else ""
                  for i, col in enumerate(columns) if col in COLUMNS}
         extra = [c for c in raw.cells[width:] if c.strip()]
-        item = _check_row(raw, cells, checker, seen_ids)
+        item = _check_row(raw, cells, checker)
         for col, cell in cells.items():
             if "\x00" in cell:
                 item.problems.append(Problem(
@@ -777,6 +768,16 @@ def read_service_csv(
     records: list[ServiceRecord] = []
     order = {c: i for i, c in enumerate(COLUMNS)}
     for item in pending:
+        # A repeated id: only a row that is imported takes its id, so a rejected row never
+        # keeps a later good copy out.
+        service_id = item.kwargs.get("id") or ""
+        if service_id in seen_ids:
+            item.problems.append(Problem(
+                item.raw.row, "id", service_id,
+                f"id {service_id} is already used on row {seen_ids[service_id]}",
+                "Give this service its own id, or delete the repeated row.", item.raw.line))
+        elif service_id and not item.problems:
+            seen_ids[service_id] = item.raw.row
         item.problems.sort(key=lambda p: order.get(p.column, -1))
         report.problems.extend(item.problems)
         report.warnings.extend(item.warnings)

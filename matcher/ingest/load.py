@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from matcher.errors import DataImportError
 from matcher.ingest.csv_template import read_service_csv
 from matcher.ingest.report import ImportReport, ImportSummary
-from matcher.ingest.sources import FORMATS, read_feed, sniff_format
+from matcher.ingest.sources import FORMATS, read_feed_batches, sniff_format
 from matcher.services import ServiceRecord
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ def run_import(
     today: dt.date | None = None,
     fmt: str = "csv",
     url: str | None = None,
+    workers: int = 1,
 ) -> ImportSummary:
     """Import a Local Offer CSV into the store (``matcher import PATH``).
 
@@ -53,11 +54,12 @@ def run_import(
 
     ``fmt`` (one of :data:`~matcher.ingest.sources.FORMATS`) other than ``csv``, or a ``url``, hands the import
     to :func:`import_feed`: Open Referral UK or Outpost JSON from a file or a live
-    ``/services`` endpoint, with the same report and summary.
+    ``/services`` endpoint, with the same report and summary; ``workers`` processes read a
+    large feed (:mod:`~matcher.ingest.parallel`).
     """
     if fmt != "csv" or url is not None:
         return import_feed(path, fmt=fmt, url=url, strict=strict, database_url=database_url,
-                           store=store, today=today)
+                           store=store, today=today, workers=workers)
     if path is None:
         raise DataImportError("No file was given. Give the path of the CSV file to import.")
     records, report = read_service_csv(path, progress=progress, today=today)
@@ -100,6 +102,11 @@ def import_records(
     finally:
         if owned:
             target.close()
+    return _summary(report, database, added, updated, unchanged)
+
+
+def _summary(report: ImportReport, database: str, added: int, updated: int,
+             unchanged: int) -> ImportSummary:
     return ImportSummary(
         source=report.source,
         database=database,
@@ -127,6 +134,7 @@ def import_feed(
     today: dt.date | None = None,
     client: httpx.Client | None = None,
     missing_description: str = "fallback",
+    workers: int = 1,
 ) -> ImportSummary:
     """Import a feed into the store (``matcher import PATH --format oruk`` or ``--url URL``).
 
@@ -158,8 +166,13 @@ def import_feed(
             return run_import(source, strict=strict, database_url=database_url, store=store,
                               today=today)
         doc, name = source, None   # read_feed parses it (a JSON list file as a stream)
-    records, report = read_feed(doc, fmt=fmt, id_prefix=id_prefix, today=today,
-                                missing_description=missing_description, source_name=name)
+    batches, report = read_feed_batches(doc, fmt=fmt, id_prefix=id_prefix, today=today,
+                                        missing_description=missing_description,
+                                        source_name=name, workers=workers)
+    if not isinstance(batches, list):
+        return _import_streamed(batches, report, strict=strict, database_url=database_url,
+                                store=store)
+    records = [record for batch in batches for record in batch]
     if report.fatal:
         raise DataImportError(
             f"{report.source} cannot be imported: "
@@ -173,3 +186,30 @@ def import_feed(
     return import_records(records, report, database_url=database_url, store=store)
 
 
+
+
+def _import_streamed(batches: Iterable[list[ServiceRecord]], report: ImportReport, *,
+                     strict: bool, database_url: str | None,
+                     store: Store | None) -> ImportSummary:
+    """Store a feed read by several processes batch by batch as it is read, in ONE
+    transaction (:meth:`~matcher.store.Store.upsert_service_batches`): nothing is held whole,
+    and a refusal found at the end (``strict`` with problems) rolls everything back."""
+    from matcher.store import Store
+
+    def checked() -> Iterator[list[ServiceRecord]]:
+        yield from batches
+        if strict and report.problems:
+            raise DataImportError(
+                f"{report.rejected} service(s) of {report.source} have problems, so nothing "
+                "was imported (strict mode). Import without --strict to load the good "
+                "services only.", report=report)
+
+    owned = store is None
+    target = Store.open(database_url) if store is None else store
+    try:
+        added, updated, unchanged = target.upsert_service_batches(checked())
+        database = target.url
+    finally:
+        if owned:
+            target.close()
+    return _summary(report, database, added, updated, unchanged)

@@ -102,7 +102,12 @@ class ImportReport:
 
     def count_fields(self, records: Iterable[Any]) -> None:
         """Fill :attr:`fields` from the accepted records (see :data:`REPORTED_FIELDS`)."""
-        counts = {name: {"given": 0, "unknown": 0} for name in REPORTED_FIELDS}
+        self.fields = {}
+        self.add_field_counts(records)
+
+    def add_field_counts(self, records: Iterable[Any]) -> None:
+        """Add more accepted records to :attr:`fields` (for records read in batches)."""
+        counts = self.fields or {name: {"given": 0, "unknown": 0} for name in REPORTED_FIELDS}
         for record in records:
             for name, known in REPORTED_FIELDS.items():
                 counts[name]["given" if known(record) else "unknown"] += 1
@@ -203,6 +208,9 @@ class ImportSummary:
             "problems": list(self.problems),
             "warnings": list(self.warnings),
             "fields": {k: dict(v) for k, v in self.report.fields.items()} if self.report else {},
+            **({"format": self.report.format,
+                "unmapped_terms": dict(sorted(self.report.unmapped_terms.items()))}
+               if isinstance(self.report, FeedReport) else {}),
             "imported": True,
         }
 

@@ -261,6 +261,9 @@ class FeedMapper:
         self.missing_description = missing_description
         self.vocab = load_vocabulary()
         self.seen_ids: dict[str, int] = {}
+        #: When a list, :meth:`claim_id` only notes (id, record number, no problem so far) of
+        #: every record here, for the process joining chunks of a feed to claim in order.
+        self.id_log: list[tuple[str, int, bool]] | None = None
         self._normalised: dict[str, tuple[list[str], list[str], bool]] = {}
         self._access_labels = {self._key(label): value
                                for value, label in self.vocab.accessibility.items()}
@@ -288,14 +291,22 @@ class FeedMapper:
                       "Import it with a shorter id prefix, or ask the publisher for shorter "
                       "ids.")
             return text
-        if text in self.seen_ids:
-            d.problem(column, text, f"id {text} is already used by record "
-                                    f"{self.seen_ids[text]} of this feed",
+        return text   # a repeated id is found in finish(): only an accepted record claims one
+
+    def claim_id(self, d: RawRecord, column: str = "id") -> None:
+        """Reject ``d`` when an earlier record that was imported has its id; else, when ``d``
+        is imported (no problem), its id is taken. A rejected record never takes an id, so
+        a later good copy of it is still imported."""
+        if self.id_log is not None:      # the ids are claimed by whoever joins the chunks
+            self.id_log.append((d.id, d.row, not d.problems))
+            return
+        if d.id and d.id in self.seen_ids:
+            d.problem(column, d.id, f"id {d.id} is already used by record "
+                                    f"{self.seen_ids[d.id]} of this feed",
                       "The feed repeats a service: only the first copy was imported. Ask the "
                       "publisher to remove the duplicate.")
-        else:
-            self.seen_ids[text] = d.row
-        return text
+        elif not d.problems and d.id:
+            self.seen_ids[d.id] = d.row
 
     def name(self, d: RawRecord, raw: Any, column: str = "name") -> str:
         """The service's name; a problem when blank."""
@@ -841,6 +852,7 @@ def finish(m: FeedMapper, drafts: list[RawRecord]) -> list[ServiceRecord]:
                                                "usable location, so its distance from a family "
                                                "cannot be worked out",
                    "Ask the publisher to add the venue's postcode or coordinates.")
+        m.claim_id(d)
         m.report.problems.extend(d.problems)
         m.report.warnings.extend(d.warnings)
         if d.problems:

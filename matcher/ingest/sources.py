@@ -13,30 +13,22 @@ import datetime as dt
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from matcher.errors import DataImportError
-from matcher.ingest.fields import RawRecord
 from matcher.ingest.jsonstream import NotStreamable, array_elements, starts_with_array
-from matcher.ingest.oruk1 import DEFAULT_ORUK1_PREFIX, ORUK1_KEYS, oruk1_record
-from matcher.ingest.oruk3 import DEFAULT_ORUK_PREFIX, oruk_record
-from matcher.ingest.outpost import DEFAULT_OUTPOST_PREFIX, outpost_record
+from matcher.ingest.oruk1 import ORUK1_KEYS
+from matcher.ingest.readers import READERS, prefix_of, read_chunk
 from matcher.ingest.report import FeedReport, Problem, short_value
-from matcher.ingest.rules import FeedMapper, finish
+from matcher.ingest.rules import FeedMapper
 from matcher.services import ServiceRecord
 
-__all__ = ["FEED_FORMATS", "FORMATS", "detect_format", "load_feed", "read_feed", "read_oruk",
-           "read_outpost", "service_items", "sniff_format"]
+__all__ = ["FEED_FORMATS", "FORMATS", "detect_format", "load_feed", "prefix_of", "read_chunk",
+           "read_feed", "read_feed_batches", "read_oruk", "read_outpost", "service_items",
+           "sniff_format"]
 
-Reader = Callable[[FeedMapper, int, Mapping[str, Any]], RawRecord]
-#: JSON feed format -> (reader, default id prefix).
-READERS: dict[str, tuple[Reader, str]] = {
-    "oruk": (oruk_record, DEFAULT_ORUK_PREFIX),
-    "oruk1": (oruk1_record, DEFAULT_ORUK1_PREFIX),
-    "outpost": (outpost_record, DEFAULT_OUTPOST_PREFIX),
-}
 #: JSON feed formats :func:`read_feed` understands.
 FEED_FORMATS: tuple[str, ...] = tuple(READERS)
 #: Every format an import accepts (``auto``: decided from the content).
@@ -211,7 +203,20 @@ def _streamed(source: Any) -> tuple[list[Any], Iterator[Any], str] | None:
     return head, elements, str(path)
 
 
-def read_feed(
+def read_feed(source: Any, **options: Any) -> tuple[list[ServiceRecord], FeedReport]:
+    """Read and check an ORUK or Outpost feed; nothing is written anywhere.
+
+    ``source``: anything :func:`load_feed` accepts. ``fmt``: ``oruk``, ``oruk1``,
+    ``outpost`` or ``auto`` (:func:`detect_format`). ``id_prefix``: default ``oruk`` /
+    ``oruk1`` / ``outpost``. Returns the records of every good service, in feed order, and
+    the report; a feed of an unknown shape gives a report with ``fatal=True`` and no records.
+    The options are those of :func:`read_feed_batches`.
+    """
+    batches, report = read_feed_batches(source, **options)
+    return [record for batch in batches for record in batch], report
+
+
+def read_feed_batches(
     source: Any,
     *,
     fmt: str = "auto",
@@ -219,19 +224,21 @@ def read_feed(
     today: dt.date | None = None,
     missing_description: str = "fallback",
     source_name: str | None = None,
-) -> tuple[list[ServiceRecord], FeedReport]:
-    """Read and check an ORUK or Outpost feed; nothing is written anywhere.
+    workers: int = 1,
+) -> tuple[Iterable[list[ServiceRecord]], FeedReport]:
+    """:func:`read_feed`, the records given in batches, in feed order.
 
-    ``source``: anything :func:`load_feed` accepts. ``fmt``: ``oruk``, ``outpost`` or ``auto``
-    (:func:`detect_format`). ``id_prefix``: default ``oruk`` / ``outpost``. Returns the records
-    of every good service, in feed order, and the report; a feed of an unknown shape gives a
-    report with ``fatal=True`` and no records.
+    Read in one process, the batches are a list (everything is read already); read by
+    several ``workers``, a generator that reads as it is consumed, and the report is complete
+    only once the last batch has been given.
 
     A file holding one JSON list is read one service at a time
     (:mod:`~matcher.ingest.jsonstream`), never parsed whole; the result is the same.
+    ``workers`` above 1 reads a feed of at least :data:`~matcher.ingest.parallel.MIN_RECORDS`
+    services in that many processes (:mod:`~matcher.ingest.parallel`); the result is the same.
     """
     options = {"fmt": fmt, "id_prefix": id_prefix, "today": today,
-               "missing_description": missing_description}
+               "missing_description": missing_description, "workers": workers}
     try:
         streamed = _streamed(source)
         if streamed is not None:
@@ -244,8 +251,8 @@ def read_feed(
 
 
 def _read_items(source: Any, doc: Any, rest: Iterator[Any], name: str, *, fmt: str,
-                id_prefix: str | None, today: dt.date | None,
-                missing_description: str) -> tuple[list[ServiceRecord], FeedReport]:
+                id_prefix: str | None, today: dt.date | None, missing_description: str,
+                workers: int) -> tuple[Iterable[list[ServiceRecord]], FeedReport]:
     """:func:`read_feed` of ``doc`` (the document, or the first elements of a streamed list
     whose other elements ``rest`` yields)."""
     detected = detect_format(doc)
@@ -264,24 +271,21 @@ def _read_items(source: Any, doc: Any, rest: Iterator[Any], name: str, *, fmt: s
             "Give a saved /services answer, a service object or a list of them; or name the "
             "format with --format oruk or --format outpost."))
         return [], report
-    make, prefix = READERS[chosen]
-    mapper = FeedMapper(report, id_prefix=prefix if id_prefix is None else id_prefix,
-                        today=today or dt.date.today(), missing_description=missing_description)
+    settings = {"id_prefix": prefix_of(chosen, id_prefix), "today": today or dt.date.today(),
+                "missing_description": missing_description}
+    mapper = FeedMapper(report, **settings)
     items = itertools.chain(service_items(doc),
                             itertools.chain.from_iterable(service_items([e]) for e in rest))
     del doc
-    drafts: list[RawRecord] = []
-    for row, item in enumerate(items, start=1):
-        report.rows_read += 1
-        if not isinstance(item, dict):
-            report.problems.append(Problem(
-                row, "", short_value(item)[:60], "this record is not a JSON object",
-                "Each service must be an object with fields such as id and name."))
-            continue
-        drafts.append(make(mapper, row, item))
-    return finish(mapper, drafts), report
+    if workers > 1:
+        import matcher.ingest.parallel as parallel
 
-
+        head = list(itertools.islice(items, parallel.MIN_RECORDS))
+        if len(head) >= parallel.MIN_RECORDS:
+            return parallel.iter_batches(itertools.chain(head, items), chosen, settings,
+                                         report, workers=workers), report
+        items = iter(head)
+    return [read_chunk(mapper, chosen, items, 1)], report
 
 
 def read_oruk(source: Any, **kwargs: Any) -> tuple[list[ServiceRecord], FeedReport]:
