@@ -297,12 +297,15 @@ def test_poor_searches_become_demand_cells_and_nothing_else(tmp_path, postcode_i
         stored = [tuple(r) for r in conn.execute(select(DemandCellRow.__table__))]
     assert {c["name"] for c in inspect(store.engine).get_columns("demand_cells")} == {
         "need", "band", "district", "month", "count"}
+    # "hates loud places" in the family's words is read as a sensory need: a cell of its own.
     assert {(need, band, district, count) for need, band, district, _m, count in stored} == {
-        ("autism", "primary", "N7", 7), ("hearing_impairment", "post16", "E5", 1)}
+        ("autism", "primary", "N7", 7), ("sensory_processing", "primary", "N7", 7),
+        ("hearing_impairment", "post16", "E5", 1)}
     assert all("N7 8JN" not in str(r) and "Sam" not in str(r) for r in stored)
     # 7 is shown rounded to 5; the cell of 1 is never shown.
-    assert [(c["need"], c["band"], c["district"], c["searches"]) for c in answer["cells"]] == [
-        ("autism", "primary", "N7", 5)]
+    assert sorted((c["need"], c["band"], c["district"], c["searches"])
+                  for c in answer["cells"]) == [
+        ("autism", "primary", "N7", 5), ("sensory_processing", "primary", "N7", 5)]
     assert answer["cells"][0]["need_label"]
     store.close()
 
@@ -312,23 +315,23 @@ def test_fresh_and_older_stores_get_the_coproduction_tables(tmp_path):
     import sqlite3
 
     from matcher.coprod.tables import COPROD_TABLES
-    from matcher.store import Store
+    from matcher.store import SCHEMA_VERSION, Store
 
     names = {t.name for t in COPROD_TABLES}
     url = f"sqlite:///{tmp_path / 's.sqlite'}"
     with Store.open(url) as s:
         assert names <= set(inspect(s.engine).get_table_names())
-        assert s.schema_version() == 10
-    # A database at version 2 (before co-production) is upgraded when opened, tables added.
+        assert s.schema_version() == SCHEMA_VERSION
+    # A database from before co-production (step 10 not applied) gains the tables when opened.
     conn = sqlite3.connect(tmp_path / "s.sqlite")
     for name in names:
         conn.execute(f"DROP TABLE {name}")
-    conn.execute("DELETE FROM schema_version WHERE version > 2")
+    conn.execute("DELETE FROM schema_version WHERE version = 10")
     conn.commit()
     conn.close()
     with Store.open(url) as s:
         assert names <= set(inspect(s.engine).get_table_names())
-        assert s.schema_version() == 10
+        assert s.schema_version() == SCHEMA_VERSION
 
 
 def test_demo_comments_and_demand_are_loaded_with_the_demo(tmp_path, postcode_index):

@@ -16,6 +16,7 @@ from engine_support import explicit_config, property_directory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matcher.engine.components import MatchInputs, score_all
 from matcher.engine.config import MatchConfig
 from matcher.engine.explain import explain_row, explain_rows
 from matcher.engine.features import text_fields
@@ -224,15 +225,7 @@ def test_explain_rows_equals_explain_row_one_at_a_time(directory):
     q = pl.prepare_query(profile, m.vocab, m.gazetteer, m.cfg)
     levels = pl.need_levels(m.table, q, m.vocab, m.cfg)
     elig = pl.check_eligibility(m.table, q, levels, m.cfg)
-    scored = {"need": pl.score_need(levels, q, m.cfg),
-              "intent": pl.score_intent(m.table, q.intent_vector),
-              "text": pl.score_text(m.table, q, m.cfg),
-              "travel": pl.score_travel(m.table, q, m.cfg),
-              "transition": pl.score_transition(m.table, q, m.cfg),
-              "preferences": pl.score_preferences(m.table, q, m.cfg),
-              "language": pl.score_language(m.table, q, m.cfg),
-              "audience": pl.score_audience(m.table, q, m.cfg),
-              "freshness": pl.score_freshness(m.table, TODAY, m.cfg)}
+    scored = score_all(MatchInputs(m.table, q, m.cfg, levels, TODAY))
     combined = pl.combine(scored, m.cfg)
     rows, adjusted = rank(combined.score, elig.eligible, m.table.id_rank, m.table.kind_code,
                           10, m.cfg)

@@ -1,4 +1,8 @@
-"""Combine: a weighted sum of the scorers' values. Contributions add up to the score."""
+"""Combine: a weighted sum of the scorers' values. Contributions add up to the score.
+
+The components are those of the engine's registry (:mod:`matcher.engine.components`), in
+its order; each one's weight is ``[weights] <name>`` of the match configuration.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,6 @@ from matcher.engine.scorers import Scored
 
 __all__ = ["Combined", "combine"]
 
-COMPONENTS = ("need", "intent", "text", "travel", "transition", "preferences", "language",
-              "audience", "freshness", "age_hint")
 
 
 @dataclass
@@ -34,7 +36,7 @@ def combine(scored: dict[str, Scored], cfg: MatchConfig) -> Combined:
     n = len(next(iter(scored.values())).values)
     points = {c: weights[c] * applies[c].values for c in applies}
     score = np.zeros(n)
-    for c in COMPONENTS:  # fixed order: the same input always adds up the same way
+    for c in scored:  # the registry's order: the same input always adds up the same way
         if c in points:
             score = score + points[c]
     return Combined(weights, {c: s.values for c, s in applies.items()}, points, score)

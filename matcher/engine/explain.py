@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -281,131 +282,185 @@ def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[
                         cfg, today)[0]
 
 
+@dataclass
+class Rows:
+    """The results being explained and everything their sentences are written from: each
+    component's values and points at those rows, and what a label needs worked out once for
+    all of them (the best-met need, the shared terms, the intent category...)."""
+
+    rows: np.ndarray
+    table: ServiceTable
+    query: FamilyQuery
+    scored: dict[str, Scored]
+    levels: NeedLevels
+    combined: Combined
+    vocab: Vocabulary
+    cfg: MatchConfig
+    values: dict[str, list[float]]
+    prepared: dict[str, Any] = field(default_factory=dict)
+
+    def once(self, key: str, make: Callable[[], Any]) -> Any:
+        """``make()`` the first time ``key`` is asked for, then the same object."""
+        if key not in self.prepared:
+            self.prepared[key] = make()
+        return self.prepared[key]
+
+
+#: One component's sentence for result ``i`` (service ``row``): ``(label, inputs)``.
+LabelFn = Callable[[Rows, int, int], tuple[str, dict]]
+
+
+def _best_needs(b: Rows) -> tuple[list[int], list[int]]:
+    """The need weighing most at each row (first of equals), and how well it is met there."""
+    q = b.query
+    weights = np.array([fn.weight for fn in q.needs], dtype=np.float64)
+    best = np.argmax(b.levels.values[b.rows] * weights, axis=1).tolist()
+    level = [int(b.levels.level(r, j)) for r, j in zip(b.rows.tolist(), best, strict=True)]
+    return best, level
+
+
+def label_need(b: Rows, i: int, row: int) -> tuple[str, dict]:
+    q, vocab = b.query, b.vocab
+    if not q.needs:
+        return "You did not name any needs, so this is matched on your other answers", {}
+    best, level = b.once("need", lambda: _best_needs(b))
+    j, lvl = best[i], level[i]
+    label = _need_label(j, lvl, q, vocab)
+    inputs: dict = {"need": q.needs[j].need, "level": NEED_LEVELS[lvl]}
+    focus_missed = b.scored["need"].facts.get("focus_missed")
+    if focus_missed is not None and focus_missed[row]:
+        # Named for a need or situation the family did not mention.
+        phrase = focus_phrase(b.table, vocab, b.cfg, row, q.text)
+        if phrase:
+            label = f"{label}, but it is mainly for {phrase}"
+            inputs["mainly_for"] = phrase
+    return label, inputs
+
+
+def label_text(b: Rows, i: int, row: int) -> tuple[str, dict]:
+    facts = b.scored["text"].facts
+    terms = b.once("text_terms", lambda: b.table.text_index.shared_terms_many(
+        facts["vector"], b.rows))[i]
+    cosine = b.once("text_cosine", lambda: np.asarray(
+        facts["cosine"][b.rows], dtype=np.float64).tolist())[i]
+    label = (f"Its description matches your words: {', '.join(terms)}" if terms
+             else "Its description has little in common with your words")
+    return label, {"cosine": round(cosine, 4), "terms": terms}
+
+
+def _intent_hits(b: Rows) -> tuple[list[str], list[bool], dict[str, str]]:
+    from matcher.engine.intent import load_intents
+
+    cats = b.table.closed["categories"]
+    hit = b.table.cats[b.rows] * b.query.intent_vector   # (rows, categories)
+    return ([cats[k] for k in np.argmax(hit, axis=1).tolist()], (hit.max(axis=1) > 0).tolist(),
+            load_intents(categories=cats).labels)
+
+
+def label_intent(b: Rows, i: int, row: int) -> tuple[str, dict]:
+    cats, hits, labels = b.once("intent", lambda: _intent_hits(b))
+    cat, hit_any = cats[i], hits[i]
+    words = b.query.intent.words.get(cat, [])
+    if hit_any:
+        said = ", ".join(f"'{w}'" for w in words)
+        offers = labels.get(cat) or phrase_for("categories", cat, b.vocab)
+        label = f"Offers {offers}, which you asked about ({said})"
+    else:
+        label = "Not the kind of help your words point to"
+    return label, {"category": cat if hit_any else None, "words": words if hit_any else []}
+
+
+def label_travel(b: Rows, i: int, row: int) -> tuple[str, dict]:
+    q = b.query
+    f = b.scored["travel"].facts
+    km, minutes = float(f["km"][row]), float(f["minutes"][row])
+    return _travel_label(row, b.scored["travel"], q, b.vocab), {
+        "km": None if math.isnan(km) else round(km, 2),
+        "minutes": None if math.isnan(minutes) else round(minutes, 1),
+        "mode": q.mode, "max_minutes": q.max_minutes}
+
+
+def label_transition(b: Rows, i: int, row: int) -> tuple[str, dict]:
+    transition = phrase_for("transitions", b.query.profile.transition or "", b.vocab)
+    f = b.scored["transition"].facts
+    if f["same"][row]:
+        return f"Helps with {transition}", {}
+    if f["related"][row]:
+        return f"A setting or service to consider for {transition}", {}
+    if b.values["transition"][i] > 0:
+        return f"Helps with moving on, though not mainly with {transition}", {}
+    return f"Not aimed at {transition}", {}
+
+
+def label_language(b: Rows, i: int, row: int) -> tuple[str, dict]:
+    f = b.scored["language"].facts
+    lang = (b.query.profile.preferences.language or "").strip()
+    if f["community"][row]:
+        return f"Mainly for {str(b.table.community_language[row]).title()}-speaking families", {}
+    if not lang or lang.casefold() in ("english", "en"):
+        return "Works in English", {}
+    if f["listed"][row]:
+        return f"Offers support in {lang}", {}
+    if f.get("mentioned") is not None and f["mentioned"][row]:
+        return f"Mentions {lang} in its description: ask about it", {}
+    return f"Does not list {lang}: ask whether an interpreter can be arranged", {}
+
+
+def label_audience(b: Rows, i: int, row: int) -> tuple[str, dict]:
+    return ("A course or group for parents and carers" if b.values["audience"][i] < 1
+            else "For young people themselves"), {}
+
+
+def label_preferences(b: Rows, i: int, row: int) -> tuple[str, dict]:
+    parts = {k: float(v[row]) for k, v in b.scored["preferences"].facts.items()}
+    best = sorted(parts, key=lambda k: -parts[k])
+    label = "; ".join(_pref_label(k, parts[k], row, b.table, b.query, b.vocab)
+                      for k in best[:2])
+    return label, {k: round(v, 3) for k, v in parts.items()}
+
+
+def label_freshness(b: Rows, i: int, row: int) -> tuple[str, dict]:
+    o = float(b.table.reviewed_ordinal[row])
+    if math.isnan(o):
+        return ("No date for when it was last checked: confirm details with the provider",
+                {"last_reviewed": None})
+    month, iso = _review_date(int(o))
+    label = (f"Last checked {month}, over a year ago: details may have changed"
+             if b.values["freshness"][i] < 1 else f"Details checked {month}")
+    return label, {"last_reviewed": iso}
+
+
+def label_age_hint(b: Rows, i: int, row: int) -> tuple[str, dict]:
+    return _age_hint_label(row, b.table, b.query, b.scored["age_hint"]), {}
+
+
 def explain_rows(rows: Sequence[int], variety: Sequence[float], table: ServiceTable,
                  query: FamilyQuery, scored: dict[str, Scored], levels: NeedLevels,
                  combined: Combined, elig: Eligibility, vocab: Vocabulary, cfg: MatchConfig,
-                 today: dt.date) -> list[tuple[Explanation, list[str]]]:
+                 today: dt.date,
+                 labels: Mapping[str, LabelFn] | None = None) -> list[tuple[Explanation, list[str]]]:
     """:func:`explain_row` for each of ``rows`` (with its ``variety`` adjustment), in order.
 
-    Whatever needs arrays is done once for all the rows (each component's values and points,
-    the best-met need, the intent category, the shared terms, the distance to school); the
-    loop below only writes sentences.
+    Each component's sentence comes from its label function in the engine's registry
+    (:mod:`matcher.engine.components`, or ``labels``), written from the same arrays as its
+    points; what a label needs for every row is worked out once (:class:`Rows`).
     """
+    if labels is None:
+        from matcher.engine.components import LABELS as labels
     rows = np.asarray(rows, dtype=np.intp)
     comps = list(combined.weights.items())
     values = {c: np.asarray(combined.values[c][rows], dtype=np.float64).tolist() for c, _ in comps}
     points = {c: np.asarray(combined.points[c][rows], dtype=np.float64).tolist() for c, _ in comps}
-
-    best_need: list[int] = []
-    need_level: list[int] = []
-    if "need" in combined.weights and query.needs:
-        # The need weighing most at each row (first of equals), and how well it is met there.
-        weights = np.array([fn.weight for fn in query.needs], dtype=np.float64)
-        best_need = np.argmax(levels.values[rows] * weights, axis=1).tolist()
-        need_level = [int(levels.level(r, j)) for r, j in zip(rows.tolist(), best_need, strict=True)]
-    if "text" in combined.weights:
-        text_facts = scored["text"].facts
-        terms_of = table.text_index.shared_terms_many(text_facts["vector"], rows)
-        cosine = np.asarray(text_facts["cosine"][rows], dtype=np.float64).tolist()
-    if "intent" in combined.weights:
-        from matcher.engine.intent import load_intents
-        intent_labels = load_intents(categories=table.closed["categories"]).labels
-        hit = table.cats[rows] * query.intent_vector   # (rows, categories)
-        intent_cat = [table.closed["categories"][k] for k in np.argmax(hit, axis=1).tolist()]
-        intent_hit = (hit.max(axis=1) > 0).tolist()
-    focus_missed = scored["need"].facts.get("focus_missed") if "need" in scored else None
+    batch = Rows(rows, table, query, scored, levels, combined, vocab, cfg, values)
     school_km = _school_km(rows, table, query, cfg)
-    lang = (query.profile.preferences.language or "").strip()
-    english = not lang or lang.casefold() in ("english", "en")
 
     out = []
     for i, row in enumerate(rows.tolist()):
         contribs: list[Contribution] = []
         for comp, w in comps:
-            value = values[comp][i]
-            inputs: dict = {}
-            if comp == "need":
-                if not query.needs:
-                    label = "You did not name any needs, so this is matched on your other answers"
-                else:
-                    j, lvl = best_need[i], need_level[i]
-                    label = _need_label(j, lvl, query, vocab)
-                    inputs = {"need": query.needs[j].need, "level": NEED_LEVELS[lvl]}
-                    if focus_missed is not None and focus_missed[row]:
-                        # Named for a need or situation the family did not mention.
-                        phrase = focus_phrase(table, vocab, cfg, row, query.text)
-                        if phrase:
-                            label = f"{label}, but it is mainly for {phrase}"
-                            inputs["mainly_for"] = phrase
-            elif comp == "text":
-                terms = terms_of[i]
-                inputs = {"cosine": round(cosine[i], 4), "terms": terms}
-                label = (f"Its description matches your words: {', '.join(terms)}" if terms
-                         else "Its description has little in common with your words")
-            elif comp == "intent":
-                cat, hit_any = intent_cat[i], intent_hit[i]
-                if hit_any:
-                    said = ", ".join(f"'{w}'" for w in query.intent.words.get(cat, []))
-                    offers = intent_labels.get(cat) or phrase_for("categories", cat, vocab)
-                    label = f"Offers {offers}, which you asked about ({said})"
-                else:
-                    label = "Not the kind of help your words point to"
-                inputs = {"category": cat if hit_any else None,
-                          "words": query.intent.words.get(cat, []) if hit_any else []}
-            elif comp == "travel":
-                label = _travel_label(row, scored["travel"], query, vocab)
-                f = scored["travel"].facts
-                km, minutes = float(f["km"][row]), float(f["minutes"][row])
-                inputs = {"km": None if math.isnan(km) else round(km, 2),
-                          "minutes": None if math.isnan(minutes) else round(minutes, 1),
-                          "mode": query.mode, "max_minutes": query.max_minutes}
-            elif comp == "transition":
-                transition = phrase_for("transitions", query.profile.transition or "", vocab)
-                f = scored["transition"].facts
-                if f["same"][row]:
-                    label = f"Helps with {transition}"
-                elif f["related"][row]:
-                    label = f"A setting or service to consider for {transition}"
-                elif value > 0:
-                    label = f"Helps with moving on, though not mainly with {transition}"
-                else:
-                    label = f"Not aimed at {transition}"
-            elif comp == "language":
-                f = scored["language"].facts
-                if f["community"][row]:
-                    community = str(table.community_language[row]).title()
-                    label = f"Mainly for {community}-speaking families"
-                elif english:
-                    label = "Works in English"
-                elif f["listed"][row]:
-                    label = f"Offers support in {lang}"
-                elif f.get("mentioned") is not None and f["mentioned"][row]:
-                    label = f"Mentions {lang} in its description: ask about it"
-                else:
-                    label = f"Does not list {lang}: ask whether an interpreter can be arranged"
-            elif comp == "audience":
-                label = ("A course or group for parents and carers" if value < 1
-                         else "For young people themselves")
-            elif comp == "age_hint":
-                label = _age_hint_label(row, table, query, scored["age_hint"])
-            elif comp == "preferences":
-                parts = {k: float(v[row]) for k, v in scored["preferences"].facts.items()}
-                best = sorted(parts, key=lambda k: -parts[k])
-                label = "; ".join(_pref_label(k, parts[k], row, table, query, vocab)
-                                  for k in best[:2])
-                inputs = {k: round(v, 3) for k, v in parts.items()}
-            else:  # freshness
-                o = float(table.reviewed_ordinal[row])
-                if math.isnan(o):
-                    label = "No date for when it was last checked: confirm details with the provider"
-                    inputs = {"last_reviewed": None}
-                else:
-                    month, iso = _review_date(int(o))
-                    label = (f"Last checked {month}, over a year ago: details may have changed"
-                             if value < 1 else f"Details checked {month}")
-                    inputs = {"last_reviewed": iso}
-            contribs.append(Contribution(comp, round(value, 6), round(w, 6), points[comp][i],
-                                         label, inputs))
+            label, inputs = labels[comp](batch, i, row)
+            contribs.append(Contribution(comp, round(values[comp][i], 6), round(w, 6),
+                                         points[comp][i], label, inputs))
         out.append(_finish(row, contribs, float(variety[i]), table, query, elig, cfg,
                            school_km[i], "freshness" in combined.weights, vocab))
     return out
@@ -519,36 +574,68 @@ def _facts(row: int, table: ServiceTable, query: FamilyQuery, elig: Eligibility,
     return out
 
 
+#: Why a rule excludes service ``row``, in a sentence written from the record's own fields.
+ReasonFn = Callable[[int, ServiceTable, FamilyQuery, NeedLevels, Vocabulary], str]
+
+
+def reason_age(row: int, table: ServiceTable, query: FamilyQuery, levels: NeedLevels,
+               vocab: Vocabulary) -> str:
+    quote = said_in_record(table.records[row], AGE_FACTS)
+    return age_sentence(table.min_age[row], table.max_age[row], query, False, vocab,
+                        quote).replace("; your child is", ", but your child is").replace(
+        "; you are", ", but you are")
+
+
+def reason_area(row: int, table: ServiceTable, query: FamilyQuery, levels: NeedLevels,
+                vocab: Vocabulary) -> str:
+    areas = [table.area_districts[k] for k in np.flatnonzero(table.area_matrix[row])]
+    shown = ", ".join(areas[:6]) + ("..." if len(areas) > 6 else "")
+    return f"Only for families living in {shown}; you are in {query.district}"
+
+
+def reason_ehcp(row: int, table: ServiceTable, query: FamilyQuery, levels: NeedLevels,
+                vocab: Vocabulary) -> str:
+    quote = said_in_record(table.records[row], ("ehcp_required",))
+    return ("Only for children and young people with an EHC plan"
+            + (f" (it says '{quote}')" if quote else ""))
+
+
+def reason_parents_only(row: int, table: ServiceTable, query: FamilyQuery, levels: NeedLevels,
+                        vocab: Vocabulary) -> str:
+    words = _parent_words(table.records[row])
+    return ("For parents and carers" + (f" (it says '{words}')" if words else "")
+            + ", and you are looking for yourself")
+
+
+def reason_online_only(row: int, table: ServiceTable, query: FamilyQuery, levels: NeedLevels,
+                       vocab: Vocabulary) -> str:
+    return "Only in person, and you asked for online or phone services"
+
+
+def reason_free_only(row: int, table: ServiceTable, query: FamilyQuery, levels: NeedLevels,
+                     vocab: Vocabulary) -> str:
+    return "There is a charge, and you asked for free services only"
+
+
+def reason_other_needs(row: int, table: ServiceTable, query: FamilyQuery, levels: NeedLevels,
+                       vocab: Vocabulary) -> str:
+    stated = [lower_label(vocab.needs[table.need_ids[k]].label)
+              for k in np.flatnonzero(table.need_stated[row])][:3]
+    return f"Specialises in {', '.join(stated)}, which you did not mention"
+
+
+def reason_need_excluded(row: int, table: ServiceTable, query: FamilyQuery, levels: NeedLevels,
+                         vocab: Vocabulary) -> str:
+    j = [k for k in range(len(query.needs))
+         if NEED_LEVELS[int(levels.level(row, k))] == "excluded"]
+    words = query.needs[j[0]].words if j else "your child's needs"
+    return f"Says it does not support {words}"
+
+
 def rule_reason(rule: str, row: int, table: ServiceTable, query: FamilyQuery,
                 levels: NeedLevels, vocab: Vocabulary) -> str:
-    """Why a rule excludes this service, in a sentence."""
-    if rule == "age":
-        quote = said_in_record(table.records[row], AGE_FACTS)
-        return age_sentence(table.min_age[row], table.max_age[row], query, False, vocab,
-                            quote).replace("; your child is", ", but your child is").replace(
-            "; you are", ", but you are")
-    if rule == "area":
-        areas = [table.area_districts[k] for k in np.flatnonzero(table.area_matrix[row])]
-        shown = ", ".join(areas[:6]) + ("..." if len(areas) > 6 else "")
-        return f"Only for families living in {shown}; you are in {query.district}"
-    if rule == "ehcp":
-        quote = said_in_record(table.records[row], ("ehcp_required",))
-        return ("Only for children and young people with an EHC plan"
-                + (f" (it says '{quote}')" if quote else ""))
-    if rule == "parents_only":
-        words = _parent_words(table.records[row])
-        return ("For parents and carers" + (f" (it says '{words}')" if words else "")
-                + ", and you are looking for yourself")
-    if rule == "online_only":
-        return "Only in person, and you asked for online or phone services"
-    if rule == "free_only":
-        return "There is a charge, and you asked for free services only"
-    if rule == "other_needs":
-        stated = [lower_label(vocab.needs[table.need_ids[k]].label)
-                  for k in np.flatnonzero(table.need_stated[row])][:3]
-        return f"Specialises in {', '.join(stated)}, which you did not mention"
-    if rule == "need_excluded":
-        j = [k for k in range(len(query.needs)) if NEED_LEVELS[int(levels.level(row, k))] == "excluded"]
-        words = query.needs[j[0]].words if j else "your child's needs"
-        return f"Says it does not support {words}"
-    return rule
+    """Why ``rule`` excludes this service, in a sentence (the registry's reason function)."""
+    from matcher.engine.components import REASONS
+
+    reason = REASONS.get(rule)
+    return reason(row, table, query, levels, vocab) if reason is not None else rule

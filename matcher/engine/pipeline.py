@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.engine.combine import combine
+from matcher.engine.components import RULE_CHECKS, MatchInputs, score_all
 from matcher.engine.config import MatchConfig, load_config
 from matcher.engine.eligibility import RULES, check_eligibility
 from matcher.engine.explain import Explanation, explain_rows, rule_reason
@@ -20,16 +21,6 @@ from matcher.engine.rank import rank
 from matcher.engine.scorers import (
     focus_matrix,
     need_levels,
-    score_age_hint,
-    score_audience,
-    score_freshness,
-    score_intent,
-    score_language,
-    score_need,
-    score_preferences,
-    score_text,
-    score_transition,
-    score_travel,
     topic_focus,
 )
 from matcher.engine.text import FieldedTextIndex
@@ -168,19 +159,8 @@ class Matcher:
         query = prepare_query(profile, vocab, self.gazetteer, cfg)
 
         levels = need_levels(table, query, vocab, cfg)
-        elig = check_eligibility(table, query, levels, cfg)
-        scored = {
-            "need": score_need(levels, query, cfg),
-            "intent": score_intent(table, query.intent_vector),
-            "text": score_text(table, query, cfg),
-            "travel": score_travel(table, query, cfg),
-            "transition": score_transition(table, query, cfg),
-            "preferences": score_preferences(table, query, cfg),
-            "language": score_language(table, query, cfg),
-            "audience": score_audience(table, query, cfg),
-            "freshness": score_freshness(table, today, cfg),
-            "age_hint": score_age_hint(table, query, cfg),
-        }
+        elig = check_eligibility(table, query, levels, cfg, RULE_CHECKS)
+        scored = score_all(MatchInputs(table, query, cfg, levels, today))
         combined = combine(scored, cfg)
         eligible = elig.eligible
         # Integer id ranks and kind codes sort and compare like the strings, only faster.

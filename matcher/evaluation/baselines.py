@@ -1,7 +1,8 @@
 """Baselines the engine is measured against, on the same data and arrays.
 
 Each takes the fitted :class:`ServiceTable`, a prepared query and a limit, and returns service
-ids best first. They model what Local Offer directories do today.
+ids best first. They model what Local Offer directories do today. Their filters are the
+engine's own hard rules, taken from its registry (:mod:`matcher.engine.components`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from matcher.engine.components import RULE_CHECKS
 from matcher.engine.config import MatchConfig
-from matcher.engine.eligibility import _area_ok
 from matcher.engine.features import ServiceTable
 from matcher.engine.query import FamilyQuery
 from matcher.geo.distance import haversine_km
@@ -20,8 +21,14 @@ from matcher.geo.distance import haversine_km
 __all__ = ["BASELINES", "nearest_first", "directory_search", "tfidf_only", "quick_rules"]
 
 
-def _age_ok(t: ServiceTable, age: int) -> np.ndarray:
-    return (np.isnan(t.min_age) | (t.min_age <= age)) & (np.isnan(t.max_age) | (t.max_age >= age))
+def _passes(rule: str, t: ServiceTable, q: FamilyQuery, cfg: MatchConfig) -> np.ndarray:
+    """Where the engine's own hard rule ``rule`` (its registry entry) lets a service through."""
+    return ~RULE_CHECKS[rule](t, q, None, cfg).fails
+
+
+def _age_ok(t: ServiceTable, q: FamilyQuery, cfg: MatchConfig) -> np.ndarray:
+    """The engine's age rule without its transition look-ahead (directories have none)."""
+    return RULE_CHECKS["age"](t, q, None, cfg).facts["in_range"]
 
 
 def _distance(t: ServiceTable, q: FamilyQuery) -> np.ndarray:
@@ -44,7 +51,7 @@ def _order(key: np.ndarray, mask: np.ndarray, t: ServiceTable, limit: int) -> li
 
 def nearest_first(t: ServiceTable, q: FamilyQuery, cfg: MatchConfig, limit: int) -> list[str]:
     """Age filter, then distance order (services with no venue last)."""
-    return _order(_distance(t, q), _age_ok(t, q.age), t, limit)
+    return _order(_distance(t, q), _age_ok(t, q, cfg), t, limit)
 
 
 def directory_search(t: ServiceTable, q: FamilyQuery, cfg: MatchConfig, limit: int) -> list[str]:
@@ -55,19 +62,17 @@ def directory_search(t: ServiceTable, q: FamilyQuery, cfg: MatchConfig, limit: i
     text = (t.frame["name"] + " " + t.frame["description"] + " " + t.frame["needs_raw"]).str.lower()
     pattern = r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")" if words else r"$^"
     hit = text.str.contains(pattern, regex=True).to_numpy(bool)
-    return _order(_distance(t, q), _age_ok(t, q.age) & hit, t, limit)
+    return _order(_distance(t, q), _age_ok(t, q, cfg) & hit, t, limit)
 
 
 def tfidf_only(t: ServiceTable, q: FamilyQuery, cfg: MatchConfig, limit: int) -> list[str]:
     """Age filter, then TF-IDF similarity order."""
-    return _order(-_tfidf(t, q), _age_ok(t, q.age), t, limit)
+    return _order(-_tfidf(t, q), _age_ok(t, q, cfg), t, limit)
 
 
 def quick_rules(t: ServiceTable, q: FamilyQuery, cfg: MatchConfig, limit: int) -> list[str]:
     """Age, service-area and EHCP filters, then TF-IDF similarity minus a small distance penalty."""
-    mask = _age_ok(t, q.age) & ~(t.ehcp_required & (not q.profile.has_ehcp))
-    if q.district:
-        mask &= _area_ok(t, q.district)
+    mask = _age_ok(t, q, cfg) & _passes("ehcp", t, q, cfg) & _passes("area", t, q, cfg)
     km = _distance(t, q)
     penalty = 0.01 * np.where(np.isinf(km), 0.0, km)
     return _order(-(_tfidf(t, q) - penalty), mask, t, limit)
