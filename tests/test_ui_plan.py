@@ -32,7 +32,7 @@ def fill_plan(at: AppTest) -> None:
     at.number_input(key="tp_year").set_value(2028)  # not the default year, to test reopening
     at.number_input(key="tp_age").set_value(16)
     at.checkbox(key="tp_ehcp").check()
-    at.multiselect(key="tp_needs").select("autism")
+    at.checkbox(key="tp_needs_autism").check()
     run(at)
 
 
@@ -137,7 +137,8 @@ def test_plan_is_saved_and_reopened(app):
     assert at.selectbox(key="tp_move").value == "y11_post16"
     assert at.number_input(key="tp_year").value == 2028
     assert at.number_input(key="tp_age").value == 16
-    assert at.multiselect(key="tp_needs").value == ["autism"]
+    assert at.checkbox(key="tp_needs_autism").value is True
+    assert at.session_state["tp_needs"] == ["autism"]
     assert at.text_input(key="tp_note_T-1").value == "Ask about quiet sessions"
     assert "Opened plan JB-014." in at.success[0].value
 

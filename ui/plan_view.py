@@ -17,6 +17,7 @@ from client import ApiClient, ApiError
 from components import error_summary, fetch_details, keep_answers
 from content import Labels, split_words, spoken
 from export import plan_html
+from needs_picker import needs_checkboxes
 from planning import (
     MOVES,
     default_move_year,
@@ -159,8 +160,7 @@ def details_form(labels: Labels) -> None:
     b.number_input("Age in years", min_value=0, max_value=25, value=None, step=1, key="tp_age")
     b.checkbox("Has an EHC plan", key="tp_ehcp")
     b.text_input("Postcode or district (optional)", key="tp_postcode", max_chars=16)
-    st.multiselect("Needs", [n["id"] for n in labels.vocab["needs"]], key="tp_needs",
-                   format_func=labels.need, placeholder="Choose needs")
+    needs_checkboxes("tp_needs", labels.vocab["needs"], "Needs")
     st.text_input("Other needs, in your words (optional)", key="tp_words")
     st.text_area("Notes (no names; also used to find services)", key="tp_about", max_chars=5000)
 

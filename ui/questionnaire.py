@@ -20,6 +20,7 @@ import streamlit as st
 from client import ApiClient, ApiError
 from components import keep_answers
 from content import Labels, split_words, spoken
+from needs_picker import needs_checkboxes
 
 __all__ = [
     "STEPS",
@@ -28,6 +29,8 @@ __all__ = [
     "MINUTES",
     "init_state",
     "answers",
+    "own_words",
+    "without_word",
     "validate",
     "build_profile",
     "summary_rows",
@@ -114,7 +117,7 @@ def validate(step: str, a: Mapping[str, Any], pc_check: Mapping | None = None) -
             errors["fs_age"] = "Age must be a whole number from 0 to 25"
         if not a.get("fs_ehcp"):
             errors["fs_ehcp"] = "Select whether there is an EHC plan, or 'Not sure'"
-    elif step == "needs" and not a.get("fs_needs") and not split_words(a.get("fs_words") or ""):
+    elif step == "needs" and not a.get("fs_needs") and not own_words(a):
         errors["fs_needs"] = ("Choose at least one need, or describe them in your own words. "
                               "If you are waiting for an assessment, choose 'Awaiting "
                               "assessment or diagnosis'")
@@ -134,6 +137,20 @@ def validate(step: str, a: Mapping[str, Any], pc_check: Mapping | None = None) -
     return errors
 
 
+def own_words(a: Mapping[str, Any]) -> list[str]:
+    """The needs typed in the family's own words."""
+    return split_words(a.get("fs_words") or "")
+
+
+def without_word(text: str, word: str) -> str:
+    """The typed words with one of them taken out (the family removed what we understood).
+
+    >>> without_word("anxity, loud places; ADHD", "loud places")
+    'anxity, ADHD'
+    """
+    return ", ".join(w for w in split_words(text) if w != word)
+
+
 def build_profile(a: Mapping[str, Any], labels: Labels, limit: int = 10) -> dict[str, Any]:
     """The family's profile (contract section 2) from the answers.
 
@@ -150,8 +167,7 @@ def build_profile(a: Mapping[str, Any], labels: Labels, limit: int = 10) -> dict
         "who": _WHO_API.get(a.get("fs_who") or ""),
         "age": int(str(a.get("fs_age")).strip()),
         "has_ehcp": a.get("fs_ehcp") == "yes",
-        "needs": [spoken(labels.need(n)) for n in a.get("fs_needs") or []]
-                 + split_words(a.get("fs_words") or ""),
+        "needs": [spoken(labels.need(n)) for n in a.get("fs_needs") or []] + own_words(a),
         "postcode": str(a.get("fs_postcode") or "").strip() or None,
         "travel": travel,
         "transition": None if transition in (None, NO_MOVE) else transition,
@@ -166,7 +182,7 @@ def build_profile(a: Mapping[str, Any], labels: Labels, limit: int = 10) -> dict
 def summary_rows(a: Mapping[str, Any], labels: Labels) -> list[tuple[int, str, str]]:
     """``(step index, question, answer)`` rows for "Check your answers"."""
     yp = a.get("fs_who") == "young_person"
-    needs = [labels.need(n) for n in a.get("fs_needs") or []] + split_words(a.get("fs_words") or "")
+    needs = [labels.need(n) for n in a.get("fs_needs") or []] + own_words(a)
     mode = a.get("fs_mode")
     travel = labels.of("travel_modes", mode) if mode else "Not given"
     if mode and mode != "online_only" and a.get("fs_minutes"):
@@ -261,36 +277,47 @@ def _step_child(labels: Labels, client: ApiClient) -> None:
              list(EHCP), format_func=EHCP.get, index=None, key="fs_ehcp", horizontal=True)
 
 
+def _drop_word(word: str) -> None:
+    st.session_state.fs_words = without_word(st.session_state.get("fs_words") or "", word)
+
+
 def _step_needs(labels: Labels, client: ApiClient) -> None:
     a = answers()
     _field_error("fs_needs")
-    st.multiselect(_you(a, "What needs or conditions does your child have?",
-                        "What needs or conditions do you have?"),
-                   [n["id"] for n in labels.vocab["needs"]], format_func=labels.need,
-                   key="fs_needs", placeholder="Start typing, for example autism")
-    st.text_input("Anything else, in your own words (optional)", key="fs_words",
+    needs_checkboxes("fs_needs", labels.vocab["needs"],
+                     _you(a, "What needs or conditions does your child have?",
+                          "What needs or conditions do you have?"))
+    st.text_input("Something else, in your own words (optional)", key="fs_words",
                   placeholder="For example: finds loud places hard, dyslexic",
                   help="Separate different things with commas. Spelling does not matter.")
-    words = split_words(a.get("fs_words") or "")
-    if words:
-        cache = st.session_state.setdefault("fs_norm_cache", {})
-        key = "\n".join(words)
-        if key not in cache:
-            try:
-                cache[key] = client.normalise(words[:30])
-            except ApiError as exc:
-                st.warning(exc.message)
-                return
-        found = cache[key]
-        seen = {m["label"]: m["text"] for m in found["matches"]}
-        if seen:
-            st.success("We understood: " + "; ".join(f"{label} (from \u201c{text}\u201d)"
-                                                      for label, text in seen.items()),
-                       icon=":material/check:")
-        if found["unrecognised"]:
-            st.info("We did not recognise: " + ", ".join(f"\u201c{w}\u201d"
-                                                        for w in found["unrecognised"])
-                    + ". We will still search with these words.", icon=":material/info:")
+    words = own_words(answers())
+    if not words:
+        return
+    cache = st.session_state.setdefault("fs_norm_cache", {})
+    key = "\n".join(words)
+    if key not in cache:
+        try:
+            cache[key] = client.normalise(words[:30])
+        except ApiError as exc:
+            st.warning(exc.message)
+            return
+    found = cache[key]
+    by_text: dict[str, list[str]] = {}
+    for m in found["matches"]:
+        if m["label"] not in by_text.setdefault(m["text"], []):
+            by_text[m["text"]].append(m["label"])
+    if by_text:
+        st.markdown("**What we understood from your words.** We will search for these. "
+                    "Remove any we got wrong.")
+        for text, needs in by_text.items():
+            left, right = st.columns([3, 1], vertical_alignment="center")
+            left.markdown(f"- {', '.join(needs)} (from \u201c{text}\u201d)")
+            right.button("Remove", key=f"fs_drop_{text}", on_click=_drop_word, args=(text,),
+                         help=f"Do not search for \u201c{text}\u201d")
+    if found["unrecognised"]:
+        st.info("We did not recognise: " + ", ".join(f"\u201c{w}\u201d"
+                                                    for w in found["unrecognised"])
+                + ". We will still search with these words.", icon=":material/info:")
 
 
 def _step_postcode(labels: Labels, client: ApiClient) -> None:
