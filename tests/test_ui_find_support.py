@@ -21,7 +21,7 @@ def errors(at: AppTest) -> list[str]:
 
 
 def step(at: AppTest) -> str:
-    return at.caption[0].value
+    return next(m.value for m in at.markdown if m.value.startswith("Step "))
 
 
 def forward(at: AppTest) -> AppTest:
@@ -82,7 +82,7 @@ def test_young_person_is_asked_about_themselves(app):
     at, _ = app
     at.radio(key="fs_who").set_value("young_person")
     forward(at)
-    assert at.subheader[0].value == "About you"
+    assert at.header[0].value == "About you"
     assert at.text_input(key="fs_age").label == "How old are you?"
     forward(at)
     assert "Enter your age in years, for example 17" in errors(at)[0]
@@ -152,27 +152,27 @@ def test_travel_needs_a_time_unless_online_only(app):
 def test_back_keeps_answers_and_change_returns_to_check(app):
     at, _ = app
     answer_all(at)
-    assert at.subheader[0].value == "Check your answers"
+    assert at.header[0].value == "Check your answers"
     shown = [m.value for m in at.markdown]
     for expected in ("A parent or carer", "10", "Autism", "N7 8JN",
                      "Bus, train or Tube, up to 30 minutes each way",
                      "Moving to secondary school"):
         assert expected in shown
     at.button(key="fs_back").click().run()
-    assert at.subheader[0].value == "Anything else that matters"
+    assert at.header[0].value == "Anything else that matters"
     at.button(key="fs_back").click().run()
     at.button(key="fs_back").click().run()
     assert at.radio(key="fs_mode").value == "public_transport"  # kept while away
     assert at.selectbox(key="fs_minutes").value == 30
     for _ in range(3):
         forward(at)
-    assert at.subheader[0].value == "Check your answers"
+    assert at.header[0].value == "Check your answers"
     at.button(key="fs_change_Child's age").click().run()
     assert step(at) == "Step 2 of 8"
     assert at.text_input(key="fs_age").value == "10"
     at.text_input(key="fs_age").input("11")
     forward(at)
-    assert at.subheader[0].value == "Check your answers"  # straight back, not to step 3
+    assert at.header[0].value == "Check your answers"  # straight back, not to step 3
     assert "11" in [m.value for m in at.markdown]
 
 
@@ -186,7 +186,8 @@ def test_search_sends_the_profile_and_shows_reasons_verbatim(app):
         "who": "parent", "age": 10, "has_ehcp": False, "needs": ["autism", "anxity"],
         "postcode": "N7 8JN", "travel": {"mode": "public_transport", "max_minutes": 30},
         "transition": "primary_to_secondary",
-        "preferences": {"free_only": False, "when": [], "accessibility": [], "language": None},
+        "preferences": {"free_only": False, "when": [], "accessibility": [], "delivery": [],
+                        "language": None},
         "limit": 10, "explain": "full"}
     text = "\n".join(m.value for m in at.markdown)
     assert "We found **4** suggestions." in text
@@ -245,7 +246,7 @@ def test_api_problems_are_shown_at_the_check_step(app):
     answer_all(at)
     fake.empty = True
     at.button(key="fs_search").click().run()
-    assert at.subheader[0].value == "Check your answers"
+    assert at.header[0].value == "Check your answers"
     assert errors(at) == ["**There is a problem**\n\n- The directory is empty: import a Local "
                           "Offer first."]
 
@@ -278,6 +279,6 @@ def test_answers_and_results_survive_a_visit_to_another_page(app):
     at.switch_page(PAGE).run()
     assert "### 1. Saturday Sensory Swim" in [m.value for m in at.markdown]
     at.button(key="fs_edit").click().run()
-    assert at.subheader[0].value == "Check your answers"
+    assert at.header[0].value == "Check your answers"
     shown = [m.value for m in at.markdown]
     assert "N7 8JN" in shown and "A parent or carer" in shown and "10" in shown

@@ -24,7 +24,7 @@ def to_needs_step() -> tuple[AppTest, object]:
     at.text_input(key="fs_age").input("10")
     at.radio(key="fs_ehcp").set_value("no")
     at.button(key="fs_continue").click().run()
-    assert at.subheader[0].value == "Needs"
+    assert at.header[0].value == "Needs"
     return at, fake
 
 
@@ -81,7 +81,7 @@ def test_partial_words_typed_are_never_turned_into_a_list_of_needs():
     assert "You have chosen: nothing yet." in [m.value for m in at.markdown]
     # The typed words go to the search as typed, and nowhere else.
     at.button(key="fs_continue").click().run()
-    assert at.subheader[0].value == "Where you live"
+    assert at.header[0].value == "Where you live"
     at.button(key="fs_continue").click().run()
     at.radio(key="fs_mode").set_value("online_only")
     at.button(key="fs_continue").click().run()
@@ -102,7 +102,7 @@ def test_understood_words_can_be_removed_before_searching():
     assert at.text_input(key="fs_words").value == "hates loud places"
     assert "- Anxiety (from \u201canxity\u201d)" not in [m.value for m in at.markdown]
     at.button(key="fs_continue").click().run()
-    assert at.subheader[0].value == "Where you live"
+    assert at.header[0].value == "Where you live"
 
 
 def test_ticked_needs_survive_going_back_and_forward():

@@ -206,7 +206,8 @@ def test_build_profile_matches_the_contract():
         "needs": ["autism", "anxity", "loud places"], "postcode": "N7 8JN",
         "travel": {"mode": "public_transport", "max_minutes": 30}, "transition": None,
         "preferences": {"free_only": True, "when": ["weekends"],
-                        "accessibility": ["quiet_space"], "language": "Turkish"},
+                        "accessibility": ["quiet_space"], "delivery": [],
+                        "language": "Turkish"},
         "limit": 10}
     online = questionnaire.build_profile(answers(fs_mode="online_only", fs_who="professional",
                                                  fs_postcode=""), LABELS)

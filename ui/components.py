@@ -6,7 +6,9 @@ colour alone); the API's reasons are shown exactly as it wrote them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -30,6 +32,10 @@ __all__ = [
     "toggle_shortlist",
     "send_feedback",
     "keep_answers",
+    "focus_heading",
+    "understood_needs",
+    "share_note",
+    "narrow_results",
 ]
 
 _FEEDBACK = {"helpful": "Thank you: we have noted that this was helpful.",
@@ -51,6 +57,98 @@ def keep_answers(keys: tuple[str, ...], store: str) -> None:
             st.session_state[key] = st.session_state[key]
         elif key in saved:
             st.session_state[key] = saved[key]
+
+
+_FOCUS_SCRIPT = (
+    "<script>(() => { const want = WANT; let n = 0; const go = () => {"
+    " const hs = [...document.querySelectorAll('h1, h2, h3')]"
+    ".filter(h => h.textContent.trim() === want);"
+    " if (!hs.length) { if (n++ < 40) setTimeout(go, 50); return; }"
+    " const h = hs[hs.length - 1]; h.setAttribute('tabindex', '-1');"
+    " h.focus({preventScroll: true}); h.scrollIntoView({block: 'start'}); };"
+    " setTimeout(go, 30); })(); /* COUNT */</script>")
+
+
+def focus_heading(text: str) -> None:
+    """Move the keyboard focus to the heading that says ``text`` and scroll it to the top, so
+    a new step or the results are where the eye and the screen reader are (the button just
+    pressed may be far down the page, or gone).
+
+    The script finds the heading by its words, makes it focusable by script only
+    (``tabindex=-1``, so it is no extra tab stop) and focuses it, which a screen reader
+    announces. A counter makes each call a new element, so the script runs every time.
+    """
+    count = st.session_state.get("_focus_count", 0) + 1
+    st.session_state["_focus_count"] = count
+    script = _FOCUS_SCRIPT.replace("WANT", json.dumps(text)).replace("COUNT", str(count))
+    st.html(script, unsafe_allow_javascript=True)
+
+
+def understood_needs(answer: Mapping) -> None:
+    """What the search understood of the family's needs, and the words it did not recognise.
+
+    This is the one place the results page says so; it reads only the answer of
+    ``POST /match``.
+    """
+    understood = ", ".join(n["label"] for n in answer.get("understood_needs") or []) or "none"
+    st.markdown(f"Needs we understood: {understood}.")
+    if answer.get("unrecognised_needs"):
+        st.markdown("Words we did not recognise (we still searched with them): "
+                    + ", ".join(f"\u201c{w}\u201d" for w in answer["unrecognised_needs"])
+                    + ".")
+
+
+def share_note() -> None:
+    """Say that the page's address holds the answers, and offer it to copy or e-mail."""
+    url = _page_url()
+    st.markdown(
+        "**Keep or share these results.** The address of this page holds your answers, so "
+        "you can bookmark it, come back to it or send it to someone, and get the same "
+        "suggestions (they can change when the directory is updated). It holds only what you "
+        "chose and typed on these pages, including your postcode if you gave one: no name. "
+        "Nothing about you is stored on our side.")
+    if url:
+        body = urlencode({"subject": "SEND support suggestions",
+                          "body": f"Suggestions from the Local Offer: {url}"},
+                         quote_via=_quote)
+        st.markdown(f"[E-mail this link](mailto:?{body})")
+        st.code(url, language=None, wrap_lines=True)
+        st.caption("The link above, to copy: select it, or use the copy button beside it.")
+
+
+def _quote(text: str, safe: str = "", encoding: str | None = None,
+           errors: str | None = None) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def _page_url() -> str:
+    """The address of this page as the browser sees it, with the current query parameters."""
+    try:
+        base = str(st.context.url or "").split("?", 1)[0]
+    except Exception:  # noqa: BLE001  (no browser behind the page, as in tests)
+        base = ""
+    query = urlencode(st.query_params.to_dict())
+    return f"{base}?{query}" if base and query else ""
+
+
+def narrow_results(labels: Labels, on_change: Callable[[], None]) -> None:
+    """Filters on the results page (free only, when, journey, how it is delivered) that search
+    again with the other answers unchanged."""
+    with st.expander("Narrow these results"), st.form("fs_narrow", border=False):
+        st.checkbox("Only show services that are free (a service that does not say what it "
+                    "costs is still shown, marked \u201ccost not stated\u201d)", key="fs_free")
+        st.multiselect("When can you go?", labels.options("when"),
+                       format_func=lambda v: labels.of("when", v), key="fs_when",
+                       placeholder="Any time")
+        if st.session_state.get("fs_mode") not in (None, "online_only"):
+            st.selectbox("Longest journey, each way", [10, 15, 20, 30, 45, 60, 90],
+                         format_func=lambda m: f"Up to {m} minutes", key="fs_minutes")
+        st.multiselect("How can it be given?", labels.options("delivery"),
+                       format_func=lambda v: labels.of("delivery", v), key="fs_delivery",
+                       placeholder="Any way")
+        st.form_submit_button("Show results", type="primary", on_click=on_change)
 
 
 def get_labels(client: ApiClient) -> Labels:

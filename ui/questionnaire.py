@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 from client import ApiClient, ApiError
-from components import keep_answers
+from components import focus_heading, keep_answers
 from content import Labels, split_words, spoken
 from needs_picker import needs_checkboxes
 
@@ -35,6 +35,9 @@ __all__ = [
     "build_profile",
     "summary_rows",
     "check_postcode",
+    "QUERY",
+    "to_query",
+    "from_query",
     "render_step",
     "go_to",
     "reset",
@@ -51,7 +54,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "postcode": ("fs_postcode",),
     "travel": ("fs_mode", "fs_minutes"),
     "transition": ("fs_transition",),
-    "preferences": ("fs_free", "fs_when", "fs_access", "fs_language"),
+    "preferences": ("fs_free", "fs_when", "fs_access", "fs_language", "fs_delivery"),
     "check": (),
 }
 _ALL = tuple(k for keys in FIELDS.values() for k in keys)
@@ -81,7 +84,9 @@ def answers() -> dict[str, Any]:
 
 
 def go_to(step: int | str, returning: bool = False) -> None:
-    """Move to a step (an index, or ``"results"``); ``returning`` comes back to the check page."""
+    """Move to a step (an index, or ``"results"``); ``returning`` comes back to the check page.
+    The new step's heading takes the keyboard focus."""
+    st.session_state.fs_focus = True
     st.session_state.fs_step = step
     st.session_state.fs_return = returning
     st.session_state.fs_errors = {}
@@ -92,6 +97,9 @@ def reset() -> None:
     for key in (*_ALL, "fs_step", "fs_errors", "fs_return", "fs_pc_check", "fs_result",
                 "fs_saved"):
         st.session_state.pop(key, None)
+    for key in [k for k in st.session_state if str(k).startswith("fs_needs_")]:
+        del st.session_state[key]
+    st.query_params.clear()
 
 
 # --------------------------------------------------------------------------- pure rules
@@ -174,6 +182,7 @@ def build_profile(a: Mapping[str, Any], labels: Labels, limit: int = 10) -> dict
         "preferences": {"free_only": bool(a.get("fs_free")),
                         "when": list(a.get("fs_when") or []),
                         "accessibility": list(a.get("fs_access") or []),
+                        "delivery": list(a.get("fs_delivery") or []),
                         "language": language or None},
         "limit": limit,
     }
@@ -191,6 +200,7 @@ def summary_rows(a: Mapping[str, Any], labels: Labels) -> list[tuple[int, str, s
         "Free services only" if a.get("fs_free") else "",
         labels.many("when", a.get("fs_when") or []),
         labels.many("accessibility", a.get("fs_access") or []),
+        labels.many("delivery", a.get("fs_delivery") or []),
         f"Language: {a['fs_language']}" if a.get("fs_language") else "") if x]
     transition = a.get("fs_transition")
     return [
@@ -218,6 +228,71 @@ def check_postcode(client: ApiClient, text: str) -> dict[str, Any]:
     what = {"postcode": "", "sector": " (the centre of that postcode sector)",
             "district": " (the centre of that postcode area)"}[found["kind"]]
     return {"text": text, "ok": True, "message": f"We found {found['postcode']}{what}."}
+
+
+# --------------------------------------------------------------------------- the page address
+#: Query parameter: widget key. The answers live in the page's address after a search, so a
+#: reload, a bookmark or a shared link brings the same results back. Only what the family
+#: chose or typed goes there; nothing is stored on the server.
+QUERY: dict[str, str] = {"who": "fs_who", "age": "fs_age", "ehcp": "fs_ehcp",
+                         "needs": "fs_needs", "words": "fs_words", "postcode": "fs_postcode",
+                         "travel": "fs_mode", "minutes": "fs_minutes", "move": "fs_transition",
+                         "free": "fs_free", "when": "fs_when", "access": "fs_access",
+                         "delivery": "fs_delivery", "language": "fs_language"}
+_LISTS = {"fs_needs", "fs_when", "fs_access", "fs_delivery"}
+
+
+def to_query(a: Mapping[str, Any]) -> dict[str, str]:
+    """The answers as query parameters (lists joined with commas, empty answers left out).
+
+    >>> to_query({"fs_who": "parent", "fs_age": "10", "fs_needs": ["autism", "adhd"],
+    ...           "fs_free": True, "fs_minutes": 30, "fs_words": ""})
+    {'who': 'parent', 'age': '10', 'needs': 'autism,adhd', 'minutes': '30', 'free': 'yes'}
+    """
+    out: dict[str, str] = {}
+    for name, key in QUERY.items():
+        value = a.get(key)
+        if key in _LISTS:
+            value = ",".join(value or [])
+        elif key == "fs_free":
+            value = "yes" if value else ""
+        value = str(value).strip() if value is not None else ""
+        if value:
+            out[name] = value
+    return out
+
+
+def from_query(params: Mapping[str, str], labels: Labels) -> tuple[dict[str, Any], list[str]]:
+    """Answers read back from query parameters, and the parameters that could not be used
+    (unknown names or values), so a damaged link is said to be damaged, never guessed at."""
+    allowed: dict[str, set] = {
+        "fs_who": set(WHO), "fs_ehcp": set(EHCP), "fs_needs": set(labels.needs),
+        "fs_mode": set(labels.options("travel_modes")), "fs_minutes": {str(m) for m in MINUTES},
+        "fs_transition": {NO_MOVE, *labels.options("transitions")},
+        "fs_when": set(labels.options("when")), "fs_access": set(labels.options("accessibility")),
+        "fs_delivery": set(labels.options("delivery")), "fs_free": {"yes"}}
+    a: dict[str, Any] = {}
+    bad: list[str] = []
+    for name, raw in params.items():
+        key = QUERY.get(name)
+        text = str(raw).strip()
+        if key is None:
+            bad.append(name)
+            continue
+        if key in _LISTS:
+            values = [v for v in text.split(",") if v]
+            good = [v for v in values if v in allowed[key]]
+            bad += [name] if len(good) < len(values) else []
+            a[key] = good
+        elif key in allowed and text not in allowed[key]:
+            bad.append(name)
+        elif key == "fs_minutes":
+            a[key] = int(text)
+        elif key == "fs_free":
+            a[key] = True
+        else:
+            a[key] = text[:200]
+    return a, bad
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -406,9 +481,11 @@ def render_step(client: ApiClient, labels: Labels, on_search: Callable[[], None]
     if index > 0:
         st.button("Back", key="fs_back", on_click=_back, type="tertiary",
                   icon=":material/arrow_back:", help="Go back to the previous question")
-    st.caption(f"Step {index + 1} of {len(STEPS)}")
+    st.markdown(f"Step {index + 1} of {len(STEPS)}")
     _error_summary()
-    st.subheader(title)
+    st.header(title, anchor=False)
+    if st.session_state.pop("fs_focus", False):
+        focus_heading(title)
     _DRAW[step](labels, client)
     if step == "check":
         st.button("Search for support", key="fs_search", type="primary", on_click=on_search)
