@@ -193,11 +193,20 @@ def test_search_sends_the_profile_and_shows_reasons_verbatim(app):
     assert "We found **4** suggestions." in text
     assert "### 1. Saturday Sensory Swim" in text
     assert "- Supports autism: you mentioned autism" in text  # the API's words, unchanged
-    assert "- **Travel:** About 10 minutes (1.0 km)" in text
+    # Each fact once: the journey and cost are in the reasons, so not repeated as facts
+    # (except the cost's details, which the reason does not give).
+    assert "- About 10 minutes by bus" in text
+    first_card = text.split("### 1. ")[1].split("### 2. ")[0]
+    assert "**Travel:**" not in first_card and first_card.count("minutes") == 1
+    assert "- **How it is given:** Online" in text  # the online service says so, once
     assert "- **Cost:** Free: Carers go free" in text
+    # Tap to call, and directions to the venue.
+    assert "Phone [020 7946 0001](tel:+442079460001)" in text
+    assert "[Directions to 1 Test Road, London, N7 8JN](https://www.openstreetmap.org/" \
+           "directions?to=51.55%2C-0.113)" in text
     assert "- **How to get it:** You can contact them yourself" in text
     assert "- **Last checked:** 1 June 2026" in text
-    assert "Questions you could ask" in text
+    assert "Questions you could ask" in [e.label for e in at.expander]
     assert any("Waymark SENDIASS is free, confidential and impartial" in i.value for i in at.info)
     # The map is drawn for the results that have a place.
     assert "3 of 4 services have a venue on the map" in " ".join(c.value for c in at.caption)

@@ -346,3 +346,29 @@ def test_ruff_config_for_ui_extends_the_project():
     text = (UI_DIR / "ruff.toml").read_text(encoding="utf-8")
     assert 'extend = "../pyproject.toml"' in text
     assert Path(UI_DIR / ".streamlit" / "config.toml").is_file()
+
+
+def test_glossary_spells_out_short_forms_once_a_page():
+    seen: set[str] = set()
+    first = content.explain_terms("Free with a Short Breaks Passport or DCT package", seen)
+    assert first.startswith("Free with a Short Breaks Passport (the council's card")
+    assert "DCT package (support arranged by the Disabled Children's Team" in first
+    assert content.explain_terms("For children with SLD or PMLD", seen) == (
+        "For children with SLD (severe learning difficulties) or PMLD (profound and multiple "
+        "learning difficulties)")
+    assert content.explain_terms("Also SLD", seen) == "Also SLD"
+    # Already spelt out next to it: left alone.
+    assert content.explain_terms("Severe learning difficulties (SLD)", set()) == \
+        "Severe learning difficulties (SLD)"
+    # Not inside other words.
+    assert content.explain_terms("SENDIASS and SEND", set()).count("(") == 2
+
+
+def test_card_facts_give_each_fact_once():
+    result = a_result("T-1", reasons=["About 12 minutes' walk (1.0 km)", "Free"],
+                      travel_minutes=12.0, distance_km=1.0, cost="free")
+    detail = dict(SERVICES["T-1"], cost_details="")
+    shown = facts.card_facts(result, detail, LABELS, TODAY)
+    assert "Travel" not in shown and "Cost" not in shown and "Contact" not in shown
+    unknown = facts.card_facts(a_result("T-1", reasons=["R"], cost=None), {}, LABELS, TODAY)
+    assert unknown["Cost"] == "Not stated: ask whether there is a charge"

@@ -17,16 +17,15 @@ st.markdown(
     "It gives advice only: it does not decide what anyone is entitled to."
 )
 st.page_link("pages/1_Find_support.py", label="Find support: answer a few questions "
-             "(parents, carers and young people)", icon=":material/search:")
+             "(parents, carers and young people)")
 st.page_link("pages/2_Explore_with_a_family.py", label="Explore with a family: all filters "
-             "and a side-by-side comparison (SENCos)", icon=":material/tune:")
+             "and a side-by-side comparison (SENCos)")
 st.page_link("pages/3_Transition_plan.py", label="Transition plan: plan a move with dates "
-             "and next steps (key workers, needs an API key)", icon=":material/event_note:")
+             "and next steps (key workers, needs an API key)")
 st.page_link("pages/4_Gaps_in_provision.py", label="Gaps in provision: where families cannot "
-             "reach a service that fits (commissioners, needs an API key)", icon=":material/map:")
+             "reach a service that fits (commissioners, needs an API key)")
 st.page_link("pages/5_Directory_health.py", label="Directory health: what the records leave "
-             "out and what to ask providers to fix (directory team, needs an admin API key)",
-             icon=":material/fact_check:")
+             "out and what to ask providers to fix (directory team, needs an admin API key)")
 c.sendiass_notice(client)
 st.subheader("Your privacy")
 st.markdown(
@@ -39,4 +38,4 @@ try:
     health = client.health()
     st.caption(f"The directory holds {health.get('services') or 0} services.")
 except ApiError as exc:
-    st.error(exc.message, icon=":material/error:")
+    st.error(exc.message)

@@ -14,9 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from client import ApiClient, ApiError
-from content import Labels, questions_for, sendiass_line
+from content import Labels, explain_terms, questions_for, sendiass_line, tel_link
 from export import shortlist_csv, shortlist_html
-from facts import service_facts
+from facts import card_facts
 
 __all__ = [
     "get_labels",
@@ -27,6 +27,7 @@ __all__ = [
     "fetch_details",
     "results_map",
     "result_card",
+    "contact_markdown",
     "why_not_others",
     "shortlist_panel",
     "toggle_shortlist",
@@ -158,7 +159,7 @@ def get_labels(client: ApiClient) -> Labels:
         try:
             st.session_state["_labels"] = Labels(client.vocabularies())
         except ApiError as exc:
-            st.error(exc.message, icon=":material/error:")
+            st.error(exc.message)
             st.stop()
     return st.session_state["_labels"]
 
@@ -179,14 +180,13 @@ def sendiass_text(client: ApiClient) -> str:
 
 def sendiass_notice(client: ApiClient) -> None:
     """Always-visible line about free, impartial SEND advice."""
-    st.info(f"**Free, impartial advice.** {sendiass_text(client)}", icon=":material/support:")
+    st.info(f"**Free, impartial advice.** {sendiass_text(client)}")
 
 
 def error_summary(messages: Sequence[str]) -> None:
     """GOV.UK-style error summary: "There is a problem" and each message."""
     if messages:
-        st.error("**There is a problem**\n\n" + "\n".join(f"- {m}" for m in messages),
-                 icon=":material/error:")
+        st.error("**There is a problem**\n\n" + "\n".join(f"- {m}" for m in messages))
 
 
 def api_error(exc: ApiError) -> None:
@@ -250,32 +250,54 @@ def send_feedback(client: ApiClient, service_id: str, kind: str) -> None:
         st.session_state[f"fb_msg_{service_id}"] = f"Your feedback was not sent: {exc.message}"
 
 
+def contact_markdown(detail: Mapping, result: Mapping) -> str:
+    """Phone (tap to call), e-mail, website and directions, as Markdown links."""
+    parts = []
+    if detail.get("phone"):
+        parts.append("Phone " + tel_link(str(detail["phone"])))
+    if detail.get("email"):
+        parts.append(f"[E-mail {detail['email']}](mailto:{detail['email']})")
+    if detail.get("url"):
+        parts.append(f"[Website]({detail['url']})")
+    lat, lon = result.get("latitude"), result.get("longitude")
+    where = ", ".join(x for x in (detail.get("address"), detail.get("postcode")) if x)
+    if lat is not None and lon is not None:
+        parts.append(f"[Directions to {where or 'the venue'}]"
+                     f"(https://www.openstreetmap.org/directions?to={lat}%2C{lon})")
+    elif where:
+        parts.append(f"Address: {where}")
+    return " \u00b7 ".join(parts) or "No contact details given: ask SENDIASS or the council."
+
+
 def result_card(rank: int, result: Mapping, detail: Mapping, labels: Labels, needs: Sequence[str],
-                client: ApiClient, prefix: str = "card") -> None:
-    """One suggestion: name, the API's reasons word for word, facts, questions and buttons."""
+                client: ApiClient, prefix: str = "card", seen: set[str] | None = None) -> None:
+    """One suggestion, compact: name, the API's reasons (short forms spelt out the first time
+    the page uses them, from the glossary), the facts the reasons do not already give, contact
+    links, then the shortlist button; questions and feedback fold away."""
     sid = result["service_id"]
+    seen = set() if seen is None else seen
     questions = questions_for(result.get("categories") or [], needs)
     with st.container(border=True, key=f"{prefix}_box_{sid}"):
         st.markdown(f"### {rank}. {result['name']}")
         if result.get("organisation") and result["organisation"] != result["name"]:
             st.caption(result["organisation"])
-        st.markdown("**Why we suggest it**\n\n" + "\n".join(f"- {r}" for r in result["reasons"]))
-        facts = service_facts(result, detail, labels)
-        st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts.items()))
-        st.markdown("**Questions you could ask**\n\n" + "\n".join(f"- {q}" for q in questions))
+        st.markdown("**Why we suggest it**\n\n"
+                    + "\n".join(f"- {explain_terms(r, seen)}" for r in result["reasons"]))
+        facts = card_facts(result, detail, labels)
+        st.markdown("\n".join(f"- **{k}:** {explain_terms(v, seen)}" for k, v in facts.items()))
+        st.markdown(contact_markdown(detail, result))
         in_list = sid in st.session_state.get("shortlist", {})
         item = {"result": dict(result), "detail": dict(detail), "questions": questions}
         st.button("Remove from shortlist" if in_list else "Add to shortlist",
                   key=f"{prefix}_sl_{sid}", on_click=toggle_shortlist, args=(item,),
-                  icon=":material/remove:" if in_list else ":material/add:",
                   help=f"{'Remove' if in_list else 'Add'} {result['name']}")
-        st.markdown("**Was this helpful?**")
-        cols = st.columns([1, 1, 2])
-        for col, (kind, text) in zip(cols, (("helpful", "Yes, helpful"),
-                                            ("not_helpful", "No, not helpful"),
-                                            ("out_of_date", "Report out of date")), strict=True):
-            col.button(text, key=f"{prefix}_fb_{kind}_{sid}", on_click=send_feedback,
-                       args=(client, sid, kind), help=f"{text}: {result['name']}")
+        with st.expander("Questions you could ask"):
+            st.markdown("\n".join(f"- {q}" for q in questions))
+        with st.expander("Was this helpful?"):
+            for kind, text in (("helpful", "Yes, helpful"), ("not_helpful", "No, not helpful"),
+                               ("out_of_date", "Report out of date")):
+                st.button(text, key=f"{prefix}_fb_{kind}_{sid}", on_click=send_feedback,
+                          args=(client, sid, kind), help=f"{text}: {result['name']}")
         if msg := st.session_state.get(f"fb_msg_{sid}"):
             st.markdown(f"*{msg}*")
 
@@ -313,8 +335,7 @@ def shortlist_panel(labels: Labels, sendiass: str, prefix: str = "sl") -> None:
     a, b = st.columns(2)
     a.download_button("Download shortlist (CSV)", shortlist_csv(items, labels),
                       file_name="shortlist.csv", mime="text/csv", key=f"{prefix}_csv",
-                      on_click="ignore", icon=":material/download:")
+                      on_click="ignore")
     b.download_button("Download printable shortlist (web page)",
                       shortlist_html(items, labels, sendiass), file_name="shortlist.html",
-                      mime="text/html", key=f"{prefix}_html", on_click="ignore",
-                      icon=":material/print:")
+                      mime="text/html", key=f"{prefix}_html", on_click="ignore")

@@ -125,6 +125,6 @@ def compare(answer: Mapping, labels: Labels, details: Mapping) -> None:
                             format_func=lambda sid: results[sid]["name"], max_selections=4,
                             placeholder="Choose 2 to 4 services")
     if len(chosen) < 2:
-        st.info("Choose 2 to 4 services to compare them side by side.", icon=":material/info:")
+        st.info("Choose 2 to 4 services to compare them side by side.")
         return
     st.table(comparison_frame([results[s] for s in chosen], details, labels))

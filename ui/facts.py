@@ -16,11 +16,16 @@ from content import Labels, age_range, contact_lines, last_checked_text, travel_
 __all__ = [
     "FACT_NAMES",
     "service_facts",
+    "card_facts",
+    "COST_UNKNOWN",
     "contributions_frame",
     "results_frame",
     "comparison_frame",
     "shortlist_frame",
 ]
+
+#: Said when a record does not give its cost (never taken to mean free).
+COST_UNKNOWN = "Not stated: ask whether there is a charge"
 
 #: The facts a card shows, in order.
 FACT_NAMES = ("Travel", "Ages", "Cost", "When", "How to get it", "Contact", "Last checked")
@@ -30,7 +35,7 @@ def service_facts(result: Mapping, detail: Mapping | None, labels: Labels,
                   today: dt.date | None = None) -> dict[str, str]:
     """The card's facts, in :data:`FACT_NAMES` order, each as plain text."""
     d = detail or {}
-    cost = labels.of("cost", result["cost"]) if result.get("cost") else "Cost not stated"
+    cost = labels.of("cost", result["cost"]) if result.get("cost") else COST_UNKNOWN
     if d.get("cost_details"):
         cost += f": {d['cost_details']}"
     how = labels.many("referral", d.get("referral") or []) or "Ask the service how to start"
@@ -49,6 +54,37 @@ def service_facts(result: Mapping, detail: Mapping | None, labels: Labels,
         "Contact": "; ".join(contact_lines(d)) or "Not given",
         "Last checked": last_checked_text(result.get("last_reviewed"), today),
     }
+
+
+def _says_travel(reason: str) -> bool:
+    return reason.startswith("About ") and "minute" in reason
+
+
+def _says_cost(reason: str) -> bool:
+    return reason == "Free" or reason.startswith(("Free for some families", "There is a charge"))
+
+
+def card_facts(result: Mapping, detail: Mapping | None, labels: Labels,
+               today: dt.date | None = None) -> dict[str, str]:
+    """The facts a result card adds to its reasons: each fact once.
+
+    Travel is left out when a reason already gives the journey (the reason's figure is the
+    one shown), cost when a reason already gives it with its details; contact details are
+    drawn as links by the card, so they are left out here too.
+    """
+    facts = service_facts(result, detail, labels, today)
+    reasons = list(result.get("reasons") or [])
+    details = str((detail or {}).get("cost_details") or "").strip()
+    delivery = list((detail or {}).get("delivery") or [])
+    known = result.get("travel_minutes") is not None or result.get("distance_km") is not None
+    if any(_says_travel(r) for r in reasons) or not known:
+        del facts["Travel"]
+        if [x for x in delivery if x != "in_person"]:
+            facts = {"How it is given": labels.many("delivery", delivery), **facts}
+    if any(_says_cost(r) and (not details or details in r) for r in reasons):
+        del facts["Cost"]
+    del facts["Contact"]
+    return facts
 
 
 def contributions_frame(result: Mapping) -> pd.DataFrame:

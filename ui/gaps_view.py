@@ -316,12 +316,11 @@ def show_answer(client: ApiClient, answer: Mapping, labels: Labels | None = None
         st.markdown(f"- {note}")
     cells = cells_frame(answer)
     if cells.empty:
-        st.info("No gaps or thin provision in these areas for the needs and ages chosen.",
-                icon=":material/check_circle:")
+        st.info("No gaps or thin provision in these areas for the needs and ages chosen.")
         return
     if int(answer.get("total") or 0) > len(cells):
         st.warning(f"Showing the first {len(cells)} of {answer['total']} cells (gaps first). "
-                   "Choose fewer areas or one need to see them all.", icon=":material/warning:")
+                   "Choose fewer areas or one need to see them all.")
     heat = heatmap_frame(answer)
     st.markdown("#### Gaps by area and need")
     st.altair_chart(heatmap_chart(heat), width="stretch", key="gaps_heatmap",
@@ -335,5 +334,4 @@ def show_answer(client: ApiClient, answer: Mapping, labels: Labels | None = None
     st.markdown("#### Every gap and thin cell, with near misses")
     st.dataframe(cells, hide_index=True, key="gaps_table")
     st.download_button("Download the table (CSV)", gaps_csv(cells), file_name="gaps.csv",
-                       mime="text/csv", key="gp_csv", on_click="ignore",
-                       icon=":material/download:")
+                       mime="text/csv", key="gp_csv", on_click="ignore")

@@ -142,7 +142,7 @@ def plan_picker(plans: list[dict], client: ApiClient, api_key: str, labels: Labe
                on_click=open_plan, args=(client, api_key, choice, labels))
     right.button("New plan", key="tp_new", on_click=new_plan)
     if msg := st.session_state.get("tp_saved"):
-        st.success(msg, icon=":material/check:")
+        st.success(msg)
 
 
 # --------------------------------------------------------------------------- the plan
@@ -203,7 +203,7 @@ def _search(client: ApiClient, labels: Labels) -> None:
 def find_services(client: ApiClient, labels: Labels) -> None:
     """Match services for the plan and show them by need and by adulthood outcome."""
     st.button("Find services for this plan", key="tp_find", on_click=_search,
-              args=(client, labels), icon=":material/search:")
+              args=(client, labels))
     answer = st.session_state.get("tp_result")
     if not answer:
         return
@@ -357,8 +357,8 @@ def save_and_export(client: ApiClient, api_key: str, labels: Labels, sendiass: s
                            state.get("tp_steps", []))
     left, right = st.columns(2)
     left.button("Save plan", key="tp_save", type="primary", on_click=_save,
-                args=(client, api_key, labels), icon=":material/save:")
+                args=(client, api_key, labels))
     right.download_button("Download printable plan (web page)",
                           plan_html(content, details, labels, dates, sendiass),
                           file_name=f"plan-{_safe(content['label'])}.html", mime="text/html",
-                          key="tp_export", on_click="ignore", icon=":material/print:")
+                          key="tp_export", on_click="ignore")

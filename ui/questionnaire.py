@@ -332,8 +332,7 @@ def _field_error(key: str) -> None:
 def _error_summary() -> None:
     errors = st.session_state.fs_errors
     if errors:
-        st.error("**There is a problem**\n\n" + "\n".join(f"- {m}" for m in errors.values()),
-                 icon=":material/error:")
+        st.error("**There is a problem**\n\n" + "\n".join(f"- {m}" for m in errors.values()))
 
 
 def _step_who(labels: Labels, client: ApiClient) -> None:
@@ -392,7 +391,7 @@ def _step_needs(labels: Labels, client: ApiClient) -> None:
     if found["unrecognised"]:
         st.info("We did not recognise: " + ", ".join(f"\u201c{w}\u201d"
                                                     for w in found["unrecognised"])
-                + ". We will still search with these words.", icon=":material/info:")
+                + ". We will still search with these words.")
 
 
 def _step_postcode(labels: Labels, client: ApiClient) -> None:
@@ -404,7 +403,7 @@ def _step_postcode(labels: Labels, client: ApiClient) -> None:
     check = st.session_state.fs_pc_check
     text = str(st.session_state.get("fs_postcode") or "").strip()
     if check and check.get("text") == text and check["ok"]:
-        st.success(check["message"], icon=":material/check:")
+        st.success(check["message"])
     elif not text:
         st.caption("Leave this blank if you would rather not say. We then cannot work out "
                    "travel times.")
@@ -479,8 +478,7 @@ def render_step(client: ApiClient, labels: Labels, on_search: Callable[[], None]
     step = STEPS[index]
     title = _TITLES[step][1 if answers().get("fs_who") == "young_person" else 0]
     if index > 0:
-        st.button("Back", key="fs_back", on_click=_back, type="tertiary",
-                  icon=":material/arrow_back:", help="Go back to the previous question")
+        st.button("Back", key="fs_back", on_click=_back, type="tertiary", help="Go back to the previous question")
     st.markdown(f"Step {index + 1} of {len(STEPS)}")
     _error_summary()
     st.header(title, anchor=False)

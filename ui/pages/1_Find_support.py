@@ -76,12 +76,13 @@ c.share_note()
 c.narrow_results(labels, on_change=search)
 if not results:
     st.info("No service fits all your answers. Try a longer journey, fewer preferences, or see "
-            "why others were left out below.", icon=":material/info:")
+            "why others were left out below.")
 c.results_map(results)
 details = c.fetch_details(client, [r["service_id"] for r in results])
 needs = [n["need"] for n in answer["understood_needs"]]
+seen: set[str] = set()  # short forms already spelt out on this page
 for rank, result in enumerate(results, start=1):
-    c.result_card(rank, result, details[result["service_id"]], labels, needs, client)
+    c.result_card(rank, result, details[result["service_id"]], labels, needs, client, seen=seen)
 c.why_not_others(answer.get("not_suggested"))
 c.shortlist_panel(labels, c.sendiass_text(client))
 c.sendiass_notice(client)

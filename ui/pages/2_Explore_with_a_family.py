@@ -30,8 +30,7 @@ if explore.filters_form(labels):
 c.error_summary(st.session_state.get("ex_problems") or [])
 answer = st.session_state.get("ex_result")
 if answer is None:
-    st.info("Set the filters above and choose **Find services**. Only the age is required.",
-            icon=":material/info:")
+    st.info("Set the filters above and choose **Find services**. Only the age is required.")
     c.sendiass_notice(client)
     st.stop()
 

@@ -18,7 +18,7 @@ st.markdown("For key workers planning a move with a young person and their famil
             "case reference, never a name.")
 api_key = pv.api_key_input()
 if not api_key:
-    st.info("Enter your API key to open or save plans.", icon=":material/key:")
+    st.info("Enter your API key to open or save plans.")
     st.stop()
 plans = pv.load_plans(client, api_key)
 pv.plan_picker(plans, client, api_key, labels)

@@ -20,14 +20,13 @@ st.markdown("For commissioners: for each small area, need and age band, how many
             "thin provision (very few) are listed with the services that nearly fit.")
 api_key = gv.api_key_input()
 if not api_key:
-    st.info(gv.COMMISSIONERS_ONLY, icon=":material/key:")
+    st.info(gv.COMMISSIONERS_ONLY)
     st.stop()
 if gv.filters_form(labels):
     gv.submit(client, api_key)
 c.error_summary(st.session_state.get("gp_problems") or [])
 answer = st.session_state.get("gp_result")
 if answer is None:
-    st.info("Enter postcode districts or a postcode above and choose **Show gaps**.",
-            icon=":material/info:")
+    st.info("Enter postcode districts or a postcode above and choose **Show gaps**.")
     st.stop()
 gv.show_answer(client, answer, labels)

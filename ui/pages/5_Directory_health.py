@@ -20,9 +20,9 @@ st.markdown("For the directory team: how complete the Local Offer's records are,
             "providers.")
 api_key = hv.api_key_input()
 if not api_key:
-    st.info(hv.ADMINS_ONLY, icon=":material/key:")
+    st.info(hv.ADMINS_ONLY)
     st.stop()
-if st.button("Check the directory again", key="dh_refresh", icon=":material/refresh:") or (
+if st.button("Check the directory again", key="dh_refresh") or (
         "dh_result" not in st.session_state and "dh_problems" not in st.session_state):
     hv.fetch(client, api_key)
 problems = st.session_state.get("dh_problems") or []
