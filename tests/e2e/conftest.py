@@ -22,7 +22,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 UI_DIR = REPO / "ui"
 DEMO = REPO / "data" / "demo" / "islington_local_offer.csv"
-SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -145,6 +144,12 @@ def page(browser):
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots and the axe-core report go: a temporary folder (its path is printed),
+    or the folder named by ``MATCHER_SCREENSHOTS``. The tracked ones in docs/screenshots are
+    refreshed only on purpose: ``MATCHER_SCREENSHOTS=docs/screenshots bash .ci/e2e``."""
+    chosen = os.environ.get("MATCHER_SCREENSHOTS")
+    folder = Path(chosen).resolve() if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nScreenshots and accessibility.md go to {folder}")
+    return folder
