@@ -284,9 +284,12 @@ def test_plan_content_is_what_the_api_takes():
                                   {"action": "  ", "due": None},
                                   {"action": "Visit", "due": "2027-02-03", "done": True}])
     assert body == {"label": "JB", "profile": {"age": 16}, "transition": "secondary_to_post16",
-                    "services": [{"service_id": "T-1", "note": "note"}],
-                    "next_steps": [{"action": "Call", "due": "2027-01-02", "done": False},
-                                   {"action": "Visit", "due": "2027-02-03", "done": True}]}
+                    "move": "y11_post16", "move_year": None,
+                    "services": [{"service_id": "T-1", "note": "note", "reasons": []}],
+                    "next_steps": [{"action": "Call", "due": "2027-01-02", "owner": "",
+                                    "done": False},
+                                   {"action": "Visit", "due": "2027-02-03", "owner": "",
+                                    "done": True}]}
     from matcher.plans import PlanContent  # the API's own model accepts it
 
     PlanContent.model_validate(body | {"profile": {"age": 16}})
@@ -332,14 +335,18 @@ def test_printable_pages_escape_what_they_show():
     assert "Made on 1 November 2026." in page and "Call SENDIASS" in page
     plan = {"label": "JB<1>", "transition": "secondary_to_post16",
             "profile": {"age": 16, "needs": ["autism"], "has_ehcp": True},
-            "services": [{"service_id": "T-1", "note": "ask <quiet>"}],
-            "next_steps": [{"action": "Call", "due": "2027-03-31", "done": False}]}
+            "services": [{"service_id": "T-1", "note": "ask <quiet>",
+                          "reasons": ["For ages 5 to 16 <ok>"]}],
+            "next_steps": [{"action": "Call", "due": "2027-03-31", "owner": "SENCo",
+                            "done": False}]}
     html = export.plan_html(plan, {"T-1": SERVICES["T-1"]}, LABELS,
                             [("EHC plan amended", dt.date(2027, 3, 31))], "SENDIASS", TODAY)
     assert "Transition plan: JB&lt;1&gt;" in html and "ask &lt;quiet&gt;" in html
     assert "<strong>31 March 2027</strong>: EHC plan amended" in html
-    assert "Transition: Moving on after Year 11" in html
-    assert "<td>Call</td><td>31 March 2027</td><td>To do</td>" in html
+    assert "Move: Year 11 to post-16 (sixth form, college or training)" in html
+    assert "<td>Call</td><td>31 March 2027</td><td>SENCo</td><td>To do</td>" in html
+    assert "<li>For ages 5 to 16 &lt;ok&gt;</li>" in html  # why it was suggested
+    assert "1 Test Road, London, N7 8JN" in html  # the address
 
 
 def test_ruff_config_for_ui_extends_the_project():

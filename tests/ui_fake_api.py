@@ -365,6 +365,9 @@ class FakeApi:
         if request.method == "PUT":
             self.plans[plan_id] = {**self.plans[plan_id], **body, "updated_at": now}
             return httpx.Response(200, json=self.plans[plan_id])
+        if request.method == "DELETE":
+            del self.plans[plan_id]
+            return httpx.Response(204)
         return httpx.Response(405, json={"detail": "Method not allowed"})
 
     def _gaps(self, request: httpx.Request) -> httpx.Response:

@@ -77,11 +77,12 @@ def plan_html(plan: Mapping, services: Mapping[str, Mapping], labels: Labels,
     ``next_steps``, optionally ``retain_until``); ``services`` maps service ids to what is known
     of them (``name`` at least); ``deadlines`` are ``(what, date)`` pairs.
     """
+    from planning import move_name
+
     today = today or dt.date.today()
     profile = plan.get("profile") or {}
-    transition = plan.get("transition")
-    about = [f"Transition: {labels.of('transitions', transition)}" if transition else
-             "Transition: not set"]
+    about = [f"Move: {move_name(plan)}"
+             + (f", September {plan['move_year']}" if plan.get("move_year") else "")]
     if profile.get("age") is not None:
         about.append(f"Age: {profile['age']}")
     if profile.get("needs"):
@@ -91,15 +92,20 @@ def plan_html(plan: Mapping, services: Mapping[str, Mapping], labels: Labels,
     for s in plan.get("services") or []:
         known = services.get(s["service_id"]) or {}
         name = known.get("name") or s["service_id"]
-        contact = "; ".join(x for x in (known.get("phone"), known.get("email"),
-                                        known.get("url")) if x)
-        cell = escape(name) + (f"<br><small>{escape(contact)}</small>" if contact else "")
-        chosen.append(f"<tr><td>{cell}</td><td>{escape(s.get('note') or '')}</td></tr>")
+        lines = [x for x in (known.get("phone"), known.get("email"), known.get("url")) if x]
+        where = ", ".join(x for x in (known.get("address"), known.get("postcode")) if x)
+        if where:
+            lines.insert(0, where)
+        cell = escape(name) + "".join(f"<br><small>{escape(x)}</small>" for x in lines)
+        why = _list(list(s.get("reasons") or []))
+        chosen.append(f"<tr><td>{cell}</td><td>{why or 'Not recorded'}</td>"
+                      f"<td>{escape(s.get('note') or '')}</td></tr>")
     steps = []
     for s in plan.get("next_steps") or []:
         due = s.get("due")
         due_text = dt.date.fromisoformat(str(due)).strftime("%d %B %Y") if due else "No date"
         steps.append(f"<tr><td>{escape(s['action'])}</td><td>{escape(due_text)}</td>"
+                     f"<td>{escape(s.get('owner') or 'Not set')}</td>"
                      f"<td>{'Done' if s.get('done') else 'To do'}</td></tr>")
     dates = "".join(f"<li><strong>{d.strftime('%d %B %Y')}</strong>: {escape(what)}</li>"
                     for what, d in deadlines)
@@ -110,12 +116,13 @@ def plan_html(plan: Mapping, services: Mapping[str, Mapping], labels: Labels,
         f"<h2>About</h2>{_list(about)}",
         "<h2>Key dates</h2>" + (f"<ul>{dates}</ul>" if dates else "<p>None recorded.</p>"),
         "<h2>Services chosen</h2>" + (
-            "<table><thead><tr><th scope=\"col\">Service</th><th scope=\"col\">Note</th></tr>"
+            "<table><thead><tr><th scope=\"col\">Service, address and contact</th>"
+            "<th scope=\"col\">Why it was suggested</th><th scope=\"col\">Note</th></tr>"
             f"</thead><tbody>{''.join(chosen)}</tbody></table>" if chosen
             else "<p>None chosen yet.</p>"),
         "<h2>Next steps</h2>" + (
             "<table><thead><tr><th scope=\"col\">What</th><th scope=\"col\">By</th>"
-            "<th scope=\"col\">Status</th></tr></thead>"
+            "<th scope=\"col\">Who</th><th scope=\"col\">Status</th></tr></thead>"
             f"<tbody>{''.join(steps)}</tbody></table>" if steps else "<p>None yet.</p>"),
         f'<p class="note"><strong>Free advice:</strong> {escape(sendiass)}</p>',
     ]
