@@ -52,6 +52,7 @@ OPERATIONS = [
     ("POST", "/import"), ("GET", "/health"), ("GET", "/version"), ("GET", "/gaps"),
     ("GET", "/oruk/services"), ("GET", "/oruk/services/{service_id}"),
     ("GET", "/admin/data-health"), ("GET", "/admin/data-health.csv"),
+    ("GET", "/admin/users"), ("POST", "/admin/users"), ("DELETE", "/admin/users/{name}"),
 ]
 
 
