@@ -26,6 +26,8 @@ st.page_link("pages/4_Gaps_in_provision.py", label="Gaps in provision: where fam
              "reach a service that fits (commissioners, needs an API key)")
 st.page_link("pages/5_Directory_health.py", label="Directory health: what the records leave "
              "out and what to ask providers to fix (directory team, needs an admin API key)")
+st.page_link("pages/6_Staff.py", label="Staff: who holds an API key, and importing the "
+             "directory with its report (directory team, needs an admin API key)")
 c.sendiass_notice(client)
 st.subheader("Your privacy")
 st.markdown(
