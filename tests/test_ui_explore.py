@@ -28,7 +28,7 @@ def test_home_links_every_page_and_says_where_to_get_advice():
     assert at.title[0].value == "Find SEND support near you"
     links = [link.proto.page for link in at.get("page_link")]
     assert links == ["Find_support", "Explore_with_a_family", "Transition_plan",
-                     "Gaps_in_provision", "Directory_health"]
+                     "Gaps_in_provision", "Directory_health", "Staff"]
     assert any("Waymark SENDIASS" in i.value for i in at.info)
     assert "The directory holds 6 services." in [c.value for c in at.caption]
 
