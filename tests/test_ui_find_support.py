@@ -208,8 +208,25 @@ def test_search_sends_the_profile_and_shows_reasons_verbatim(app):
     assert "- **Last checked:** 1 June 2026" in text
     assert "Questions you could ask" in [e.label for e in at.expander]
     assert any("Waymark SENDIASS is free, confidential and impartial" in i.value for i in at.info)
-    # The map is drawn for the results that have a place.
-    assert "3 of 4 services have a venue on the map" in " ".join(c.value for c in at.caption)
+    # The map is switched off in these tests: the page says the list has every address.
+    assert "The map is switched off here." in " ".join(c.value for c in at.caption)
+
+
+def test_the_map_shows_streets_home_and_numbers_matching_the_list(app, monkeypatch):
+    monkeypatch.setenv("MATCHER_MAP_TILES", "http://tiles.test/{z}/{x}/{y}.png")
+    monkeypatch.setenv("MATCHER_MAP_ATTRIBUTION", "Tiles from the test server")
+    at, _ = app
+    answer_all(at)
+    at.button(key="fs_search").click().run()
+    (html,) = [h.proto.body for h in at.get("html") if "<figure" in h.proto.body]
+    assert 'src="http://tiles.test/' in html and ">Home</span>" in html
+    # Three results have a venue: markers 1, 2 and 4 (3 is online), as numbered in the list.
+    assert [n for n in ("1", "2", "3", "4") if f">{n}</span>" in html] == ["1", "2", "4"]
+    assert "Tiles from the test server" in html
+    assert 'aria-label="Map of 3 suggested services, numbered as in the list, and your home."' \
+        in html
+    captions = " ".join(c.value for c in at.caption)
+    assert "3 of 4 services have a venue on the map" in captions and "Home" in captions
 
 
 def test_why_not_others_lists_services_left_out_with_reasons(app):

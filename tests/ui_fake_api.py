@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,9 @@ import httpx
 from streamlit.testing.v1 import AppTest
 
 UI_DIR = Path(__file__).resolve().parents[1] / "ui"
+# Street tiles are fetched by the family's browser; in these tests the map is off unless a
+# test turns it on with its own tile address.
+os.environ.setdefault("MATCHER_MAP_TILES", "off")
 if str(UI_DIR) not in sys.path:
     sys.path.insert(0, str(UI_DIR))
 

@@ -10,7 +10,6 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlencode
 
-import pandas as pd
 import streamlit as st
 
 from client import ApiClient, ApiError
@@ -26,6 +25,7 @@ __all__ = [
     "api_error",
     "fetch_details",
     "results_map",
+    "home_point",
     "result_card",
     "contact_markdown",
     "why_not_others",
@@ -206,29 +206,43 @@ def fetch_details(client: ApiClient, ids: Sequence[str]) -> dict[str, dict]:
     return {sid: cache[sid] for sid in ids}
 
 
-def results_map(results: Sequence[Mapping]) -> None:
-    """A map of the results that have a place, numbered as in the list."""
-    import pydeck as pdk
+def home_point(client: ApiClient, postcode: str | None) -> tuple[float, float] | None:
+    """Where the family's postcode is (for the home marker), remembered for the session."""
+    text = str(postcode or "").strip()
+    if not text:
+        return None
+    cache = st.session_state.setdefault("_home_points", {})
+    if text not in cache:
+        try:
+            found = client.postcode(text)
+            cache[text] = (float(found["latitude"]), float(found["longitude"]))
+        except (ApiError, KeyError, TypeError, ValueError):
+            cache[text] = None
+    return cache[text]
 
-    rows = [{"rank": str(i), "name": r["name"], "lat": r["latitude"], "lon": r["longitude"]}
-            for i, r in enumerate(results, start=1)
-            if r.get("latitude") is not None and r.get("longitude") is not None]
-    if not rows:
+
+def results_map(results: Sequence[Mapping], home: tuple[float, float] | None = None) -> None:
+    """A street map of the results that have a place, numbered as in the list, with the
+    family's home; or, when the council has switched maps off, a sentence saying the list has
+    every address."""
+    from map_view import map_html, tile_settings
+
+    places = [(str(i), float(r["latitude"]), float(r["longitude"]))
+              for i, r in enumerate(results, start=1)
+              if r.get("latitude") is not None and r.get("longitude") is not None]
+    tiles = tile_settings()
+    if not places:
         st.caption("None of these services has a venue to show on a map.")
         return
-    frame = pd.DataFrame(rows)
-    view = pdk.ViewState(latitude=float(frame.lat.mean()), longitude=float(frame.lon.mean()),
-                         zoom=12)
-    dots = pdk.Layer("ScatterplotLayer", frame, get_position=["lon", "lat"], get_radius=90,
-                     get_fill_color=[29, 112, 184, 200], pickable=True)
-    numbers = pdk.Layer("TextLayer", frame, get_position=["lon", "lat"], get_text="rank",
-                        get_size=16, get_color=[255, 255, 255], get_alignment_baseline="'center'")
-    st.pydeck_chart(pdk.Deck(layers=[dots, numbers], initial_view_state=view,
-                             tooltip={"text": "{rank}. {name}"}, map_style=None),
-                    height=360, key="results_map",
-                    alt=f"Map of {len(rows)} suggested services, numbered as in the list below.")
-    st.caption(f"{len(rows)} of {len(results)} services have a venue on the map; the numbers "
-               "match the list. Online, phone and home-visit services are not on the map.")
+    if tiles is None:
+        st.caption("The map is switched off here. Each suggestion below gives its address "
+                   "and a link for directions.")
+        return
+    st.html(map_html(places, home, tiles))
+    st.caption(f"{len(places)} of {len(results)} services have a venue on the map; the numbers "
+               "match the list" + ("; \u201cHome\u201d is your postcode" if home else "")
+               + ". Online, phone and home-visit services are not on the map. Your browser "
+               "fetches the streets from the map's tile server.")
 
 
 def toggle_shortlist(item: Mapping) -> None:

@@ -78,6 +78,7 @@ class Servers:
     api: str
     ui: str
     key_worker_key: str
+    admin_key: str
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -102,6 +103,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     made = subprocess.run([*_MATCHER, "users", "add", "e2e-key-worker", "--role", "key_worker"],
                           env=env, check=True, capture_output=True, text=True)
     key = made.stdout.strip().splitlines()[-1]
+    admin = subprocess.run([*_MATCHER, "users", "add", "e2e-admin", "--role", "admin"],
+                           env=env, check=True, capture_output=True, text=True)
+    admin_key = admin.stdout.strip().splitlines()[-1]
     api_port, ui_port = _free_port(), _free_port()
     api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
     api_log, ui_log = tmp / "api.log", tmp / "ui.log"
@@ -112,12 +116,17 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(ui_port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false"],
-            cwd=UI_DIR, env={**env, "MATCHER_API_URL": api_url}, stdout=ui_out,
+            # The map's tiles come from a local address that answers nothing: the test never
+            # reaches the internet, and the markers, the home label and the credit still show.
+            cwd=UI_DIR, env={**env, "MATCHER_API_URL": api_url,
+                             "MATCHER_MAP_TILES": "http://127.0.0.1:9/{z}/{x}/{y}.png",
+                             "MATCHER_MAP_ATTRIBUTION": "Map tiles switched off in this test"},
+            stdout=ui_out,
             stderr=subprocess.STDOUT)
         try:
             _wait_for(f"{api_url}/health", api, api_log)
             _wait_for(f"{ui_url}/_stcore/health", ui, ui_log)
-            yield Servers(api=api_url, ui=ui_url, key_worker_key=key)
+            yield Servers(api=api_url, ui=ui_url, key_worker_key=key, admin_key=admin_key)
         finally:
             _stop(ui)
             _stop(api)

@@ -194,7 +194,7 @@ def test_parent_completes_the_questionnaire_and_sees_reasons(page, servers, scre
     tick(page, "Talking, understanding and getting on with others", "Autism (autistic)")
     assert page.get_by_text("You have chosen: Autism (autistic).").count() == 1
     assert page.get_by_role("checkbox", checked=True).count() == 1
-    words.fill("anxity, hates loud places")
+    words.fill("anxity, zzqx")
     page.keyboard.press("Enter")
     page.get_by_text("What we understood from your words").wait_for()
     idle(page)
@@ -333,7 +333,9 @@ def test_key_worker_saves_and_reopens_a_plan(page, servers, screenshots):
     # Start a new plan, then reopen the saved one.
     page.get_by_role("button", name="New plan").click()
     idle(page)
-    assert page.get_by_role("textbox", name=re.compile("^Label")).input_value() == ""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("textbox", name=re.compile("^Label"))).to_have_value("")
     page.get_by_role("combobox", name="Open a saved plan").click()
     page.get_by_role("option", name=re.compile("^E2E-01")).click()
     idle(page)
@@ -369,3 +371,50 @@ def test_a_shared_results_link_gives_the_same_results_in_a_fresh_browser(browser
             "Your suggestions"
         context.close()
     assert seen[0] == seen[1] and len(seen[0]) == 3
+
+
+def test_staff_page_lists_keys_makes_one_and_needs_an_admin_key(page, servers, screenshots):
+    page.goto(f"{servers.ui}/Staff")
+    page.get_by_label("Your API key (admin)", exact=True).fill(servers.key_worker_key)
+    page.keyboard.press("Enter")
+    page.get_by_text("yours is for another role").wait_for()
+    idle(page)
+    page.get_by_label("Your API key (admin)", exact=True).fill(servers.admin_key)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="People with API keys").wait_for()
+    idle(page)
+    page.get_by_role("textbox", name="Name or team").fill("e2e-commissioner")
+    page.keyboard.press("Enter")
+    idle(page)
+    page.get_by_role("combobox", name="What the key lets them do").click()
+    page.get_by_role("option", name=re.compile("^Commissioner")).click()
+    idle(page)
+    page.get_by_role("button", name="Make a key").click()
+    page.get_by_text("it cannot be shown again").wait_for()
+    idle(page)
+    shot(page, screenshots / "10-staff.png")
+    check_axe(page, "Staff: keys and imports")
+    page.get_by_role("button", name="I have copied it: hide the key").click()
+    idle(page)
+    for width in (390,):
+        page.set_viewport_size({"width": width, "height": 844})
+        idle(page)
+        check_axe(page, f"Staff: keys and imports ({width} px wide)")
+
+
+def test_phone_width_results_start_at_the_heading_and_show_the_map(browser, servers,
+                                                                    screenshots):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    tab = context.new_page()
+    tab.goto(f"{servers.ui}/Find_support?who=parent&age=10&ehcp=no&needs=autism"
+             "&postcode=N7+8JN&travel=public_transport&minutes=30&move=primary_to_secondary")
+    first_cards(tab)
+    # The view starts at the results heading, not far down the page.
+    top = tab.evaluate("() => [...document.querySelectorAll('h2')].find(h => "
+                       "h.textContent.trim() === 'Your suggestions').getBoundingClientRect().top")
+    assert 0 <= top < 200, top
+    assert tab.locator("figure").get_by_text("Home", exact=True).count() == 1  # home marker
+    assert tab.locator('a[href^="tel:"]').count() >= 3  # tap to call
+    tab.screenshot(path=str(screenshots / "11-find-support-results-phone.png"))
+    check_axe(tab, "Find support: results (390 px wide)")
+    context.close()

@@ -77,7 +77,7 @@ c.narrow_results(labels, on_change=search)
 if not results:
     st.info("No service fits all your answers. Try a longer journey, fewer preferences, or see "
             "why others were left out below.")
-c.results_map(results)
+c.results_map(results, c.home_point(client, st.session_state.get("fs_postcode")))
 details = c.fetch_details(client, [r["service_id"] for r in results])
 needs = [n["need"] for n in answer["understood_needs"]]
 seen: set[str] = set()  # short forms already spelt out on this page
