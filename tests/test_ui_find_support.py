@@ -243,14 +243,14 @@ def test_shortlist_add_remove_and_downloads(app):
     at, _ = app
     answer_all(at)
     at.button(key="fs_search").click().run()
-    assert "Your shortlist (0)" in [s.value for s in at.subheader]
+    assert "Your shortlist (0)" in [s.value for s in at.header]
     at.button(key="card_sl_T-1").click().run()
-    assert "Your shortlist (1)" in [s.value for s in at.subheader]
+    assert "Your shortlist (1)" in [s.value for s in at.header]
     assert at.button(key="card_sl_T-1").label == "Remove from shortlist"
     labels = [d.label for d in at.get("download_button")]
     assert labels == ["Download shortlist (CSV)", "Download printable shortlist (web page)"]
     at.button(key="sl_rm_T-1").click().run()
-    assert "Your shortlist (0)" in [s.value for s in at.subheader]
+    assert "Your shortlist (0)" in [s.value for s in at.header]
     assert at.button(key="card_sl_T-1").label == "Add to shortlist"
 
 

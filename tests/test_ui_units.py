@@ -379,3 +379,13 @@ def test_card_facts_give_each_fact_once():
     assert "Travel" not in shown and "Cost" not in shown and "Contact" not in shown
     unknown = facts.card_facts(a_result("T-1", reasons=["R"], cost=None), {}, LABELS, TODAY)
     assert unknown["Cost"] == "Not stated: ask whether there is a charge"
+
+
+def test_one_travel_figure_per_service_in_tables_and_facts():
+    r = a_result("T-1", reasons=["About 41 minutes' walk (2.6 km): longer than the 30 minutes "
+                                 "you said"], travel_minutes=42.0, distance_km=2.5)
+    assert facts.travel_figure(r) == "About 41 minutes' walk (2.6 km)"
+    assert facts.results_frame([r], LABELS)["Travel"].tolist() == [
+        "About 41 minutes' walk (2.6 km)"]
+    assert facts.service_facts(r, {}, LABELS, TODAY)["Travel"] == \
+        "About 41 minutes' walk (2.6 km)"

@@ -8,9 +8,10 @@ import components as c
 from client import ApiError, get_client
 
 st.set_page_config(page_title="Find SEND support near you", page_icon=":material/diversity_1:")
+c.page_style()
 client = get_client()
 
-st.title("Find SEND support near you")
+st.title("Find SEND support near you", anchor=False)
 st.markdown(
     "Suggestions from the Local Offer for children and young people aged 0 to 25 with special "
     "educational needs and disabilities (SEND). Each suggestion says why it was chosen. "
@@ -29,7 +30,7 @@ st.page_link("pages/5_Directory_health.py", label="Directory health: what the re
 st.page_link("pages/6_Staff.py", label="Staff: who holds an API key, and importing the "
              "directory with its report (directory team, needs an admin API key)")
 c.sendiass_notice(client)
-st.subheader("Your privacy")
+st.header("Your privacy", anchor=False)
 st.markdown(
     "- We do not ask for names. Your answers are used for your search and are not stored.\n"
     "- Feedback buttons send only which service it was about and the kind of feedback.\n"

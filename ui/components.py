@@ -34,6 +34,7 @@ __all__ = [
     "send_feedback",
     "keep_answers",
     "focus_heading",
+    "page_style",
     "understood_needs",
     "share_note",
     "narrow_results",
@@ -68,6 +69,20 @@ _FOCUS_SCRIPT = (
     " const h = hs[hs.length - 1]; h.setAttribute('tabindex', '-1');"
     " h.focus({preventScroll: true}); h.scrollIntoView({block: 'start'}); };"
     " setTimeout(go, 30); })(); /* COUNT */</script>")
+
+
+_PAGE_STYLE = """<style>
+/* Heading link icons are hidden: they were tab stops with no visible purpose. */
+[data-testid="stHeaderActionElements"] { display: none !important; }
+/* Helper text in GOV.UK's secondary colour: 7:1 on white (WCAG 1.4.3 asks 4.5:1). */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
+[data-testid="stWidgetLabel"] + div [data-testid="stMarkdownContainer"] { color: #505a5f; }
+</style>"""
+
+
+def page_style() -> None:
+    """Styles every page uses: no stray tab stops on headings, readable helper text."""
+    st.html(_PAGE_STYLE)
 
 
 def focus_heading(text: str) -> None:
@@ -336,7 +351,7 @@ def why_not_others(not_suggested: Sequence[Mapping] | None, limit: int = 40) -> 
 def shortlist_panel(labels: Labels, sendiass: str, prefix: str = "sl") -> None:
     """The shortlist with remove buttons and CSV / printable page downloads."""
     items = list(st.session_state.get("shortlist", {}).values())
-    st.subheader(f"Your shortlist ({len(items)})")
+    st.header(f"Your shortlist ({len(items)})", anchor=False)
     if not items:
         st.markdown("Nothing yet. Use **Add to shortlist** on a suggestion to keep it here.")
         return

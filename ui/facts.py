@@ -17,6 +17,7 @@ __all__ = [
     "FACT_NAMES",
     "service_facts",
     "card_facts",
+    "travel_figure",
     "COST_UNKNOWN",
     "contributions_frame",
     "results_frame",
@@ -41,7 +42,7 @@ def service_facts(result: Mapping, detail: Mapping | None, labels: Labels,
     how = labels.many("referral", d.get("referral") or []) or "Ask the service how to start"
     if d.get("ehcp_required"):
         how += " (only with an EHC plan)"
-    travel = travel_text(result.get("travel_minutes"), result.get("distance_km"))
+    travel = travel_figure(result)
     delivery = [x for x in d.get("delivery") or [] if x != "in_person"]
     if delivery:
         travel += f". Also: {labels.many('delivery', delivery).lower()}"
@@ -87,6 +88,22 @@ def card_facts(result: Mapping, detail: Mapping | None, labels: Labels,
     return facts
 
 
+def travel_figure(result: Mapping) -> str:
+    """One journey figure for a service: the one its reasons give when they give one (so a
+    table and the reasons beside it never show two different times), else the result's own.
+
+    >>> travel_figure({"reasons": ["About 41 minutes' walk (2.6 km)"], "travel_minutes": 42,
+    ...                "distance_km": 2.5})
+    "About 41 minutes' walk (2.6 km)"
+    >>> travel_figure({"reasons": [], "travel_minutes": 42, "distance_km": 2.5})
+    'About 42 minutes (2.5 km)'
+    """
+    said = next((r for r in result.get("reasons") or [] if _says_travel(r)), None)
+    if said:
+        return said.split(":", 1)[0]
+    return travel_text(result.get("travel_minutes"), result.get("distance_km"))
+
+
 def contributions_frame(result: Mapping) -> pd.DataFrame:
     """One row per factor of a result's score (needs ``explain=full``): what it is, the
     API's own label, the factor's value (0 to 1), its weight and the points it adds."""
@@ -104,7 +121,7 @@ def contributions_frame(result: Mapping) -> pd.DataFrame:
 def results_frame(results: Sequence[Mapping], labels: Labels) -> pd.DataFrame:
     """A one-line-per-service overview of the results, in rank order."""
     rows = [{"Rank": i, "Service": r["name"], "Score": round(float(r["score"]), 3),
-             "Travel": travel_text(r.get("travel_minutes"), r.get("distance_km")),
+             "Travel": travel_figure(r),
              "Ages": age_range(r.get("min_age"), r.get("max_age")),
              "Cost": labels.of("cost", r["cost"]) if r.get("cost") else "Not stated",
              "Type": labels.many("categories", r.get("categories") or [])}

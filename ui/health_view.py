@@ -166,7 +166,7 @@ def weights_frame(answer: Mapping) -> pd.DataFrame:
 def show_answer(answer: Mapping, csv_text: str | None) -> None:
     """The summary, the field table, the records to fix (with the CSV), the records with no
     age and no needs, and the conflicts."""
-    st.subheader(summary_line(answer))
+    st.header(summary_line(answer), anchor=False)
     if int(answer.get("inactive") or 0):
         st.markdown(f"{_plural(int(answer['inactive']), 'inactive record')} (withdrawn or "
                     "paused, never suggested to families) are left out.")

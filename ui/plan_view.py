@@ -185,7 +185,7 @@ def delete_panel(client: ApiClient, api_key: str) -> None:
 # --------------------------------------------------------------------------- the plan
 def details_form(labels: Labels) -> None:
     """Label, move, year and the young person's profile."""
-    st.subheader("About the plan")
+    st.header("About the plan", anchor=False)
     st.session_state.setdefault("tp_year", default_move_year())
     a, b = st.columns(2)
     a.text_input("Label (initials or your case reference, never a name)", key="tp_label",
@@ -277,7 +277,7 @@ def _keep_note(sid: str) -> None:
 
 def chosen_services(client: ApiClient) -> dict[str, dict]:
     """The services chosen for the plan, each with a note; returns their details."""
-    st.subheader("Services in the plan")
+    st.header("Services in the plan", anchor=False)
     chosen = st.session_state.setdefault("tp_services", {})
     details = fetch_details(client, list(chosen))
     if not chosen:
@@ -306,7 +306,7 @@ def _uid() -> int:
 
 def key_dates_panel() -> list[tuple[str, dt.date]]:
     """The statutory and national dates for the chosen move."""
-    st.subheader("Key dates")
+    st.header("Key dates", anchor=False)
     move = st.session_state.get("tp_move")
     if not move:
         st.markdown("Choose the move ahead to see the dates that apply.")
@@ -350,7 +350,7 @@ def _keep_done(uid: int) -> None:
 
 def next_steps_panel() -> None:
     """Dated next steps: tick when done, remove, add."""
-    st.subheader("Next steps")
+    st.header("Next steps", anchor=False)
     steps = st.session_state.setdefault("tp_steps", [])
     if not steps:
         st.markdown("None yet.")

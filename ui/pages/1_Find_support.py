@@ -9,6 +9,7 @@ import questionnaire as q
 from client import ApiError, get_client
 
 st.set_page_config(page_title="Find support", page_icon=":material/search:")
+c.page_style()
 client = get_client()
 labels = c.get_labels(client)
 q.init_state()
@@ -50,7 +51,7 @@ def open_link() -> None:
     search()
 
 
-st.title("Find support")
+st.title("Find support", anchor=False)
 if st.query_params and "fs_result" not in st.session_state \
         and not st.session_state.get("fs_link_read"):
     open_link()

@@ -10,11 +10,12 @@ from client import ApiError, get_client
 
 st.set_page_config(page_title="Explore with a family", page_icon=":material/tune:",
                    layout="wide")
+c.page_style()
 client = get_client()
 labels = c.get_labels(client)
 c.keep_answers(explore.KEYS, "ex_saved")
 
-st.title("Explore with a family")
+st.title("Explore with a family", anchor=False)
 st.markdown("For SENCos and other professionals working with a family. Set every filter at "
             "once; each result shows how its score was made up, and you can compare services "
             "side by side.")

@@ -9,10 +9,11 @@ import plan_view as pv
 from client import get_client
 
 st.set_page_config(page_title="Transition plan", page_icon=":material/event_note:")
+c.page_style()
 client = get_client()
 labels = c.get_labels(client)
 
-st.title("Transition plan")
+st.title("Transition plan", anchor=False)
 st.markdown("For key workers planning a move with a young person and their family: the "
             "services that fit, the dates that apply, and the next steps. Use initials or your "
             "case reference, never a name.")

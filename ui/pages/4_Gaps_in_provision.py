@@ -10,11 +10,12 @@ from client import get_client
 
 st.set_page_config(page_title="Gaps in provision", page_icon=":material/grid_on:",
                    layout="wide")
+c.page_style()
 client = get_client()
 labels = c.get_labels(client)
 c.keep_answers(gv.KEYS, "gp_saved")
 
-st.title("Gaps in provision")
+st.title("Gaps in provision", anchor=False)
 st.markdown("For commissioners: for each small area, need and age band, how many services in "
             "the Local Offer a child could reach in a reasonable journey. Gaps (none) and "
             "thin provision (very few) are listed with the services that nearly fit.")

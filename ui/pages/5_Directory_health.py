@@ -10,9 +10,10 @@ from client import get_client
 
 st.set_page_config(page_title="Directory health", page_icon=":material/fact_check:",
                    layout="wide")
+c.page_style()
 client = get_client()
 
-st.title("Directory health")
+st.title("Directory health", anchor=False)
 st.markdown("For the directory team: how complete the Local Offer's records are, field by "
             "field; the records that give no age and no needs; where a record's description "
             "contradicts its fields; and the records whose fixing would most improve matching, "

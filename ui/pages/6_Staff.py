@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 import admin_view as av
+import components as c
 from client import get_client
 
 st.set_page_config(page_title="Staff: keys and imports", page_icon=":material/admin_panel_settings:")
+c.page_style()
 client = get_client()
 
 st.title("Staff: keys and imports", anchor=False)
