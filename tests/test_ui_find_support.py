@@ -249,6 +249,9 @@ def test_shortlist_add_remove_and_downloads(app):
     assert at.button(key="card_sl_T-1").label == "Remove from shortlist"
     labels = [d.label for d in at.get("download_button")]
     assert labels == ["Download shortlist (CSV)", "Download printable shortlist (web page)"]
+    (mail,) = [m.value for m in at.markdown if m.value.startswith("[E-mail the shortlist]")]
+    assert "(mailto:?subject=Our%20shortlist%20of%20SEND%20support&body=" in mail
+    assert "Saturday%20Sensory%20Swim" in mail and "020%207946%200001" in mail
     at.button(key="sl_rm_T-1").click().run()
     assert "Your shortlist (0)" in [s.value for s in at.header]
     assert at.button(key="card_sl_T-1").label == "Add to shortlist"

@@ -333,6 +333,8 @@ def test_printable_pages_escape_what_they_show():
     assert "<li>a &lt; b &amp; c</li>" in page
     assert page.startswith("<!DOCTYPE html>") and '<html lang="en-GB">' in page
     assert "Made on 1 November 2026." in page and "Call SENDIASS" in page
+    assert '<button type="button" onclick="window.print()">Print</button>' in page
+    assert ".noprint { display: none; }" in page  # the button is not printed
     plan = {"label": "JB<1>", "transition": "secondary_to_post16",
             "profile": {"age": 16, "needs": ["autism"], "has_ehcp": True},
             "services": [{"service_id": "T-1", "note": "ask <quiet>",

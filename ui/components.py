@@ -14,7 +14,7 @@ import streamlit as st
 
 from client import ApiClient, ApiError
 from content import Labels, explain_terms, questions_for, sendiass_line, tel_link
-from export import shortlist_csv, shortlist_html
+from export import shortlist_csv, shortlist_html, shortlist_mailto
 from facts import card_facts
 
 __all__ = [
@@ -74,14 +74,13 @@ _FOCUS_SCRIPT = (
 _PAGE_STYLE = """<style>
 /* Heading link icons are hidden: they were tab stops with no visible purpose. */
 [data-testid="stHeaderActionElements"] { display: none !important; }
-/* Helper text in GOV.UK's secondary colour: 7:1 on white (WCAG 1.4.3 asks 4.5:1). */
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
-[data-testid="stWidgetLabel"] + div [data-testid="stMarkdownContainer"] { color: #505a5f; }
+/* Helper text in the body text colour (Streamlit's default grey is close to 4.5:1). */
+[data-testid="stCaptionContainer"] { color: #0b0c0c; opacity: 1; }
 </style>"""
 
 
 def page_style() -> None:
-    """Styles every page uses: no stray tab stops on headings, readable helper text."""
+    """Styles every page uses: no stray tab stops on headings, helper text in full contrast."""
     st.html(_PAGE_STYLE)
 
 
@@ -117,8 +116,9 @@ def understood_needs(answer: Mapping) -> None:
 def share_note() -> None:
     """Say that the page's address holds the answers, and offer it to copy or e-mail."""
     url = _page_url()
+    st.header("Keep or share these results", anchor=False)
     st.markdown(
-        "**Keep or share these results.** The address of this page holds your answers, so "
+        "The address of this page holds your answers, so "
         "you can bookmark it, come back to it or send it to someone, and get the same "
         "suggestions (they can change when the directory is updated). It holds only what you "
         "chose and typed on these pages, including your postcode if you gave one: no name. "
@@ -368,3 +368,6 @@ def shortlist_panel(labels: Labels, sendiass: str, prefix: str = "sl") -> None:
     b.download_button("Download printable shortlist (web page)",
                       shortlist_html(items, labels, sendiass), file_name="shortlist.html",
                       mime="text/html", key=f"{prefix}_html", on_click="ignore")
+    st.markdown(f"[E-mail the shortlist]({shortlist_mailto(items, _page_url())}) (opens your "
+                "e-mail program with the list written in; you choose who to send it to). "
+                "To print, open the printable shortlist and use your browser's Print.")

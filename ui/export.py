@@ -12,7 +12,7 @@ from html import escape
 from content import Labels
 from facts import service_facts, shortlist_frame
 
-__all__ = ["shortlist_csv", "shortlist_html", "plan_html", "page"]
+__all__ = ["shortlist_csv", "shortlist_html", "shortlist_mailto", "plan_html", "page"]
 
 _STYLE = """
 body { font-family: Arial, Helvetica, sans-serif; font-size: 16px; line-height: 1.5;
@@ -24,7 +24,10 @@ dt { font-weight: bold; } dd { margin: 0; }
 .note { border-left: 6px solid #1d70b8; padding: .5em 1em; background: #f3f2f1; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #b1b4b6; padding: .3em .5em; text-align: left; vertical-align: top; }
-@media print { body { margin: 0; max-width: none; } section { break-inside: avoid; } }
+button { font: inherit; padding: .4em 1em; border: 2px solid #0b0c0c; background: #fff;
+         cursor: pointer; min-height: 44px; }
+@media print { body { margin: 0; max-width: none; } section { break-inside: avoid; }
+               .noprint { display: none; } }
 """
 
 
@@ -33,7 +36,8 @@ def page(title: str, body: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-            f"<main>\n{body}\n</main>\n</body>\n</html>\n")
+            '<main>\n<p class="noprint"><button type="button" onclick="window.print()">'
+            f"Print</button></p>\n{body}\n</main>\n</body>\n</html>\n")
 
 
 def _list(items: Sequence[str]) -> str:
@@ -43,6 +47,35 @@ def _list(items: Sequence[str]) -> str:
 def shortlist_csv(items: Sequence[Mapping], labels: Labels) -> bytes:
     """The shortlist as CSV (UTF-8 with a byte order mark, so spreadsheets read it right)."""
     return shortlist_frame(items, labels).to_csv(index=False).encode("utf-8-sig")
+
+
+def shortlist_mailto(items: Sequence[Mapping], link: str = "") -> str:
+    """A ``mailto:`` address whose message lists the shortlist (name, phone, website, address,
+    the first reason), to send to oneself or someone else; the recipient is left blank.
+
+    >>> m = shortlist_mailto([{"result": {"name": "Swim", "reasons": ["Free"]},
+    ...                        "detail": {"phone": "020 1"}}])
+    >>> m.startswith("mailto:?subject=Our%20shortlist"), "1.%20Swim%0A%20%20%20Phone%3A%20020%201" in m
+    (True, True)
+    """
+    from urllib.parse import quote
+
+    lines = ["Our shortlist of support from the Local Offer:", ""]
+    for n, item in enumerate(items, start=1):
+        r, d = item["result"], item.get("detail") or {}
+        lines.append(f"{n}. {r['name']}")
+        for label, value in (("Phone", d.get("phone")), ("Website", d.get("url")),
+                             ("Address", ", ".join(x for x in (d.get("address"),
+                                                               d.get("postcode")) if x))):
+            if value:
+                lines.append(f"   {label}: {value}")
+        if r.get("reasons"):
+            lines.append(f"   Why: {r['reasons'][0]}")
+        lines.append("")
+    if link:
+        lines.append(f"The suggestions: {link}")
+    return ("mailto:?subject=" + quote("Our shortlist of SEND support", safe="")
+            + "&body=" + quote("\n".join(lines), safe=""))
 
 
 def shortlist_html(items: Sequence[Mapping], labels: Labels, sendiass: str,

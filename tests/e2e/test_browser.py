@@ -199,6 +199,7 @@ def test_parent_completes_the_questionnaire_and_sees_reasons(page, servers, scre
     page.get_by_text("What we understood from your words").wait_for()
     idle(page)
     assert page.get_by_text("Anxiety (from \u201canxity\u201d)", exact=False).count() == 1
+    page.get_by_text("We did not recognise").wait_for()
     assert page.get_by_text("We did not recognise").count() == 1
     shot(page, screenshots / "03-find-support-needs.png")
     check_axe(page, "Find support: needs")

@@ -73,7 +73,6 @@ c.understood_needs(answer)
 left, right, _ = st.columns([1, 1, 2])
 left.button("Change your answers", key="fs_edit", on_click=q.go_to, args=(len(q.STEPS) - 1,))
 right.button("Start again", key="fs_restart", on_click=q.reset)
-c.share_note()
 c.narrow_results(labels, on_change=search)
 if not results:
     st.info("No service fits all your answers. Try a longer journey, fewer preferences, or see "
@@ -86,4 +85,5 @@ for rank, result in enumerate(results, start=1):
     c.result_card(rank, result, details[result["service_id"]], labels, needs, client, seen=seen)
 c.why_not_others(answer.get("not_suggested"))
 c.shortlist_panel(labels, c.sendiass_text(client))
+c.share_note()
 c.sendiass_notice(client)
