@@ -568,7 +568,7 @@ def test_openapi_has_stable_operation_ids_and_examples(api):
             "normalise_needs", "send_feedback", "feedback_summary", "import_services",
             "create_plan", "list_plans", "get_plan", "replace_plan", "delete_plan", "health",
             "version", "list_gaps", "oruk_list_services", "oruk_get_service", "data_health",
-            "data_health_csv"} == ids
+            "data_health_csv", "list_users", "create_user", "remove_user"} == ids
     match = schema["paths"]["/match"]["post"]
     assert "422" in match["responses"] and "413" in match["responses"]
     assert schema["components"]["schemas"]["MatchRequest"]["examples"][0]["age"] == 10
