@@ -219,7 +219,7 @@ def test_the_map_shows_streets_home_and_numbers_matching_the_list(app, monkeypat
     answer_all(at)
     at.button(key="fs_search").click().run()
     (html,) = [h.proto.body for h in at.get("html") if "<figure" in h.proto.body]
-    assert 'src="http://tiles.test/' in html and ">Home</span>" in html
+    assert "background-image:url(http://tiles.test/" in html and ">Home</span>" in html
     # Three results have a venue: markers 1, 2 and 4 (3 is online), as numbered in the list.
     assert [n for n in ("1", "2", "3", "4") if f">{n}</span>" in html] == ["1", "2", "4"]
     assert "Tiles from the test server" in html

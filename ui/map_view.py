@@ -1,5 +1,6 @@
 """The results map: street tiles from a tile server, a home marker and numbered markers that
-match the list. Drawn as plain HTML (tile images and positioned labels, no script), so it
+match the list. Drawn as plain HTML (tiles as background images and positioned labels, no
+script), so it
 works with the keyboard and screen readers skip it: the list says everything the map does.
 
 The tile server is configurable: ``MATCHER_MAP_TILES`` is a URL template with ``{z}``, ``{x}``
@@ -91,10 +92,13 @@ def map_html(places: Sequence[tuple[str, float, float]], home: tuple[float, floa
                         min(last, math.floor((y0 + height) / _TILE)) + 1):
             src = url.replace("{z}", str(z)).replace("{x}", str(tx % 2 ** z)).replace(
                 "{y}", str(ty))
+            # A background image, not <img>: a tile that fails to load leaves plain ground
+            # instead of a broken-image icon.
             imgs.append(
-                f'<img src="{escape(src)}" alt="" style="position:absolute;'
+                f'<div style="position:absolute;background-image:url({escape(src)});'
+                "background-size:100% 100%;"
                 f"left:{pct(tx * _TILE - x0, width)};top:{pct(ty * _TILE - y0, height)};"
-                f'width:{pct(_TILE, width)};height:{pct(_TILE, height)};max-width:none">')
+                f'width:{pct(_TILE, width)};height:{pct(_TILE, height)}"></div>')
     marks = []
     for (label, lat, lon) in places:
         x, y = _pixel(lat, lon, z)
