@@ -391,3 +391,18 @@ def test_one_travel_figure_per_service_in_tables_and_facts():
         "About 41 minutes' walk (2.6 km)"]
     assert facts.service_facts(r, {}, LABELS, TODAY)["Travel"] == \
         "About 41 minutes' walk (2.6 km)"
+
+
+def test_schools_of_the_stage_being_left_are_not_shown_and_are_named():
+    answer = {"results": [
+        {"name": "Hill Primary", "categories": ["education"], "max_age": 11},
+        {"name": "Moving Up Club", "categories": ["transition", "education"], "max_age": 11},
+        {"name": "Park Secondary", "categories": ["education"], "max_age": 16},
+        {"name": "No Ages School", "categories": ["education"], "max_age": None}]}
+    kept, note = planning.without_stage_left(answer, "primary_to_secondary")
+    assert [r["name"] for r in kept["results"]] == ["Moving Up Club", "Park Secondary",
+                                                    "No Ages School"]
+    assert note == "Not shown, as schools or settings of the stage being left: Hill Primary."
+    kept, note = planning.without_stage_left(answer, "secondary_to_post16")
+    assert [r["name"] for r in kept["results"]] == ["Moving Up Club", "No Ages School"]
+    assert planning.without_stage_left(answer, None) == (answer, "")

@@ -99,7 +99,7 @@ def map_html(places: Sequence[tuple[str, float, float]], home: tuple[float, floa
                 "background-size:100% 100%;"
                 f"left:{pct(tx * _TILE - x0, width)};top:{pct(ty * _TILE - y0, height)};"
                 f'width:{pct(_TILE, width)};height:{pct(_TILE, height)}"></div>')
-    marks = []
+    marks: list[str] = []
     for (label, lat, lon) in places:
         x, y = _pixel(lat, lon, z)
         marks.append(
@@ -108,13 +108,13 @@ def map_html(places: Sequence[tuple[str, float, float]], home: tuple[float, floa
             "border-radius:1em;background:#0b0c0c;color:#fff;border:2px solid #fff;"
             "font-weight:700;font-size:15px;text-align:center;padding:0 .2em;"
             f'box-shadow:0 1px 3px rgba(0,0,0,.5)">{escape(label)}</span>')
-    if home:
+    if home:  # drawn first, so a numbered marker on the same spot stays readable
         x, y = _pixel(home[0], home[1], z)
-        marks.append(
+        marks.insert(0, (
             f'<span style="position:absolute;left:{pct(x - x0, width)};top:{pct(y - y0, height)};'
             "transform:translate(-50%,-50%);background:#fff;color:#0b0c0c;border:3px solid "
             "#0b0c0c;font-weight:700;font-size:14px;padding:.1em .4em;border-radius:.2em;"
-            'box-shadow:0 1px 3px rgba(0,0,0,.5)">Home</span>')
+            'box-shadow:0 1px 3px rgba(0,0,0,.5)">Home</span>'))
     shown = f"{len(places)} suggested service{'s' if len(places) != 1 else ''}"
     label = (f"Map of {shown}, numbered as in the list"
              + (", and your home" if home else "") + ".")

@@ -35,6 +35,8 @@ __all__ = [
     "is_setting_left",
     "is_assessment_request",
     "for_plan",
+    "LEAVING_BY_TRANSITION",
+    "without_stage_left",
 ]
 
 
@@ -66,6 +68,33 @@ MOVES: dict[str, Move] = {m.id: m for m in (
 LEAVING_MAX_AGE: dict[str, int] = {"reception": 4, "y6_y7": 11, "y11_post16": 16, "adult": 18}
 
 
+#: The same rule by the API's transition value, for the family and SENCo pages.
+LEAVING_BY_TRANSITION: dict[str, int] = {"early_years_to_primary": 4, "primary_to_secondary": 11,
+                                         "secondary_to_post16": 16}
+
+
+def without_stage_left(answer: Mapping, transition: str | None) -> tuple[dict, str]:
+    """A ``POST /match`` answer without the schools and settings of the stage being left, and
+    a sentence naming them ("" when none), for the family and SENCo pages.
+
+    >>> a = {"results": [{"name": "Hill Primary", "categories": ["education"], "max_age": 11},
+    ...                  {"name": "Swim", "categories": ["leisure"], "max_age": 11}]}
+    >>> kept, note = without_stage_left(a, "primary_to_secondary")
+    >>> [r["name"] for r in kept["results"]], note
+    (['Swim'], 'Not shown, as schools or settings of the stage being left: Hill Primary.')
+    """
+    limit = LEAVING_BY_TRANSITION.get(transition or "")
+    results = list(answer.get("results") or [])
+    if limit is None:
+        return dict(answer), ""
+    left = [r for r in results if r.get("max_age") is not None and r["max_age"] <= limit
+            and _a_setting(r)]
+    kept = [r for r in results if r not in left]
+    note = ("Not shown, as schools or settings of the stage being left: "
+            + ", ".join(r["name"] for r in left) + ".") if left else ""
+    return {**answer, "results": kept}, note
+
+
 def move_name(plan: Mapping) -> str:
     """One name for a plan's move everywhere (list, form, printout): the key worker's move
     when the plan has it, else the first move with its transition.
@@ -90,11 +119,19 @@ def is_setting_left(result: Mapping, move_id: str | None) -> bool:
     False
     >>> is_setting_left({"categories": ["leisure"], "max_age": 16}, "y11_post16")
     False
+    >>> is_setting_left({"categories": ["education", "transition"], "max_age": 16},
+    ...                 "y11_post16")
+    False
     """
     limit = LEAVING_MAX_AGE.get(move_id or "")
     top = result.get("max_age")
-    return (limit is not None and top is not None and "education" in (result.get("categories")
-                                                                        or []) and top <= limit)
+    return limit is not None and top is not None and _a_setting(result) and top <= limit
+
+
+def _a_setting(result: Mapping) -> bool:
+    """A school or setting (education), not a programme that helps with the move itself."""
+    cats = result.get("categories") or []
+    return "education" in cats and "transition" not in cats
 
 
 _ASSESSMENT_REQUEST = re.compile(

@@ -7,6 +7,7 @@ import streamlit as st
 import components as c
 import questionnaire as q
 from client import ApiError, get_client
+from planning import without_stage_left
 
 st.set_page_config(page_title="Find support", page_icon=":material/search:")
 c.page_style()
@@ -64,7 +65,8 @@ if st.session_state.fs_step != "results":
     c.sendiass_notice(client)
     st.stop()
 
-answer = st.session_state.fs_result
+answer, left_note = without_stage_left(st.session_state.fs_result,
+                                       st.session_state.get("fs_transition"))
 results = answer["results"]
 st.header("Your suggestions", anchor=False)
 c.focus_heading("Your suggestions")
@@ -74,6 +76,8 @@ left, right, _ = st.columns([1, 1, 2])
 left.button("Change your answers", key="fs_edit", on_click=q.go_to, args=(len(q.STEPS) - 1,))
 right.button("Start again", key="fs_restart", on_click=q.reset)
 c.narrow_results(labels, on_change=search)
+if left_note:
+    st.markdown(left_note)
 if not results:
     st.info("No service fits all your answers. Try a longer journey, fewer preferences, or see "
             "why others were left out below.")

@@ -7,6 +7,7 @@ import streamlit as st
 import components as c
 import explore
 from client import ApiError, get_client
+from planning import without_stage_left
 
 st.set_page_config(page_title="Explore with a family", page_icon=":material/tune:",
                    layout="wide")
@@ -35,6 +36,9 @@ if answer is None:
     c.sendiass_notice(client)
     st.stop()
 
+answer, left_note = without_stage_left(answer, st.session_state.get("ex_transition"))
+if left_note:
+    st.markdown(left_note)
 results_tab, compare_tab, why_tab = st.tabs(["Results and scores", "Compare side by side",
                                              "Why not others?"])
 with results_tab:
