@@ -419,3 +419,80 @@ def test_phone_width_results_start_at_the_heading_and_show_the_map(browser, serv
     tab.screenshot(path=str(screenshots / "11-find-support-results-phone.png"))
     check_axe(tab, "Find support: results (390 px wide)")
     context.close()
+
+
+def _focused_name(page) -> str:
+    return page.evaluate("""() => { const e = document.activeElement;
+        if (!e || ['MAIN', 'BODY'].includes(e.tagName)) return '';
+        const label = e.closest('label');
+        return (e.getAttribute('aria-label') || (label && label.innerText) || e.innerText
+                || '').trim(); }""")
+
+
+def tab_to(page, name: str, most: int = 120) -> None:
+    """Press Tab until the focused control's name starts with ``name`` (keyboard only)."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        # An expander's summary starts with its arrow icon: any line of the name counts.
+        if any(line.strip().startswith(name) for line in _focused_name(page).splitlines()):
+            return
+    raise AssertionError(f"could not reach {name!r} with the Tab key")
+
+
+def choose(page, first: str, option: str) -> None:
+    """Tab into a group of radio buttons (at its first option), then arrow to ``option``
+    and select it with Space."""
+    tab_to(page, first)
+    for _ in range(12):
+        if _focused_name(page) == option:
+            break
+        page.keyboard.press("ArrowDown")
+        idle(page)
+    assert _focused_name(page) == option
+    page.keyboard.press("Space")
+    idle(page)
+
+
+def test_a_parent_can_search_with_the_keyboard_alone(browser, servers):
+    """From the first question to the results with Tab, Space, arrows, typing and Enter."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{servers.ui}/Find_support")
+    page.get_by_text("Step 1 of 8", exact=True).wait_for()
+    idle(page)
+    choose(page, "A parent or carer", "A parent or carer")
+    tab_to(page, "Continue")
+    page.keyboard.press("Enter")
+    page.get_by_text("Step 2 of 8", exact=True).wait_for()
+    idle(page)
+    tab_to(page, "How old is your child?")
+    page.keyboard.type("10")
+    page.keyboard.press("Enter")
+    idle(page)
+    choose(page, "Yes", "No")
+    tab_to(page, "Continue")
+    page.keyboard.press("Enter")
+    page.get_by_text("Step 3 of 8", exact=True).wait_for()
+    idle(page)
+    tab_to(page, "Talking, understanding")
+    page.keyboard.press("Enter")  # opens the group
+    idle(page)
+    tab_to(page, "Autism (autistic)")
+    page.keyboard.press("Space")
+    idle(page)
+    assert page.get_by_text("You have chosen: Autism (autistic).").count() == 1
+    for step in range(4, 9):  # on step - 1, then Continue to step
+        if step == 6:  # travel: choose online only, no journey time needed
+            choose(page, "Walking", "Online or phone only")
+        if step == 7:
+            choose(page, "No move coming up", "Moving to secondary school")
+        tab_to(page, "Continue")
+        page.keyboard.press("Enter")
+        page.get_by_text(f"Step {step} of 8", exact=True).wait_for()
+        idle(page)
+    tab_to(page, "Search for support")
+    page.keyboard.press("Enter")
+    page.get_by_text("Why we suggest it").first.wait_for()
+    idle(page)
+    assert _focused_name(page) == "Your suggestions"
+    context.close()
