@@ -61,6 +61,16 @@ class ChosenService(BaseModel):
 
     service_id: str = Field(..., min_length=1, max_length=200, description="the service's id")
     note: str = Field("", max_length=2000, description="why it was chosen, what was agreed")
+    reasons: list[str] = Field(default_factory=list, max_length=10,
+                               description="why the matcher suggested it, as shown when it "
+                                           "was chosen (kept so the printed plan can say why)")
+
+    @field_validator("reasons")
+    @classmethod
+    def _short_reasons(cls, v: list[str]) -> list[str]:
+        if any(len(r) > 500 for r in v):
+            raise ValueError("each reason must be 500 characters or fewer")
+        return [r.strip() for r in v if r.strip()]
 
 
 class NextStep(BaseModel):
@@ -70,6 +80,9 @@ class NextStep(BaseModel):
 
     action: str = Field(..., min_length=1, max_length=500, description="what to do")
     due: dt.date | None = Field(None, description="by when (YYYY-MM-DD)")
+    owner: str = Field("", max_length=100,
+                       description="who will do it: a role such as 'key worker', 'SENCo' or "
+                                   "'parent', or a professional's name; never the child's")
     done: bool = False
 
 
@@ -81,8 +94,9 @@ class PlanContent(BaseModel):
         "profile": {"age": 10, "needs": ["autism"], "postcode": "N7"},
         "transition": "primary_to_secondary",
         "services": [{"service_id": "S-001", "note": "Mum keen; ask about the waiting list"}],
+        "move": "y6_y7", "move_year": 2026,
         "next_steps": [{"action": "Call the SENCO about the transition visit",
-                        "due": "2025-10-01", "done": False}],
+                        "due": "2025-10-01", "owner": "key worker", "done": False}],
     }]})
 
     label: str = Field(..., min_length=1, max_length=80,
@@ -90,6 +104,11 @@ class PlanContent(BaseModel):
                                    "the child's name")
     profile: Profile | None = Field(None, description="the family's profile (contract section 2)")
     transition: Transition | None = Field(None, description="the phase move the plan is about")
+    move: str | None = Field(None, max_length=40, pattern=r"^[a-z0-9_]+$",
+                             description="the key worker's name for the move (the UI's move "
+                                         "id, e.g. 'y11_post16'), finer than `transition`")
+    move_year: int | None = Field(None, ge=2000, le=2100,
+                                  description="the year of the move (the September it happens)")
     services: list[ChosenService] = Field(default_factory=list, max_length=50)
     next_steps: list[NextStep] = Field(default_factory=list, max_length=50)
     retain_until: dt.date | None = Field(

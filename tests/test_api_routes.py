@@ -483,7 +483,8 @@ def test_plans_crud_and_ownership(api):
     pid = plan["id"]
     assert plan["owner"] == "kim" and plan["label"] == "KW-2025-014"
     assert plan["retain_until"] == default_retention(dt.date.today()).isoformat()
-    assert plan["next_steps"] == [{"action": "Call the SENCO", "due": "2030-10-01", "done": False}]
+    assert plan["next_steps"] == [{"action": "Call the SENCO", "due": "2030-10-01", "owner": "",
+                                   "done": False}]
     assert plan["profile"]["needs"] == ["autism"]
 
     assert api.client.get(f"/plans/{pid}", headers=kim).json() == plan
@@ -531,6 +532,27 @@ def test_plan_validation(api):
                                    "type": "less_than_equal"}]
 
 
+def test_plan_keeps_step_owners_the_move_its_year_and_why_each_service_was_chosen(api):
+    kim = _auth(api, "kim")
+    body = dict(PLAN, move="post16_move", move_year=2031,
+                services=[{"service_id": "S1", "note": "visit in May",
+                           "reasons": ["For ages 16 to 25", "  "]}],
+                next_steps=[{"action": "Book a college visit", "due": "2031-01-10",
+                             "owner": "SENCo"}])
+    r = api.client.post("/plans", json=body, headers=kim)
+    assert r.status_code == 201, r.text
+    plan = api.client.get(f"/plans/{r.json()['id']}", headers=kim).json()
+    assert (plan["move"], plan["move_year"]) == ("post16_move", 2031)
+    assert plan["services"] == [{"service_id": "S1", "note": "visit in May",
+                                 "reasons": ["For ages 16 to 25"]}]
+    assert plan["next_steps"][0]["owner"] == "SENCo"
+    r = api.client.post("/plans", json=dict(PLAN, move_year=1999), headers=kim)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "move_year"
+    r = api.client.post("/plans", json=dict(PLAN, next_steps=[
+        {"action": "x", "owner": "o" * 101}]), headers=kim)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "next_steps[0].owner"
+
+
 def test_expired_plans_are_purged_on_access(api):
     kim = _auth(api, "kim")
     pid = api.client.post("/plans", json=PLAN, headers=kim).json()["id"]
@@ -575,7 +597,8 @@ def test_openapi_has_stable_operation_ids_and_examples(api):
             "oruk_list_taxonomy_terms", "oruk_get_taxonomy_term", "get_council",
             "send_comment", "you_said_we_did", "you_said_we_did_annual_csv",
             "service_check", "comment_queue", "get_comment", "moderate_comment", "add_action",
-            "update_action", "directory_tasks", "close_directory_task", "demand"} == ids
+            "update_action", "directory_tasks", "close_directory_task", "demand",
+            "list_users", "create_user", "remove_user"} == ids
     match = schema["paths"]["/match"]["post"]
     assert "422" in match["responses"] and "413" in match["responses"]
     assert schema["components"]["schemas"]["MatchRequest"]["examples"][0]["age"] == 10

@@ -63,6 +63,7 @@ OPERATIONS = [
     ("GET", "/you-said-we-did/annual.csv"), ("GET", "/services/{service_id}/check"),
     ("GET", "/directory-tasks"), ("POST", "/directory-tasks/{task_id}/done"),
     ("GET", "/demand"),
+    ("GET", "/admin/users"), ("POST", "/admin/users"), ("DELETE", "/admin/users/{name}"),
 ]
 
 

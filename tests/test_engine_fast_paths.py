@@ -16,7 +16,7 @@ from engine_support import explicit_config, property_directory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.engine.components import MatchInputs, score_all
+from matcher.engine.components import LABELS, MatchInputs, score_all
 from matcher.engine.config import MatchConfig
 from matcher.engine.explain import explain_row, explain_rows
 from matcher.engine.features import text_fields
@@ -231,9 +231,9 @@ def test_explain_rows_equals_explain_row_one_at_a_time(directory):
                           10, m.cfg)
     variety = (adjusted - combined.score[rows]).tolist()
     batch = explain_rows(rows, variety, m.table, q, scored, levels, combined, elig, m.vocab,
-                         m.cfg, TODAY)
+                         m.cfg, TODAY, LABELS)
     single = [explain_row(int(r), m.table, q, scored, levels, combined, elig, v, m.vocab,
-                          m.cfg, TODAY) for r, v in zip(rows, variety, strict=True)]
+                          m.cfg, TODAY, LABELS) for r, v in zip(rows, variety, strict=True)]
     assert batch == single
     assert [r.service_id for r in outcome.results] == [str(m.table.ids[r]) for r in rows]
     assert [r.reasons for r in outcome.results] == [reasons for _, reasons in batch]

@@ -53,7 +53,7 @@ def test_an_admin_sees_the_fields_the_records_to_fix_and_the_conflicts(app):
     assert len(fake.requests("GET", "/admin/data-health")) == 1
     assert len(fake.requests("GET", "/admin/data-health.csv")) == 1
     assert [e.value for e in at.error] == []
-    assert [s.value for s in at.subheader] == [
+    assert [s.value for s in at.header] == [
         "6 active records checked on 1 November 2026; 2 to fix"]
     headings = [m.value for m in at.markdown if m.value.startswith("###")]
     assert headings == ["### How complete each field is", "### Records to fix first",

@@ -21,7 +21,7 @@ def errors(at: AppTest) -> list[str]:
 
 
 def step(at: AppTest) -> str:
-    return at.caption[0].value
+    return next(m.value for m in at.markdown if m.value.startswith("Step "))
 
 
 def forward(at: AppTest) -> AppTest:
@@ -37,7 +37,7 @@ def answer_all(at: AppTest, *, words: str = "") -> None:
     at.text_input(key="fs_age").input("10")
     at.radio(key="fs_ehcp").set_value("no")
     forward(at)
-    at.multiselect(key="fs_needs").select("autism")
+    at.checkbox(key="fs_needs_autism").check()
     if words:
         at.text_input(key="fs_words").input(words)
     forward(at)
@@ -82,7 +82,7 @@ def test_young_person_is_asked_about_themselves(app):
     at, _ = app
     at.radio(key="fs_who").set_value("young_person")
     forward(at)
-    assert at.subheader[0].value == "About you"
+    assert at.header[0].value == "About you"
     assert at.text_input(key="fs_age").label == "How old are you?"
     forward(at)
     assert "Enter your age in years, for example 17" in errors(at)[0]
@@ -98,7 +98,7 @@ def test_needs_step_shows_what_was_understood_and_what_was_not(app):
     forward(at)
     assert "Choose at least one need" in errors(at)[0]
     at.text_input(key="fs_words").input("anxity, hates loud places").run()
-    assert [s.value for s in at.success] == ["We understood: Anxiety (from \u201canxity\u201d)"]
+    assert "- Anxiety (from \u201canxity\u201d)" in [m.value for m in at.markdown]
     assert any("We did not recognise: \u201chates loud places\u201d" in i.value for i in at.info)
     assert fake.requests("POST", "/needs/normalise") == [
         {"words": ["anxity", "hates loud places"]}]
@@ -113,7 +113,7 @@ def test_postcode_is_checked_as_typed_and_on_continue(app):
     at.text_input(key="fs_age").input("9")
     at.radio(key="fs_ehcp").set_value("yes")
     forward(at)
-    at.multiselect(key="fs_needs").select("adhd")
+    at.checkbox(key="fs_needs_adhd").check()
     forward(at)
     at.text_input(key="fs_postcode").input("N7 9ZZ").run()
     forward(at)
@@ -136,7 +136,7 @@ def test_travel_needs_a_time_unless_online_only(app):
     at.text_input(key="fs_age").input("12")
     at.radio(key="fs_ehcp").set_value("no")
     forward(at)
-    at.multiselect(key="fs_needs").select("autism")
+    at.checkbox(key="fs_needs_autism").check()
     forward(at)
     forward(at)  # no postcode: allowed
     forward(at)
@@ -152,27 +152,27 @@ def test_travel_needs_a_time_unless_online_only(app):
 def test_back_keeps_answers_and_change_returns_to_check(app):
     at, _ = app
     answer_all(at)
-    assert at.subheader[0].value == "Check your answers"
+    assert at.header[0].value == "Check your answers"
     shown = [m.value for m in at.markdown]
     for expected in ("A parent or carer", "10", "Autism", "N7 8JN",
                      "Bus, train or Tube, up to 30 minutes each way",
                      "Moving to secondary school"):
         assert expected in shown
     at.button(key="fs_back").click().run()
-    assert at.subheader[0].value == "Anything else that matters"
+    assert at.header[0].value == "Anything else that matters"
     at.button(key="fs_back").click().run()
     at.button(key="fs_back").click().run()
     assert at.radio(key="fs_mode").value == "public_transport"  # kept while away
     assert at.selectbox(key="fs_minutes").value == 30
     for _ in range(3):
         forward(at)
-    assert at.subheader[0].value == "Check your answers"
+    assert at.header[0].value == "Check your answers"
     at.button(key="fs_change_Child's age").click().run()
     assert step(at) == "Step 2 of 8"
     assert at.text_input(key="fs_age").value == "10"
     at.text_input(key="fs_age").input("11")
     forward(at)
-    assert at.subheader[0].value == "Check your answers"  # straight back, not to step 3
+    assert at.header[0].value == "Check your answers"  # straight back, not to step 3
     assert "11" in [m.value for m in at.markdown]
 
 
@@ -186,20 +186,47 @@ def test_search_sends_the_profile_and_shows_reasons_verbatim(app):
         "who": "parent", "age": 10, "has_ehcp": False, "needs": ["autism", "anxity"],
         "postcode": "N7 8JN", "travel": {"mode": "public_transport", "max_minutes": 30},
         "transition": "primary_to_secondary",
-        "preferences": {"free_only": False, "when": [], "accessibility": [], "language": None},
+        "preferences": {"free_only": False, "when": [], "accessibility": [], "delivery": [],
+                        "language": None},
         "limit": 10, "explain": "full"}
     text = "\n".join(m.value for m in at.markdown)
     assert "We found **4** suggestions." in text
     assert "### 1. Saturday Sensory Swim" in text
     assert "- Supports autism: you mentioned autism" in text  # the API's words, unchanged
-    assert "- **Travel:** About 10 minutes (1.0 km)" in text
+    # Each fact once: the journey and cost are in the reasons, so not repeated as facts
+    # (except the cost's details, which the reason does not give).
+    assert "- About 10 minutes by bus" in text
+    first_card = text.split("### 1. ")[1].split("### 2. ")[0]
+    assert "**Travel:**" not in first_card and first_card.count("minutes") == 1
+    assert "- **How it is given:** Online" in text  # the online service says so, once
     assert "- **Cost:** Free: Carers go free" in text
+    # Tap to call, and directions to the venue.
+    assert "Phone [020 7946 0001](tel:+442079460001)" in text
+    assert "[Directions to 1 Test Road, London, N7 8JN](https://www.openstreetmap.org/" \
+           "directions?to=51.55%2C-0.113)" in text
     assert "- **How to get it:** You can contact them yourself" in text
     assert "- **Last checked:** 1 June 2026" in text
-    assert "Questions you could ask" in text
+    assert "Questions you could ask" in [e.label for e in at.expander]
     assert any("Waymark SENDIASS is free, confidential and impartial" in i.value for i in at.info)
-    # The map is drawn for the results that have a place.
-    assert "3 of 4 services have a venue on the map" in " ".join(c.value for c in at.caption)
+    # The map is switched off in these tests: the page says the list has every address.
+    assert "The map is switched off here." in " ".join(c.value for c in at.caption)
+
+
+def test_the_map_shows_streets_home_and_numbers_matching_the_list(app, monkeypatch):
+    monkeypatch.setenv("MATCHER_MAP_TILES", "http://tiles.test/{z}/{x}/{y}.png")
+    monkeypatch.setenv("MATCHER_MAP_ATTRIBUTION", "Tiles from the test server")
+    at, _ = app
+    answer_all(at)
+    at.button(key="fs_search").click().run()
+    (html,) = [h.proto.body for h in at.get("html") if "<figure" in h.proto.body]
+    assert "background-image:url(http://tiles.test/" in html and ">Home</span>" in html
+    # Three results have a venue: markers 1, 2 and 4 (3 is online), as numbered in the list.
+    assert [n for n in ("1", "2", "3", "4") if f">{n}</span>" in html] == ["1", "2", "4"]
+    assert "Tiles from the test server" in html
+    assert 'aria-label="Map of 3 suggested services, numbered as in the list, and your home."' \
+        in html
+    captions = " ".join(c.value for c in at.caption)
+    assert "3 of 4 services have a venue on the map" in captions and "Home" in captions
 
 
 def test_why_not_others_lists_services_left_out_with_reasons(app):
@@ -216,14 +243,17 @@ def test_shortlist_add_remove_and_downloads(app):
     at, _ = app
     answer_all(at)
     at.button(key="fs_search").click().run()
-    assert "Your shortlist (0)" in [s.value for s in at.subheader]
+    assert "Your shortlist (0)" in [s.value for s in at.header]
     at.button(key="card_sl_T-1").click().run()
-    assert "Your shortlist (1)" in [s.value for s in at.subheader]
+    assert "Your shortlist (1)" in [s.value for s in at.header]
     assert at.button(key="card_sl_T-1").label == "Remove from shortlist"
     labels = [d.label for d in at.get("download_button")]
     assert labels == ["Download shortlist (CSV)", "Download printable shortlist (web page)"]
+    (mail,) = [m.value for m in at.markdown if m.value.startswith("[E-mail the shortlist]")]
+    assert "(mailto:?subject=Our%20shortlist%20of%20SEND%20support&body=" in mail
+    assert "Saturday%20Sensory%20Swim" in mail and "020%207946%200001" in mail
     at.button(key="sl_rm_T-1").click().run()
-    assert "Your shortlist (0)" in [s.value for s in at.subheader]
+    assert "Your shortlist (0)" in [s.value for s in at.header]
     assert at.button(key="card_sl_T-1").label == "Add to shortlist"
 
 
@@ -247,7 +277,7 @@ def test_api_problems_are_shown_at_the_check_step(app):
     answer_all(at)
     fake.empty = True
     at.button(key="fs_search").click().run()
-    assert at.subheader[0].value == "Check your answers"
+    assert at.header[0].value == "Check your answers"
     assert errors(at) == ["**There is a problem**\n\n- The directory is empty: import a Local "
                           "Offer first."]
 
@@ -280,7 +310,7 @@ def test_answers_and_results_survive_a_visit_to_another_page(app):
     at.switch_page(PAGE).run()
     assert "### 1. Saturday Sensory Swim" in [m.value for m in at.markdown]
     at.button(key="fs_edit").click().run()
-    assert at.subheader[0].value == "Check your answers"
+    assert at.header[0].value == "Check your answers"
     shown = [m.value for m in at.markdown]
     assert "N7 8JN" in shown and "A parent or carer" in shown and "10" in shown
 
@@ -310,7 +340,7 @@ def test_results_say_what_the_words_were_read_as_and_offer_a_way_to_change_them(
     assert step(at) == "Step 3 of 8"
     assert at.text_input(key="fs_words").value == "hates loud noise"
     forward(at)
-    assert at.subheader[0].value == "Check your answers"  # back to search again
+    assert at.header[0].value == "Check your answers"  # back to search again
 
 
 def test_results_without_anything_read_from_words_show_no_understood_block(app):

@@ -57,7 +57,7 @@ def test_gaps_are_summarised_charted_mapped_and_tabled(app):
     assert sent == {"districts": "N1,N7", "level": "sector", "band": "primary",
                     "mode": "public_transport", "limit": "1000"}
     assert errors(at) == []
-    assert [s.value for s in at.subheader] == ["2 gaps and 0 thin cells in 3 areas"]
+    assert [s.value for s in at.header] == ["2 gaps and 0 thin cells in 3 areas"]
     assert gv.SUPPRESSION_NOTE in [m.value for m in at.markdown]
     assert "under 10 are suppressed" in gv.SUPPRESSION_NOTE
     assert len(at.get("vega_lite_chart")) == 1
@@ -128,7 +128,7 @@ def test_around_a_postcode_sends_the_radius(app):
     (sent,) = fake.gap_queries
     assert sent["around"] == "N7 8JN" and sent["radius_km"] == "2.5"
     assert sent["level"] == "district" and sent["need"] == "autism" and "districts" not in sent
-    assert [s.value for s in at.subheader] == ["2 gaps and 0 thin cells in 3 areas"]
+    assert [s.value for s in at.header] == ["2 gaps and 0 thin cells in 3 areas"]
 
 
 # ------------------------------------------------------------------ pure helpers

@@ -1,11 +1,16 @@
 """The "Transition plan" page (AppTest, API faked): the API key, saving, reopening, the
 statutory dates, grouping by need and by preparing-for-adulthood outcome, the export."""
 
+# ruff: noqa: I001  (ui_fake_api must be imported first: it puts ui/ on sys.path)
 from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from ui_fake_api import COMMISSIONER_KEY, KEY_WORKER_KEY, FakeApi, open_page
+from ui_fake_api import COMMISSIONER_KEY, KEY_WORKER_KEY, VOCAB, FakeApi, open_page
+
+import export
+import planning
+from content import Labels
 
 PAGE = "pages/3_Transition_plan.py"
 
@@ -32,7 +37,7 @@ def fill_plan(at: AppTest) -> None:
     at.number_input(key="tp_year").set_value(2028)  # not the default year, to test reopening
     at.number_input(key="tp_age").set_value(16)
     at.checkbox(key="tp_ehcp").check()
-    at.multiselect(key="tp_needs").select("autism")
+    at.checkbox(key="tp_needs_autism").check()
     run(at)
 
 
@@ -110,6 +115,7 @@ def test_plan_is_saved_and_reopened(app):
     at.button(key="tp_add_dates").click()
     run(at)
     at.text_input(key="tp_new_action").input("Visit the college open day")
+    at.text_input(key="tp_new_owner").input("SENCo")
     at.button(key="tp_add_step").click()
     run(at)
     at.button(key="tp_save").click()
@@ -118,11 +124,15 @@ def test_plan_is_saved_and_reopened(app):
         "Saved plan JB-014. It will be deleted after 2027-11-01 unless you delete it sooner."]
     (saved,) = fake.plans.values()
     assert saved["label"] == "JB-014" and saved["transition"] == "secondary_to_post16"
-    assert saved["services"] == [{"service_id": "T-1", "note": "Ask about quiet sessions"}]
-    assert [(s["action"][:40], s["due"]) for s in saved["next_steps"]] == [
-        ("EHC plan amended, naming the post-16 set", "2028-03-31"),
-        ("Post-16 transport policy published: appl", "2028-05-31"),
-        ("Visit the college open day", None)]
+    assert saved["services"] == [{"service_id": "T-1", "note": "Ask about quiet sessions",
+                                  "reasons": ["Supports autism: you mentioned autism",
+                                              "For ages 5 to 16; your child is 16",
+                                              "About 10 minutes by bus", "Free"]}]
+    assert (saved["move"], saved["move_year"]) == ("y11_post16", 2028)
+    assert [(s["action"][:40], s["due"], s["owner"]) for s in saved["next_steps"]] == [
+        ("EHC plan amended, naming the post-16 set", "2028-03-31", ""),
+        ("Post-16 transport policy published: appl", "2028-05-31", ""),
+        ("Visit the college open day", None, "SENCo")]
     assert saved["profile"]["age"] == 16
 
     # Start afresh, then reopen the saved plan from the list.
@@ -137,7 +147,8 @@ def test_plan_is_saved_and_reopened(app):
     assert at.selectbox(key="tp_move").value == "y11_post16"
     assert at.number_input(key="tp_year").value == 2028
     assert at.number_input(key="tp_age").value == 16
-    assert at.multiselect(key="tp_needs").value == ["autism"]
+    assert at.checkbox(key="tp_needs_autism").value is True
+    assert at.session_state["tp_needs"] == ["autism"]
     assert at.text_input(key="tp_note_T-1").value == "Ask about quiet sessions"
     assert "Opened plan JB-014." in at.success[0].value
 
@@ -181,3 +192,67 @@ def test_key_and_plan_survive_a_visit_to_another_page(app):
     assert at.text_input(key="tp_key").value == KEY_WORKER_KEY
     assert at.text_input(key="tp_label").value == "JB-014"
     assert at.number_input(key="tp_age").value == 16
+
+
+def test_a_plan_is_deleted_only_after_confirming(app):
+    at, fake = app
+    signed_in(at)
+    fill_plan(at)
+    at.button(key="tp_save").click()
+    run(at)
+    assert "tp_delete" in [b.key for b in at.button]
+    at.button(key="tp_delete").click()
+    run(at)
+    assert "**Delete plan JB-014?** It is deleted for good" in at.warning[0].value
+    at.button(key="tp_delete_no").click()
+    run(at)
+    assert len(fake.plans) == 1 and not at.warning
+    at.button(key="tp_delete").click()
+    run(at)
+    assert at.button(key="tp_delete_yes").label == "Yes, delete plan JB-014"
+    at.button(key="tp_delete_yes").click()
+    run(at)
+    assert fake.plans == {}
+    assert [s.value for s in at.success] == ["Deleted plan JB-014. It cannot be opened again."]
+    assert at.text_input(key="tp_label").value == ""
+    assert "tp_delete" not in [b.key for b in at.button]  # nothing open to delete
+
+
+def test_a_move_has_one_name_in_the_list_the_form_and_the_printout(app):
+    at, fake = app
+    signed_in(at)
+    fill_plan(at)
+    at.selectbox(key="tp_move").select("post16_move")
+    run(at)
+    at.button(key="tp_save").click()
+    run(at)
+    at.button(key="tp_new").click()
+    run(at)
+    name = "Moving between post-16 settings"
+    assert at.selectbox(key="tp_pick").options[1] == f"JB-014 ({name}, 2028)"
+    at.selectbox(key="tp_pick").select("P-1")
+    run(at)
+    at.button(key="tp_open").click()
+    run(at)
+    assert at.selectbox(key="tp_move").value == "post16_move"
+    assert at.selectbox(key="tp_move").format_func("post16_move") == name
+    (saved,) = fake.plans.values()
+    html = export.plan_html(saved, {}, Labels(VOCAB), [], "SENDIASS")
+    assert f"Move: {name}, September 2028" in html
+
+
+def test_services_of_the_stage_being_left_and_assessment_requests_are_left_out():
+    results = [{"name": "Hill School (11 to 16)", "categories": ["education"], "max_age": 16},
+               {"name": "Hill Sixth Form", "categories": ["education"], "max_age": 19},
+               {"name": "Request an EHC Needs Assessment", "categories": ["assessment"],
+                "max_age": 25},
+               {"name": "Youth Club", "categories": ["leisure"], "max_age": 16}]
+    kept, notes = planning.for_plan(results, "y11_post16", has_ehcp=True)
+    assert [r["name"] for r in kept] == ["Hill Sixth Form", "Youth Club"]
+    assert notes == [
+        "Left out because they are schools or settings of the stage being left: "
+        "Hill School (11 to 16).",
+        "Left out because the young person already has an EHC plan: "
+        "Request an EHC Needs Assessment."]
+    kept, notes = planning.for_plan(results, "y9_pfa", has_ehcp=False)
+    assert len(kept) == 4 and notes == []

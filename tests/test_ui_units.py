@@ -206,7 +206,8 @@ def test_build_profile_matches_the_contract():
         "needs": ["autism", "anxity", "loud places"], "postcode": "N7 8JN",
         "travel": {"mode": "public_transport", "max_minutes": 30}, "transition": None,
         "preferences": {"free_only": True, "when": ["weekends"],
-                        "accessibility": ["quiet_space"], "language": "Turkish"},
+                        "accessibility": ["quiet_space"], "delivery": [],
+                        "language": "Turkish"},
         "limit": 10}
     online = questionnaire.build_profile(answers(fs_mode="online_only", fs_who="professional",
                                                  fs_postcode=""), LABELS)
@@ -283,9 +284,12 @@ def test_plan_content_is_what_the_api_takes():
                                   {"action": "  ", "due": None},
                                   {"action": "Visit", "due": "2027-02-03", "done": True}])
     assert body == {"label": "JB", "profile": {"age": 16}, "transition": "secondary_to_post16",
-                    "services": [{"service_id": "T-1", "note": "note"}],
-                    "next_steps": [{"action": "Call", "due": "2027-01-02", "done": False},
-                                   {"action": "Visit", "due": "2027-02-03", "done": True}]}
+                    "move": "y11_post16", "move_year": None,
+                    "services": [{"service_id": "T-1", "note": "note", "reasons": []}],
+                    "next_steps": [{"action": "Call", "due": "2027-01-02", "owner": "",
+                                    "done": False},
+                                   {"action": "Visit", "due": "2027-02-03", "owner": "",
+                                    "done": True}]}
     from matcher.plans import PlanContent  # the API's own model accepts it
 
     PlanContent.model_validate(body | {"profile": {"age": 16}})
@@ -329,19 +333,76 @@ def test_printable_pages_escape_what_they_show():
     assert "<li>a &lt; b &amp; c</li>" in page
     assert page.startswith("<!DOCTYPE html>") and '<html lang="en-GB">' in page
     assert "Made on 1 November 2026." in page and "Call SENDIASS" in page
+    assert '<button type="button" onclick="window.print()">Print</button>' in page
+    assert ".noprint { display: none; }" in page  # the button is not printed
     plan = {"label": "JB<1>", "transition": "secondary_to_post16",
             "profile": {"age": 16, "needs": ["autism"], "has_ehcp": True},
-            "services": [{"service_id": "T-1", "note": "ask <quiet>"}],
-            "next_steps": [{"action": "Call", "due": "2027-03-31", "done": False}]}
+            "services": [{"service_id": "T-1", "note": "ask <quiet>",
+                          "reasons": ["For ages 5 to 16 <ok>"]}],
+            "next_steps": [{"action": "Call", "due": "2027-03-31", "owner": "SENCo",
+                            "done": False}]}
     html = export.plan_html(plan, {"T-1": SERVICES["T-1"]}, LABELS,
                             [("EHC plan amended", dt.date(2027, 3, 31))], "SENDIASS", TODAY)
     assert "Transition plan: JB&lt;1&gt;" in html and "ask &lt;quiet&gt;" in html
     assert "<strong>31 March 2027</strong>: EHC plan amended" in html
-    assert "Transition: Moving on after Year 11" in html
-    assert "<td>Call</td><td>31 March 2027</td><td>To do</td>" in html
+    assert "Move: Year 11 to post-16 (sixth form, college or training)" in html
+    assert "<td>Call</td><td>31 March 2027</td><td>SENCo</td><td>To do</td>" in html
+    assert "<li>For ages 5 to 16 &lt;ok&gt;</li>" in html  # why it was suggested
+    assert "1 Test Road, London, N7 8JN" in html  # the address
 
 
 def test_ruff_config_for_ui_extends_the_project():
     text = (UI_DIR / "ruff.toml").read_text(encoding="utf-8")
     assert 'extend = "../pyproject.toml"' in text
     assert Path(UI_DIR / ".streamlit" / "config.toml").is_file()
+
+
+def test_glossary_spells_out_short_forms_once_a_page():
+    seen: set[str] = set()
+    first = content.explain_terms("Free with a Short Breaks Passport or DCT package", seen)
+    assert first.startswith("Free with a Short Breaks Passport (the council's card")
+    assert "DCT package (support arranged by the Disabled Children's Team" in first
+    assert content.explain_terms("For children with SLD or PMLD", seen) == (
+        "For children with SLD (severe learning difficulties) or PMLD (profound and multiple "
+        "learning difficulties)")
+    assert content.explain_terms("Also SLD", seen) == "Also SLD"
+    # Already spelt out next to it: left alone.
+    assert content.explain_terms("Severe learning difficulties (SLD)", set()) == \
+        "Severe learning difficulties (SLD)"
+    # Not inside other words.
+    assert content.explain_terms("SENDIASS and SEND", set()).count("(") == 2
+
+
+def test_card_facts_give_each_fact_once():
+    result = a_result("T-1", reasons=["About 12 minutes' walk (1.0 km)", "Free"],
+                      travel_minutes=12.0, distance_km=1.0, cost="free")
+    detail = dict(SERVICES["T-1"], cost_details="")
+    shown = facts.card_facts(result, detail, LABELS, TODAY)
+    assert "Travel" not in shown and "Cost" not in shown and "Contact" not in shown
+    unknown = facts.card_facts(a_result("T-1", reasons=["R"], cost=None), {}, LABELS, TODAY)
+    assert unknown["Cost"] == "Not stated: ask whether there is a charge"
+
+
+def test_one_travel_figure_per_service_in_tables_and_facts():
+    r = a_result("T-1", reasons=["About 41 minutes' walk (2.6 km): longer than the 30 minutes "
+                                 "you said"], travel_minutes=42.0, distance_km=2.5)
+    assert facts.travel_figure(r) == "About 41 minutes' walk (2.6 km)"
+    assert facts.results_frame([r], LABELS)["Travel"].tolist() == [
+        "About 41 minutes' walk (2.6 km)"]
+    assert facts.service_facts(r, {}, LABELS, TODAY)["Travel"] == \
+        "About 41 minutes' walk (2.6 km)"
+
+
+def test_schools_of_the_stage_being_left_are_not_shown_and_are_named():
+    answer = {"results": [
+        {"name": "Hill Primary", "categories": ["education"], "max_age": 11},
+        {"name": "Moving Up Club", "categories": ["transition", "education"], "max_age": 11},
+        {"name": "Park Secondary", "categories": ["education"], "max_age": 16},
+        {"name": "No Ages School", "categories": ["education"], "max_age": None}]}
+    kept, note = planning.without_stage_left(answer, "primary_to_secondary")
+    assert [r["name"] for r in kept["results"]] == ["Moving Up Club", "Park Secondary",
+                                                    "No Ages School"]
+    assert note == "Not shown, as schools or settings of the stage being left: Hill Primary."
+    kept, note = planning.without_stage_left(answer, "secondary_to_post16")
+    assert [r["name"] for r in kept["results"]] == ["Moving Up Club", "No Ages School"]
+    assert planning.without_stage_left(answer, None) == (answer, "")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,9 @@ import httpx
 from streamlit.testing.v1 import AppTest
 
 UI_DIR = Path(__file__).resolve().parents[1] / "ui"
+# Street tiles are fetched by the family's browser; in these tests the map is off unless a
+# test turns it on with its own tile address.
+os.environ.setdefault("MATCHER_MAP_TILES", "off")
 if str(UI_DIR) not in sys.path:
     sys.path.insert(0, str(UI_DIR))
 
@@ -207,6 +211,10 @@ class FakeApi:
     #: Added to each match answer's ``understood`` after the needs the fake recognised.
     extra_understood: list[dict] = field(default_factory=list)
     guidance: list[dict] = field(default_factory=list)   # POST /match's guidance links
+    users: dict[str, dict] = field(default_factory=lambda: {
+        "ada": {"name": "ada", "role": "admin", "created_at": "2026-10-01T09:00:00Z"},
+        "kim": {"name": "kim", "role": "key_worker", "created_at": "2026-10-02T09:00:00Z"}})
+    uploads: list[tuple[str, bytes, str]] = field(default_factory=list)
 
     def requests(self, method: str, path: str) -> list[Any]:
         """Bodies (or None) of the requests received for ``method path``."""
@@ -216,8 +224,12 @@ class FakeApi:
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
         path = unquote(request.url.path)
-        body = json.loads(request.content) if request.content else None
+        request.read()
+        is_json = request.headers.get("content-type", "").startswith("application/json")
+        body = json.loads(request.content) if request.content and is_json else None
         self.calls.append((request.method, path, body))
+        if path.startswith("/admin/users") or path == "/import":
+            return self._admin(request, path, body)
         route = (request.method, path.split("/")[1] if "/" in path else path)
         if route == ("GET", "health"):
             return httpx.Response(200, json={"status": "ok", "services": len(SERVICES)})
@@ -391,6 +403,9 @@ class FakeApi:
         if request.method == "PUT":
             self.plans[plan_id] = {**self.plans[plan_id], **body, "updated_at": now}
             return httpx.Response(200, json=self.plans[plan_id])
+        if request.method == "DELETE":
+            del self.plans[plan_id]
+            return httpx.Response(204)
         return httpx.Response(405, json={"detail": "Method not allowed"})
 
     def _gaps(self, request: httpx.Request) -> httpx.Response:
@@ -422,6 +437,48 @@ class FakeApi:
             "areas": 3, "cells": 30, "gaps": sum(c["status"] == "gap" for c in cells),
             "thin": sum(c["status"] == "thin" for c in cells), "total": len(cells),
             "results": cells, "notes": []})
+
+    def _admin(self, request: httpx.Request, path: str, body: dict | None) -> httpx.Response:
+        """``/admin/users`` and ``POST /import``: admin keys only."""
+        key = request.headers.get("X-API-Key")
+        if key in (KEY_WORKER_KEY, COMMISSIONER_KEY):
+            return httpx.Response(403, json={"detail": "This needs the admin role."})
+        if key != ADMIN_KEY:
+            return httpx.Response(401, json={"detail": "Missing or unknown API key."})
+        if path == "/import":
+            text = request.content.decode("utf-8", "replace")
+            name = text.split('filename="', 1)[1].split('"', 1)[0]
+            self.uploads.append((name, request.content, request.url.params.get("strict", "")))
+            bad = [{"row": 3, "column": "min_age", "value": "ten", "problem": "not a number",
+                    "fix": "Write the age in figures, for example 10", "line": 3}]
+            if "unusable" in text:
+                return httpx.Response(422, json={
+                    "detail": f"Nothing was imported from {name}: it has no header row.",
+                    "report": {"rows_read": 0, "accepted": 0, "rejected": 0, "fatal": True,
+                               "problems": [], "warnings": []}})
+            problems = bad if "ten" in text else []
+            return httpx.Response(200, json={
+                "source": name, "rows_read": 3, "accepted": 3 - len(problems), "added": 1,
+                "updated": 1 - len(problems), "unchanged": 1, "rejected": len(problems),
+                "problems": problems, "warnings": [], "imported": True,
+                "data_version": "v2", "services": 7})
+        name = path.split("/")[3] if path.count("/") >= 3 else None
+        if request.method == "GET":
+            return httpx.Response(200, json={"users": sorted(self.users.values(),
+                                                             key=lambda u: u["name"])})
+        if request.method == "POST":
+            if body["name"] in self.users:
+                return httpx.Response(409, json={"detail": f"There is already a user called "
+                                                           f"'{body['name']}'."})
+            self.users[body["name"]] = {**body, "created_at": "2026-11-01T10:00:00Z"}
+            return httpx.Response(201, json={**self.users[body["name"]],
+                                             "api_key": f"mk_new_{body['name']}"})
+        if name == "ada":
+            return httpx.Response(409, json={"detail": "You cannot remove your own key here."})
+        if name not in self.users:
+            return httpx.Response(404, json={"detail": f"There is no user called '{name}'."})
+        del self.users[name]
+        return httpx.Response(204)
 
     @staticmethod
     def _data_health(request: httpx.Request, path: str) -> httpx.Response:

@@ -51,13 +51,15 @@ class ApiError(Exception):
 
     ``status`` is the HTTP status (0 when the API could not be reached), ``message`` one
     sentence to show, ``problems`` the field problems of a 422, ``suggestions`` close
-    postcodes for a postcode that was not found.
+    postcodes for a postcode that was not found, ``report`` the validation report of an
+    import that was refused.
     """
 
     status: int
     message: str
     problems: list[Problem] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
+    report: dict | None = None
 
     def __str__(self) -> str:
         return self.message
@@ -266,6 +268,39 @@ class ApiClient:
         it from their words or leave it unknown; conflicts; the records to fix first."""
         return self._call("GET", "/admin/data-health", api_key=api_key,
                           params={"limit": limit} if limit is not None else None)
+
+    def list_users(self, api_key: str) -> list[dict]:
+        """``GET /admin/users`` (admin role): names, roles and when made (never keys)."""
+        return self._call("GET", "/admin/users", api_key=api_key)["users"]
+
+    def create_user(self, api_key: str, name: str, role: str) -> dict:
+        """``POST /admin/users`` (admin role): the new user with their key (shown once)."""
+        return self._call("POST", "/admin/users", api_key=api_key,
+                          json={"name": name, "role": role})
+
+    def remove_user(self, api_key: str, name: str) -> None:
+        """``DELETE /admin/users/{name}`` (admin role): their key stops working at once."""
+        self._call("DELETE", f"/admin/users/{quote(name, safe='')}", api_key=api_key)
+
+    def import_file(self, api_key: str, filename: str, data: bytes, strict: bool = False) -> dict:
+        """``POST /import`` (admin role): a Local Offer CSV; the answer is the import report.
+        A refused file raises :class:`ApiError` whose ``report`` holds the validation report."""
+        try:
+            response = self._http.post("/import", headers={"X-API-Key": api_key},
+                                       params={"strict": str(strict).lower()},
+                                       files={"file": (filename, data, "text/csv")})
+        except httpx.HTTPError as exc:
+            raise ApiError(0, f"The matching service at {self.base_url} could not be reached "
+                              f"({type(exc).__name__}). Check that it is running (matcher run "
+                              "starts it) and try again.") from exc
+        if response.status_code >= 400:
+            error = _error_from(response)
+            try:
+                error.report = (response.json() or {}).get("report")
+            except ValueError:
+                error.report = None
+            raise error
+        return response.json()
 
     def data_health_csv(self, api_key: str) -> str:
         """``GET /admin/data-health.csv`` (admin role): every record to fix, as CSV text."""

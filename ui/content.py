@@ -27,9 +27,14 @@ __all__ = [
     "split_words",
     "spoken",
     "understood_lines",
+    "GLOSSARY_PATH",
+    "load_glossary",
+    "explain_terms",
+    "tel_link",
 ]
 
 QUESTIONS_PATH = Path(__file__).resolve().parent / "questions.yaml"
+GLOSSARY_PATH = Path(__file__).resolve().parent / "glossary.yaml"
 
 #: Said when the directory has no SENDIASS entry of its own.
 SENDIASS_FALLBACK = (
@@ -238,3 +243,62 @@ def understood_lines(understood: Iterable[Mapping]) -> list[str]:
 
 
 _NAMES = {"Down", "Tourette", "Tourette's", "English", "British"}
+
+
+@lru_cache(maxsize=2)
+def load_glossary(path: Path = GLOSSARY_PATH) -> dict[str, str]:
+    """The glossary file: ``{term: plain meaning}``."""
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    return {str(k): str(v) for k, v in (data.get("terms") or {}).items()}
+
+
+def explain_terms(text: str, seen: set[str], glossary: Mapping[str, str] | None = None) -> str:
+    """``text`` with each glossary term spelt out in brackets the first time it is used.
+
+    ``seen`` holds the terms already explained on the page and is updated, so a term is
+    explained once a page. Longer terms are tried first ("DCT package" before "DCT"); a term
+    already inside brackets or followed by its own brackets is counted as explained.
+
+    >>> g = {"SLD": "severe learning difficulties", "DCT": "Disabled Children's Team"}
+    >>> seen = set()
+    >>> explain_terms("For SLD and SLD. Ask the DCT.", seen, g)
+    "For SLD (severe learning difficulties) and SLD. Ask the DCT (Disabled Children's Team)."
+    >>> explain_terms("Severe learning difficulties (SLD), DCT", set(), g)
+    "Severe learning difficulties (SLD), DCT (Disabled Children's Team)"
+    """
+    import re
+
+    glossary = load_glossary() if glossary is None else glossary
+    terms = sorted((t for t in glossary if t not in seen), key=len, reverse=True)
+    if not terms or not text:
+        return text
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(t) for t in terms) + r")(?![\w-])")
+    out: list[str] = []
+    last = 0
+    for m in pattern.finditer(text):
+        term = m.group(1)
+        if term in seen:
+            continue
+        seen.add(term)
+        before, after = text[:m.start()], text[m.end():]
+        if before.endswith("(") or after.startswith(" (") or after.startswith("("):
+            continue
+        out.append(text[last:m.end()] + f" ({glossary[term]})")
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def tel_link(phone: str) -> str:
+    """A phone number as a Markdown link that a phone can call.
+
+    >>> tel_link("020 7946 0001")
+    '[020 7946 0001](tel:+442079460001)'
+    """
+    import re
+
+    digits = re.sub(r"[^\d+]", "", phone)
+    if digits.startswith("0"):
+        digits = "+44" + digits[1:]
+    return f"[{phone}](tel:{digits})" if len(digits) >= 6 else phone

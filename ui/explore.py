@@ -10,6 +10,7 @@ import streamlit as st
 
 from content import Labels, split_words, spoken, understood_lines
 from facts import comparison_frame, contributions_frame, results_frame
+from needs_picker import needs_checkboxes
 
 __all__ = ["NO_MOVE", "KEYS", "filters_form", "profile_from", "show_results", "compare"]
 
@@ -34,8 +35,8 @@ def filters_form(labels: Labels) -> bool:
                      placeholder="For example N7 8JN or N7")
         a.selectbox("Transition", [NO_MOVE, *labels.options("transitions")], key="ex_transition",
                     format_func=lambda v: "None" if v == NO_MOVE else labels.of("transitions", v))
-        b.multiselect("Needs", [n["id"] for n in labels.vocab["needs"]], key="ex_needs",
-                      format_func=labels.need, placeholder="Choose needs")
+        with b:
+            needs_checkboxes("ex_needs", labels.vocab["needs"], "Needs", in_form=True)
         b.text_input("Other needs, in the family's words", key="ex_words",
                      placeholder="Separate with commas")
         b.text_area("About the child or young person (no names)", key="ex_about", height=100,
@@ -127,6 +128,6 @@ def compare(answer: Mapping, labels: Labels, details: Mapping) -> None:
                             format_func=lambda sid: results[sid]["name"], max_selections=4,
                             placeholder="Choose 2 to 4 services")
     if len(chosen) < 2:
-        st.info("Choose 2 to 4 services to compare them side by side.", icon=":material/info:")
+        st.info("Choose 2 to 4 services to compare them side by side.")
         return
     st.table(comparison_frame([results[s] for s in chosen], details, labels))

@@ -13,7 +13,7 @@ from content import Labels
 from facts import service_facts, shortlist_frame
 from guidance import quality_facts
 
-__all__ = ["shortlist_csv", "shortlist_html", "plan_html", "page"]
+__all__ = ["shortlist_csv", "shortlist_html", "shortlist_mailto", "plan_html", "page"]
 
 _STYLE = """
 body { font-family: Arial, Helvetica, sans-serif; font-size: 16px; line-height: 1.5;
@@ -25,7 +25,10 @@ dt { font-weight: bold; } dd { margin: 0; }
 .note { border-left: 6px solid #1d70b8; padding: .5em 1em; background: #f3f2f1; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #b1b4b6; padding: .3em .5em; text-align: left; vertical-align: top; }
-@media print { body { margin: 0; max-width: none; } section { break-inside: avoid; } }
+button { font: inherit; padding: .4em 1em; border: 2px solid #0b0c0c; background: #fff;
+         cursor: pointer; min-height: 44px; }
+@media print { body { margin: 0; max-width: none; } section { break-inside: avoid; }
+               .noprint { display: none; } }
 """
 
 
@@ -34,7 +37,8 @@ def page(title: str, body: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-            f"<main>\n{body}\n</main>\n</body>\n</html>\n")
+            '<main>\n<p class="noprint"><button type="button" onclick="window.print()">'
+            f"Print</button></p>\n{body}\n</main>\n</body>\n</html>\n")
 
 
 def _list(items: Sequence[str]) -> str:
@@ -44,6 +48,35 @@ def _list(items: Sequence[str]) -> str:
 def shortlist_csv(items: Sequence[Mapping], labels: Labels) -> bytes:
     """The shortlist as CSV (UTF-8 with a byte order mark, so spreadsheets read it right)."""
     return shortlist_frame(items, labels).to_csv(index=False).encode("utf-8-sig")
+
+
+def shortlist_mailto(items: Sequence[Mapping], link: str = "") -> str:
+    """A ``mailto:`` address whose message lists the shortlist (name, phone, website, address,
+    the first reason), to send to oneself or someone else; the recipient is left blank.
+
+    >>> m = shortlist_mailto([{"result": {"name": "Swim", "reasons": ["Free"]},
+    ...                        "detail": {"phone": "020 1"}}])
+    >>> m.startswith("mailto:?subject=Our%20shortlist"), "1.%20Swim%0A%20%20%20Phone%3A%20020%201" in m
+    (True, True)
+    """
+    from urllib.parse import quote
+
+    lines = ["Our shortlist of support from the Local Offer:", ""]
+    for n, item in enumerate(items, start=1):
+        r, d = item["result"], item.get("detail") or {}
+        lines.append(f"{n}. {r['name']}")
+        for label, value in (("Phone", d.get("phone")), ("Website", d.get("url")),
+                             ("Address", ", ".join(x for x in (d.get("address"),
+                                                               d.get("postcode")) if x))):
+            if value:
+                lines.append(f"   {label}: {value}")
+        if r.get("reasons"):
+            lines.append(f"   Why: {r['reasons'][0]}")
+        lines.append("")
+    if link:
+        lines.append(f"The suggestions: {link}")
+    return ("mailto:?subject=" + quote("Our shortlist of SEND support", safe="")
+            + "&body=" + quote("\n".join(lines), safe=""))
 
 
 def shortlist_html(items: Sequence[Mapping], labels: Labels, sendiass: str,
@@ -80,11 +113,12 @@ def plan_html(plan: Mapping, services: Mapping[str, Mapping], labels: Labels,
     ``next_steps``, optionally ``retain_until``); ``services`` maps service ids to what is known
     of them (``name`` at least); ``deadlines`` are ``(what, date)`` pairs.
     """
+    from planning import move_name
+
     today = today or dt.date.today()
     profile = plan.get("profile") or {}
-    transition = plan.get("transition")
-    about = [f"Transition: {labels.of('transitions', transition)}" if transition else
-             "Transition: not set"]
+    about = [f"Move: {move_name(plan)}"
+             + (f", September {plan['move_year']}" if plan.get("move_year") else "")]
     if profile.get("age") is not None:
         about.append(f"Age: {profile['age']}")
     if profile.get("needs"):
@@ -94,15 +128,20 @@ def plan_html(plan: Mapping, services: Mapping[str, Mapping], labels: Labels,
     for s in plan.get("services") or []:
         known = services.get(s["service_id"]) or {}
         name = known.get("name") or s["service_id"]
-        contact = "; ".join(x for x in (known.get("phone"), known.get("email"),
-                                        known.get("url")) if x)
-        cell = escape(name) + (f"<br><small>{escape(contact)}</small>" if contact else "")
-        chosen.append(f"<tr><td>{cell}</td><td>{escape(s.get('note') or '')}</td></tr>")
+        lines = [x for x in (known.get("phone"), known.get("email"), known.get("url")) if x]
+        where = ", ".join(x for x in (known.get("address"), known.get("postcode")) if x)
+        if where:
+            lines.insert(0, where)
+        cell = escape(name) + "".join(f"<br><small>{escape(x)}</small>" for x in lines)
+        why = _list(list(s.get("reasons") or []))
+        chosen.append(f"<tr><td>{cell}</td><td>{why or 'Not recorded'}</td>"
+                      f"<td>{escape(s.get('note') or '')}</td></tr>")
     steps = []
     for s in plan.get("next_steps") or []:
         due = s.get("due")
         due_text = dt.date.fromisoformat(str(due)).strftime("%d %B %Y") if due else "No date"
         steps.append(f"<tr><td>{escape(s['action'])}</td><td>{escape(due_text)}</td>"
+                     f"<td>{escape(s.get('owner') or 'Not set')}</td>"
                      f"<td>{'Done' if s.get('done') else 'To do'}</td></tr>")
     dates = "".join(f"<li><strong>{d.strftime('%d %B %Y')}</strong>: {escape(what)}</li>"
                     for what, d in deadlines)
@@ -113,12 +152,13 @@ def plan_html(plan: Mapping, services: Mapping[str, Mapping], labels: Labels,
         f"<h2>About</h2>{_list(about)}",
         "<h2>Key dates</h2>" + (f"<ul>{dates}</ul>" if dates else "<p>None recorded.</p>"),
         "<h2>Services chosen</h2>" + (
-            "<table><thead><tr><th scope=\"col\">Service</th><th scope=\"col\">Note</th></tr>"
+            "<table><thead><tr><th scope=\"col\">Service, address and contact</th>"
+            "<th scope=\"col\">Why it was suggested</th><th scope=\"col\">Note</th></tr>"
             f"</thead><tbody>{''.join(chosen)}</tbody></table>" if chosen
             else "<p>None chosen yet.</p>"),
         "<h2>Next steps</h2>" + (
             "<table><thead><tr><th scope=\"col\">What</th><th scope=\"col\">By</th>"
-            "<th scope=\"col\">Status</th></tr></thead>"
+            "<th scope=\"col\">Who</th><th scope=\"col\">Status</th></tr></thead>"
             f"<tbody>{''.join(steps)}</tbody></table>" if steps else "<p>None yet.</p>"),
         f'<p class="note"><strong>Free advice:</strong> {escape(sendiass)}</p>',
     ]

@@ -17,11 +17,17 @@ from guidance import quality_facts
 __all__ = [
     "FACT_NAMES",
     "service_facts",
+    "card_facts",
+    "travel_figure",
+    "COST_UNKNOWN",
     "contributions_frame",
     "results_frame",
     "comparison_frame",
     "shortlist_frame",
 ]
+
+#: Said when a record does not give its cost (never taken to mean free).
+COST_UNKNOWN = "Not stated: ask whether there is a charge"
 
 #: The facts a card shows, in order.
 FACT_NAMES = ("Travel", "Ages", "Cost", "When", "How to get it", "Contact", "Last checked")
@@ -31,13 +37,13 @@ def service_facts(result: Mapping, detail: Mapping | None, labels: Labels,
                   today: dt.date | None = None) -> dict[str, str]:
     """The card's facts, in :data:`FACT_NAMES` order, each as plain text."""
     d = detail or {}
-    cost = labels.of("cost", result["cost"]) if result.get("cost") else "Cost not stated"
+    cost = labels.of("cost", result["cost"]) if result.get("cost") else COST_UNKNOWN
     if d.get("cost_details"):
         cost += f": {d['cost_details']}"
     how = labels.many("referral", d.get("referral") or []) or "Ask the service how to start"
     if d.get("ehcp_required"):
         how += " (only with an EHC plan)"
-    travel = travel_text(result.get("travel_minutes"), result.get("distance_km"))
+    travel = travel_figure(result)
     delivery = [x for x in d.get("delivery") or [] if x != "in_person"]
     if delivery:
         travel += f". Also: {labels.many('delivery', delivery).lower()}"
@@ -50,6 +56,53 @@ def service_facts(result: Mapping, detail: Mapping | None, labels: Labels,
         "Contact": "; ".join(contact_lines(d)) or "Not given",
         "Last checked": last_checked_text(result.get("last_reviewed"), today),
     }
+
+
+def _says_travel(reason: str) -> bool:
+    return reason.startswith("About ") and "minute" in reason
+
+
+def _says_cost(reason: str) -> bool:
+    return reason == "Free" or reason.startswith(("Free for some families", "There is a charge"))
+
+
+def card_facts(result: Mapping, detail: Mapping | None, labels: Labels,
+               today: dt.date | None = None) -> dict[str, str]:
+    """The facts a result card adds to its reasons: each fact once.
+
+    Travel is left out when a reason already gives the journey (the reason's figure is the
+    one shown), cost when a reason already gives it with its details; contact details are
+    drawn as links by the card, so they are left out here too.
+    """
+    facts = service_facts(result, detail, labels, today)
+    reasons = list(result.get("reasons") or [])
+    details = str((detail or {}).get("cost_details") or "").strip()
+    delivery = list((detail or {}).get("delivery") or [])
+    known = result.get("travel_minutes") is not None or result.get("distance_km") is not None
+    if any(_says_travel(r) for r in reasons) or not known:
+        del facts["Travel"]
+        if [x for x in delivery if x != "in_person"]:
+            facts = {"How it is given": labels.many("delivery", delivery), **facts}
+    if any(_says_cost(r) and (not details or details in r) for r in reasons):
+        del facts["Cost"]
+    del facts["Contact"]
+    return facts
+
+
+def travel_figure(result: Mapping) -> str:
+    """One journey figure for a service: the one its reasons give when they give one (so a
+    table and the reasons beside it never show two different times), else the result's own.
+
+    >>> travel_figure({"reasons": ["About 41 minutes' walk (2.6 km)"], "travel_minutes": 42,
+    ...                "distance_km": 2.5})
+    "About 41 minutes' walk (2.6 km)"
+    >>> travel_figure({"reasons": [], "travel_minutes": 42, "distance_km": 2.5})
+    'About 42 minutes (2.5 km)'
+    """
+    said = next((r for r in result.get("reasons") or [] if _says_travel(r)), None)
+    if said:
+        return said.split(":", 1)[0]
+    return travel_text(result.get("travel_minutes"), result.get("distance_km"))
 
 
 def contributions_frame(result: Mapping) -> pd.DataFrame:
@@ -69,7 +122,7 @@ def contributions_frame(result: Mapping) -> pd.DataFrame:
 def results_frame(results: Sequence[Mapping], labels: Labels) -> pd.DataFrame:
     """A one-line-per-service overview of the results, in rank order."""
     rows = [{"Rank": i, "Service": r["name"], "Score": round(float(r["score"]), 3),
-             "Travel": travel_text(r.get("travel_minutes"), r.get("distance_km")),
+             "Travel": travel_figure(r),
              "Ages": age_range(r.get("min_age"), r.get("max_age")),
              "Cost": labels.of("cost", r["cost"]) if r.get("cost") else "Not stated",
              "Type": labels.many("categories", r.get("categories") or [])}

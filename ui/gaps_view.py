@@ -304,7 +304,7 @@ def gaps_map(client: ApiClient, heat: pd.DataFrame) -> None:
 
 def show_answer(client: ApiClient, answer: Mapping, labels: Labels | None = None) -> None:
     """The summary, the heatmap, the map, the table with near misses and the CSV download."""
-    st.subheader(summary_line(answer))
+    st.header(summary_line(answer), anchor=False)
     mode = str(answer.get("mode") or "")
     travel = labels.of("travel_modes", mode) if labels is not None and mode else \
         mode.replace("_", " ")
@@ -316,24 +316,22 @@ def show_answer(client: ApiClient, answer: Mapping, labels: Labels | None = None
         st.markdown(f"- {note}")
     cells = cells_frame(answer)
     if cells.empty:
-        st.info("No gaps or thin provision in these areas for the needs and ages chosen.",
-                icon=":material/check_circle:")
+        st.info("No gaps or thin provision in these areas for the needs and ages chosen.")
         return
     if int(answer.get("total") or 0) > len(cells):
         st.warning(f"Showing the first {len(cells)} of {answer['total']} cells (gaps first). "
-                   "Choose fewer areas or one need to see them all.", icon=":material/warning:")
+                   "Choose fewer areas or one need to see them all.")
     heat = heatmap_frame(answer)
-    st.markdown("#### Gaps by area and need")
+    st.markdown("### Gaps by area and need")
     st.altair_chart(heatmap_chart(heat), width="stretch", key="gaps_heatmap",
                     alt=f"Heatmap of {heat['Area'].nunique()} areas by {heat['Need'].nunique()} "
                         "needs; each square gives the number of age bands with a gap.")
     st.caption("The number in each square is how many age bands have no service; darker "
                "squares have more. A 0 means provision is thin there but not missing. The "
                "table below has the same figures.")
-    st.markdown("#### Where the gaps are")
+    st.markdown("### Where the gaps are")
     gaps_map(client, heat)
-    st.markdown("#### Every gap and thin cell, with near misses")
+    st.markdown("### Every gap and thin cell, with near misses")
     st.dataframe(cells, hide_index=True, key="gaps_table")
     st.download_button("Download the table (CSV)", gaps_csv(cells), file_name="gaps.csv",
-                       mime="text/csv", key="gp_csv", on_click="ignore",
-                       icon=":material/download:")
+                       mime="text/csv", key="gp_csv", on_click="ignore")

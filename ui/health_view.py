@@ -166,13 +166,12 @@ def weights_frame(answer: Mapping) -> pd.DataFrame:
 def show_answer(answer: Mapping, csv_text: str | None) -> None:
     """The summary, the field table, the records to fix (with the CSV), the records with no
     age and no needs, and the conflicts."""
-    st.subheader(summary_line(answer))
+    st.header(summary_line(answer), anchor=False)
     if int(answer.get("inactive") or 0):
         st.markdown(f"{_plural(int(answer['inactive']), 'inactive record')} (withdrawn or "
                     "paused, never suggested to families) are left out.")
     if not int(answer.get("active") or 0):
-        st.info("The directory holds no active service. Import a Local Offer first.",
-                icon=":material/info:")
+        st.info("The directory holds no active service. Import a Local Offer first.")
         return
 
     st.markdown("### How complete each field is")
@@ -187,7 +186,7 @@ def show_answer(answer: Mapping, csv_text: str | None) -> None:
     total = int(answer.get("to_fix_total") or 0)
     fix = to_fix_frame(answer)
     if fix.empty:
-        st.info("No record needs fixing.", icon=":material/check_circle:")
+        st.info("No record needs fixing.")
     else:
         st.markdown("Fixing these would most improve matching. The **score** adds up points "
                     "for what each record is missing: the higher it is, the sooner to fix.")
@@ -203,8 +202,7 @@ def show_answer(answer: Mapping, csv_text: str | None) -> None:
         if csv_text:
             st.download_button("Download every record to fix (CSV for providers)",
                                csv_text.encode("utf-8-sig"), file_name="data-health.csv",
-                               mime="text/csv", key="dh_csv_download", on_click="ignore",
-                               icon=":material/download:")
+                               mime="text/csv", key="dh_csv_download", on_click="ignore")
 
     st.markdown("### Records with no age and no needs")
     none = no_age_no_needs_frame(answer)

@@ -14,6 +14,7 @@ Pure functions (no Streamlit, no HTTP). Dates follow the domain brief, section 3
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,13 @@ __all__ = [
     "group_by_need",
     "group_by_outcome",
     "plan_content",
+    "LEAVING_MAX_AGE",
+    "move_name",
+    "is_setting_left",
+    "is_assessment_request",
+    "for_plan",
+    "LEAVING_BY_TRANSITION",
+    "without_stage_left",
 ]
 
 
@@ -53,6 +61,123 @@ MOVES: dict[str, Move] = {m.id: m for m in (
     Move("post16_move", "Moving between post-16 settings", "secondary_to_post16", False),
     Move("adult", "Post-16 to adult life (18 to 25)", "preparing_for_adulthood", False),
 )}
+
+#: For each move, the oldest age of the settings being left: an education setting whose
+#: oldest pupils are this age or younger is one the young person is leaving (a nursery when
+#: starting school, a primary school at Year 6 to 7, an 11-16 school after Year 11).
+LEAVING_MAX_AGE: dict[str, int] = {"reception": 4, "y6_y7": 11, "y11_post16": 16, "adult": 18}
+
+
+#: The same rule by the API's transition value, for the family and SENCo pages.
+LEAVING_BY_TRANSITION: dict[str, int] = {"early_years_to_primary": 4, "primary_to_secondary": 11,
+                                         "secondary_to_post16": 16}
+
+
+def without_stage_left(answer: Mapping, transition: str | None) -> tuple[dict, str]:
+    """A ``POST /match`` answer without the schools and settings of the stage being left, and
+    a sentence naming them ("" when none), for the family and SENCo pages.
+
+    >>> a = {"results": [{"name": "Hill Primary", "categories": ["education"], "max_age": 11},
+    ...                  {"name": "Swim", "categories": ["leisure"], "max_age": 11}]}
+    >>> kept, note = without_stage_left(a, "primary_to_secondary")
+    >>> [r["name"] for r in kept["results"]], note
+    (['Swim'], 'Not shown, as schools or settings of the stage being left: Hill Primary.')
+    """
+    limit = LEAVING_BY_TRANSITION.get(transition or "")
+    results = list(answer.get("results") or [])
+    if limit is None:
+        return dict(answer), ""
+    left = [r for r in results if r.get("max_age") is not None and r["max_age"] <= limit
+            and _a_setting(r)]
+    kept = [r for r in results if r not in left]
+    note = ("Not shown, as schools or settings of the stage being left: "
+            + ", ".join(r["name"] for r in left) + ".") if left else ""
+    return {**answer, "results": kept}, note
+
+
+def move_name(plan: Mapping) -> str:
+    """One name for a plan's move everywhere (list, form, printout): the key worker's move
+    when the plan has it, else the first move with its transition.
+
+    >>> move_name({"move": "post16_move", "transition": "secondary_to_post16"})
+    'Moving between post-16 settings'
+    >>> move_name({"transition": "secondary_to_post16"})
+    'Year 11 to post-16 (sixth form, college or training)'
+    >>> move_name({})
+    'Move not set'
+    """
+    move = MOVES.get(plan.get("move") or "") or move_for(plan.get("transition"))
+    return move.label if move else "Move not set"
+
+
+def is_setting_left(result: Mapping, move_id: str | None) -> bool:
+    """True when ``result`` is an education setting of the phase the young person is leaving.
+
+    >>> is_setting_left({"categories": ["education"], "max_age": 16}, "y11_post16")
+    True
+    >>> is_setting_left({"categories": ["education"], "max_age": 18}, "y11_post16")
+    False
+    >>> is_setting_left({"categories": ["leisure"], "max_age": 16}, "y11_post16")
+    False
+    >>> is_setting_left({"categories": ["education", "transition"], "max_age": 16},
+    ...                 "y11_post16")
+    False
+    """
+    limit = LEAVING_MAX_AGE.get(move_id or "")
+    top = result.get("max_age")
+    return limit is not None and top is not None and _a_setting(result) and top <= limit
+
+
+def _a_setting(result: Mapping) -> bool:
+    """A school or setting (education), not a programme that helps with the move itself."""
+    cats = result.get("categories") or []
+    return "education" in cats and "transition" not in cats
+
+
+_ASSESSMENT_REQUEST = re.compile(
+    r"\b(request|requesting|ask(ing)? for|apply(ing)? for|application for)\b.{0,30}"
+    r"\b(EHC|EHCP|education,? health and care)\b.{0,20}\bneeds? assessments?\b"
+    r"|\bEHC ?needs assessment requests?\b|\bEHCNA\b", re.IGNORECASE)
+
+
+def is_assessment_request(result: Mapping) -> bool:
+    """True when a service is the way to ask for an EHC needs assessment (by its name), which
+    a young person who already has an EHC plan does not need.
+
+    >>> [is_assessment_request({"name": n}) for n in ("Request an EHC Needs Assessment",
+    ...  "Applying for an education, health and care needs assessment", "EHCNA requests",
+    ...  "EHCP Phase Transfer and Annual Reviews", "Parent Carer Needs Assessment")]
+    [True, True, True, False, False]
+    """
+    return bool(_ASSESSMENT_REQUEST.search(str(result.get("name") or "")))
+
+
+def for_plan(results: Sequence[Mapping], move_id: str | None,
+             has_ehcp: bool) -> tuple[list[Mapping], list[str]]:
+    """The results that fit a plan, and a sentence for each kind left out (names given).
+
+    Left out: settings of the phase being left, and, for a young person with an EHC plan,
+    the service for requesting an EHC needs assessment.
+    """
+    kept: list[Mapping] = []
+    left: list[Mapping] = []
+    asked: list[Mapping] = []
+    for r in results:
+        if is_setting_left(r, move_id):
+            left.append(r)
+        elif has_ehcp and is_assessment_request(r):
+            asked.append(r)
+        else:
+            kept.append(r)
+    notes = []
+    if left:
+        notes.append("Left out because they are schools or settings of the stage being left: "
+                     + ", ".join(r["name"] for r in left) + ".")
+    if asked:
+        notes.append("Left out because the young person already has an EHC plan: "
+                     + ", ".join(r["name"] for r in asked) + ".")
+    return kept, notes
+
 
 #: Preparing-for-adulthood outcomes (SEND Code of Practice ch.8) and the service categories
 #: that usually serve each. A service can serve several.
@@ -152,21 +277,30 @@ def group_by_outcome(results: Sequence[Mapping]) -> dict[str, list[Mapping]]:
 
 
 def plan_content(label: str, move_id: str | None, profile: Mapping | None,
-                 services: Mapping[str, str], steps: Sequence[Mapping]) -> dict:
+                 services: Mapping[str, str], steps: Sequence[Mapping],
+                 move_year: int | None = None,
+                 reasons: Mapping[str, Sequence[str]] | None = None) -> dict:
     """The body of ``POST /plans`` / ``PUT /plans/{id}``.
 
-    ``services`` maps chosen service ids to notes; ``steps`` are ``{"action", "due", "done"}``
-    with ``due`` a date, an ISO string or ``None``.
+    ``services`` maps chosen service ids to notes, ``reasons`` to why they were suggested;
+    ``steps`` are ``{"action", "due", "owner", "done"}`` with ``due`` a date, an ISO string or
+    ``None``.
     """
     move = MOVES.get(move_id or "")
+    reasons = reasons or {}
     return {
         "label": label.strip(),
         "profile": dict(profile) if profile else None,
         "transition": move.transition if move else None,
-        "services": [{"service_id": sid, "note": note or ""} for sid, note in services.items()],
+        "move": move.id if move else None,
+        "move_year": int(move_year) if move and move_year else None,
+        "services": [{"service_id": sid, "note": note or "",
+                      "reasons": [str(r)[:500] for r in (reasons.get(sid) or [])][:10]}
+                     for sid, note in services.items()],
         "next_steps": [{"action": s["action"].strip(),
                         "due": (s["due"].isoformat() if isinstance(s.get("due"), dt.date)
                                 else s.get("due") or None),
+                        "owner": str(s.get("owner") or "").strip()[:100],
                         "done": bool(s.get("done"))}
                        for s in steps if str(s.get("action") or "").strip()],
     }

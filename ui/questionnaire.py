@@ -18,8 +18,9 @@ from typing import Any
 import streamlit as st
 
 from client import ApiClient, ApiError
-from components import keep_answers
+from components import focus_heading, keep_answers
 from content import Labels, split_words, spoken
+from needs_picker import needs_checkboxes
 
 __all__ = [
     "STEPS",
@@ -28,10 +29,15 @@ __all__ = [
     "MINUTES",
     "init_state",
     "answers",
+    "own_words",
+    "without_word",
     "validate",
     "build_profile",
     "summary_rows",
     "check_postcode",
+    "QUERY",
+    "to_query",
+    "from_query",
     "render_step",
     "go_to",
     "reset",
@@ -48,7 +54,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "postcode": ("fs_postcode",),
     "travel": ("fs_mode", "fs_minutes"),
     "transition": ("fs_transition",),
-    "preferences": ("fs_free", "fs_when", "fs_access", "fs_language"),
+    "preferences": ("fs_free", "fs_when", "fs_access", "fs_language", "fs_delivery"),
     "check": (),
 }
 _ALL = tuple(k for keys in FIELDS.values() for k in keys)
@@ -78,7 +84,9 @@ def answers() -> dict[str, Any]:
 
 
 def go_to(step: int | str, returning: bool = False) -> None:
-    """Move to a step (an index, or ``"results"``); ``returning`` comes back to the check page."""
+    """Move to a step (an index, or ``"results"``); ``returning`` comes back to the check page.
+    The new step's heading takes the keyboard focus."""
+    st.session_state.fs_focus = True
     st.session_state.fs_step = step
     st.session_state.fs_return = returning
     st.session_state.fs_errors = {}
@@ -89,6 +97,9 @@ def reset() -> None:
     for key in (*_ALL, "fs_step", "fs_errors", "fs_return", "fs_pc_check", "fs_result",
                 "fs_saved"):
         st.session_state.pop(key, None)
+    for key in [k for k in st.session_state if str(k).startswith("fs_needs_")]:
+        del st.session_state[key]
+    st.query_params.clear()
 
 
 # --------------------------------------------------------------------------- pure rules
@@ -114,7 +125,7 @@ def validate(step: str, a: Mapping[str, Any], pc_check: Mapping | None = None) -
             errors["fs_age"] = "Age must be a whole number from 0 to 25"
         if not a.get("fs_ehcp"):
             errors["fs_ehcp"] = "Select whether there is an EHC plan, or 'Not sure'"
-    elif step == "needs" and not a.get("fs_needs") and not split_words(a.get("fs_words") or ""):
+    elif step == "needs" and not a.get("fs_needs") and not own_words(a):
         errors["fs_needs"] = ("Choose at least one need, or describe them in your own words. "
                               "If you are waiting for an assessment, choose 'Awaiting "
                               "assessment or diagnosis'")
@@ -134,6 +145,20 @@ def validate(step: str, a: Mapping[str, Any], pc_check: Mapping | None = None) -
     return errors
 
 
+def own_words(a: Mapping[str, Any]) -> list[str]:
+    """The needs typed in the family's own words."""
+    return split_words(a.get("fs_words") or "")
+
+
+def without_word(text: str, word: str) -> str:
+    """The typed words with one of them taken out (the family removed what we understood).
+
+    >>> without_word("anxity, loud places; ADHD", "loud places")
+    'anxity, ADHD'
+    """
+    return ", ".join(w for w in split_words(text) if w != word)
+
+
 def build_profile(a: Mapping[str, Any], labels: Labels, limit: int = 10) -> dict[str, Any]:
     """The family's profile (contract section 2) from the answers.
 
@@ -150,14 +175,14 @@ def build_profile(a: Mapping[str, Any], labels: Labels, limit: int = 10) -> dict
         "who": _WHO_API.get(a.get("fs_who") or ""),
         "age": int(str(a.get("fs_age")).strip()),
         "has_ehcp": a.get("fs_ehcp") == "yes",
-        "needs": [spoken(labels.need(n)) for n in a.get("fs_needs") or []]
-                 + split_words(a.get("fs_words") or ""),
+        "needs": [spoken(labels.need(n)) for n in a.get("fs_needs") or []] + own_words(a),
         "postcode": str(a.get("fs_postcode") or "").strip() or None,
         "travel": travel,
         "transition": None if transition in (None, NO_MOVE) else transition,
         "preferences": {"free_only": bool(a.get("fs_free")),
                         "when": list(a.get("fs_when") or []),
                         "accessibility": list(a.get("fs_access") or []),
+                        "delivery": list(a.get("fs_delivery") or []),
                         "language": language or None},
         "limit": limit,
     }
@@ -166,7 +191,7 @@ def build_profile(a: Mapping[str, Any], labels: Labels, limit: int = 10) -> dict
 def summary_rows(a: Mapping[str, Any], labels: Labels) -> list[tuple[int, str, str]]:
     """``(step index, question, answer)`` rows for "Check your answers"."""
     yp = a.get("fs_who") == "young_person"
-    needs = [labels.need(n) for n in a.get("fs_needs") or []] + split_words(a.get("fs_words") or "")
+    needs = [labels.need(n) for n in a.get("fs_needs") or []] + own_words(a)
     mode = a.get("fs_mode")
     travel = labels.of("travel_modes", mode) if mode else "Not given"
     if mode and mode != "online_only" and a.get("fs_minutes"):
@@ -175,6 +200,7 @@ def summary_rows(a: Mapping[str, Any], labels: Labels) -> list[tuple[int, str, s
         "Free services only" if a.get("fs_free") else "",
         labels.many("when", a.get("fs_when") or []),
         labels.many("accessibility", a.get("fs_access") or []),
+        labels.many("delivery", a.get("fs_delivery") or []),
         f"Language: {a['fs_language']}" if a.get("fs_language") else "") if x]
     transition = a.get("fs_transition")
     return [
@@ -202,6 +228,71 @@ def check_postcode(client: ApiClient, text: str) -> dict[str, Any]:
     what = {"postcode": "", "sector": " (the centre of that postcode sector)",
             "district": " (the centre of that postcode area)"}[found["kind"]]
     return {"text": text, "ok": True, "message": f"We found {found['postcode']}{what}."}
+
+
+# --------------------------------------------------------------------------- the page address
+#: Query parameter: widget key. The answers live in the page's address after a search, so a
+#: reload, a bookmark or a shared link brings the same results back. Only what the family
+#: chose or typed goes there; nothing is stored on the server.
+QUERY: dict[str, str] = {"who": "fs_who", "age": "fs_age", "ehcp": "fs_ehcp",
+                         "needs": "fs_needs", "words": "fs_words", "postcode": "fs_postcode",
+                         "travel": "fs_mode", "minutes": "fs_minutes", "move": "fs_transition",
+                         "free": "fs_free", "when": "fs_when", "access": "fs_access",
+                         "delivery": "fs_delivery", "language": "fs_language"}
+_LISTS = {"fs_needs", "fs_when", "fs_access", "fs_delivery"}
+
+
+def to_query(a: Mapping[str, Any]) -> dict[str, str]:
+    """The answers as query parameters (lists joined with commas, empty answers left out).
+
+    >>> to_query({"fs_who": "parent", "fs_age": "10", "fs_needs": ["autism", "adhd"],
+    ...           "fs_free": True, "fs_minutes": 30, "fs_words": ""})
+    {'who': 'parent', 'age': '10', 'needs': 'autism,adhd', 'minutes': '30', 'free': 'yes'}
+    """
+    out: dict[str, str] = {}
+    for name, key in QUERY.items():
+        value = a.get(key)
+        if key in _LISTS:
+            value = ",".join(value or [])
+        elif key == "fs_free":
+            value = "yes" if value else ""
+        value = str(value).strip() if value is not None else ""
+        if value:
+            out[name] = value
+    return out
+
+
+def from_query(params: Mapping[str, str], labels: Labels) -> tuple[dict[str, Any], list[str]]:
+    """Answers read back from query parameters, and the parameters that could not be used
+    (unknown names or values), so a damaged link is said to be damaged, never guessed at."""
+    allowed: dict[str, set] = {
+        "fs_who": set(WHO), "fs_ehcp": set(EHCP), "fs_needs": set(labels.needs),
+        "fs_mode": set(labels.options("travel_modes")), "fs_minutes": {str(m) for m in MINUTES},
+        "fs_transition": {NO_MOVE, *labels.options("transitions")},
+        "fs_when": set(labels.options("when")), "fs_access": set(labels.options("accessibility")),
+        "fs_delivery": set(labels.options("delivery")), "fs_free": {"yes"}}
+    a: dict[str, Any] = {}
+    bad: list[str] = []
+    for name, raw in params.items():
+        key = QUERY.get(name)
+        text = str(raw).strip()
+        if key is None:
+            bad.append(name)
+            continue
+        if key in _LISTS:
+            values = [v for v in text.split(",") if v]
+            good = [v for v in values if v in allowed[key]]
+            bad += [name] if len(good) < len(values) else []
+            a[key] = good
+        elif key in allowed and text not in allowed[key]:
+            bad.append(name)
+        elif key == "fs_minutes":
+            a[key] = int(text)
+        elif key == "fs_free":
+            a[key] = True
+        else:
+            a[key] = text[:200]
+    return a, bad
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -241,8 +332,7 @@ def _field_error(key: str) -> None:
 def _error_summary() -> None:
     errors = st.session_state.fs_errors
     if errors:
-        st.error("**There is a problem**\n\n" + "\n".join(f"- {m}" for m in errors.values()),
-                 icon=":material/error:")
+        st.error("**There is a problem**\n\n" + "\n".join(f"- {m}" for m in errors.values()))
 
 
 def _step_who(labels: Labels, client: ApiClient) -> None:
@@ -261,36 +351,47 @@ def _step_child(labels: Labels, client: ApiClient) -> None:
              list(EHCP), format_func=EHCP.get, index=None, key="fs_ehcp", horizontal=True)
 
 
+def _drop_word(word: str) -> None:
+    st.session_state.fs_words = without_word(st.session_state.get("fs_words") or "", word)
+
+
 def _step_needs(labels: Labels, client: ApiClient) -> None:
     a = answers()
     _field_error("fs_needs")
-    st.multiselect(_you(a, "What needs or conditions does your child have?",
-                        "What needs or conditions do you have?"),
-                   [n["id"] for n in labels.vocab["needs"]], format_func=labels.need,
-                   key="fs_needs", placeholder="Start typing, for example autism")
-    st.text_input("Anything else, in your own words (optional)", key="fs_words",
+    needs_checkboxes("fs_needs", labels.vocab["needs"],
+                     _you(a, "What needs or conditions does your child have?",
+                          "What needs or conditions do you have?"))
+    st.text_input("Something else, in your own words (optional)", key="fs_words",
                   placeholder="For example: finds loud places hard, dyslexic",
                   help="Separate different things with commas. Spelling does not matter.")
-    words = split_words(a.get("fs_words") or "")
-    if words:
-        cache = st.session_state.setdefault("fs_norm_cache", {})
-        key = "\n".join(words)
-        if key not in cache:
-            try:
-                cache[key] = client.normalise(words[:30])
-            except ApiError as exc:
-                st.warning(exc.message)
-                return
-        found = cache[key]
-        seen = {m["label"]: m["text"] for m in found["matches"]}
-        if seen:
-            st.success("We understood: " + "; ".join(f"{label} (from \u201c{text}\u201d)"
-                                                      for label, text in seen.items()),
-                       icon=":material/check:")
-        if found["unrecognised"]:
-            st.info("We did not recognise: " + ", ".join(f"\u201c{w}\u201d"
-                                                        for w in found["unrecognised"])
-                    + ". We will still search with these words.", icon=":material/info:")
+    words = own_words(answers())
+    if not words:
+        return
+    cache = st.session_state.setdefault("fs_norm_cache", {})
+    key = "\n".join(words)
+    if key not in cache:
+        try:
+            cache[key] = client.normalise(words[:30])
+        except ApiError as exc:
+            st.warning(exc.message)
+            return
+    found = cache[key]
+    by_text: dict[str, list[str]] = {}
+    for m in found["matches"]:
+        if m["label"] not in by_text.setdefault(m["text"], []):
+            by_text[m["text"]].append(m["label"])
+    if by_text:
+        st.markdown("**What we understood from your words.** We will search for these. "
+                    "Remove any we got wrong.")
+        for text, needs in by_text.items():
+            left, right = st.columns([3, 1], vertical_alignment="center")
+            left.markdown(f"- {', '.join(needs)} (from \u201c{text}\u201d)")
+            right.button("Remove", key=f"fs_drop_{text}", on_click=_drop_word, args=(text,),
+                         help=f"Do not search for \u201c{text}\u201d")
+    if found["unrecognised"]:
+        st.info("We did not recognise: " + ", ".join(f"\u201c{w}\u201d"
+                                                    for w in found["unrecognised"])
+                + ". We will still search with these words.")
 
 
 def _step_postcode(labels: Labels, client: ApiClient) -> None:
@@ -302,7 +403,7 @@ def _step_postcode(labels: Labels, client: ApiClient) -> None:
     check = st.session_state.fs_pc_check
     text = str(st.session_state.get("fs_postcode") or "").strip()
     if check and check.get("text") == text and check["ok"]:
-        st.success(check["message"], icon=":material/check:")
+        st.success(check["message"])
     elif not text:
         st.caption("Leave this blank if you would rather not say. We then cannot work out "
                    "travel times.")
@@ -377,11 +478,12 @@ def render_step(client: ApiClient, labels: Labels, on_search: Callable[[], None]
     step = STEPS[index]
     title = _TITLES[step][1 if answers().get("fs_who") == "young_person" else 0]
     if index > 0:
-        st.button("Back", key="fs_back", on_click=_back, type="tertiary",
-                  icon=":material/arrow_back:", help="Go back to the previous question")
-    st.caption(f"Step {index + 1} of {len(STEPS)}")
+        st.button("Back", key="fs_back", on_click=_back, type="tertiary", help="Go back to the previous question")
+    st.markdown(f"Step {index + 1} of {len(STEPS)}")
     _error_summary()
-    st.subheader(title)
+    st.header(title, anchor=False)
+    if st.session_state.pop("fs_focus", False):
+        focus_heading(title)
     _DRAW[step](labels, client)
     if step == "check":
         st.button("Search for support", key="fs_search", type="primary", on_click=on_search)

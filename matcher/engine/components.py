@@ -26,9 +26,10 @@ from matcher.engine.config import MatchConfig
 from matcher.engine.features import ServiceTable
 from matcher.engine.query import FamilyQuery
 from matcher.engine.scorers import NeedLevels, Scored
+from matcher.vocab import Vocabulary
 
 __all__ = ["MatchInputs", "Scorer", "Rule", "SCORERS", "RULES", "LABELS", "REASONS",
-           "RULE_CHECKS", "score_all"]
+           "RULE_CHECKS", "score_all", "rule_reason"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,10 @@ RULE_CHECKS: dict[str, rules.RuleCheck] = {r.name: r.check for r in RULES}
 def score_all(inputs: MatchInputs) -> dict[str, Scored]:
     """Every registered scorer's values for every service, in the registry's order."""
     return {s.name: s.score(inputs) for s in SCORERS}
+
+
+def rule_reason(rule: str, row: int, table: ServiceTable, query: FamilyQuery,
+                levels: NeedLevels, vocab: Vocabulary) -> str:
+    """Why ``rule`` excludes service ``row``, in a sentence (its registry reason)."""
+    reason = REASONS.get(rule)
+    return reason(row, table, query, levels, vocab) if reason is not None else rule

@@ -30,7 +30,6 @@ __all__ = [
     "Explanation",
     "explain_row",
     "explain_rows",
-    "rule_reason",
     "age_sentence",
     "TRANSITION_PHRASES",
     "MODE_PHRASES",
@@ -273,13 +272,14 @@ def _travel_label(row: int, scored: Scored, query: FamilyQuery,
 
 def explain_row(row: int, table: ServiceTable, query: FamilyQuery, scored: dict[str, Scored],
                 levels: NeedLevels, combined: Combined, elig: Eligibility, variety: float,
-                vocab: Vocabulary, cfg: MatchConfig, today: dt.date) -> tuple[Explanation, list[str]]:
+                vocab: Vocabulary, cfg: MatchConfig, today: dt.date,
+                labels: Mapping[str, LabelFn]) -> tuple[Explanation, list[str]]:
     """Contributions (adding up to the score) and up to ``max_reasons`` sentences for one result.
 
     One row of :func:`explain_rows`, which explains all of a match's results at once.
     """
     return explain_rows([row], [variety], table, query, scored, levels, combined, elig, vocab,
-                        cfg, today)[0]
+                        cfg, today, labels)[0]
 
 
 @dataclass
@@ -438,15 +438,13 @@ def explain_rows(rows: Sequence[int], variety: Sequence[float], table: ServiceTa
                  query: FamilyQuery, scored: dict[str, Scored], levels: NeedLevels,
                  combined: Combined, elig: Eligibility, vocab: Vocabulary, cfg: MatchConfig,
                  today: dt.date,
-                 labels: Mapping[str, LabelFn] | None = None) -> list[tuple[Explanation, list[str]]]:
+                 labels: Mapping[str, LabelFn]) -> list[tuple[Explanation, list[str]]]:
     """:func:`explain_row` for each of ``rows`` (with its ``variety`` adjustment), in order.
 
-    Each component's sentence comes from its label function in the engine's registry
-    (:mod:`matcher.engine.components`, or ``labels``), written from the same arrays as its
+    Each component's sentence comes from its label function in ``labels`` (the engine's
+    registry, :data:`matcher.engine.components.LABELS`), written from the same arrays as its
     points; what a label needs for every row is worked out once (:class:`Rows`).
     """
-    if labels is None:
-        from matcher.engine.components import LABELS as labels
     rows = np.asarray(rows, dtype=np.intp)
     comps = list(combined.weights.items())
     values = {c: np.asarray(combined.values[c][rows], dtype=np.float64).tolist() for c, _ in comps}
@@ -630,12 +628,3 @@ def reason_need_excluded(row: int, table: ServiceTable, query: FamilyQuery, leve
          if NEED_LEVELS[int(levels.level(row, k))] == "excluded"]
     words = query.needs[j[0]].words if j else "your child's needs"
     return f"Says it does not support {words}"
-
-
-def rule_reason(rule: str, row: int, table: ServiceTable, query: FamilyQuery,
-                levels: NeedLevels, vocab: Vocabulary) -> str:
-    """Why ``rule`` excludes this service, in a sentence (the registry's reason function)."""
-    from matcher.engine.components import REASONS
-
-    reason = REASONS.get(rule)
-    return reason(row, table, query, levels, vocab) if reason is not None else rule

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from matcher.engine.combine import combine
-from matcher.engine.components import RULE_CHECKS, MatchInputs, score_all
+from matcher.engine.components import LABELS, RULE_CHECKS, MatchInputs, rule_reason, score_all
 from matcher.engine.config import MatchConfig, load_config
 from matcher.engine.eligibility import RULES, check_eligibility
-from matcher.engine.explain import Explanation, explain_rows, rule_reason
+from matcher.engine.explain import Explanation, explain_rows
 from matcher.engine.features import ServiceTable, make_text_index, text_fields
 from matcher.engine.profile import Profile
 from matcher.engine.query import prepare_query
@@ -168,7 +168,7 @@ class Matcher:
                               profile.limit, cfg)
         variety = (adjusted - combined.score[rows]).tolist()
         explained = explain_rows(rows, variety, table, query, scored, levels, combined, elig,
-                                 vocab, cfg, today)
+                                 vocab, cfg, today, LABELS)
 
         tr = scored["travel"].facts
         results = []

@@ -7,14 +7,16 @@ import streamlit as st
 import components as c
 import explore
 from client import ApiError, get_client
+from planning import without_stage_left
 
 st.set_page_config(page_title="Explore with a family", page_icon=":material/tune:",
                    layout="wide")
+c.page_style()
 client = get_client()
 labels = c.get_labels(client)
 c.keep_answers(explore.KEYS, "ex_saved")
 
-st.title("Explore with a family")
+st.title("Explore with a family", anchor=False)
 st.markdown("For SENCos and other professionals working with a family. Set every filter at "
             "once; each result shows how its score was made up, and you can compare services "
             "side by side.")
@@ -30,11 +32,13 @@ if explore.filters_form(labels):
 c.error_summary(st.session_state.get("ex_problems") or [])
 answer = st.session_state.get("ex_result")
 if answer is None:
-    st.info("Set the filters above and choose **Find services**. Only the age is required.",
-            icon=":material/info:")
+    st.info("Set the filters above and choose **Find services**. Only the age is required.")
     c.sendiass_notice(client)
     st.stop()
 
+answer, left_note = without_stage_left(answer, st.session_state.get("ex_transition"))
+if left_note:
+    st.markdown(left_note)
 results_tab, compare_tab, why_tab = st.tabs(["Results and scores", "Compare side by side",
                                              "Why not others?"])
 with results_tab:

@@ -10,16 +10,17 @@ import plan_view as pv
 from client import get_client
 
 st.set_page_config(page_title="Transition plan", page_icon=":material/event_note:")
+c.page_style()
 client = get_client()
 labels = c.get_labels(client)
 
-st.title("Transition plan")
+st.title("Transition plan", anchor=False)
 st.markdown("For key workers planning a move with a young person and their family: the "
             "services that fit, the dates that apply, and the next steps. Use initials or your "
             "case reference, never a name.")
 api_key = pv.api_key_input()
 if not api_key:
-    st.info("Enter your API key to open or save plans.", icon=":material/key:")
+    st.info("Enter your API key to open or save plans.")
     st.stop()
 plans = pv.load_plans(client, api_key)
 pv.plan_picker(plans, client, api_key, labels)
@@ -31,4 +32,5 @@ dates = pv.key_dates_panel()
 pv.next_steps_panel()
 pv.save_and_export(client, api_key, labels, c.sendiass_text(client), details, dates)
 gv.guidance_block(None)  # the EHC route with its phase-transfer dates; complaints and appeals
+pv.delete_panel(client, api_key)
 c.sendiass_notice(client)

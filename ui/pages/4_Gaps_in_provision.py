@@ -10,24 +10,24 @@ from client import get_client
 
 st.set_page_config(page_title="Gaps in provision", page_icon=":material/grid_on:",
                    layout="wide")
+c.page_style()
 client = get_client()
 labels = c.get_labels(client)
 c.keep_answers(gv.KEYS, "gp_saved")
 
-st.title("Gaps in provision")
+st.title("Gaps in provision", anchor=False)
 st.markdown("For commissioners: for each small area, need and age band, how many services in "
             "the Local Offer a child could reach in a reasonable journey. Gaps (none) and "
             "thin provision (very few) are listed with the services that nearly fit.")
 api_key = gv.api_key_input()
 if not api_key:
-    st.info(gv.COMMISSIONERS_ONLY, icon=":material/key:")
+    st.info(gv.COMMISSIONERS_ONLY)
     st.stop()
 if gv.filters_form(labels):
     gv.submit(client, api_key)
 c.error_summary(st.session_state.get("gp_problems") or [])
 answer = st.session_state.get("gp_result")
 if answer is None:
-    st.info("Enter postcode districts or a postcode above and choose **Show gaps**.",
-            icon=":material/info:")
+    st.info("Enter postcode districts or a postcode above and choose **Show gaps**.")
     st.stop()
 gv.show_answer(client, answer, labels)

@@ -10,9 +10,10 @@ from client import get_client
 
 st.set_page_config(page_title="Directory health", page_icon=":material/fact_check:",
                    layout="wide")
+c.page_style()
 client = get_client()
 
-st.title("Directory health")
+st.title("Directory health", anchor=False)
 st.markdown("For the directory team: how complete the Local Offer's records are, field by "
             "field; the records that give no age and no needs; where a record's description "
             "contradicts its fields; and the records whose fixing would most improve matching, "
@@ -20,9 +21,9 @@ st.markdown("For the directory team: how complete the Local Offer's records are,
             "providers.")
 api_key = hv.api_key_input()
 if not api_key:
-    st.info(hv.ADMINS_ONLY, icon=":material/key:")
+    st.info(hv.ADMINS_ONLY)
     st.stop()
-if st.button("Check the directory again", key="dh_refresh", icon=":material/refresh:") or (
+if st.button("Check the directory again", key="dh_refresh") or (
         "dh_result" not in st.session_state and "dh_problems" not in st.session_state):
     hv.fetch(client, api_key)
 problems = st.session_state.get("dh_problems") or []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from matcher.api.routes import (
+    admin_users,
     feedback,
     imports,
     match,
@@ -24,5 +25,6 @@ ROUTERS = (
     feedback.router,
     plans.router,
     imports.router,
+    admin_users.router,
     meta.router,
 )
