@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -150,12 +151,7 @@ class ServiceTextIndex:
         total = int(lengths.sum())
         if q.nnz == 0 or total == 0:
             return out
-        # Every stored entry of the chosen rows, row after row: its position in m.data and the
-        # result it belongs to (a vectorised concatenation of the rows' index ranges).
-        owner = np.repeat(np.arange(rows.size), lengths)
-        offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        flat = np.repeat(starts, lengths) + offsets
-        cols = m.indices[flat]
+        owner, flat, cols = _row_entries(m, starts, lengths, total)
         weight = np.zeros(m.shape[1])          # the query's weight of every term (mostly 0)
         weight[q.indices] = q.data
         prod = m.data[flat] * weight[cols]
@@ -164,54 +160,19 @@ class ServiceTextIndex:
         keep = keep[np.lexsort((-prod[keep], owner[keep]))]
         bounds = np.searchsorted(owner[keep], np.arange(rows.size + 1))
         names = self.feature_names_[cols[keep]].tolist()
-        for r in range(rows.size):
-            picked = out[r]
-            for term in names[bounds[r]:bounds[r + 1]]:
-                term = str(term)
-                words = term.split()
-                # Skip "autism autism" and terms already said within a longer one, or vice versa.
-                if len(set(words)) < len(words) or any(term in t or t in term for t in picked):
-                    continue
-                picked.append(term)
-                if len(picked) == n:
-                    break
-        return out
+        return _pick_terms(out, names, bounds, n)
 
     def save(self, path: str | Path, config: dict | None = None) -> Path:
         """Save with joblib, plus a JSON card beside it (data hash, library versions, config)."""
         self._check_is_fitted()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target, then rename: several API workers may save at once, and a
-        # reader must never see half a file.
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp",
-                                         delete=False) as tmp:
-            joblib.dump(self, tmp)
-        os.replace(tmp.name, path)
-        card = {
-            "model": "ServiceTextIndex (TF-IDF, scikit-learn)",
-            "data_hash": self.data_hash_,
-            "n_services": int(self.matrix_.shape[0]),
-            "n_terms": int(self.matrix_.shape[1]),
-            "config": {"ngram_max": self.ngram_max, "min_df": self.min_df,
-                       "max_features": self.max_features, **(config or {})},
-            "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-                         "numpy": np.__version__, "joblib": joblib.__version__},
-        }
-        card_path = path.with_suffix(".json")
-        tmp_card = card_path.with_name(f"{card_path.name}.{os.getpid()}.tmp")
-        tmp_card.write_text(json.dumps(card, indent=2), encoding="utf-8")
-        os.replace(tmp_card, card_path)
-        return path
+        return _save_with_card(self, path, "ServiceTextIndex (TF-IDF, scikit-learn)",
+                               {"ngram_max": self.ngram_max, "min_df": self.min_df,
+                                "max_features": self.max_features, **(config or {})})
 
     @classmethod
     def load(cls, path: str | Path) -> ServiceTextIndex:
         """Load an index saved by :meth:`save`."""
-        obj = joblib.load(Path(path))
-        if not isinstance(obj, cls):
-            raise NotFittedError(f"{path} does not hold a ServiceTextIndex; delete it to rebuild.")
-        obj._check_is_fitted()
-        return obj
+        return _load_checked(cls, path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,12 +453,7 @@ class FieldedTextIndex:
         total = int(lengths.sum())
         if q.vector.nnz == 0 or total == 0 or not q.own:
             return out
-        # Every stored entry of the chosen rows, row after row: its position in m.data and the
-        # result it belongs to (a vectorised concatenation of the rows' index ranges).
-        owner = np.repeat(np.arange(rows.size), lengths)
-        offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        flat = np.repeat(starts, lengths) + offsets
-        cols = m.indices[flat]
+        owner, flat, cols = _row_entries(m, starts, lengths, total)
         weight = np.zeros(m.shape[1])          # the query's weight of every term (mostly 0)
         weight[q.vector.indices] = q.vector.data
         prod = m.data[flat] * weight[cols]
@@ -517,18 +473,7 @@ class FieldedTextIndex:
         keep = keep[np.lexsort((-prod[keep], owner[keep]))]
         bounds = np.searchsorted(owner[keep], np.arange(rows.size + 1))
         names = names_all[cols[keep]].tolist()
-        for r in range(rows.size):
-            picked = out[r]
-            for term in names[bounds[r]:bounds[r + 1]]:
-                term = str(term)
-                words = term.split()
-                # Skip "autism autism" and terms already said within a longer one, or vice versa.
-                if len(set(words)) < len(words) or any(term in t or t in term for t in picked):
-                    continue
-                picked.append(term)
-                if len(picked) == n:
-                    break
-        return out
+        return _pick_terms(out, names, bounds, n)
 
     def _own_columns(self, names: np.ndarray, family: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
         """The model's columns of the family's own terms, and each model column's column in
@@ -545,33 +490,75 @@ class FieldedTextIndex:
     def save(self, path: str | Path, config: dict | None = None) -> Path:
         """Save with joblib, plus a JSON card beside it (data hash, library versions, config)."""
         self._check_is_fitted()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp",
-                                         delete=False) as tmp:
-            joblib.dump(self, tmp)
-        os.replace(tmp.name, path)
-        card = {
-            "model": f"FieldedTextIndex ({self.model}; BM25F over {', '.join(FIELDS)} and "
-                     "TF-IDF over the whole text, scikit-learn/scipy)",
-            "data_hash": self.data_hash_,
-            "n_services": int(self.matrix_.shape[0]),
-            "n_terms": int(self.matrix_.shape[1]),
-            "config": {**self.get_params(), **(config or {})},
-            "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-                         "numpy": np.__version__, "joblib": joblib.__version__},
-        }
-        card_path = path.with_suffix(".json")
-        tmp_card = card_path.with_name(f"{card_path.name}.{os.getpid()}.tmp")
-        tmp_card.write_text(json.dumps(card, indent=2), encoding="utf-8")
-        os.replace(tmp_card, card_path)
-        return path
+        return _save_with_card(self, path,
+                               f"FieldedTextIndex ({self.model}; BM25F over {', '.join(FIELDS)} "
+                               "and TF-IDF over the whole text, scikit-learn/scipy)",
+                               {**self.get_params(), **(config or {})})
 
     @classmethod
     def load(cls, path: str | Path) -> FieldedTextIndex:
         """Load an index saved by :meth:`save`."""
-        obj = joblib.load(Path(path))
-        if not isinstance(obj, cls):
-            raise NotFittedError(f"{path} does not hold a FieldedTextIndex; delete it to rebuild.")
-        obj._check_is_fitted()
-        return obj
+        return _load_checked(cls, path)
+
+
+# -- shared by both indexes ------------------------------------------------------------------
+
+def _row_entries(m: sp.csr_matrix, starts: np.ndarray, lengths: np.ndarray,
+                 total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every stored entry of the chosen rows, row after row: the result it belongs to, its
+    position in ``m.data`` and its column (a vectorised concatenation of the rows' ranges)."""
+    owner = np.repeat(np.arange(lengths.size), lengths)
+    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    flat = np.repeat(starts, lengths) + offsets
+    return owner, flat, m.indices[flat]
+
+
+def _pick_terms(out: list[list[str]], names: list, bounds: np.ndarray,
+                n: int) -> list[list[str]]:
+    """Up to ``n`` terms for each result from its best-first ``names[bounds[r]:bounds[r+1]]``,
+    skipping "autism autism" and a term already said within a longer one, or vice versa."""
+    for r, picked in enumerate(out):
+        for term in names[bounds[r]:bounds[r + 1]]:
+            term = str(term)
+            words = term.split()
+            if len(set(words)) < len(words) or any(term in t or t in term for t in picked):
+                continue
+            picked.append(term)
+            if len(picked) == n:
+                break
+    return out
+
+
+def _save_with_card(index: Any, path: str | Path, model: str, config: dict) -> Path:
+    """Save ``index`` with joblib, then a JSON card beside it (model, data hash, sizes,
+    ``config``, library versions). Each is written beside its target and renamed: several API
+    workers may save at once, and a reader must never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp",
+                                     delete=False) as tmp:
+        joblib.dump(index, tmp)
+    os.replace(tmp.name, path)
+    card = {
+        "model": model,
+        "data_hash": index.data_hash_,
+        "n_services": int(index.matrix_.shape[0]),
+        "n_terms": int(index.matrix_.shape[1]),
+        "config": config,
+        "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+                     "numpy": np.__version__, "joblib": joblib.__version__},
+    }
+    card_path = path.with_suffix(".json")
+    tmp_card = card_path.with_name(f"{card_path.name}.{os.getpid()}.tmp")
+    tmp_card.write_text(json.dumps(card, indent=2), encoding="utf-8")
+    os.replace(tmp_card, card_path)
+    return path
+
+
+def _load_checked(cls: type, path: str | Path) -> Any:
+    """An index of class ``cls`` saved by its ``save``, checked to be fitted."""
+    obj = joblib.load(Path(path))
+    if not isinstance(obj, cls):
+        raise NotFittedError(f"{path} does not hold a {cls.__name__}; delete it to rebuild.")
+    obj._check_is_fitted()
+    return obj
