@@ -57,10 +57,10 @@ def test_a_family_refused_an_assessment_sees_the_ehc_guidance_link(page, servers
     page.get_by_text("No", exact=True).click()
     idle(page)
     continue_to(page, 3)
-    words = page.get_by_role("textbox", name="Anything else, in your own words (optional)")
+    words = page.get_by_role("textbox", name="Something else, in your own words (optional)")
     words.fill("autistic; the council refused to assess him for an EHCP")
     page.keyboard.press("Enter")
-    page.get_by_text("We understood").wait_for()
+    page.get_by_text("What we understood from your words").wait_for()
     idle(page)
     for step in range(4, 9):
         if step == 6:
