@@ -363,3 +363,16 @@ def test_demo_comments_and_demand_are_loaded_with_the_demo(tmp_path, postcode_in
         year = cm.annual_rows(store.engine, since=dt.date.today() - dt.timedelta(days=365),
                               until=dt.date.today())
         assert len(year) == len(published)
+
+
+def test_the_annual_export_takes_any_valid_date(tmp_path, postcode_index):
+    """The first day there is, and a year back from it, are dates like any other."""
+    from matcher.coprod.comments import ANNUAL_COLUMNS
+
+    app, store = _app(tmp_path, CoprodConfig())
+    with TestClient(app) as client:
+        for query in ("until=0001-01-01", "until=0001-12-31", "since=0001-01-01&until=9999-12-31"):
+            r = client.get(f"/you-said-we-did/annual.csv?{query}")
+            assert r.status_code == 200, (query, r.text)
+            assert r.text.splitlines()[0] == ",".join(ANNUAL_COLUMNS)
+    store.close()

@@ -491,7 +491,8 @@ def test_api_plans_crud_and_isolation(api) -> None:
     assert r.status_code == 201
     plan = r.json()
     pid = plan["id"]
-    assert plan["owner"] == "kim" and plan["services"] == [{"service_id": sid, "note": ""}]
+    assert plan["owner"] == "kim" and plan["services"] == [
+        {"service_id": sid, "note": "", "reasons": []}]
     assert api.client.get(f"/plans/{pid}", headers=kim).json() == plan
     assert [p["id"] for p in api.client.get("/plans", headers=kim).json()["plans"]] == [pid]
     # kai sees nothing of kim's plan and cannot change or delete it.

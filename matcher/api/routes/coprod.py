@@ -299,7 +299,11 @@ def _period(year: int | None, since: dt.date | None, until: dt.date | None
     if year is not None:
         return dt.date(year, 1, 1), dt.date(year, 12, 31)
     until = until or dt.datetime.now(dt.UTC).date()
-    return since or until - dt.timedelta(days=365), until
+    if since is None:
+        # The year up to ``until`` (from the first day there is, for an ``until`` in year 1).
+        since = (until - dt.timedelta(days=365) if until.toordinal() > 365
+                 else dt.date.min)
+    return since, until
 
 
 @router.get(
