@@ -48,6 +48,9 @@ KNOWN_MISSES = {
     # "Inpatient Unit" of a hospice: its patients are not named as adults; its words name
     # the carers and family it also supports.
     "oruk:3ac30c78-0cb3-8bdd-8b01-2c2ee4fb9547",
+    # "Starlight Arts - Life and Social Skills": the words give "disabled adults (16+)" for the
+    # organisation and "(18+)" for this group; of two stated minimum ages the lower is taken.
+    "oruk:d8135bed-f35c-194e-4b13-7477e7e476b3",
 }
 
 
