@@ -19,6 +19,8 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from matcher.coprod.tables import DemandCellRow
+from matcher.errors import PostcodeError
+from matcher.geo.postcodes import postcode_district
 from matcher.store_extra import write_transaction
 
 __all__ = ["MAX_NEEDS", "NO_NEED", "NO_DISTRICT", "band_for_age", "district_of",
@@ -44,9 +46,6 @@ def district_of(postcode: str | None) -> str:
     """The postcode district ("N7" for "n7 8jn"), or :data:`NO_DISTRICT`."""
     if not postcode or not postcode.strip():
         return NO_DISTRICT
-    from matcher.errors import PostcodeError
-    from matcher.geo.postcodes import postcode_district
-
     try:
         return postcode_district(postcode)
     except PostcodeError:

@@ -27,7 +27,9 @@ from matcher.api.routes.services import not_found_message
 from matcher.api.schemas import Message
 from matcher.api.security import CommissionerUser, EditorUser
 from matcher.coprod import comments as cm
+from matcher.coprod.config import get_coprod_config
 from matcher.coprod.demand import demand_cells, record_demand
+from matcher.gaps.config import load_gaps_config
 
 __all__ = ["router", "count_demand", "RECEIVED", "HONEYPOT_FIELD"]
 
@@ -461,8 +463,6 @@ def demand(
         raise _problem("by", "use some of need, band, district, month, comma-separated"
                        ) from None
     vocab = request.app.state.resources.vocabulary
-    from matcher.gaps.config import load_gaps_config
-
     bands = load_gaps_config().bands
     for cell in cells:
         if "band" in cell:
@@ -486,9 +486,6 @@ def count_demand(request: Request, background: BackgroundTasks, body: object,
     """After a search, count it as demand (in the background) when it was poorly served and
     the client is within the demand rate. Only need codes, the age band, the postcode district
     and the month are passed on; nothing of the search is logged."""
-    from matcher.coprod.config import get_coprod_config
-    from matcher.gaps.config import load_gaps_config
-
     config = getattr(request.app.state, "coprod_config", None) or get_coprod_config()
     results = getattr(outcome, "results", [])
     best = float(results[0].score) if results else None

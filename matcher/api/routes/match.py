@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Request
 
 from matcher.api.deps import DirectoryDep, MatcherDep
+from matcher.api.routes.coprod import count_demand
 from matcher.api.schemas import MatchRequest, MatchResponse, Message
 from matcher.engine.pipeline import MatchOutcome, MatchResult
 from matcher.guidance import guidance_for
@@ -59,8 +60,6 @@ def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep, requ
     answer["data_version"] = directory.version
     answer["guidance"] = [g.to_dict() for g in guidance_for([*body.needs, body.about])]
     # Unmet demand: a poorly served search adds one to its need x band x district x month.
-    from matcher.api.routes.coprod import count_demand
-
     count_demand(request, background, body, outcome)
     log.debug("match: %d results, %d candidates, %d excluded in %.1f ms", len(outcome.results),
               outcome.candidates, outcome.excluded, (time.perf_counter() - started) * 1000)
