@@ -272,6 +272,27 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def _refuse_repeated_ids(records: Sequence[ServiceRecord], seen: set[str]) -> None:
+    """Add the records' ids to ``seen``; refuse any id already there or repeated here."""
+    repeated = sorted({r.id for r in records if r.id in seen or seen.add(r.id)})
+    if repeated:
+        raise DataImportError(
+            f"The same service id appears more than once: {', '.join(repeated[:10])}. "
+            "Give every service its own id."
+        )
+
+
+def _update_by_id(conn: Connection, by_id: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Run ``by_id`` (an UPDATE keyed on ``b_id``) for ``rows``, in batches."""
+    for part in _chunks(rows, WRITE_BATCH):
+        params = []
+        for values in part:
+            values = dict(values)
+            values["b_id"] = values.pop("id")
+            params.append(values)
+        conn.execute(by_id, params)
+
+
 def _install_sqlite_pragmas(engine: Engine) -> None:
     """WAL, busy timeout, and explicit BEGIN (IMMEDIATE for writes) on every SQLite connection.
 
@@ -471,12 +492,7 @@ class Store:
             stored = dict(conn.execute(select(ServiceRow.id, ServiceRow.content_hash)).all())
             for batch in batches:
                 batch = list(batch)
-                repeated = sorted({r.id for r in batch if r.id in seen or seen.add(r.id)})
-                if repeated:
-                    raise DataImportError(
-                        f"The same service id appears more than once: "
-                        f"{', '.join(repeated[:10])}. Give every service its own id."
-                    )
+                _refuse_repeated_ids(batch, seen)
                 a, u, n = self._write_batch(conn, batch, stored, now, table, by_id)
                 added, updated, unchanged = added + a, updated + u, unchanged + n
             if replace_all:
@@ -504,13 +520,7 @@ class Store:
             (to_insert if old is None else to_update).append(values)
         for part in _chunks(to_insert, WRITE_BATCH):
             conn.execute(insert(table), list(part))
-        for part in _chunks(to_update, WRITE_BATCH):
-            params = []
-            for values in part:
-                values = dict(values)
-                values["b_id"] = values.pop("id")
-                params.append(values)
-            conn.execute(by_id, params)
+        _update_by_id(conn, by_id, to_update)
         return len(to_insert), len(to_update), unchanged
 
     def sync_services(
@@ -540,42 +550,14 @@ class Store:
             raise ValueError("sync_services needs a scope (an id prefix or sources); without "
                              "one every stored service would be withdrawn")
         seen: set[str] = set()
-        repeated = sorted({r.id for r in records if r.id in seen or seen.add(r.id)})
-        if repeated:
-            raise DataImportError(
-                f"The same service id appears more than once: {', '.join(repeated[:10])}. "
-                "Give every service its own id."
-            )
+        _refuse_repeated_ids(records, seen)
         keep = seen | set(present)
         now = dt.datetime.now(dt.UTC)
-        incoming = [(values, _hash_values(values)) for values in map(_record_values, records)]
         table = ServiceRow.__table__
         by_id = update(table).where(table.c.id == bindparam("b_id"))
-
-        def write_updates(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-            for batch in _chunks(rows, WRITE_BATCH):
-                params = []
-                for values in batch:
-                    values = dict(values)
-                    values["b_id"] = values.pop("id")
-                    params.append(values)
-                conn.execute(by_id, params)
-
         with self._write() as conn:
             stored = dict(conn.execute(select(table.c.id, table.c.content_hash)).all())
-            to_insert: list[dict[str, Any]] = []
-            to_update: list[dict[str, Any]] = []
-            unchanged = 0
-            for values, digest in incoming:
-                old = stored.get(values["id"])
-                if old == digest:
-                    unchanged += 1
-                    continue
-                values.update(content_hash=digest, imported_at=now)
-                (to_insert if old is None else to_update).append(values)
-            for batch in _chunks(to_insert, WRITE_BATCH):
-                conn.execute(insert(table), list(batch))
-            write_updates(conn, to_update)
+            added, updated, unchanged = self._write_batch(conn, records, stored, now, table, by_id)
 
             scope = select(table).where(table.c.status != "inactive")
             if scope_prefix:
@@ -590,8 +572,8 @@ class Store:
                 values["status"] = "inactive"
                 values.update(content_hash=_hash_values(values), imported_at=now)
                 withdrawn.append(values)
-            write_updates(conn, withdrawn)
-        return len(to_insert), len(to_update), unchanged, len(withdrawn)
+            _update_by_id(conn, by_id, withdrawn)
+        return added, updated, unchanged, len(withdrawn)
 
     def delete_all(self) -> int:
         """Remove every service (one transaction). Returns how many were removed."""
