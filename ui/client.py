@@ -112,15 +112,19 @@ class ApiClient:
                                   headers={"Accept": "application/json"})
 
     # ----------------------------------------------------------------- plumbing
-    def _call(self, method: str, path: str, *, api_key: str | None = None,
-              **kwargs: Any) -> Any:
-        headers = {"X-API-Key": api_key} if api_key else None
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The API's response; :class:`ApiError` (status 0) when it cannot be reached."""
         try:
-            response = self._http.request(method, path, headers=headers, **kwargs)
+            return self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise ApiError(0, f"The matching service at {self.base_url} could not be reached "
                               f"({type(exc).__name__}). Check that it is running (matcher run "
                               "starts it) and try again.") from exc
+
+    def _call(self, method: str, path: str, *, api_key: str | None = None,
+              **kwargs: Any) -> Any:
+        headers = {"X-API-Key": api_key} if api_key else None
+        response = self._request(method, path, headers=headers, **kwargs)
         if response.status_code >= 400:
             raise _error_from(response)
         if response.status_code == 204 or not response.content:
@@ -252,12 +256,7 @@ class ApiClient:
 
     def _text(self, path: str, api_key: str | None, params: dict | None = None) -> str:
         headers = {"Accept": "text/csv", **({"X-API-Key": api_key} if api_key else {})}
-        try:
-            response = self._http.get(path, headers=headers, params=params)
-        except httpx.HTTPError as exc:
-            raise ApiError(0, f"The matching service at {self.base_url} could not be reached "
-                              f"({type(exc).__name__}). Check that it is running (matcher run "
-                              "starts it) and try again.") from exc
+        response = self._request("GET", path, headers=headers, params=params)
         if response.status_code >= 400:
             raise _error_from(response)
         return response.text
@@ -285,14 +284,9 @@ class ApiClient:
     def import_file(self, api_key: str, filename: str, data: bytes, strict: bool = False) -> dict:
         """``POST /import`` (admin role): a Local Offer CSV; the answer is the import report.
         A refused file raises :class:`ApiError` whose ``report`` holds the validation report."""
-        try:
-            response = self._http.post("/import", headers={"X-API-Key": api_key},
-                                       params={"strict": str(strict).lower()},
-                                       files={"file": (filename, data, "text/csv")})
-        except httpx.HTTPError as exc:
-            raise ApiError(0, f"The matching service at {self.base_url} could not be reached "
-                              f"({type(exc).__name__}). Check that it is running (matcher run "
-                              "starts it) and try again.") from exc
+        response = self._request("POST", "/import", headers={"X-API-Key": api_key},
+                                 params={"strict": str(strict).lower()},
+                                 files={"file": (filename, data, "text/csv")})
         if response.status_code >= 400:
             error = _error_from(response)
             try:
@@ -304,16 +298,7 @@ class ApiClient:
 
     def data_health_csv(self, api_key: str) -> str:
         """``GET /admin/data-health.csv`` (admin role): every record to fix, as CSV text."""
-        try:
-            response = self._http.get("/admin/data-health.csv",
-                                      headers={"X-API-Key": api_key, "Accept": "text/csv"})
-        except httpx.HTTPError as exc:
-            raise ApiError(0, f"The matching service at {self.base_url} could not be reached "
-                              f"({type(exc).__name__}). Check that it is running (matcher run "
-                              "starts it) and try again.") from exc
-        if response.status_code >= 400:
-            raise _error_from(response)
-        return response.text
+        return self._text("/admin/data-health.csv", api_key)
 
 
 def get_client() -> ApiClient:
