@@ -31,12 +31,14 @@ _EHC = (r"(?:ehc\s*(?:needs\s*)?assessment|ehc\s*na|ehcna|ehcp|ehc\s*plan"
 _GAP = r"(?:[\w',]+\s+){0,5}?"
 _NEG = re.compile(r"(?:\bnot|\bnever|n't|\bno)\s+(?:\w+\s+){0,2}$", re.I)
 
+#: The verbs of refusing, before or after the EHC noun.
+_REFUSED = r"(?:refused|rejected|turned\s+down|declined|denied)"
 _REFUSE_BEFORE = re.compile(
-    rf"\b(?:refused|rejected|turned\s+down|declined|denied|said\s+no\s+to|won't\s+do|"
+    rf"\b(?:{_REFUSED}|said\s+no\s+to|won't\s+do|"
     rf"will\s+not\s+do|refuse[sd]?\s+to\s+(?:do|carry\s+out|issue))\s+{_GAP}{_EHC}", re.I)
 _REFUSE_AFTER = re.compile(
     rf"{_EHC}\s+{_GAP}(?:was|were|got|has\s+been|have\s+been|had\s+been|been|is|being)\s+"
-    rf"(?:\w+\s+)?(?:refused|rejected|turned\s+down|declined|denied)", re.I)
+    rf"(?:\w+\s+)?{_REFUSED}", re.I)
 _REFUSE_ASSESS = re.compile(
     r"\b(?:council|la|local\s+authority|borough)\s+(?:\w+\s+){0,3}?"
     r"(?:refused|declined|won't|will\s+not|wouldn't|decided\s+not|are\s+not\s+going)\s+to\s+"
