@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from streamlit.testing.v1 import AppTest
-from ui_fake_api import HOME
+from ui_fake_api import HOME, run
 
 from client import SESSION_KEY, ApiClient
 import coprod_view as cv
@@ -54,12 +54,6 @@ def page(forward, path: str) -> AppTest:
                                               transport=httpx.MockTransport(forward))
     at.run()
     at.switch_page(path).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
