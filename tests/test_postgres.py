@@ -372,9 +372,6 @@ def test_two_imports_at_once_queue_instead_of_failing(store: Store, pg_url: str)
 
 
 # --------------------------------------------------------------------------- the HTTP API
-HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"
-          "service_area,delivery,cost,cost_details,when,accessibility,languages,referral,"
-          "ehcp_required,transitions,url,phone,email,last_reviewed\n")
 PLAN = {"label": "KW-2025-014", "profile": {"age": 10, "needs": ["autism"], "postcode": "N7"},
         "services": [], "next_steps": [{"action": "Call the SENCO", "due": "2030-10-01"}]}
 
