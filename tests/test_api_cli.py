@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from csv_support import HEADER
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -15,9 +16,6 @@ from matcher.settings import get_settings
 from matcher.store import Store
 from matcher.store_extra import PlanRow
 
-HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"
-          "service_area,delivery,cost,cost_details,when,accessibility,languages,referral,"
-          "ehcp_required,transitions,url,phone,email,last_reviewed\n")
 DEMO = HEADER + (
     'D-1,Demo Swim,Leisure,"Swimming for autistic children.",leisure,autism,5,16,E5 0RF,,,'
     'in_person,free,,weekends,,,self,no,,,,,2025-06-01\n'

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from csv_support import HEADER
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -19,10 +20,6 @@ from matcher.ingest import run_import
 from matcher.plans import default_retention
 from matcher.settings import Settings
 from matcher.store_extra import PlanRow, add_user
-
-HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"
-          "service_area,delivery,cost,cost_details,when,accessibility,languages,referral,"
-          "ehcp_required,transitions,url,phone,email,last_reviewed\n")
 
 #: A small synthetic directory (fictional services at real postcodes).
 SERVICES_CSV = HEADER + "\n".join([

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from csv_support import TWO_SERVICES_CSV as CSV
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is a dev dependency")
 
@@ -21,16 +22,6 @@ from matcher.api import create_app  # noqa: E402
 from matcher.api.deps import ApiConfig  # noqa: E402
 from matcher.ingest import run_import  # noqa: E402
 from matcher.settings import Settings  # noqa: E402
-
-HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"
-          "service_area,delivery,cost,cost_details,when,accessibility,languages,referral,"
-          "ehcp_required,transitions,url,phone,email,last_reviewed\n")
-CSV = HEADER + (
-    'S-001,Sensory Swim,Leisure,"Swimming for autistic children.",leisure,autism,5,16,E5 0RF,,,'
-    'in_person,free,,weekends,sensory_friendly,,self,no,,,,,2025-06-01\n'
-    'S-002,ADHD Course,Charity,"Online course for parents.",support_advice,ADHD,4,18,,,national,'
-    'online,free,,evenings,,,self,no,,,,,2025-05-01\n'
-)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from csv_support import HEADER
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select
 
@@ -24,9 +25,6 @@ from matcher.ingest import run_import
 from matcher.settings import Settings
 from matcher.store_extra import add_user
 
-HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"
-          "service_area,delivery,cost,cost_details,when,accessibility,languages,referral,"
-          "ehcp_required,transitions,url,phone,email,last_reviewed\n")
 #: Fictional services at real postcodes.
 SERVICES_CSV = HEADER + "\n".join([
     'S-001,Saturday Sensory Swim,Leisure Trust,"Quiet swimming for autistic children.",leisure,'

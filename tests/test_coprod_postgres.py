@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from pg_support import needs_postgres, temp_schema
+from sqlalchemy import inspect
 
 from matcher.coprod import comments as cm
 from matcher.coprod.demand import add_demand, demand_cells
@@ -18,31 +16,15 @@ from matcher.coprod.tables import COPROD_TABLES
 from matcher.store import Store
 from matcher.store_extra import ensure_extra_tables, feedback_summary
 
-PG_URL = os.environ.get("MATCHER_TEST_POSTGRES_URL", "").strip()
-
-pytestmark = pytest.mark.skipif(
-    not PG_URL,
-    reason="PostgreSQL tests need MATCHER_TEST_POSTGRES_URL (postgresql+psycopg://...); "
-           "start a local server and set it with: eval \"$(.ci/postgres)\"",
-)
+pytestmark = needs_postgres
 
 
 @pytest.fixture
 def store() -> Iterator[Store]:
     """A store in a new, empty PostgreSQL schema (dropped afterwards)."""
-    name = f"t_{secrets.token_hex(6)}"
-    admin = create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{name}"'))
-        url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={name}"})
-        with Store.open(url.render_as_string(hide_password=False)) as s:
-            ensure_extra_tables(s.engine)
-            yield s
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        admin.dispose()
+    with temp_schema() as url, Store.open(url) as s:
+        ensure_extra_tables(s.engine)
+        yield s
 
 
 def test_coproduction_on_postgres(store):

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from csv_support import TWO_SERVICES_CSV as CSV
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,15 +24,6 @@ from matcher.ingest import run_import
 from matcher.settings import Settings
 from matcher.store import Store
 from matcher.store_extra import FeedbackRow, ensure_extra_tables, feedback_summary
-
-HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"
-          "service_area,delivery,cost,cost_details,when,accessibility,languages,referral,"
-          "ehcp_required,transitions,url,phone,email,last_reviewed\n")
-CSV = HEADER + (
-    'S-001,Sensory Swim,Leisure,"Swimming for autistic children.",leisure,autism,5,16,E5 0RF,,,'
-    'in_person,free,,weekends,sensory_friendly,,self,no,,,,,2025-06-01\n'
-    'S-002,ADHD Course,Charity,"Online course for parents.",support_advice,ADHD,4,18,,,national,'
-    'online,free,,evenings,,,self,no,,,,,2025-05-01\n')
 
 PROPS = settings(max_examples=40, deadline=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture])

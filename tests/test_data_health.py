@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from csv_support import HEADER
 from fastapi.testclient import TestClient
 
 from matcher.data_health import (
@@ -188,9 +189,6 @@ def test_text_and_json_summaries(health):
 
 
 # ------------------------------------------------------------------------------ CLI
-HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"
-          "service_area,delivery,cost,cost_details,when,accessibility,languages,referral,"
-          "ehcp_required,transitions,url,phone,email,last_reviewed\n")
 CSV_TEXT = HEADER + "\n".join([
     'C-1,Swim Club,Org A,"Swimming for children aged 5 to 11.",leisure,autism,5,16,N7 8JN,,,'
     'in_person,free,,weekends,,,self,no,,,,a@example.org,2026-06-01',

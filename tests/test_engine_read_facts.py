@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from csv_support import HEADER
 from fastapi.testclient import TestClient
 
 from matcher.api import create_app
@@ -19,10 +20,6 @@ from matcher.engine.pipeline import Matcher
 from matcher.ingest import read_service_csv, run_import
 from matcher.services import records_to_frame
 from matcher.settings import Settings
-
-HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"
-          "service_area,delivery,cost,cost_details,when,accessibility,languages,referral,"
-          "ehcp_required,transitions,url,phone,email,last_reviewed\n")
 
 
 def _row(sid: str, name: str, description: str, category: str = "social_care") -> str:

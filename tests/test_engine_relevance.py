@@ -14,7 +14,7 @@ import joblib
 import numpy as np
 import pytest
 
-from matcher.engine.text import FIELDS, FieldedTextIndex, analyse, first_sentence
+from matcher.engine.text import FIELDS, FieldedTextIndex, ServiceTextIndex, analyse, first_sentence
 from matcher.errors import NotFittedError
 
 
@@ -105,12 +105,17 @@ def test_similarity_is_a_cosine_and_zero_without_shared_words():
     assert np.all(index.similarity("zzqx") == 0) and np.all(index.similarity("") == 0)
 
 
-def test_tfidf_model_scores_as_the_plain_index_does():
+def test_tfidf_model_scores_as_a_plain_index_over_the_whole_text():
     services = [{"name": "Autism youth club", "first": "Games for autistic teenagers."},
                 {"name": "Wheelchair basketball", "first": "Sport for wheelchair users."}]
-    index = fit(*services, model="tfidf")
+    f, own = fields(*services)
+    index = FieldedTextIndex(model="tfidf").fit(f, own)
+    plain = ServiceTextIndex().fit([" ".join(f[k][i] for k in FIELDS) for i in range(2)])
     for text in ("autistic teenagers", "wheelchair sport", "nothing here"):
-        np.testing.assert_array_equal(index.similarity(text), index.tfidf_.similarity(text))
+        np.testing.assert_allclose(index.similarity(text), plain.similarity(text))
+    assert index.similarity("autistic teenagers")[0] > 0 == index.similarity("nothing here")[0]
+    assert not np.allclose(index.similarity("wheelchair sport"),
+                           fit(*services).similarity("wheelchair sport"))   # not BM25F
 
 
 # --- what BM25F does that one bag of words does not -------------------------------------------

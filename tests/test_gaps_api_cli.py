@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from csv_support import HEADER
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -20,9 +21,6 @@ from matcher.store_extra import ApiUser
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "demo" / "islington_local_offer.csv"
 
-HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"
-          "service_area,delivery,cost,cost_details,when,accessibility,languages,referral,"
-          "ehcp_required,transitions,url,phone,email,last_reviewed\n")
 CSV = HEADER + "\n".join([
     "G-1,Autism Play Club,Club,A play club.,leisure,autism,5,10,N7 8JN,,,in_person,free,,,,,,"
     "no,,,,,2025-06-01",

@@ -14,7 +14,6 @@ import http.client
 import io
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -22,12 +21,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import create_engine, event, inspect, text
+from pg_support import PG_URL, needs_postgres, temp_schema
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import make_url
 
 import matcher.store as store_mod
@@ -38,13 +37,7 @@ from matcher.settings import Settings
 from matcher.store import MIGRATIONS, SCHEMA_VERSION, Migration, Store
 from matcher.store_extra import ensure_extra_tables
 
-PG_URL = os.environ.get("MATCHER_TEST_POSTGRES_URL", "").strip()
-
-pytestmark = pytest.mark.skipif(
-    not PG_URL,
-    reason="PostgreSQL tests need MATCHER_TEST_POSTGRES_URL (postgresql+psycopg://...); "
-           "start a local server and set it with: eval \"$(.ci/postgres)\"",
-)
+pytestmark = needs_postgres
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "demo" / "islington_local_offer.csv"
@@ -52,20 +45,6 @@ DEV_SERVICES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev" /
 
 
 # --------------------------------------------------------------------------- helpers
-@contextmanager
-def temp_schema() -> Iterator[str]:
-    """A new, empty PostgreSQL schema; yields a URL whose ``search_path`` is that schema."""
-    name = f"t_{secrets.token_hex(6)}"
-    admin = create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{name}"'))
-        url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={name}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -393,9 +372,6 @@ def test_two_imports_at_once_queue_instead_of_failing(store: Store, pg_url: str)
 
 
 # --------------------------------------------------------------------------- the HTTP API
-HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"
-          "service_area,delivery,cost,cost_details,when,accessibility,languages,referral,"
-          "ehcp_required,transitions,url,phone,email,last_reviewed\n")
 PLAN = {"label": "KW-2025-014", "profile": {"age": 10, "needs": ["autism"], "postcode": "N7"},
         "services": [], "next_steps": [{"action": "Call the SENCO", "due": "2030-10-01"}]}
 

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from streamlit.testing.v1 import AppTest
-from ui_fake_api import HOME
+from csv_support import HEADER
+from ui_fake_api import HOME, run
 
 from client import SESSION_KEY, ApiClient
 import coprod_view as cv
@@ -22,9 +23,6 @@ from matcher.ingest import run_import
 from matcher.settings import Settings
 from matcher.store_extra import add_user
 
-HEADER = ("id,name,organisation,description,categories,needs,min_age,max_age,postcode,address,"
-          "service_area,delivery,cost,cost_details,when,accessibility,languages,referral,"
-          "ehcp_required,transitions,url,phone,email,last_reviewed\n")
 CSV = HEADER + (
     'S-001,Sensory Swim,Leisure,"Swimming for autistic children.",leisure,autism,5,16,E5 0RF,,,'
     'in_person,free,,weekends,sensory_friendly,,self,no,,,,,2025-06-01\n')
@@ -54,12 +52,6 @@ def page(forward, path: str) -> AppTest:
                                               transport=httpx.MockTransport(forward))
     at.run()
     at.switch_page(path).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 from ui_fake_api import (open_page, ADMIN_KEY, COMMISSIONER_KEY, DATA_HEALTH, DATA_HEALTH_CSV,
-                         FakeApi)
+                         FakeApi, run)
 
 import health_view as hv
 
@@ -16,12 +16,6 @@ PAGE = "pages/5_Directory_health.py"
 @pytest.fixture
 def app() -> tuple[AppTest, FakeApi]:
     return open_page(PAGE)
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def enter(at: AppTest, key: str) -> AppTest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from ui_fake_api import open_page, COMMISSIONER_KEY, GAP_CELLS, KEY_WORKER_KEY, FakeApi
+from ui_fake_api import open_page, COMMISSIONER_KEY, GAP_CELLS, KEY_WORKER_KEY, FakeApi, run
 
 import gaps_view as gv
 from client import ApiError, Problem
@@ -16,12 +16,6 @@ PAGE = "pages/4_Gaps_in_provision.py"
 @pytest.fixture
 def app() -> tuple[AppTest, FakeApi]:
     return open_page(PAGE)
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def show(at: AppTest, key: str = COMMISSIONER_KEY, districts: str = "N1, n7",

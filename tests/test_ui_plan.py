@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from ui_fake_api import COMMISSIONER_KEY, KEY_WORKER_KEY, VOCAB, FakeApi, open_page
+from ui_fake_api import COMMISSIONER_KEY, KEY_WORKER_KEY, VOCAB, FakeApi, open_page, run
 
 import export
 import planning
@@ -18,12 +18,6 @@ PAGE = "pages/3_Transition_plan.py"
 @pytest.fixture
 def app() -> tuple[AppTest, FakeApi]:
     return open_page(PAGE)
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def signed_in(at: AppTest) -> AppTest:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from ui_fake_api import ADMIN_KEY, KEY_WORKER_KEY, FakeApi, open_page
+from ui_fake_api import ADMIN_KEY, KEY_WORKER_KEY, FakeApi, open_page, run
 
 import admin_view
 
@@ -17,12 +17,6 @@ PAGE = "pages/9_Staff.py"
 @pytest.fixture
 def app() -> tuple[AppTest, FakeApi]:
     return open_page(PAGE)
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def signed_in(at: AppTest, key: str = ADMIN_KEY) -> AppTest:

@@ -508,6 +508,12 @@ def open_page(page: str, fake: FakeApi | None = None) -> tuple[AppTest, FakeApi]
     at = AppTest.from_file(HOME, default_timeout=30)
     fake = install(at, fake)
     at.run()
-    at.switch_page(page).run()
+    at.switch_page(page)
+    return run(at), fake
+
+
+def run(at: AppTest) -> AppTest:
+    """Run the page again; it must run without an exception."""
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
-    return at, fake
+    return at
