@@ -299,7 +299,10 @@ class ServiceTable:
         threshold = facts.map(has_threshold).to_numpy(bool)
         stated_all = frame["needs"].map(lambda xs: "all_send" in (xs or ())).to_numpy(bool)
         all_send &= ~threshold | stated_all
+        min_age, max_age = frame["min_age"].to_numpy(float), frame["max_age"].to_numpy(float)
+        # Ages the words suggest count only where the record states none.
         hint = np.array([age_hint_of(fs) for fs in facts], dtype=float).reshape(n, 2)
+        hint[~(np.isnan(min_age) & np.isnan(max_age))] = np.nan
         # The provider stated no needs: not a restriction, whatever its description mentions.
         needs_unstated = frame["needs"].map(len).to_numpy() == 0
 
@@ -348,8 +351,8 @@ class ServiceTable:
         return cls(
             frame=frame,
             ids=frame["id"].astype(str).to_numpy(object),
-            min_age=frame["min_age"].to_numpy(float),
-            max_age=frame["max_age"].to_numpy(float),
+            min_age=min_age,
+            max_age=max_age,
             lat=frame["latitude"].to_numpy(float),
             lon=frame["longitude"].to_numpy(float),
             cats=np.asfortranarray(multi_hot(frame["categories"], closed["categories"])),
@@ -386,10 +389,8 @@ class ServiceTable:
                 lambda a: "parents_carers" in (a or ()) and not {"children_young_people",
                                                                 "families"} & set(a or ())
             ).to_numpy(bool) if "audience" in frame else None,
-            hint_min_age=np.where(np.isnan(frame["min_age"].to_numpy(float))
-                                  & np.isnan(frame["max_age"].to_numpy(float)), hint[:, 0], np.nan),
-            hint_max_age=np.where(np.isnan(frame["min_age"].to_numpy(float))
-                                  & np.isnan(frame["max_age"].to_numpy(float)), hint[:, 1], np.nan),
+            hint_min_age=hint[:, 0],
+            hint_max_age=hint[:, 1],
             closed=closed,
         )
 
