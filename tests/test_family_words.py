@@ -182,6 +182,25 @@ def test_everyday_asks(vocab, about, category, label):
 
 
 @pytest.mark.parametrize("about", [
+    "I feel so alone with all this", "we feel isolated since the diagnosis",
+    "there is no one to talk to who gets it",
+])
+def test_feeling_alone_asks_for_others_who_understand(vocab, about):
+    words = read(vocab, about)
+    assert "support_advice" in words.intent.asked
+    assert any(u["kind"] == "ask" and u["as"] == "other parents or someone who understands"
+               for u in words.understood), words.understood
+
+
+@pytest.mark.parametrize("about", [
+    "is there a grant for a sensory room", "can we get disability living allowance for him",
+    "we are on universal credit",
+])
+def test_benefits_words_point_to_support_and_advice(vocab, about):
+    assert read(vocab, about).intent.weights.get("support_advice", 0) > 0
+
+
+@pytest.mark.parametrize("about", [
     "money worries", "we are worried about money", "financial worries keep me up at night",
 ])
 def test_money_worries_are_an_ask_not_anxiety(vocab, about):
