@@ -150,6 +150,24 @@ def test_noise_words_without_an_aversion_are_not_a_sensory_need(vocab, about):
     assert "sensory_processing" not in need_ids(read(vocab, about))
 
 
+@pytest.mark.parametrize(("about", "need"), [
+    ("he is alone at playtime every day", "semh"),
+    ("she plays on her own at school", "semh"),
+    ("he is socially isolated", "semh"),
+    ("she is sensitive to light", "sensory_processing"),
+    ("he has tactile defensiveness", "sensory_processing"),
+    ("she covers her ears in assembly", "sensory_processing"),
+    ("he was in NICU for six weeks", "prematurity"),
+    ("she was born preterm", "prematurity"),
+    ("he is ex-prem", "prematurity"),
+    ("he is bouncing off the walls", "adhd"),
+    ("she is always on the go", "adhd"),
+    ("he is really fidgety", "adhd"),
+])
+def test_everyday_synonyms_read_as_the_need(vocab, about, need):
+    assert need_ids(read(vocab, about)) == [need]
+
+
 def test_everyday_words_in_the_needs_list_are_read_too(vocab):
     words = read(vocab, needs=["hates loud noise", "born at 28 weeks", "won't eat"])
     assert need_ids(words) == ["sensory_processing", "prematurity", "feeding"]
