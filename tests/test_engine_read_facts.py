@@ -75,8 +75,8 @@ def test_ages_the_words_only_suggest_move_the_score_and_are_said(matcher):
     row = list(matcher.table.ids).index("T-3")
     facts = matcher.table.records[row]["facts"]
     likely = [f for f in facts if f["field"] in ("min_age", "max_age")]
-    if not likely or any(f["confidence"] == "certain" for f in likely):
-        pytest.skip("the reading step reads this phrasing as certain or not at all")
+    # "popular with teenagers" suggests ages without stating them: likely, never certain.
+    assert likely and all(f["confidence"] == "likely" for f in likely), facts
     assert matcher.table.min_age[row] != matcher.table.min_age[row]      # NaN: not a rule
     young = _reasons(matcher, "T-3", age=8, needs=["autism"])
     fits = _reasons(matcher, "T-3", age=15, needs=["autism"])
@@ -116,3 +116,23 @@ def test_service_detail_shows_beliefs_with_their_origin(client):
     assert threshold["open_to_any_send"] is False
     assert threshold["threshold"] == "severe and complex"
     assert client.get("/services/NOPE").status_code == 404
+
+
+def test_the_threshold_reason_quotes_the_threshold_not_a_referral_before_it(postcode_index,
+                                                                             tmp_path):
+    """A referral rule is a threshold fact too, but not one that closes a service to any SEND:
+    the reason quotes the words that do ("only for children with autism"), not the referral
+    rule read before them."""
+    path = tmp_path / "services.csv"
+    path.write_text(HEADER + _row(
+        "T-9", "Referral Team", "By referral only. This group is only for children with "
+        "autism.") + "\n", encoding="utf-8")
+    records, _ = read_service_csv(path)
+    facts = [f for f in records[0].facts if f["field"] == "threshold"]
+    assert [f["value"] for f in facts][:1] == ["referral_required"]
+    m = Matcher.from_frame(records_to_frame(records))
+    assert m.table.threshold[0]
+    reasons = _reasons(m, "T-9", age=9, needs=["autism"])
+    assert any(r.startswith("It says it is for 'is only for children with autism'")
+               for r in reasons)
+    assert not any(r.startswith("It says it is for 'By referral only'") for r in reasons)

@@ -150,6 +150,24 @@ def test_noise_words_without_an_aversion_are_not_a_sensory_need(vocab, about):
     assert "sensory_processing" not in need_ids(read(vocab, about))
 
 
+@pytest.mark.parametrize(("about", "need"), [
+    ("he is alone at playtime every day", "semh"),
+    ("she plays on her own at school", "semh"),
+    ("he is socially isolated", "semh"),
+    ("she is sensitive to light", "sensory_processing"),
+    ("he has tactile defensiveness", "sensory_processing"),
+    ("she covers her ears in assembly", "sensory_processing"),
+    ("he was in NICU for six weeks", "prematurity"),
+    ("she was born preterm", "prematurity"),
+    ("he is ex-prem", "prematurity"),
+    ("he is bouncing off the walls", "adhd"),
+    ("she is always on the go", "adhd"),
+    ("he is really fidgety", "adhd"),
+])
+def test_everyday_synonyms_read_as_the_need(vocab, about, need):
+    assert need_ids(read(vocab, about)) == [need]
+
+
 def test_everyday_words_in_the_needs_list_are_read_too(vocab):
     words = read(vocab, needs=["hates loud noise", "born at 28 weeks", "won't eat"])
     assert need_ids(words) == ["sensory_processing", "prematurity", "feeding"]
@@ -179,6 +197,25 @@ def test_everyday_asks(vocab, about, category, label):
     assert category in words.intent.asked
     assert any(u["kind"] == "ask" and u["id"] == category and u["as"] == label
                for u in words.understood), words.understood
+
+
+@pytest.mark.parametrize("about", [
+    "I feel so alone with all this", "we feel isolated since the diagnosis",
+    "there is no one to talk to who gets it",
+])
+def test_feeling_alone_asks_for_others_who_understand(vocab, about):
+    words = read(vocab, about)
+    assert "support_advice" in words.intent.asked
+    assert any(u["kind"] == "ask" and u["as"] == "other parents or someone who understands"
+               for u in words.understood), words.understood
+
+
+@pytest.mark.parametrize("about", [
+    "is there a grant for a sensory room", "can we get disability living allowance for him",
+    "we are on universal credit",
+])
+def test_benefits_words_point_to_support_and_advice(vocab, about):
+    assert read(vocab, about).intent.weights.get("support_advice", 0) > 0
 
 
 @pytest.mark.parametrize("about", [

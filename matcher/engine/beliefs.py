@@ -13,22 +13,22 @@ from typing import Any
 
 import numpy as np
 
-from matcher.engine.features import THRESHOLDS, age_hint_of, has_threshold
+from matcher.engine.features import (
+    AGE_FACTS,
+    age_hint_of,
+    age_hint_quote,
+    has_threshold,
+    threshold_quote,
+    used_quote,
+)
 from matcher.services import ServiceRecord
 from matcher.vocab import Vocabulary
 
 __all__ = ["service_beliefs"]
 
-_AGE_FACTS = ("min_age", "max_age", "child_ages", "adults_only")
-
-
-def _used_quote(facts: list[dict], fields: tuple[str, ...]) -> str | None:
-    return next((str(f["quote"]) for f in facts
-                 if f.get("used") and f.get("field") in fields and f.get("quote")), None)
-
 
 def _how(value: Any, facts: list[dict], fields: tuple[str, ...]) -> tuple[str, str | None]:
-    quote = _used_quote(facts, fields)
+    quote = used_quote(facts, fields)
     if quote:
         return "read", quote
     if value in (None, [], "", False):
@@ -41,7 +41,7 @@ def service_beliefs(record: ServiceRecord, vocab: Vocabulary) -> dict[str, Any]:
     it comes from, and whether the service counts as open to any child with SEND."""
     facts = list(record.facts or [])
     how, quote = _how(record.min_age if record.min_age is not None else record.max_age,
-                      facts, _AGE_FACTS)
+                      facts, AGE_FACTS)
     ages: dict[str, Any] = {"min_age": record.min_age, "max_age": record.max_age,
                             "from": how, "quote": quote}
     if how == "unknown":
@@ -49,9 +49,7 @@ def service_beliefs(record: ServiceRecord, vocab: Vocabulary) -> dict[str, Any]:
         if not (np.isnan(lo) and np.isnan(hi)):
             ages = {"min_age": None if np.isnan(lo) else int(lo),
                     "max_age": None if np.isnan(hi) else int(hi), "from": "suggested",
-                    "quote": next((str(f["quote"]) for f in facts if f.get("confidence") ==
-                                   "likely" and f.get("field") in ("min_age", "max_age",
-                                                                   "adults_only")), None)}
+                    "quote": age_hint_quote(facts)}
     found = vocab.find_in_text(f"{record.name}. {record.description}")
     stated = list(record.needs or [])
     threshold = has_threshold(facts)
@@ -64,9 +62,7 @@ def service_beliefs(record: ServiceRecord, vocab: Vocabulary) -> dict[str, Any]:
                   "from_words": [n for n in found.mentioned if n not in stated],
                   "ruled_out": list(found.excluded)},
         "open_to_any_send": bool(any_send),
-        "threshold": next((str(f["quote"]) for f in facts if f.get("field") == "threshold"
-                           and f.get("value") in THRESHOLDS
-                           and f.get("confidence") == "certain"), None),
+        "threshold": threshold_quote(facts),
         "delivery": {"values": list(record.delivery or []),
                      "from": _how(record.delivery, facts, ("delivery",))[0]},
         "cost": {"value": record.cost, "from": _how(record.cost, facts, ("cost",))[0]},

@@ -19,7 +19,13 @@ import numpy as np
 from matcher.engine.combine import Combined
 from matcher.engine.config import MatchConfig
 from matcher.engine.eligibility import Eligibility
-from matcher.engine.features import ServiceTable
+from matcher.engine.features import (
+    AGE_FACTS,
+    ServiceTable,
+    age_hint_quote,
+    threshold_quote,
+    used_quote,
+)
 from matcher.engine.query import FamilyQuery
 from matcher.engine.scorers import NEED_LEVELS, NeedLevels, Scored, focus_phrase
 from matcher.geo.distance import haversine_km
@@ -120,10 +126,7 @@ def _num(x: float) -> int:
 def said_in_record(record: dict, fields: Sequence[str]) -> str | None:
     """The quote of the fact that filled one of ``fields`` of the record from its own words
     (the reading step at import), or ``None`` when the record's fields said it."""
-    for fact in record.get("facts") or ():
-        if fact.get("used") and fact.get("field") in fields and fact.get("quote"):
-            return str(fact["quote"])
-    return None
+    return used_quote(record.get("facts"), fields)
 
 
 def _parent_words(record: dict) -> str | None:
@@ -135,10 +138,6 @@ def _parent_words(record: dict) -> str | None:
                     and fact.get("confidence") == "certain")):
             return str(fact["quote"])
     return None
-
-
-#: Facts of the reading step that can give a service its ages.
-AGE_FACTS = ("min_age", "max_age", "child_ages", "adults_only")
 
 
 def age_sentence(lo: float, hi: float, query: FamilyQuery, lookahead: bool,
@@ -531,9 +530,7 @@ def _age_hint_label(row: int, table: ServiceTable, query: FamilyQuery, scored: S
         span = f"ages up to {_num(hi)}"
     else:
         span = f"ages {_num(lo)} to {_num(hi)}"
-    quote = next((str(f["quote"]) for f in table.records[row].get("facts") or ()
-                  if f.get("field") in ("min_age", "max_age", "adults_only")
-                  and f.get("confidence") == "likely" and f.get("quote")), None)
+    quote = age_hint_quote(table.records[row].get("facts"))
     said = f" (it says '{quote}')" if quote else ""
     who = "you are" if query.profile.who == "young_person" else "your child is"
     joint = "; " if scored.facts["inside"][row] else ", but "
@@ -545,8 +542,7 @@ def _facts(row: int, table: ServiceTable, query: FamilyQuery, elig: Eligibility,
            cfg: MatchConfig, school_km: float) -> list[str]:
     out: list[str] = []
     if table.threshold[row]:
-        quote = next((str(f["quote"]) for f in table.records[row].get("facts") or ()
-                      if f.get("field") == "threshold" and f.get("confidence") == "certain"), "")
+        quote = threshold_quote(table.records[row].get("facts")) or ""
         out.append(f"It says it is for '{quote}': check with them that your child's needs fit")
     if not math.isnan(school_km):  # an education setting and a child of school-travel age
         sw = cfg.travel.statutory_walking

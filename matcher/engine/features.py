@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,7 +299,10 @@ class ServiceTable:
         threshold = facts.map(has_threshold).to_numpy(bool)
         stated_all = frame["needs"].map(lambda xs: "all_send" in (xs or ())).to_numpy(bool)
         all_send &= ~threshold | stated_all
+        min_age, max_age = frame["min_age"].to_numpy(float), frame["max_age"].to_numpy(float)
+        # Ages the words suggest count only where the record states none.
         hint = np.array([age_hint_of(fs) for fs in facts], dtype=float).reshape(n, 2)
+        hint[~(np.isnan(min_age) & np.isnan(max_age))] = np.nan
         # The provider stated no needs: not a restriction, whatever its description mentions.
         needs_unstated = frame["needs"].map(len).to_numpy() == 0
 
@@ -347,8 +351,8 @@ class ServiceTable:
         return cls(
             frame=frame,
             ids=frame["id"].astype(str).to_numpy(object),
-            min_age=frame["min_age"].to_numpy(float),
-            max_age=frame["max_age"].to_numpy(float),
+            min_age=min_age,
+            max_age=max_age,
             lat=frame["latitude"].to_numpy(float),
             lon=frame["longitude"].to_numpy(float),
             cats=np.asfortranarray(multi_hot(frame["categories"], closed["categories"])),
@@ -385,10 +389,8 @@ class ServiceTable:
                 lambda a: "parents_carers" in (a or ()) and not {"children_young_people",
                                                                 "families"} & set(a or ())
             ).to_numpy(bool) if "audience" in frame else None,
-            hint_min_age=np.where(np.isnan(frame["min_age"].to_numpy(float))
-                                  & np.isnan(frame["max_age"].to_numpy(float)), hint[:, 0], np.nan),
-            hint_max_age=np.where(np.isnan(frame["min_age"].to_numpy(float))
-                                  & np.isnan(frame["max_age"].to_numpy(float)), hint[:, 1], np.nan),
+            hint_min_age=hint[:, 0],
+            hint_max_age=hint[:, 1],
             closed=closed,
         )
 
@@ -400,11 +402,38 @@ class ServiceTable:
 
 #: Threshold facts that make a service not "open to any SEND" (matcher.understand).
 THRESHOLDS = ("severe_complex", "diagnosis_required", "only_for_named_need")
+#: Facts of the reading step that can give a service its ages.
+AGE_FACTS = ("min_age", "max_age", "child_ages", "adults_only")
+#: Facts whose "likely" reading suggests ages without stating them (see :func:`age_hint_of`).
+_AGE_HINT_FACTS = ("min_age", "max_age", "adults_only")
+
+
+def _is_threshold(fact: dict) -> bool:
+    return (fact.get("field") == "threshold" and fact.get("value") in THRESHOLDS
+            and fact.get("confidence") == "certain")
 
 
 def has_threshold(facts: Any) -> bool:
-    return any(f.get("field") == "threshold" and f.get("value") in THRESHOLDS
-               and f.get("confidence") == "certain" for f in facts or ())
+    return any(_is_threshold(f) for f in facts or ())
+
+
+def threshold_quote(facts: Any) -> str | None:
+    """The words of the first threshold fact that makes the service not open to any SEND."""
+    return next((str(f["quote"]) for f in facts or () if _is_threshold(f) and f.get("quote")),
+                None)
+
+
+def used_quote(facts: Any, fields: Sequence[str]) -> str | None:
+    """The quote of the fact that filled one of ``fields`` from the record's own words (the
+    reading step at import), or ``None`` when the record's fields said it."""
+    return next((str(f["quote"]) for f in facts or ()
+                 if f.get("used") and f.get("field") in fields and f.get("quote")), None)
+
+
+def age_hint_quote(facts: Any) -> str | None:
+    """The words of the first fact behind :func:`age_hint_of` (a "likely" age)."""
+    return next((str(f["quote"]) for f in facts or () if f.get("field") in _AGE_HINT_FACTS
+                 and f.get("confidence") == "likely" and f.get("quote")), None)
 
 
 def age_hint_of(facts: Any) -> tuple[float, float]:

@@ -73,7 +73,7 @@ class MatchOutcome:
     excluded: int = 0
     excluded_by_rule: dict[str, int] = field(default_factory=dict)
     #: Each of the family's words that was understood, and as what (see
-    #: :func:`matcher.engine.query.understood_words`), so that they can correct it.
+    #: :attr:`matcher.engine.query.FamilyWords.understood`), so that they can correct it.
     understood: list[dict] = field(default_factory=list)
 
     def to_dict(self, full: bool = False) -> dict:

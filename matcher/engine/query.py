@@ -24,7 +24,7 @@ from matcher.geo.postcodes import PostcodeIndex, postcode_district
 from matcher.vocab import Vocabulary
 
 __all__ = ["FamilyNeed", "FamilyQuery", "FamilyWords", "NEED_PATTERNS", "prepare_query",
-           "read_family_words", "understood_words"]
+           "read_family_words"]
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,12 @@ class FamilyWords:
     needs: tuple[FamilyNeed, ...]
     unrecognised: tuple[str, ...]
     intent: Intent
-    #: {"words": as written, "as": what they were read as, "kind": "need" | "ask" | "help" |
-    #: "situation", "id": the need id or the category}
+    #: Each of their words that was understood, as written, and what it was read as:
+    #: {"words": "hates loud noise", "as": "Sensory processing difficulties", "kind": "need",
+    #: "id": "sensory_processing"}. ``kind`` is "need" (``id`` the need), "ask" (a kind of help
+    #: they ask for), "help" (a kind of help their words point to without asking) or
+    #: "situation" (when or where things happen, not a request; ``id`` the category it is not
+    #: asking for).
     understood: tuple[dict[str, str], ...]
     #: What their everyday asks were read as, where that says more than the category's label
     #: ("money worries": "help with money and benefits").
@@ -259,15 +263,6 @@ def read_family_words(profile: Profile, vocab: Vocabulary, cfg: MatchConfig) -> 
     no cache holds a family's words."""
     return _read(tuple(profile.needs or ()), profile.about or "", vocab, tuple(vocab.categories),
                  cfg.need.about_weight, cfg.intent.ask_weight, cfg.intent.max_count)
-
-
-def understood_words(profile: Profile, vocab: Vocabulary, cfg: MatchConfig) -> list[dict[str, str]]:
-    """Each of the family's words that was understood, as written, and what it was read as:
-    ``{"words": "hates loud noise", "as": "Sensory processing difficulties", "kind": "need",
-    "id": "sensory_processing"}``. ``kind`` is "need" (``id`` the need), "ask" (a kind of help
-    they ask for), "help" (a kind of help their words point to without asking) or "situation"
-    (when or where things happen, not a request; ``id`` the category it is not asking for)."""
-    return [dict(u) for u in read_family_words(profile, vocab, cfg).understood]
 
 
 @dataclass
