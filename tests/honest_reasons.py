@@ -252,7 +252,7 @@ _CHECKS: list[tuple[re.Pattern[str], Callable[[str, Context], list[str]]]] = [
      lambda r, c: [] if _words_in(r.rsplit(" like ", 1)[1], c.family_text)
      else ["the family did not say it"]),
     (re.compile(r"^Supports "), _need_claim),
-    (re.compile(r"^It says it is for '(.+)': check with them"),
+    (re.compile(r"^It says '(.+)': check with them"),
      lambda r, c: [] if c.quote_ok(r.split("'", 1)[1].rsplit("':", 1)[0], ("threshold",))
      else ["the threshold quote is not the record's"]),
     (re.compile(r"^Open to children and young people with any SEND$"),

@@ -66,7 +66,7 @@ def test_a_threshold_service_is_not_open_to_any_send(matcher):
     assert matcher.table.all_send[open_row] and not matcher.table.threshold[open_row]
     reasons = _reasons(matcher, "T-1", age=9, needs=["anxiety"])
     assert "Open to children and young people with any SEND" not in reasons
-    assert any(r.startswith("It says it is for 'severe and complex'") for r in reasons)
+    assert any(r.startswith("It says 'severe and complex'") for r in reasons)
     assert "Open to children and young people with any SEND" in _reasons(
         matcher, "T-2", age=9, needs=["anxiety"])
 
@@ -133,6 +133,6 @@ def test_the_threshold_reason_quotes_the_threshold_not_a_referral_before_it(post
     m = Matcher.from_frame(records_to_frame(records))
     assert m.table.threshold[0]
     reasons = _reasons(m, "T-9", age=9, needs=["autism"])
-    assert any(r.startswith("It says it is for 'is only for children with autism'")
+    assert any(r.startswith("It says 'is only for children with autism'")
                for r in reasons)
-    assert not any(r.startswith("It says it is for 'By referral only'") for r in reasons)
+    assert not any(r.startswith("It says 'By referral only'") for r in reasons)

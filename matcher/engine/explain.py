@@ -543,7 +543,7 @@ def _facts(row: int, table: ServiceTable, query: FamilyQuery, elig: Eligibility,
     out: list[str] = []
     if table.threshold[row]:
         quote = threshold_quote(table.records[row].get("facts")) or ""
-        out.append(f"It says it is for '{quote}': check with them that your child's needs fit")
+        out.append(f"It says '{quote}': check with them that your child's needs fit")
     if not math.isnan(school_km):  # an education setting and a child of school-travel age
         sw = cfg.travel.statutory_walking
         miles = school_km / 1.609344
