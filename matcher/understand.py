@@ -28,7 +28,7 @@ from typing import Any
 
 from matcher.vocab import Vocabulary, load_vocabulary
 
-__all__ = ["FIELDS", "Fact", "read_service", "effective_ages"]
+__all__ = ["FIELDS", "Fact", "ages_said_of_audience", "effective_ages", "read_service"]
 
 #: Fact fields, in the order :func:`read_service` reports them.
 FIELDS = ("min_age", "max_age", "child_ages", "audience", "adults_only", "for_parents",
@@ -866,6 +866,8 @@ _AGE_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (rf"\b(?:over|above|older\s+than)\s+{_n('lo')}{_YEARS}{_NOT_AGE}", "ctx_min", "certain"),
         (rf"{_n('lo')}\s*(?:years?\s*(?:old\s*)?|yrs?\s*)?(?:and|or|&)\s+(?:over|above|older|"
          rf"upwards?|up)\b", "ctx_min", "certain"),
+        (rf"{_n('lo')}[\s-]*(?:years?|yrs?)[\s-]*olds?\s*(?:and|or|&)\s+(?:over|above|older|"
+         rf"upwards?|up)\b", "min", "certain"),
         (rf"{_n('lo')}\s*(?:years?\s*|yrs?\s*)?\+(?!\s*(?:hours?|hrs?|years?\s+(?:of\s+)?experience|people|members|"
          rf"staff|sessions?|days?|weeks?|miles?|places?))", "ctx_min", "certain"),
         (rf"\bup\s+to\s+(?:(?:the\s+)?age(?:d)?\s+(?:of\s+)?)?{_n('hi')}{_YEARS}{_NOT_AGE}"
@@ -889,6 +891,9 @@ _SCHOOL_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
          r"(?!\s*(?:years?\s*)?olds?)", "year", "likely"),
     )
 )
+#: Right after school years or key stages, the ages in brackets: "Years 7 to 11 (ages 11-16)".
+_AGES_IN_BRACKETS = re.compile(
+    rf"\s*\(\s*(?:ages?d?\s+)?{_n('lo')}{_DASH}{_n('hi')}{_YEARS}\s*\)", _I)
 _KEY_STAGES = {1: (5, 7), 2: (7, 11), 3: (11, 14), 4: (14, 16), 5: (16, 18)}
 _FIRST_YEAR_AGE = {"reception": 4, "nursery": 3, "eyfs": 0}
 _PHASES: tuple[tuple[re.Pattern[str], int | None, int | None], ...] = tuple(
@@ -951,12 +956,18 @@ def _age_facts(doc: _Doc, lo: int | None, hi: int | None, start: int, end: int,
         out.append(doc.fact("max_age", hi, start, end, conf, kind))
 
 
-#: After an age, words making it a condition of attending rather than who a service is for.
+#: After an age, words making it a condition of attending (or of a way in) rather than who a
+#: service is for.
 _SUPERVISION_AFTER = re.compile(
     rf"\s*(?:{_AP}?s\b)?\s*\)?\s*(?:(?:must|need\s+to|needs\s+to|should|have\s+to|will\s+need\s+to)"
     r"\s+be\s+(?:accompanied|supervised)|(?:need|needs|require|requires|must\s+have)\s+"
     r"(?:an?\s+)?(?:adult|parental|parent(?:/carer)?)\s+(?:supervision|consent|present)"
-    r"|(?:are\s+)?(?:to\s+be\s+)?accompanied\s+by)", _I)
+    r"|(?:are\s+)?(?:to\s+be\s+)?accompanied\s+by"
+    # "young people aged 14+ can self-refer": who may use one route in, not who it is for
+    r"|(?:can|may|are\s+able\s+to|are\s+welcome\s+to)\s+(?:also\s+)?(?:self[\s-]?refer|"
+    r"refer\s+themselves|make\s+(?:their\s+own|a\s+self)[\s-]?referrals?|"
+    r"(?:attend|come|visit)\s+(?:alone|unaccompanied|on\s+their\s+own|by\s+themselves|"
+    r"without\s+(?:an?\s+)?(?:adult|parent|carer))))", _I)
 #: "for all ages", "all age groups", "young and old": no age limit (not "children of all ages").
 _ALL_AGES = re.compile(
     r"(?<!children\s)(?<!young\speople\s)(?<!pupils\s)(?<!kids\s)"
@@ -1069,6 +1080,15 @@ def _ages(doc: _Doc, out: list[Fact]) -> None:
                     if not 1 <= a <= b <= 13:
                         continue
                     lo, hi = a + 4, b + 5
+                stated = _AGES_IN_BRACKETS.match(text, m.end())
+                if stated is not None:
+                    # "Years 9-13 (13-19)": the ages the record states beside the school years
+                    # are what it says, not the years' usual ages.
+                    lo, hi = _num(stated.group("lo")), _num(stated.group("hi"))
+                    if lo >= hi:
+                        continue
+                    _age_facts(doc, lo, hi, m.start(), stated.end(), "certain", out)
+                    continue
                 _age_facts(doc, lo, hi, m.start(), m.end(), conf, out)
     if below and not any(f.field == "min_age" and f.source == doc.source for f in out):
         # "for young people under the age of 35" and no lower age: from birth.
@@ -1746,6 +1766,34 @@ def _dedupe(facts: list[Fact]) -> list[Fact]:
         out.append(f)
     order = {name: i for i, name in enumerate(FIELDS)}
     return sorted(out, key=lambda f: order.get(f.field, len(order)))
+
+
+#: Before ages, the words making them who the service is for ("for children aged 4 to 11",
+#: "a group of girls aged 7 to 10", "open to 13 year olds and upwards").
+_AUDIENCE_AGES_CUE = re.compile(
+    r"\b(?:for|aimed\s+at|open\s+to|designed\s+for|targeted\s+at|groups?\s+of|"
+    r"welcomes?|welcoming)\b(?:(?!\b(?:for|aimed|open|designed|targeted|groups?|welcom\w*)\b)"
+    r"[^.;:()\n]){0,50}$", _I)
+#: Before ages, words making them a part, an example or a usual case, not the whole audience.
+_PART_OF_BEFORE = re.compile(
+    r"\b(?:including|includes?|plus|also|as\s+well\s+as|especially|particularly|such\s+as|"
+    r"e\.?g|for\s+example|usually|typically|generally|mostly|mainly|often|some|sometimes|"
+    r"even|can|may)\b", _I)
+
+
+def ages_said_of_audience(text: str, quote: str) -> bool:
+    """Whether the ages quoted are said of the service's whole audience in ``text``: the
+    words before them, in their clause, say who it is for ("for", "open to", "a group of")
+    and do not make them a part or an example ("including", "plus", "also", "usually")."""
+    at = text.find(quote)
+    if at < 0:
+        return False
+    start = at
+    while start > 0 and text[start - 1] not in ".;:!?()\n":
+        start -= 1
+    before = text[start:at]
+    return _AUDIENCE_AGES_CUE.search(before) is not None and \
+        _PART_OF_BEFORE.search(before) is None
 
 
 def effective_ages(facts: Iterable[Fact]) -> tuple[int | None, int | None, Fact | None]:

@@ -1051,3 +1051,59 @@ def test_parenting_of_a_topic_is_not_a_parents_audience_by_itself():
     # Words about parenting as a subject of a children's activity are not read this way.
     facts = read_service("Kids art club", "Painting and crafts for children aged 5 to 11.")
     assert not any(f.field == "for_parents" for f in facts)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Drop-in sessions for 9 year olds and upwards.", (9, None)),
+    ("Open to 12-year-olds and over who like making films.", (12, None)),
+    ("A chess club for 7 yr olds or older.", (7, None)),
+])
+def test_year_olds_and_upwards(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Counselling for young people up to 19 with low mood. Those aged 16+ can self-refer.",
+     (None, 19)),
+    ("A clinic for ages 0 to 18; anyone over 13 may refer themselves.", (0, 18)),
+    ("For children aged 6-15. Over 11s can attend without an adult.", (6, 15)),
+])
+def test_an_age_for_a_way_in_is_not_who_it_is_for(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Mentoring for pupils in Years 7 to 11 (11-16).", (11, 16)),
+    ("A lunchtime club for Years 5-6 (9 to 11).", (9, 11)),
+    ("Careers help for Years 12-13 (ages 16-19) with SEND.", (16, 19)),
+])
+def test_ages_in_brackets_after_school_years(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, fields, expected", [
+    # The listing's broad band, narrowed by the provider's own numbers: the words win.
+    ("A drama group for girls aged 8 to 12.", (5, 16), (8, 12)),
+    ("Weekend football for 10 year olds and upwards.", (6, None), (10, None)),
+    ("Reading support for children aged 6 to 9.", (0, 99), (6, 9)),
+    # Words outside the listing's range, or only age-group words: the listing stands.
+    ("A drama group for young people aged 14 to 21.", (5, 16), (5, 16)),
+    ("Club nights for teenagers.", (0, 25), (0, 25)),
+    ("A course for parents of children aged 5 to 11.", (0, 18), (0, 18)),
+    # Ages said of a part of the service, an example, a usual case or one of several parties.
+    ("Family days out, plus a film club for 12-16s.", (0, 25), (0, 25)),
+    ("Advice on grants, including for children under 4 with medical needs.", (0, 25), (0, 25)),
+    ("Teachers, young people aged 14-19 and parents can all ask us for help.", (0, 25),
+     (0, 25)),
+    ("Planning for adult care, usually from age 17 onwards.", (14, 25), (14, 25)),
+])
+def test_words_narrowing_the_listings_ages_are_believed(text, fields, expected):
+    r = _imported(text, min_age=fields[0], max_age=fields[1])
+    assert (r.min_age, r.max_age) == expected
+    age_facts = [f for f in r.facts if f["field"] in ("min_age", "max_age", "child_ages")]
+    if expected != fields:
+        used = [f for f in age_facts if f["used"]]
+        assert used and used[0]["conflict"]
+        assert used[0]["listing"] == {"min_age": fields[0], "max_age": fields[1]}
+    else:
+        assert not any(f["used"] for f in age_facts)
