@@ -1107,3 +1107,42 @@ def test_words_narrowing_the_listings_ages_are_believed(text, fields, expected):
         assert used[0]["listing"] == {"min_age": fields[0], "max_age": fields[1]}
     else:
         assert not any(f["used"] for f in age_facts)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Short breaks for disabled children. We also run a youth club for teens on Fridays.",
+     (None, None)),
+    ("A toy library for families. The centre also offers holiday clubs for 8-12 year olds.",
+     (None, None)),
+    ("Swimming for children aged 5-11. We additionally host a squad for 12-16s.", (5, 11)),
+])
+def test_ages_of_another_offer_named_with_also_are_only_likely(text, expected):
+    after_also = text[text.index("also" if "also" in text else "additionally"):]
+    facts = [f for f in read(text) if f.field in ("min_age", "max_age")]
+    assert facts and all(f.confidence == "likely" for f in facts if f.quote in after_also)
+    r = _imported(text)
+    assert (r.min_age, r.max_age) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Rhyme time for little ones.\nAge: four months (sitting up) to 18 months\nBring a blanket.",
+     (0, 1)),
+    ("Messy play.\nBirth to 10 months\nBook a place.", (0, 0)),
+    ("Baby yoga.\nAges: 2/3 months up to 11/14 months (crawling).", (0, 1)),
+])
+def test_ages_in_months_at_both_ends(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # A line holding only ages (or "Age:" and ages) is the record's own statement, as a form
+    # gives it: it outranks ages in the running text.
+    ("Dance classes for under 8s.\n\nAge: 4 to 6 years\n\nWednesdays in the hall.", (4, 6)),
+    ("Music groups for the under 5s.\nThursday 10am, Town Hall\n18 months - 3 years old\n",
+     (1, 3)),
+    ("Sports camps for children aged 5 to 14.\n- Ages: 8-11\nBring a packed lunch.", (8, 11)),
+    # Not a line of its own: joined with the rest as before.
+    ("Dance classes for under 8s. Wednesday's group is 4 to 6 years old.", (0, 7)),
+])
+def test_ages_on_a_line_of_their_own_win(text, expected):
+    assert ages(text) == expected

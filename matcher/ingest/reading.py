@@ -78,7 +78,7 @@ def _narrower(fact: Fact, low: int | None, high: int | None, field_low: int | No
     the fields' range, age-group words ("toddlers") and facts about other people (the
     children of parents) never replace a field: there the fields win and the conflict is only
     recorded."""
-    if fact.field not in ("min_age", "max_age") or fact.kind != "" \
+    if fact.field not in ("min_age", "max_age") or fact.kind not in ("", "line") \
             or fact.confidence != "certain" or fact.source == "tags":
         return None
     if fact.source == "description" and not ages_said_of_audience(text, fact.quote):
