@@ -909,6 +909,8 @@ _PHASES: tuple[tuple[re.Pattern[str], int | None, int | None], ...] = tuple(
         (r"\breception[\s-](?:class(?:es)?|year|aged?|children|pupils)\b"
          r"|\b(?:in|into|starting)\s+reception\b", 4, 5),
         (r"\bpre-?school(?:ers|[\s-]aged?|\s+children)\b", 2, 4),
+        # A pre-school or nursery school takes children until they start school at 4 or 5.
+        (r"\bpre-?schools?\b(?![\s-](?:aged?|children|ers)\b)|\bnursery\s+schools?\b", None, 4),
         (r"\bbabies\b|\binfants\b|\bnew-?borns?\b|\bbaby\s+(?:and|&)\s+(?=toddler)"
          r"|\bbaby\s+(?:groups?|classes|sensory|massage|yoga|signing|music)\b", 0, 1),
         (r"\btoddlers?\b", 1, 3),
@@ -1008,6 +1010,17 @@ _ALL_AGES = re.compile(
     r"(?<!children\sof\s)(?<!young\speople\sof\s)(?<!pupils\sof\s)(?<!kids\sof\s)"
     r"\b(?:all|any|every)\s+ages?(?:\s+groups?)?\b|\ball[\s-]age\s+groups?\b"
     r"|\byoung\s+and\s+old\b|\bold\s+and\s+young\b", _I)
+#: Who a service is for, naming children and adults alike: "for everyone - adults, young
+#: people and children", "open to children, young people and adults", "welcomes kids and
+#: grown-ups": every age.
+_YOUNG_RX = r"(?:children|kids|young\s+people|babies|teenagers)"
+_GROWN_RX = r"(?:adults|grown[\s-]?ups|older\s+people)"
+_ADULTS_AND_CHILDREN = re.compile(
+    rf"\b(?:for|open\s+to|welcomes?|welcoming)\s+(?:(?:everyone|everybody|all)\b[^.;:\n]{{0,30}}?"
+    rf"(?:[-\u2013\u2014,:(]\s*)?)?(?:{_YOUNG_RX}(?:\s*(?:,|&|\band\b)\s*{_YOUNG_RX})*"
+    rf"\s*(?:,|&|\band\b|\bas\s+well\s+as\b)\s*{_GROWN_RX}|{_GROWN_RX}(?:\s*(?:,|&|\band\b)\s*"
+    rf"{_YOUNG_RX})+)\b", _I)
+_T_ADULTS_AND_CHILDREN = ("adult", "grown", "older")
 #: Before an age-group word: the words that make it the audience ("for toddlers and ...").
 _PHASE_CUE = re.compile(
     rf"\b(?:{_STRONG_CUE_PLAIN}|ideal\s+for|suitable\s+for|welcomes?)\s+(?:(?:all|young|local|"
@@ -1154,8 +1167,13 @@ def _ages(doc: _Doc, out: list[Fact]) -> None:
             # or follows "for" ("for babies and toddlers"); otherwise it is only likely.
             cue = doc.source == "name" or _PHASE_CUE.search(
                 text, doc.clause_start(m.start()), m.start()) is not None
+            if lo is None and not cue:
+                continue   # "we visit pre-schools": a setting named, not who it is for
             _age_facts(doc, lo, hi, m.start(), m.end(), "certain" if cue else "likely", out,
                        "phase")
+    for m in doc.iter(_ADULTS_AND_CHILDREN, _T_ADULTS_AND_CHILDREN):
+        # "for everyone - adults, young people and children": every age is named.
+        _age_facts(doc, 0, None, m.start(), m.end(), "certain", out, "all_ages")
     for m in doc.iter(_ALL_AGES, _T_ALL_AGES):
         _age_facts(doc, 0, None, m.start(), m.end(), "certain", out, "all_ages")
 
@@ -1735,13 +1753,13 @@ _T_DELIVERY = ("zoom", "teams", "video", "online", "virtual", "remote", "web", "
 #: Every rule pattern and trigger tuple the rules pass to ``_Doc.iter``/``spans``/``search``,
 #: so that a text's word list says where each may match (others are simply scanned).
 _SCAN.add_rules(
-    _ALL_AGES, _MONTHS_TO_YEARS, _MONTH_SPAN, _MONTHS, _OR_AGE,
+    _ALL_AGES, _ADULTS_AND_CHILDREN, _MONTHS_TO_YEARS, _MONTH_SPAN, _MONTHS, _OR_AGE,
     _BENIGN, _CARING_FOR, _AUD_CUE, _AUD_WITH, _PARENT_OF, _PARENT_NOUN, _CHILD_WORDS, _ADULT_CERTAIN,
     _ADULT_LIKELY, _ONLY_FOR, _EHCP_NOT, _FREE_FOR_SOME, _FREE_CERTAIN, _FREE,
     *(row[0] for table in (_EXCLUSION_CUES, _AGE_RULES, _SCHOOL_RULES, _PHASES, _THRESHOLD,
                            _EHCP, _RESIDENCY, _REFERRAL, _PAID, _DELIVERY) for row in table))
 _SCAN.add_triggers(
-    _BENIGN_TRIGGERS, _T_EXCLUDE, _T_AGES, _T_MONTH_SPAN, _T_ALL_AGES, _T_SCHOOL, _T_PHASES, _T_AUDIENCE, _T_ADULT_CERTAIN,
+    _BENIGN_TRIGGERS, _T_EXCLUDE, _T_AGES, _T_MONTH_SPAN, _T_ADULTS_AND_CHILDREN, _T_ALL_AGES, _T_SCHOOL, _T_PHASES, _T_AUDIENCE, _T_ADULT_CERTAIN,
     _T_ADULT_LIKELY, _T_ONLY, _T_THRESHOLD, _T_EHCP, _T_COST, _T_FREE, _T_RESIDENCY,
     _T_REFERRAL, _T_DELIVERY,
     *(row[3] for table in (_THRESHOLD, _EHCP, _RESIDENCY, _REFERRAL, _PAID, _DELIVERY)

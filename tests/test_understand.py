@@ -1146,3 +1146,36 @@ def test_ages_in_months_at_both_ends(text, expected):
 ])
 def test_ages_on_a_line_of_their_own_win(text, expected):
     assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The forum is for everyone in the borough - adults, young people and children.", (0, None)),
+    ("A community choir open to children, young people and adults.", (0, None)),
+    ("The farm welcomes adults and kids of every ability.", (0, None)),
+])
+def test_children_and_adults_named_together_are_all_ages(text, expected):
+    assert ages(text) == expected
+    assert _imported(text).min_age == 0
+
+
+@pytest.mark.parametrize("text", [
+    "Support for parents and children.",
+    "Sessions for adults with autism and their children.",
+    "Children must be accompanied by adults.",
+])
+def test_children_and_adults_not_named_as_the_audience_together(text):
+    assert not [f for f in read(text) if f.kind == "all_ages"]
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("Little Oaks Pre-School", "Learning through play in a village hall.", (None, 4)),
+    ("Riverside Nursery School", "A friendly setting with a big garden.", (None, 4)),
+    ("Hilltop Preschool", "Sessions for children aged 2 to 5.", (2, 5)),
+])
+def test_a_pre_school_or_nursery_school_takes_children_to_4(name, text, expected):
+    assert ages(text, name) == expected
+
+
+def test_pre_schools_named_as_places_say_no_age():
+    assert ages("Our team visits pre-schools and nursery schools to train staff.") == \
+        (None, None)
