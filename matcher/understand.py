@@ -1816,7 +1816,27 @@ def read_service(name: str, description: str, tags: Sequence[str] = (),
         _ages(doc, out)
         _needs(doc, reader, out)
     _adults_only(docs, out, out)
-    return _dedupe(out)
+    return _dedupe(_served_not_excluded(out))
+
+
+def _served_not_excluded(facts: list[Fact]) -> list[Fact]:
+    """Exclusions without the needs the record also names outside any refusal: a refusal
+    naming a need the record serves limits what it offers ("we support ADHD ... we do not
+    offer ADHD assessments", "mild eating disorders (not anorexia)", "support through the
+    cancer journey ... we do not treat cancer"); it does not turn that need away. (The
+    engine reads its descriptions' needs the same way: ``Vocabulary.find_in_text``.)"""
+    named = {n for f in facts if f.field == "needs" and f.source != "tags" for n in f.value}
+    if not named:
+        return facts
+    out: list[Fact] = []
+    for f in facts:
+        if f.field == "excludes" and any(v in named for v in f.value):
+            kept = [v for v in f.value if v not in named]
+            if not kept:
+                continue
+            f = Fact(f.field, kept, f.quote, f.source, f.confidence, f.kind)
+        out.append(f)
+    return out
 
 
 _KEEP_EVERY = frozenset({"min_age", "max_age", "child_ages", "excludes", "needs"})

@@ -1179,3 +1179,48 @@ def test_a_pre_school_or_nursery_school_takes_children_to_4(name, text, expected
 def test_pre_schools_named_as_places_say_no_age():
     assert ages("Our team visits pre-schools and nursery schools to train staff.") == \
         (None, None)
+
+
+@pytest.mark.parametrize("text, need", [
+    ("We support children with ADHD at home and school. We do not offer ADHD assessments.",
+     "adhd"),
+    ("Counselling for mild eating disorders (not anorexia).", "eating_disorder"),
+    ("Help for families through a cancer diagnosis. Our therapists do not treat cancer.",
+     "medical"),
+])
+def test_a_refusal_naming_a_need_the_record_serves_does_not_exclude_it(text, need, vocab):
+    facts = read(text, vocab=vocab)
+    assert need not in [v for f in facts if f.field == "excludes" for v in f.value]
+    found = vocab.find_in_text(text)
+    assert need in found.mentioned and need not in found.excluded
+
+
+@pytest.mark.parametrize("text, need", [
+    ("A club for autistic teenagers. Not suitable for children with PMLD.", "pmld"),
+    ("Drama for young people. We are unable to support children with epilepsy.", "epilepsy"),
+    ("We do not accept referrals for ADHD.", "adhd"),
+])
+def test_a_refusal_of_a_need_named_nowhere_else_still_excludes_it(text, need, vocab):
+    if need not in vocab.needs:
+        pytest.skip(f"{need} is not in this vocabulary")
+    assert need in [v for f in read(text, vocab=vocab) if f.field == "excludes" for v in f.value]
+    assert need in vocab.find_in_text(text).excluded
+
+
+def test_label_lines_read_for_exclusions_only_score_exclusions_only():
+    from matcher.evaluation.labels import _score
+
+    refuses = _imported("A club for autistic teenagers. Not suitable for children with PMLD.")
+    limits = _imported("Counselling for mild eating disorders (not anorexia).")
+    pairs = [({"excludes": ["pmld"]}, refuses),
+             # Read by a person as turning away anorexia only: no value of the reading step
+             # names it, so it counts against recall, never as a need the engine should refuse.
+             ({"excludes": ["anorexia"]}, limits)]
+    result = _score(pairs)
+    assert (result["records"], result["exclusions_only"], result["read_for_exclusions"]) == \
+        (0, 2, 2)
+    assert result["ages"]["labelled"] == 0 and result["adults_only"]["labelled"] == 0
+    assert result["needs"]["labelled"] == 0
+    ex, engine = result["excludes"], result["excludes_engine"]
+    assert (ex["correct"], ex["given"], ex["labelled"]) == (1, 1, 2)
+    assert (engine["correct"], engine["given"], engine["labelled"]) == (1, 1, 1)
