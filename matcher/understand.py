@@ -1871,7 +1871,11 @@ _AUDIENCE_AGES_CUE = re.compile(
 _PART_OF_BEFORE = re.compile(
     r"\b(?:including|includes?|plus|also|as\s+well\s+as|especially|particularly|such\s+as|"
     r"e\.?g|for\s+example|usually|typically|generally|mostly|mainly|often|some|sometimes|"
-    r"even|can|may)\b", _I)
+    r"even|can|may)\b"
+    # a named part of the offer: "the Tuesday session is for ...", "our junior section for ..."
+    r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\b(?:morning|afternoon|evening|"
+    r"weekend|holiday|summer|junior|senior|older|younger|youth|teen)\s+(?:sessions?|groups?|"
+    r"class(?:es)?|clubs?|sections?|squads?|teams?)\b", _I)
 
 
 def ages_said_of_audience(text: str, quote: str) -> bool:

@@ -1096,6 +1096,9 @@ def test_ages_in_brackets_after_school_years(text, expected):
     ("Teachers, young people aged 14-19 and parents can all ask us for help.", (0, 25),
      (0, 25)),
     ("Planning for adult care, usually from age 17 onwards.", (14, 25), (14, 25)),
+    ("Drama for young people. The Thursday evening session is for over 16s.", (11, 18),
+     (11, 18)),
+    ("Swimming for all. Our junior section is for children aged 8 to 12.", (5, 18), (5, 18)),
 ])
 def test_words_narrowing_the_listings_ages_are_believed(text, fields, expected):
     r = _imported(text, min_age=fields[0], max_age=fields[1])
