@@ -589,6 +589,10 @@ class Vocabulary:
                                       and _ACCESS_NEG_RE.search(before) is not None)
                 for value in target:
                     (acc_excluded if negated else acc_mentioned)[value] = None
+        # A need the text also names outside any refusal is one it serves: a refusal naming
+        # it limits what is offered ("we support ADHD ... we do not offer ADHD assessments",
+        # "mild eating disorders (not anorexia)"), it does not turn the need away.
+        excluded = {n: None for n in excluded if n not in mentioned}
         return TextNeeds(
             mentioned=[n for n in mentioned if n not in excluded],
             excluded=list(excluded),

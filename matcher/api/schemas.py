@@ -278,6 +278,10 @@ class ServiceFact(BaseModel):
     confidence: Literal["certain", "likely"]
     used: bool = Field(False, description="true when it filled a field the record left unknown")
     conflict: bool = Field(False, description="true when it disagrees with a stated field")
+    listing: dict[str, int | None] | None = Field(
+        None, description="for ages the words narrowed (a listing's broad band against the "
+                          "record's own numbers, inside it): what the listing said, "
+                          "{min_age, max_age}")
 
 
 Origin = Literal["stated", "read", "suggested", "unknown"]
