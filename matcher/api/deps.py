@@ -23,7 +23,6 @@ from matcher.engine.pipeline import Matcher
 from matcher.services import ServiceRecord
 from matcher.settings import Settings
 from matcher.store import Store
-from matcher.store_extra import ensure_extra_tables
 from matcher.vocab import Vocabulary
 
 __all__ = [
@@ -152,12 +151,11 @@ class AppResources:
 
     @property
     def store(self) -> Store:
-        """The store (opened, and the API's own tables created, on first use)."""
+        """The store (opened, and its schema brought up to date, on first use)."""
         if self._store is None:
             with self._lock:
                 if self._store is None:
                     store = Store.open(self.settings.database_url)
-                    ensure_extra_tables(store.engine)
                     self._store = store
         return self._store
 

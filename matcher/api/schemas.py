@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from matcher.engine.profile import Profile
 from matcher.plans import Plan, PlanContent
-from matcher.store_extra import FeedbackKind
+from matcher.store.feedback import FeedbackKind
 
 __all__ = [
     "Message",
