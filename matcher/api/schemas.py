@@ -561,6 +561,16 @@ class Health(BaseModel):
     detail: str | None = None
 
 
+class Readiness(BaseModel):
+    """Whether this server can take requests and keep what they write."""
+
+    status: Literal["ready", "unavailable"]
+    detail: str | None = Field(None, description="why not, in plain English (when unavailable)")
+    problems: list[str] = Field(default_factory=list,
+                                description="every reason the server is not ready")
+    schema_revision: str | None = Field(None, description="the store's schema revision")
+
+
 class VersionInfo(BaseModel):
     """What is running: code, data and configuration versions."""
 

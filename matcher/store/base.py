@@ -258,14 +258,15 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One write transaction: committed on success, rolled back on any exception.
 
     ``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL (both through the hooks of
-    :func:`open_engine`). Before it starts and after it commits, the SQLite file is checked
-    (still there, the same file); inside it, the schema revision is checked. Any failure, and
+    :func:`open_engine`). Before it starts, the SQLite file is checked (still there, the same
+    file, writable: a connection opened before a ``chmod`` could otherwise still write); after it
+    commits, that it is still there and the same; inside it, the schema revision is checked. Any failure, and
     any error of the database itself (unwritable, unreachable, locked too long), raises
     :class:`~matcher.errors.StoreUnavailableError`, so a caller never reports a write as done
     unless it is stored.
     """
     guard = _GUARDS.get(engine)
-    if guard is not None and (problem := guard.file_problem()):
+    if guard is not None and (problem := guard.write_problem()):
         raise StoreUnavailableError(problem)
     try:
         with engine.connect() as conn:

@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import SQLAlchemyError
 
 from matcher.errors import ConfigError
 
@@ -199,5 +199,5 @@ def probe(engine: Engine) -> SchemaState | str:
     """:func:`schema_state` on a fresh connection, or why the database could not be read."""
     try:
         return _probe(engine)
-    except (OperationalError, ProgrammingError) as exc:
-        return f"The database cannot be read: {exc.orig}."
+    except SQLAlchemyError as exc:
+        return f"The database cannot be read: {getattr(exc, 'orig', None) or exc}."
