@@ -7,6 +7,7 @@ it stands for databases already out there.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
 
 _J = JSON().with_variant(JSONB(), "postgresql")
 
@@ -157,6 +159,9 @@ def make_legacy_store(url: str, steps: tuple[int, ...] = (1, 2, 10, 20), *,
     ``steps`` (always including 1), the API's tables when ``api_tables``, and some rows: one
     service, and a user, a plan and a piece of feedback when there are API tables."""
     assert 1 in steps
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     md = MetaData()
     services = _services_v1(md)

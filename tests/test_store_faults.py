@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from pg_support import needs_postgres, temp_schema
+from sqlalchemy import text
 from store_faults_scenario import run
 
 from matcher.api.errors import STORE_UNAVAILABLE
@@ -117,3 +119,28 @@ def test_schema_behind_while_serving(tmp_path: Path, monkeypatch: pytest.MonkeyP
     _check_refused(result)
     assert "matcher db upgrade" in result["ready"]["json"]["detail"]
     assert result["file_exists_after"] is True
+
+
+@needs_postgres
+def test_postgres_read_only_is_not_ready_and_refuses_writes() -> None:
+    """A PostgreSQL session that may not write (a standby, default_transaction_read_only):
+    readiness names it, and a write raises the error the API answers with 503."""
+    from sqlalchemy.engine import make_url
+
+    from matcher.errors import StoreUnavailableError
+    from matcher.plans import PlanContent, create_plan
+    from matcher.store import Store
+    from matcher.store.health import store_problems
+
+    with temp_schema() as url:
+        Store.open(url).close()
+        parsed = make_url(url)
+        options = f"{parsed.query['options']} -cdefault_transaction_read_only=on"
+        read_only = parsed.update_query_dict({"options": options})
+        with Store.open(read_only.render_as_string(hide_password=False), upgrade=False) as s:
+            problems = store_problems(s)
+            assert len(problems) == 1 and "read-only" in problems[0]
+            with pytest.raises(StoreUnavailableError):
+                create_plan(s.engine, "kim", PlanContent(label="AB"))
+        with Store.open(url) as s, s.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM plans")).scalar() == 0

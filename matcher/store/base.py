@@ -33,7 +33,13 @@ from urllib.parse import quote
 from sqlalchemy import JSON, Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import DeclarativeBase
 
 from matcher.errors import ConfigError, StoreUnavailableError
@@ -281,7 +287,10 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
                             "upgrade` with this version of the program, then restart the "
                             "server.")
                 yield conn
-    except OperationalError as exc:
+    except (OperationalError, InternalError, InterfaceError) as exc:
+        # Unreachable, locked too long, read-only (SQLite: OperationalError; PostgreSQL's
+        # read-only transaction: InternalError), connection lost. Not IntegrityError: a
+        # conflict is the caller's to explain.
         raise StoreUnavailableError(
             f"The database could not keep the change: {exc.orig}. Check that it is running "
             "and may be written (for a SQLite file: the file and its folder)."

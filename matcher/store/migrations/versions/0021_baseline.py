@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from matcher.errors import ConfigError
+
 revision = "0021"
 down_revision = None
 branch_labels = None
@@ -196,7 +198,7 @@ def _legacy_step(bind: sa.Connection) -> int | None:
         return None
     step = int(bind.execute(sa.text("SELECT max(version) FROM schema_version")).scalar() or 0)
     if step > LAST_LEGACY_STEP:
-        raise RuntimeError(
+        raise ConfigError(
             f"The database's schema_version is {step}, newer than any this program knows "
             f"({LAST_LEGACY_STEP}). Upgrade send-matcher, or point MATCHER_DATABASE_URL at "
             "another database.")
