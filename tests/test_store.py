@@ -99,6 +99,26 @@ def test_a_new_sqlite_file_and_its_folders_are_private(tmp_path: Path) -> None:
         os.umask(old)
 
 
+def test_an_existing_store_readable_by_others_is_made_private(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A store file left 0644 (by an older version, a copy, a restore) becomes 0600 when the
+    store is opened, and the log says so; its shared folder is reported, not changed."""
+    import stat
+
+    from legacy_store import make_legacy_store
+
+    path = tmp_path / "shared" / "old.sqlite"
+    make_legacy_store(f"sqlite:///{path}")
+    path.chmod(0o644)
+    path.parent.chmod(0o755)
+    with caplog.at_level("WARNING", logger="matcher.store"), Store.open(f"sqlite:///{path}") as s:
+        assert s.count_services() == 1
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o755
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "now 0600" in said and "consider chmod 700" in said
+
+
 def test_sqlite_uses_wal_and_busy_timeout(store: Store, url: str) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -21,6 +21,7 @@ is never confirmed unless it is in the store.
 
 from __future__ import annotations
 
+import logging
 import os
 import weakref
 from collections.abc import Iterator
@@ -56,6 +57,8 @@ __all__ = [
     "safe_url",
     "sqlite_path",
 ]
+
+log = logging.getLogger("matcher.store")
 
 #: SQLite busy timeout: how long a writer waits for another writer's lock (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -106,6 +109,29 @@ def _create_private_file(path: Path) -> None:
     # store is opened (the file is opened read-write only, never created by SQLite).
     with suppress(OSError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _make_existing_file_private(path: Path) -> None:
+    """An existing SQLite file (and its ``-wal``, ``-shm`` and ``-journal`` files) readable or
+    writable by others than its owner is made 0600 when this process owns it, saying so in
+    the log: it holds saved plans (needs, postcodes). Its folder is only reported: it may be
+    shared with other programs."""
+    uid = os.geteuid()
+    for candidate in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        try:
+            st = candidate.stat()
+        except OSError:
+            continue
+        if st.st_mode & 0o077 and st.st_uid == uid:
+            with suppress(OSError):
+                candidate.chmod(0o600)
+                log.warning("The store file %s was readable by other users (mode %o); it is now "
+                            "0600.", candidate, st.st_mode & 0o777)
+    with suppress(OSError):
+        if path.parent.stat().st_mode & 0o077:
+            log.warning("The store's folder %s can be read by other users (mode %o). It holds "
+                        "saved plans: consider chmod 700 on it.", path.parent,
+                        path.parent.stat().st_mode & 0o777)
 
 
 @dataclass
@@ -229,6 +255,8 @@ def open_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
                 f"The database file {path} does not exist"
                 + (" and cannot be created (check that its folder exists and may be written)."
                    if create else ". Run `matcher db upgrade` to create it."))
+        if create:
+            _make_existing_file_private(path)
         st = os.stat(path)
         guard.path, guard.identity = path, (st.st_dev, st.st_ino)
         parsed = parsed.set(database=f"file:{quote(str(path))}",
