@@ -107,8 +107,11 @@ def _create_private_file(path: Path) -> None:
             folder.mkdir(mode=0o700)
     # An existing file is kept; any other failure (a read-only folder...) is reported when the
     # store is opened (the file is opened read-write only, never created by SQLite).
-    with suppress(OSError):
+    try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        return
+    log.warning("There was no store at %s: a new, empty one was created (mode 0600).", path)
 
 
 def _make_existing_file_private(path: Path) -> None:
