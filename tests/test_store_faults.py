@@ -125,7 +125,7 @@ def test_schema_behind_while_serving(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 @needs_postgres
-def test_postgres_read_only_is_not_ready_and_refuses_writes() -> None:
+def test_postgres_read_only_is_not_ready_and_refuses_writes(tmp_path: Path) -> None:
     """A PostgreSQL session that may not write (a standby, default_transaction_read_only):
     readiness names it, and a write raises the error the API answers with 503."""
     from sqlalchemy.engine import make_url
@@ -145,6 +145,17 @@ def test_postgres_read_only_is_not_ready_and_refuses_writes() -> None:
             assert len(problems) == 1 and "read-only" in problems[0]
             with pytest.raises(StoreUnavailableError):
                 create_plan(s.engine, "kim", PlanContent(label="AB"))
+        # A server over it does not start, and says why.
+        from fastapi.testclient import TestClient
+
+        from matcher.api.app import create_app
+        from matcher.settings import Settings
+
+        settings = Settings(database_url=read_only.render_as_string(hide_password=False),
+                            data_dir=tmp_path, demo_data_path=tmp_path / "absent.csv")
+        with pytest.raises(StoreUnavailableError, match="read-only"), \
+                TestClient(create_app(settings)):
+            pass
         with Store.open(url) as s, s.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM plans")).scalar() == 0
 
