@@ -111,8 +111,11 @@ def test_run_imports_the_demo_then_serves(env, capsys, served, postcode_index):
     assert main(["run"]) == 0
     out = capsys.readouterr().out
     assert f"Loaded the demo Local Offer {env / 'demo.csv'}: 1 services (1 rows rejected)" in out
+    from matcher.api.logs import log_config
+
     assert served == [{"app": "matcher.api.app:create_app", "factory": True,
                        "host": "127.0.0.1", "port": 8000, "workers": 1, "log_level": "info",
+                       "log_config": log_config("json", "info"), "access_log": False,
                        "proxy_headers": False, "server_header": False}]
     # A second run finds the data and does not import again.
     assert main(["run"]) == 0

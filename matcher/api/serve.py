@@ -59,13 +59,20 @@ def tcp_listener_fix() -> Iterator[None]:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          log_level: str = "info") -> None:
-    """Run the API with uvicorn (factory mode: every worker calls ``create_app()``)."""
+          log_level: str = "info", log_format: str = "json") -> None:
+    """Run the API with uvicorn (factory mode: every worker calls ``create_app()``).
+
+    Logs go to stderr in ``log_format`` (``json``: one object a line with the request id;
+    ``text``), see :mod:`matcher.api.logs`; our request log replaces uvicorn's access log.
+    """
     import uvicorn
+
+    from matcher.api.logs import log_config
 
     with tcp_listener_fix():
         uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, proxy_headers=False, server_header=False)
+                    log_level=log_level, log_config=log_config(log_format, log_level),
+                    access_log=False, proxy_headers=False, server_header=False)
 
 
 def ensure_demo_data(settings: Settings, out: TextIO | None = None,
