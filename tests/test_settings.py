@@ -11,7 +11,7 @@ import pytest
 
 from matcher.errors import ConfigError
 from matcher.resources import data_path
-from matcher.settings import REPO_ROOT, Settings, env_names, get_settings
+from matcher.settings import REPO_ROOT, env_names, get_settings
 
 
 @pytest.fixture(autouse=True)

@@ -93,10 +93,15 @@ class TextFormatter(logging.Formatter):
         return f"{line} [request {rid}]" if rid else line
 
 
-def log_config(fmt: str = "json", level: str = "info") -> dict[str, Any]:
-    """A :func:`logging.config.dictConfig` mapping: our loggers and uvicorn's, one format."""
+def log_config(fmt: str = "json", level: str = "info",
+               stream: Any = "ext://sys.stderr") -> dict[str, Any]:
+    """A :func:`logging.config.dictConfig` mapping: our loggers and uvicorn's, one format.
+
+    SQLAlchemy's logger is held at WARNING whatever ``level`` says: at INFO it would write
+    every statement's parameters (a saved plan's profile among them).
+    """
     formatter = "json" if fmt == "json" else "text"
-    handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+    handler = {"class": "logging.StreamHandler", "stream": stream,
                "formatter": formatter, "filters": ["request_id"]}
     upper = level.upper()
     return {
@@ -111,5 +116,6 @@ def log_config(fmt: str = "json", level: str = "info") -> dict[str, Any]:
             "uvicorn.error": {"level": upper},
             # Our request log (matcher.api, one line a request) replaces uvicorn's access log.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "sqlalchemy": {"handlers": ["default"], "level": "WARNING", "propagate": False},
         },
     }
