@@ -171,7 +171,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     serve(host=args.host, port=args.port, workers=args.workers,
-          log_level=args.log_level or settings.log_level, log_format=settings.log_format)
+          log_level=args.log_level or settings.log_level, log_format=settings.log_format,
+          worker_start_seconds=settings.worker_start_seconds)
     return 0
 
 
@@ -215,7 +216,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
               f"{entry.parent} is missing, so only the API runs. Ctrl+C stops.")
     try:
         serve(host=args.host, port=args.port, workers=1, log_level=settings.log_level,
-              log_format=settings.log_format)
+              log_format=settings.log_format, worker_start_seconds=settings.worker_start_seconds)
     finally:
         if ui is not None and ui.poll() is None:
             ui.terminate()

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     refresh_seconds: float = Field(5.0, ge=0, le=3600,
                                    description="how often a server checks whether another "
                                                "process changed the directory (0: every request)")
+    worker_start_seconds: int = Field(
+        60, ge=5, le=600,
+        description="with `matcher serve --workers N`: how long a worker may take to start or to "
+                    "answer the supervisor's health check before it is restarted")
     ui_port: int = Field(8501, ge=1, le=65535,
                          description="port of the Streamlit app started by `matcher run`")
 

@@ -159,8 +159,8 @@ def _add_metrics_route(app: FastAPI) -> None:
     """``GET /metrics``: Prometheus' text format (see :mod:`matcher.api.metrics`)."""
     from fastapi import Response
 
-    from matcher.api import metrics
+    from matcher.api.metrics import CONTENT_TYPE, render
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:
-        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
+        return Response(render(), media_type=CONTENT_TYPE)

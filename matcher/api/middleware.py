@@ -188,9 +188,11 @@ class RequestLogMiddleware:
 #: The Content-Security-Policy of every answer: a JSON API loads nothing and is never framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 #: The interactive API documentation (/docs, /redoc) loads FastAPI's Swagger UI and ReDoc
-#: scripts from cdn.jsdelivr.net and starts them with a small inline script.
+#: scripts from cdn.jsdelivr.net (ReDoc's fonts from Google Fonts) and starts them with a
+#: small inline script.
 DOCS_CSP = ("default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-            "style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+            "style-src 'self' https://cdn.jsdelivr.net https://fonts.googleapis.com "
+            "'unsafe-inline'; "
             "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
             "font-src https://fonts.gstatic.com; worker-src blob:; connect-src 'self'; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
