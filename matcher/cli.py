@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matcher.errors import MatcherError, PostcodeError
+from matcher.errors import ConfigError, MatcherError, PostcodeError
 
 __all__ = ["main", "build_parser"]
 
@@ -480,7 +480,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:   # e.g. an invalid MATCHER_* setting: say which, no traceback
+        print(str(exc), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

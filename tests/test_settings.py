@@ -150,6 +150,16 @@ def test_serve_refuses_to_start_on_an_invalid_value(monkeypatch: pytest.MonkeyPa
     assert "MATCHER_MAX_JSON_BYTES is '12'" in err and "1024" in err
 
 
+def test_every_command_names_an_invalid_setting(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture) -> None:
+    from matcher.cli import main
+
+    monkeypatch.setenv("MATCHER_LOG_FORMAT", "xml")
+    assert main(["users", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "MATCHER_LOG_FORMAT is 'xml'" in err and "Traceback" not in err
+
+
 def test_api_limits_come_from_the_settings(monkeypatch: pytest.MonkeyPatch,
                                            tmp_path: Path) -> None:
     """The HTTP layer's limits are read from MATCHER_* too, not fixed in code."""
