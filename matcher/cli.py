@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matcher.errors import MatcherError, PostcodeError
+from matcher.errors import ConfigError, MatcherError, PostcodeError
 
 __all__ = ["main", "build_parser"]
 
@@ -151,10 +151,28 @@ def _cmd_evaluate_labels(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checked_settings():
+    """The settings, read now; ``None`` (after printing what is wrong) when one is invalid."""
+    from matcher.errors import ConfigError
+    from matcher.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from matcher.api.serve import serve
 
-    serve(host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    settings = _checked_settings()
+    if settings is None:
+        return 2
+    serve(host=args.host, port=args.port, workers=args.workers,
+          log_level=args.log_level or settings.log_level, log_format=settings.log_format,
+          worker_start_seconds=settings.worker_start_seconds)
     return 0
 
 
@@ -169,18 +187,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import subprocess
 
     from matcher.api.serve import ensure_demo_data, serve
-    from matcher.settings import REPO_ROOT, get_settings
+    from matcher.resources import ui_dir
 
+    settings = _checked_settings()
+    if settings is None:
+        return 2
     try:
-        ready = ensure_demo_data(get_settings())
+        ready = ensure_demo_data(settings)
     except MatcherError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     if not ready:
         return 1
     api_url = f"http://{args.host}:{args.port}"
-    ui_port = os.environ.get("MATCHER_UI_PORT", "").strip() or "8501"
-    entry = REPO_ROOT / "ui" / "Home.py"
+    ui_port = str(settings.ui_port)
+    entry = ui_dir() / "Home.py"
     ui: subprocess.Popen | None = None
     if entry.is_file():
         ui = subprocess.Popen(
@@ -194,7 +215,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"Serving the API on {api_url} (API docs at /docs); the app folder "
               f"{entry.parent} is missing, so only the API runs. Ctrl+C stops.")
     try:
-        serve(host=args.host, port=args.port, workers=1)
+        serve(host=args.host, port=args.port, workers=1, log_level=settings.log_level,
+              log_format=settings.log_format, worker_start_seconds=settings.worker_start_seconds)
     finally:
         if ui is not None and ui.poll() is None:
             ui.terminate()
@@ -412,8 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    p.add_argument("--log-level", default="info",
-                   choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--log-level", default=None,
+                   choices=["critical", "error", "warning", "info", "debug"],
+                   help="lowest level logged (default: MATCHER_LOG_LEVEL, else info)")
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("run", help="import the demo Local Offer if the store is empty, then serve")
@@ -517,7 +540,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:   # e.g. an invalid MATCHER_* setting: say which, no traceback
+        print(str(exc), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

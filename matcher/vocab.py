@@ -33,6 +33,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from matcher.errors import ConfigError
+from matcher.resources import data_path
 
 __all__ = [
     "Need",
@@ -47,8 +48,8 @@ __all__ = [
     "CONTRACT_VALUES",
 ]
 
-#: ``data/vocabulary.yaml`` in the repository, found relative to this package.
-DEFAULT_VOCABULARY_PATH = Path(__file__).resolve().parents[1] / "data" / "vocabulary.yaml"
+#: ``data/vocabulary.yaml``: in the installed package, or the repository's (:mod:`matcher.resources`).
+DEFAULT_VOCABULARY_PATH = data_path("vocabulary.yaml")
 
 #: The special need id for services open to any SEND.
 ALL_SEND = "all_send"

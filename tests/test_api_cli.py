@@ -111,9 +111,13 @@ def test_run_imports_the_demo_then_serves(env, capsys, served, postcode_index):
     assert main(["run"]) == 0
     out = capsys.readouterr().out
     assert f"Loaded the demo Local Offer {env / 'demo.csv'}: 1 services (1 rows rejected)" in out
+    from matcher.api.logs import log_config
+
     assert served == [{"app": "matcher.api.app:create_app", "factory": True,
                        "host": "127.0.0.1", "port": 8000, "workers": 1, "log_level": "info",
-                       "proxy_headers": False, "server_header": False}]
+                       "log_config": log_config("json", "info"), "access_log": False,
+                       "proxy_headers": False, "server_header": False,
+                       "timeout_worker_healthcheck": 60}]
     # A second run finds the data and does not import again.
     assert main(["run"]) == 0
     assert "already holds 1 services" in capsys.readouterr().out

@@ -156,14 +156,28 @@ def test_match_same_ranking_as_library(api):
     assert [x["score"] for x in got] == pytest.approx([x["score"] for x in expected])
 
 
+_WHOLE = '{} must be a whole number written without quotes, for example 7 (not true, false or "7")'
+
+
 @pytest.mark.parametrize(("body", "expected"), [
     ({"age": 26}, [{"field": "age", "message": "age must be between 0 and 25",
                     "type": "less_than_equal"}]),
     ({"age": -1}, [{"field": "age", "message": "age must be between 0 and 25",
                     "type": "greater_than_equal"}]),
     ({}, [{"field": "age", "message": "age is required", "type": "missing"}]),
-    ({"age": "ten"}, [{"field": "age", "message": "age must be a whole number",
-                       "type": "int_parsing"}]),
+    # Strict types: a boolean, a string or a fraction is never read as an age.
+    *[({"age": bad}, [{"field": "age", "message": _WHOLE.format("age"), "type": "int_type"}])
+      for bad in ("ten", True, False, "7", 7.5, None)],
+    ({"age": 10, "limit": "5"}, [{"field": "limit", "message": _WHOLE.format("limit"),
+                                  "type": "int_type"}]),
+    ({"age": 10, "travel": {"max_minutes": True}},
+     [{"field": "travel.max_minutes",
+       "message": "travel.max_minutes must be a number written without quotes, for example 30",
+       "type": "float_type"}]),
+    ({"age": 10, "preferences": {"free_only": "yes"}},
+     [{"field": "preferences.free_only",
+       "message": "preferences.free_only must be true or false, without quotes",
+       "type": "bool_type"}]),
     ({"age": 10, "limit": 51}, [{"field": "limit", "message": "limit must be between 1 and 50",
                                  "type": "less_than_equal"}]),
     ({"age": 10, "travel": {"max_minutes": 0}},
@@ -186,9 +200,9 @@ def test_match_same_ranking_as_library(api):
     ({"age": 10, "explain": "everything"},
      [{"field": "explain", "message": "explain must be one of 'brief' or 'full'",
        "type": "literal_error"}]),
-    ({"age": 10, "has_ehcp": "perhaps"},
-     [{"field": "has_ehcp", "message": "has_ehcp must be true or false",
-       "type": "bool_parsing"}]),
+    *[({"age": 10, "has_ehcp": bad},
+       [{"field": "has_ehcp", "message": "has_ehcp must be true or false, without quotes",
+         "type": "bool_type"}]) for bad in ("perhaps", "true", 1)],
 ])
 def test_match_validation_errors_name_the_field_in_plain_english(api, body, expected):
     r = api.client.post("/match", json=body)

@@ -16,6 +16,7 @@ from matcher.api.errors import install_error_handlers
 from matcher.api.middleware import (
     BodyLimitMiddleware,
     RequestLogMiddleware,
+    SecurityHeadersMiddleware,
     VocabularyMiddleware,
     install_access_log_redaction,
 )
@@ -91,7 +92,12 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         from matcher.settings import get_settings
 
         settings = get_settings()
-    resources = AppResources(settings, config or ApiConfig())
+    if config is None:
+        config = ApiConfig(max_json_bytes=settings.max_json_bytes,
+                           max_upload_bytes=settings.max_upload_bytes,
+                           refresh_seconds=settings.refresh_seconds,
+                           models_dir=settings.models_dir)
+    resources = AppResources(settings, config)
     from matcher.council import load_council
 
     council = load_council(settings.council_path)   # a bad file stops the start, saying why
@@ -137,12 +143,36 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     from matcher.api.routes.coprod import router as coprod_router
 
     app.include_router(coprod_router, responses=_COMMON_RESPONSES)
+    if settings.metrics:
+        _add_metrics_route(app)
     install_error_handlers(app)
-    app.add_middleware(RequestLogMiddleware)
     app.add_middleware(BodyLimitMiddleware, json_limit=resources.config.max_json_bytes,
                        upload_limit=resources.config.max_upload_bytes)
     # Outermost, so every layer inside (and the tasks they start) sees the app's vocabulary.
     app.add_middleware(VocabularyMiddleware, vocabulary=resources.vocabulary)
     _openapi_with_vocabulary(app, resources)
+    _outermost(app, metrics=settings.metrics)
     install_access_log_redaction()
     return app
+
+
+def _outermost(app: FastAPI, metrics: bool) -> None:
+    """Put the request log (request id, metrics) and the security headers outside Starlette's
+    own error layer, so that they also see the 500 it answers for an unexpected error."""
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> Any:
+        return SecurityHeadersMiddleware(RequestLogMiddleware(build(), metrics=metrics))
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+
+
+def _add_metrics_route(app: FastAPI) -> None:
+    """``GET /metrics``: Prometheus' text format (see :mod:`matcher.api.metrics`)."""
+    from fastapi import Response
+
+    from matcher.api.metrics import CONTENT_TYPE, render
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(render(), media_type=CONTENT_TYPE)

@@ -172,11 +172,12 @@ def plain_message(err: dict[str, Any], field: str,
         known.setdefault(short, ctx.get(short))
         return _range_message(field, {k: v for k, v in known.items() if v is not None})
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{field} must be a whole number"
+        return (f"{field} must be a whole number written without quotes, for example 7 "
+                "(not true, false or \"7\")")
     if kind in ("float_parsing", "float_type", "finite_number", "decimal_parsing"):
-        return f"{field} must be a number"
+        return f"{field} must be a number written without quotes, for example 30"
     if kind in ("bool_parsing", "bool_type"):
-        return f"{field} must be true or false"
+        return f"{field} must be true or false, without quotes"
     if kind in ("string_type", "string_sub_type"):
         return f"{field} must be text (a string in double quotes)"
     if kind == "string_too_short":
