@@ -1874,6 +1874,10 @@ def _organisation_ages(description: str, organisation: str, facts: list[Fact]) -
     something else: a group's own age beats its organisation's ("Starlight Arts provides ...
     for disabled adults (16+)", then "Our drama group for disabled adults (18+) ...": the
     group is for 18 and over)."""
+    ages = [f for f in facts if f.field in ("min_age", "max_age") and f.confidence == "certain"
+            and f.kind in ("", "line") and f.source in ("name", "description")]
+    if len({f.quote for f in ages}) < 2:
+        return facts    # one statement of ages: nothing to choose between
     spans = _organisation_sentences(description, organisation)
     if not spans:
         return facts
@@ -1882,8 +1886,6 @@ def _organisation_ages(description: str, organisation: str, facts: list[Fact]) -
         at = _find_all(description, f.quote) if f.quote else []
         return bool(at) and all(any(s <= i < e for s, e in spans) for i in at)
 
-    ages = [f for f in facts if f.field in ("min_age", "max_age") and f.confidence == "certain"
-            and f.kind in ("", "line") and f.source in ("name", "description")]
     org_ages = [f for f in ages if f.source == "description" and of_organisation(f)]
     if not org_ages or len(org_ages) == len(ages):
         return facts
