@@ -72,6 +72,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "record_hash",
     "PG_WRITE_LOCK",
+    "DirectoryState",
 ]
 
 #: SQLite busy timeout: how long a writer waits for another writer's lock (milliseconds).
@@ -132,6 +133,19 @@ class ServiceRow(Base):
     used_by_local_families: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DirectoryState(Base):
+    """One row (``id`` 1): the directory's version counter, bumped in the same transaction as
+    every write that changes a service, and its content fingerprint (see
+    :meth:`Store.data_version`), so that both are one cheap read."""
+
+    __tablename__ = "directory_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    fingerprint: Mapped[str] = mapped_column(String(16), default="empty")
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SchemaVersion(Base):
@@ -203,6 +217,14 @@ def _coproduction_tables(conn: Connection) -> None:
     CoprodBase.metadata.create_all(conn, checkfirst=True)
 
 
+def _directory_state(conn: Connection) -> None:
+    """Version 30: the ``directory_state`` row (version counter and content fingerprint),
+    seeded from the services already stored."""
+    Base.metadata.create_all(conn, tables=[DirectoryState.__table__], checkfirst=True)
+    _save_state(conn, dict(conn.execute(select(ServiceRow.id, ServiceRow.content_hash)).all()),
+                dt.datetime.now(dt.UTC))
+
+
 #: The ordered schema steps. Never edit or reorder a released step; append a new one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "services table", _baseline),
@@ -210,6 +232,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "co-production tables", _coproduction_tables, on_fresh=True),
     Migration(20, "services: ratings, accreditations, outcomes and out-of-area",
               _quality_and_area),
+    Migration(30, "directory version counter and fingerprint", _directory_state, on_fresh=True),
 )
 #: The schema version this code writes (the highest step).
 SCHEMA_VERSION: int = max(m.version for m in MIGRATIONS)
@@ -246,6 +269,33 @@ def _row_to_record(row: Mapping[str, Any]) -> ServiceRecord:
         if isinstance(value, list | tuple):
             kwargs[name] = list(value)
     return ServiceRecord(**kwargs)
+
+
+def _fingerprint(hashes: Mapping[str, str]) -> str:
+    """The content fingerprint of a directory given as id -> content hash: 16 hex digits of
+    the SHA-256 of the pairs in id order (code point order); ``"empty"`` for no service."""
+    if not hashes:
+        return "empty"
+    digest = hashlib.sha256()
+    for service_id in sorted(hashes):
+        digest.update(f"{service_id}\x1f{hashes[service_id]}\x1e".encode())
+    return digest.hexdigest()[:16]
+
+
+def _save_state(conn: Connection, hashes: Mapping[str, str], now: dt.datetime) -> None:
+    """Record the directory's new content (id -> content hash) in ``directory_state``: the
+    fingerprint, and the counter bumped by one when the fingerprint changed. Runs inside the
+    writing transaction, so readers see the rows and the version change together."""
+    table = DirectoryState.__table__
+    fingerprint = _fingerprint(hashes)
+    row = conn.execute(select(table.c.version, table.c.fingerprint)
+                       .where(table.c.id == 1)).first()
+    if row is None:
+        conn.execute(insert(table), {"id": 1, "version": 1 if hashes else 0,
+                                     "fingerprint": fingerprint, "changed_at": now})
+    elif row.fingerprint != fingerprint:
+        conn.execute(update(table).where(table.c.id == 1).values(
+            version=table.c.version + 1, fingerprint=fingerprint, changed_at=now))
 
 
 def _create_private_file(path: Path) -> None:
@@ -499,14 +549,19 @@ class Store:
                 gone = sorted(set(stored) - seen)
                 for part in _chunks(gone, 500):
                     conn.execute(delete(table).where(table.c.id.in_(list(part))))
+                for service_id in gone:
+                    del stored[service_id]
+            if added or updated or replace_all:
+                _save_state(conn, stored, now)
         return added, updated, unchanged
 
     @staticmethod
     def _write_batch(conn: Connection, records: Sequence[ServiceRecord],
-                     stored: Mapping[str, str], now: dt.datetime, table: Any,
+                     stored: dict[str, str], now: dt.datetime, table: Any,
                      by_id: Any) -> tuple[int, int, int]:
         """Insert the new and update the changed ``records`` (``stored``: id -> content hash
-        of what the store holds); return (added, updated, unchanged)."""
+        of what the store holds, brought up to date here); return (added, updated,
+        unchanged)."""
         to_insert: list[dict[str, Any]] = []
         to_update: list[dict[str, Any]] = []
         unchanged = 0
@@ -518,6 +573,7 @@ class Store:
                 continue
             values.update(content_hash=digest, imported_at=now)
             (to_insert if old is None else to_update).append(values)
+            stored[values["id"]] = digest
         for part in _chunks(to_insert, WRITE_BATCH):
             conn.execute(insert(table), list(part))
         _update_by_id(conn, by_id, to_update)
@@ -572,13 +628,18 @@ class Store:
                 values["status"] = "inactive"
                 values.update(content_hash=_hash_values(values), imported_at=now)
                 withdrawn.append(values)
+                stored[values["id"]] = values["content_hash"]
             _update_by_id(conn, by_id, withdrawn)
+            if added or updated or withdrawn:
+                _save_state(conn, stored, now)
         return added, updated, unchanged, len(withdrawn)
 
     def delete_all(self) -> int:
         """Remove every service (one transaction). Returns how many were removed."""
         with self._write() as conn:
-            return int(conn.execute(delete(ServiceRow.__table__)).rowcount or 0)
+            removed = int(conn.execute(delete(ServiceRow.__table__)).rowcount or 0)
+            _save_state(conn, {}, dt.datetime.now(dt.UTC))
+            return removed
 
     # ------------------------------------------------------------------ reading
     def list_services(self) -> list[ServiceRecord]:
@@ -606,14 +667,28 @@ class Store:
         """Every service as a DataFrame (see :func:`matcher.services.records_to_frame`)."""
         return records_to_frame(self.list_services())
 
+    def directory_state(self) -> tuple[int, str]:
+        """``(version, fingerprint)`` of the directory, one row read: ``version`` is a counter
+        bumped by every write that changes a service (imports, syncs, deletions), in the
+        same transaction; ``fingerprint`` is :meth:`data_version`."""
+        table = DirectoryState.__table__
+        with self.engine.connect() as conn:
+            row = conn.execute(select(table.c.version, table.c.fingerprint)
+                               .where(table.c.id == 1)).first()
+        if row is None:  # pragma: no cover - every opened store has the row
+            return 0, "empty"
+        return int(row.version), str(row.fingerprint)
+
+    def directory_version(self) -> int:
+        """The directory's version counter (see :meth:`directory_state`)."""
+        return self.directory_state()[0]
+
     def data_version(self) -> str:
         """A fingerprint of the directory's content: changes whenever any service is added,
         changed or removed, and is identical for identical content (so engines can key
         caches and saved models on it). 16 hex digits; ``"empty"`` for an empty store.
+
+        Worked out by each write and stored with it (:meth:`directory_state`), so reading it
+        is one row, whatever the directory's size.
         """
-        digest = hashlib.sha256()
-        with self.engine.connect() as conn:
-            rows = sorted(map(tuple, conn.execute(select(ServiceRow.id, ServiceRow.content_hash))))
-        for service_id, content_hash in rows:
-            digest.update(f"{service_id}\x1f{content_hash}\x1e".encode())
-        return digest.hexdigest()[:16] if rows else "empty"
+        return self.directory_state()[1]

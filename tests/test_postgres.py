@@ -157,7 +157,7 @@ def test_version_2_database_gains_ratings_outcomes_and_area(pg_url: str) -> None
                                      "url": ""}],
                            outcomes=[{"text": "All went on to college.", "year": 2025}])
     with Store.open(pg_url) as s:
-        assert s.schema_version() == 20
+        assert s.schema_version() == SCHEMA_VERSION
         s.upsert_services([record])
         assert s.get_service("Q1") == record
 

@@ -266,7 +266,7 @@ def test_version_2_database_gains_ratings_outcomes_and_area(url: str, tmp_path: 
             conn.execute(f"ALTER TABLE services DROP COLUMN {name}")
         conn.execute("DELETE FROM schema_version WHERE version = 20")
     with Store.open(url) as s:
-        assert s.schema_version() == store_mod.SCHEMA_VERSION == 20
+        assert s.schema_version() == store_mod.SCHEMA_VERSION
         record = s.get_service("S1")
         rated = dataclasses.replace(record, ratings=[{"body": "Ofsted", "rating": "Good",
                                                       "date": "2024-03-12", "url": ""}],
@@ -289,7 +289,7 @@ def test_a_step_numbered_below_the_highest_applied_is_still_applied(
     monkeypatch.setattr(store_mod, "MIGRATIONS", (*store_mod.MIGRATIONS, extra))
     with Store.open(url) as s:
         assert ran == [3]
-        assert s.schema_version() == 20
+        assert s.schema_version() == SCHEMA_VERSION
     with Store.open(url):
         assert ran == [3]                    # recorded: not run twice
 
@@ -302,3 +302,51 @@ def test_newer_database_is_refused(url: str, tmp_path: Path) -> None:
                      "VALUES (99, 'future', '2030-01-01 00:00:00')")
     with pytest.raises(ConfigError, match="newer"):
         Store.open(url)
+
+
+def test_directory_version_counts_changing_writes(store: Store) -> None:
+    """The version counter moves with every write that changes the directory (in the same
+    transaction), never with one that changes nothing, and the stored fingerprint is the
+    content's."""
+    assert store.directory_state() == (0, "empty")
+    store.upsert_services([_record(1), _record(2)])
+    v1, f1 = store.directory_state()
+    assert v1 == 1 and f1 == store_mod._fingerprint(
+        {r.id: record_hash(r) for r in (_record(1), _record(2))})
+    store.upsert_services([_record(1), _record(2)])          # unchanged
+    assert store.directory_state() == (v1, f1)
+    store.upsert_services([_record(2, name="Renamed")])
+    assert store.directory_version() == v1 + 1 and store.data_version() != f1
+    store.sync_services([_record(1)], scope_prefix=None, sources=["csv"])  # withdraws S-002
+    assert store.directory_version() == v1 + 2
+    store.sync_services([_record(1)], scope_prefix=None, sources=["csv"])  # nothing new
+    assert store.directory_version() == v1 + 2
+    store.upsert_services([_record(1)], replace_all=True)    # deletes S-002
+    assert store.directory_version() == v1 + 3 and store.count_services() == 1
+    assert store.delete_all() == 1
+    assert store.directory_state() == (v1 + 4, "empty")
+
+
+def test_failed_write_leaves_the_version(store: Store) -> None:
+    store.upsert_services([_record(1)])
+    before = store.directory_state()
+    with pytest.raises(DataImportError):
+        store.upsert_services([_record(2), _record(2)])
+    assert store.directory_state() == before
+
+
+def test_version_20_database_gains_the_directory_state(url: str, tmp_path: Path) -> None:
+    """Step 30 on a database written before it: the state row is seeded from the stored
+    services, so the fingerprint is the same as a fresh store's with the same content."""
+    with Store.open(url) as s:
+        s.upsert_services([_record(1), _record(2)])
+        fresh = s.data_version()
+    path = tmp_path / "sub" / "store.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE directory_state")
+        conn.execute("DELETE FROM schema_version WHERE version = 30")
+    with Store.open(url) as s:
+        assert s.schema_version() == SCHEMA_VERSION
+        assert s.directory_state() == (1, fresh)
+        s.upsert_services([_record(3)])
+        assert s.directory_version() == 2
