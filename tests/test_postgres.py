@@ -544,8 +544,9 @@ def _serving_pid(conn: http.client.HTTPConnection, server_port: int, pids: set[i
 
 
 def _ask_every_worker(port: int, server_pid: int, method: str, path: str, body: dict | None,
-                      deadline: float) -> dict[int, tuple[int, dict]]:
-    """Ask on new connections until each of the two workers has answered; {pid: answer}."""
+                      deadline: float, accept=None) -> dict[int, tuple[int, dict]]:
+    """Ask on new connections until each of the two workers has answered (with an answer
+    ``accept(status, body)`` takes, when given); {pid: answer}."""
     answers: dict[int, tuple[int, dict]] = {}
     while len(answers) < 2 and time.monotonic() < deadline:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -555,7 +556,8 @@ def _ask_every_worker(port: int, server_pid: int, method: str, path: str, body: 
             resp = conn.getresponse()
             data = json.loads(resp.read() or b"{}")
             pid = _serving_pid(conn, port, _descendants(server_pid))
-            if pid is not None and pid not in answers:
+            if pid is not None and pid not in answers and (
+                    accept is None or accept(resp.status, data)):
                 answers[pid] = (resp.status, data)
         except (ConnectionError, OSError):
             time.sleep(0.2)
@@ -598,12 +600,13 @@ def test_two_workers_share_one_store(pg_url: str, tmp_path: Path, postcode_index
                             files={"file": ("offer.csv", DEMO.read_bytes(), "text/csv")})
         assert r.status_code == 200, r.text
         total, version = r.json()["services"], r.json()["data_version"]
-        # After the refresh interval every worker serves the new data.
-        time.sleep(ApiConfig().refresh_seconds + 0.5)
+        # Within the refresh interval plus the time of one build in the background, every
+        # worker serves the new data (until then the other one answers from the old one).
         after = _ask_every_worker(port, server.pid, "POST", "/match",
                                   {"age": 9, "needs": ["autism"], "postcode": "N7 8JN"},
-                                  time.monotonic() + 60)
-        assert len(after) == 2
+                                  time.monotonic() + ApiConfig().refresh_seconds + 60,
+                                  accept=lambda status, body: body.get("data_version") == version)
+        assert len(after) == 2, "a worker did not serve the imported data within the bound"
         for status, body in after.values():
             assert status == 200 and body["data_version"] == version and body["results"]
         listed = _ask_every_worker(port, server.pid, "GET", "/services", None,

@@ -1,0 +1,138 @@
+"""The matcher cache: built off the request path, swapped in whole, never stalling a request."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi import HTTPException
+
+from matcher.api.deps import NOT_READY, Directory, DirectoryCache
+from matcher.services import ServiceRecord
+from matcher.store import Store
+
+
+def _record(i: int, name: str = "Club") -> ServiceRecord:
+    return ServiceRecord(id=f"S-{i:03d}", name=f"{name} {i}", description="A club.",
+                         categories=["leisure"])
+
+
+class GatedCache(DirectoryCache):
+    """A cache whose builds wait for the test to open a gate (no engine: the records only)."""
+
+    def __init__(self, store: Store, tmp: Path, **kw):
+        super().__init__(store, tmp / "models", refresh_seconds=0, **kw)
+        self.gate = threading.Event()
+        self.started = threading.Event()
+        self.fail = False
+
+    def _build_in_use(self, version: int) -> Directory:
+        self.started.set()
+        assert self.gate.wait(30), "the test never opened the gate"
+        if self.fail:
+            raise RuntimeError("build broke")
+        records = self.store.list_services()
+        return Directory(version=self.store.data_version(), records=records, matcher=None,
+                         counter=version)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.open(f"sqlite:///{tmp_path / 'd.sqlite'}") as s:
+        yield s
+
+
+def test_requests_during_a_rebuild_get_the_old_directory(store: Store, tmp_path: Path) -> None:
+    store.upsert_services([_record(1)])
+    cache = GatedCache(store, tmp_path)
+    cache.gate.set()
+    first = cache.refresh(timeout=30)
+    assert first is not None and [r.id for r in first.records] == ["S-001"]
+
+    cache.gate.clear()
+    cache.started.clear()
+    store.upsert_services([_record(2)])
+    served = cache.get()              # sees the new version, starts a build, does not wait
+    assert served is first
+    assert cache.started.wait(10) and cache.building
+    assert cache.get() is first       # still the old one while the build runs
+    assert cache.status()["ready"] is True and cache.status()["building"] is True
+
+    cache.gate.set()
+    new = cache.refresh(timeout=30)
+    assert new is not None and new is not first
+    assert [r.id for r in new.records] == ["S-001", "S-002"]
+    assert new.counter == store.directory_version() and new.version == store.data_version()
+    assert cache.get() is new
+
+
+def test_not_ready_until_the_first_build(store: Store, tmp_path: Path) -> None:
+    store.upsert_services([_record(1)])
+    cache = GatedCache(store, tmp_path, start_wait_seconds=0)
+    assert not cache.ready
+    cache.start()
+    assert cache.started.wait(10)
+    with pytest.raises(HTTPException) as caught:
+        cache.get()
+    assert caught.value.status_code == 503 and caught.value.detail == NOT_READY
+    assert caught.value.headers == {"Retry-After": "5"}
+    assert cache.status() == {"ready": False, "building": True, "version": None,
+                              "data_version": None, "error": None}
+    cache.gate.set()
+    assert cache.refresh(timeout=30) is not None and cache.ready
+    assert [r.id for r in cache.get().records] == ["S-001"]
+
+
+def test_a_failed_rebuild_keeps_the_old_directory(store: Store, tmp_path: Path) -> None:
+    store.upsert_services([_record(1)])
+    cache = GatedCache(store, tmp_path)
+    cache.gate.set()
+    first = cache.refresh(timeout=30)
+    cache.fail = True
+    store.upsert_services([_record(2)])
+    with pytest.raises(RuntimeError, match="build broke"):
+        cache.refresh(timeout=30)
+    assert cache.get() is first and cache.status()["error"] == "build broke"
+    # The next version is built once the cause is gone.
+    cache.fail = False
+    store.upsert_services([_record(3)])
+    assert [r.id for r in cache.refresh(timeout=30).records] == ["S-001", "S-002", "S-003"]
+    assert cache.status()["error"] is None
+
+
+def test_an_unchanged_version_reads_no_rows(store: Store, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The version check is the one-row counter: nothing is listed or hashed while it stays."""
+    store.upsert_services([_record(i) for i in range(1, 50)])
+    cache = GatedCache(store, tmp_path)
+    cache.gate.set()
+    first = cache.refresh(timeout=30)
+    listed: list[int] = []
+    original = store.list_services
+    monkeypatch.setattr(store, "list_services", lambda: listed.append(1) or original())
+    for _ in range(20):
+        assert cache.get() is first
+    store.upsert_services([_record(i) for i in range(1, 50)])   # the same content: no change
+    assert cache.get() is first and listed == [] and cache.builds == 1
+
+
+def test_real_matcher_is_swapped_in_after_an_import(store: Store, tmp_path: Path) -> None:
+    """The real build (engine and all) in the background thread, then a swap."""
+    from matcher.ingest import run_import
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo" / "islington_local_offer.csv"
+    if not demo.is_file():
+        pytest.skip("needs the demo Local Offer file")
+    cache = DirectoryCache(store, tmp_path / "models", refresh_seconds=60)
+    cache.start()
+    empty = cache.refresh(timeout=120)
+    assert empty is not None and empty.matcher is None
+    run_import(demo, store=store, progress=False)
+    assert cache.get() is empty           # within refresh_seconds: no check yet
+    cache.invalidate()
+    assert cache.get() is empty           # checked: the build starts, the old one answers
+    built = cache.refresh(timeout=300)
+    assert built is not None and built.matcher is not None
+    assert built.matcher.table.n == len(built.records) > 100
+    assert built.version == store.data_version()
