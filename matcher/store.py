@@ -73,6 +73,7 @@ __all__ = [
     "record_hash",
     "PG_WRITE_LOCK",
     "DirectoryState",
+    "ServiceReading",
 ]
 
 #: SQLite busy timeout: how long a writer waits for another writer's lock (milliseconds).
@@ -148,6 +149,21 @@ class DirectoryState(Base):
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ServiceReading(Base):
+    """What the engine read in one service's words (the needs its name and description
+    mention, and those they say it does not cater for), worked out once per version of the
+    record (``content_hash``) and of the reading (``reading_key``: the vocabulary and the
+    code that read it), so that a start or a rebuild reads only the records that changed."""
+
+    __tablename__ = "service_reading"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    reading_key: Mapped[str] = mapped_column(String(32))
+    mentioned: Mapped[list[str]] = mapped_column(_ListJSON)
+    excluded: Mapped[list[str]] = mapped_column(_ListJSON)
+
+
 class SchemaVersion(Base):
     """One row per applied migration step; the highest ``version`` is the schema's version."""
 
@@ -219,8 +235,10 @@ def _coproduction_tables(conn: Connection) -> None:
 
 def _directory_state(conn: Connection) -> None:
     """Version 30: the ``directory_state`` row (version counter and content fingerprint),
-    seeded from the services already stored."""
-    Base.metadata.create_all(conn, tables=[DirectoryState.__table__], checkfirst=True)
+    seeded from the services already stored, and the ``service_reading`` table (empty: it is
+    filled by the next build)."""
+    Base.metadata.create_all(conn, tables=[DirectoryState.__table__, ServiceReading.__table__],
+                             checkfirst=True)
     _save_state(conn, dict(conn.execute(select(ServiceRow.id, ServiceRow.content_hash)).all()),
                 dt.datetime.now(dt.UTC))
 
@@ -232,7 +250,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "co-production tables", _coproduction_tables, on_fresh=True),
     Migration(20, "services: ratings, accreditations, outcomes and out-of-area",
               _quality_and_area),
-    Migration(30, "directory version counter and fingerprint", _directory_state, on_fresh=True),
+    Migration(30, "directory version counter and fingerprint; per-record readings",
+              _directory_state, on_fresh=True),
 )
 #: The schema version this code writes (the highest step).
 SCHEMA_VERSION: int = max(m.version for m in MIGRATIONS)
@@ -666,6 +685,36 @@ class Store:
     def services_frame(self) -> pd.DataFrame:
         """Every service as a DataFrame (see :func:`matcher.services.records_to_frame`)."""
         return records_to_frame(self.list_services())
+
+    def readings(self, key: str) -> dict[str, tuple[list[str], list[str]]]:
+        """The stored readings made with ``key`` that are still current (their record has not
+        changed since): id -> (mentioned, excluded)."""
+        reading, services = ServiceReading.__table__, ServiceRow.__table__
+        query = (select(reading.c.id, reading.c.mentioned, reading.c.excluded)
+                 .join(services, (services.c.id == reading.c.id)
+                       & (services.c.content_hash == reading.c.content_hash))
+                 .where(reading.c.reading_key == key))
+        with self.engine.connect() as conn:
+            return {row.id: (list(row.mentioned), list(row.excluded))
+                    for row in conn.execute(query)}
+
+    def save_readings(self, key: str,
+                      found: Mapping[str, tuple[str, list[str], list[str]]]) -> None:
+        """Store readings made with ``key``: id -> (content hash of the record that was read,
+        mentioned, excluded), replacing older ones of the same ids (a reading of a record
+        that has changed since is never used: :meth:`readings` matches the hash). Readings
+        of services no longer stored are dropped. One transaction."""
+        if not found:
+            return
+        reading, services = ServiceReading.__table__, ServiceRow.__table__
+        rows = [{"id": i, "content_hash": h, "reading_key": key, "mentioned": list(m),
+                 "excluded": list(x)} for i, (h, m, x) in found.items()]
+        with self._write() as conn:
+            for part in _chunks(list(found), 500):
+                conn.execute(delete(reading).where(reading.c.id.in_(list(part))))
+            for part in _chunks(rows, WRITE_BATCH):
+                conn.execute(insert(reading), list(part))
+            conn.execute(delete(reading).where(reading.c.id.not_in(select(services.c.id))))
 
     def directory_state(self) -> tuple[int, str]:
         """``(version, fingerprint)`` of the directory, one row read: ``version`` is a counter

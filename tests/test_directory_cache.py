@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -136,3 +137,55 @@ def test_real_matcher_is_swapped_in_after_an_import(store: Store, tmp_path: Path
     assert built is not None and built.matcher is not None
     assert built.matcher.table.n == len(built.records) > 100
     assert built.version == store.data_version()
+
+
+def test_a_start_reads_only_the_records_that_changed(store: Store, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a service's words say about needs is read once per version of the record and
+    stored: a second start reads none, a rebuild after an edit reads only the edited one, and
+    the matcher built from stored readings equals one built by reading everything."""
+    import numpy as np
+
+    import matcher.engine.features as features
+    from matcher.engine.pipeline import Matcher
+    from matcher.services import records_to_frame
+
+    records = [ServiceRecord(id="A", name="Autism club", description="For autistic children.",
+                             categories=["leisure"]),
+               ServiceRecord(id="B", name="Swim", description="Not suitable for PMLD. Fun.",
+                             categories=["leisure"]),
+               ServiceRecord(id="C", name="Talk", description="Speech and language help.",
+                             categories=["health"])]
+    store.upsert_services(records)
+    read: list[str] = []
+    real = features.read_needs
+
+    def counting(name, description, vocab):
+        read.append(name)
+        return real(name, description, vocab)
+
+    monkeypatch.setattr(features, "read_needs", counting)
+
+    def start() -> Directory:
+        cache = DirectoryCache(store, tmp_path / "models", refresh_seconds=60)
+        cache.start()
+        built = cache.refresh(timeout=120)
+        assert built is not None and built.matcher is not None
+        return built
+
+    first = start()
+    assert sorted(read) == ["Autism club", "Swim", "Talk"]
+    read.clear()
+    second = start()
+    assert read == []
+    store.upsert_services([dataclasses.replace(records[1], description="For deaf children.")])
+    read.clear()
+    third = start()
+    assert read == ["Swim"]
+    fresh = Matcher.from_frame(records_to_frame(store.list_services()))
+    for built in (third,):
+        table = built.matcher.table
+        assert np.array_equal(table.need_strength, fresh.table.need_strength)
+        assert np.array_equal(table.need_excluded, fresh.table.need_excluded)
+    assert np.array_equal(first.matcher.table.need_excluded, second.matcher.table.need_excluded)
+    assert first.matcher.table.need_excluded.any()   # "Not suitable for PMLD" was read

@@ -289,6 +289,28 @@ class DirectoryCache:
             if self.store.directory_version() == directory.counter:
                 break
 
+    def _readings(self, records: list[ServiceRecord]) -> dict[str, tuple[list[str], list[str]]]:
+        """What each active service's words say about needs: stored by an earlier build for
+        the records unchanged since, read now (and stored) for the others."""
+        from matcher.allowed import vocabulary_in_use
+        from matcher.engine.features import read_needs, reading_key
+        from matcher.store import record_hash
+
+        vocab = self.vocab or vocabulary_in_use()
+        key = reading_key(vocab)
+        if key is None:
+            return {}
+        found = self.store.readings(key)
+        fresh = {r.id: (record_hash(r), *read_needs(r.name, r.description, vocab))
+                 for r in records if r.id not in found and r.status != "inactive"}
+        if fresh:
+            try:
+                self.store.save_readings(key, fresh)
+            except Exception:  # noqa: BLE001 - read again next time; the build goes on
+                log.warning("could not store the services' readings", exc_info=True)
+            found.update({i: (m, x) for i, (_h, m, x) in fresh.items()})
+        return found
+
     def _build(self, version: int) -> Directory:
         if self.vocab is not None:
             from matcher.allowed import using_vocabulary
@@ -307,7 +329,8 @@ class DirectoryCache:
 
             self.models_dir.mkdir(parents=True, exist_ok=True)
             matcher = Matcher.from_frame(records_to_frame(records), vocab=self.vocab,
-                                         models_dir=self.models_dir)
+                                         models_dir=self.models_dir,
+                                         readings=self._readings(records))
         log.info("matcher built for directory version %s: %d services in %.0f ms", version,
                  len(records), (time.perf_counter() - started) * 1000)
         return Directory(version=fingerprint, records=records, matcher=matcher,

@@ -21,7 +21,37 @@ from matcher.engine.text import FIELDS, FieldedTextIndex, ServiceTextIndex, firs
 from matcher.geo.distance import SpherePoints
 from matcher.vocab import Vocabulary
 
-__all__ = ["ServiceTable", "TextFields", "multi_hot", "make_text_index", "text_fields"]
+__all__ = ["ServiceTable", "TextFields", "multi_hot", "make_text_index", "text_fields",
+           "reading_key", "read_needs", "Readings"]
+
+#: What the engine read in each service's words, by id: (needs mentioned, needs excluded).
+Readings = dict[str, tuple[list[str], list[str]]]
+
+
+def reading_key(vocab: Vocabulary) -> str | None:
+    """A key for what :func:`read_needs` gives with ``vocab``: 16 hex digits of the SHA-256 of
+    the vocabulary file and of the code that reads text (:mod:`matcher.vocab`), so a stored
+    reading is used only while both are the same. ``None`` for a vocabulary not read from a
+    file (its readings are never stored)."""
+    import hashlib
+    from pathlib import Path
+
+    import matcher.vocab as vocab_module
+
+    source = Path(str(vocab.source))
+    if not source.is_file():
+        return None
+    digest = hashlib.sha256(source.read_bytes())
+    digest.update(Path(vocab_module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def read_needs(name: str, description: str, vocab: Vocabulary) -> tuple[list[str], list[str]]:
+    """The needs a service's name and description mention, and those they say it does not
+    cater for (:meth:`Vocabulary.find_in_text`): what :meth:`ServiceTable.build` reads per
+    service, and what is stored per record so a start need not read it again."""
+    found = vocab.find_in_text(f"{name}. {description}")
+    return list(found.mentioned), list(found.excluded)
 
 AREAS = ("ci", "cl", "semh", "sp")
 
@@ -232,8 +262,12 @@ class ServiceTable:
 
     @classmethod
     def build(cls, frame: pd.DataFrame, vocab: Vocabulary, cfg: MatchConfig,
-              text_index: FieldedTextIndex | ServiceTextIndex | None = None) -> ServiceTable:
-        """Compute every array from a frame made by :func:`matcher.services.records_to_frame`."""
+              text_index: FieldedTextIndex | ServiceTextIndex | None = None,
+              readings: Readings | None = None) -> ServiceTable:
+        """Compute every array from a frame made by :func:`matcher.services.records_to_frame`.
+
+        ``readings`` (id -> :func:`read_needs` of that service) are used where given instead of
+        reading the service's words again; any service without one is read here."""
         frame = frame.reset_index(drop=True)
         n = len(frame)
         # The closed lists' columns come from the vocabulary: a value added to it is a column.
@@ -265,15 +299,18 @@ class ServiceTable:
         stated_specific = np.zeros(n, dtype=bool)
         from_text = cfg.need.from_text
         from_text_stated = cfg.need.from_text_when_stated
-        for r, (needs, name, desc) in enumerate(
-            zip(frame["needs"], frame["name"], frame["description"], strict=True)
+        readings = readings or {}
+        for r, (sid, needs, name, desc) in enumerate(
+            zip(frame["id"], frame["needs"], frame["name"], frame["description"], strict=True)
         ):
-            found = vocab.find_in_text(f"{name}. {desc}")
-            for nid in found.excluded:
+            found = readings.get(sid)
+            mentioned, excluded_needs = found if found is not None else read_needs(name, desc,
+                                                                                    vocab)
+            for nid in excluded_needs:
                 if nid in col:
                     excluded[r, col[nid]] = True
             text_weight = from_text_stated if needs else from_text
-            entries = [(nid, 1.0) for nid in needs or ()] + [(nid, text_weight) for nid in found.mentioned]
+            entries = [(nid, 1.0) for nid in needs or ()] + [(nid, text_weight) for nid in mentioned]
             for nid, s in entries:
                 if nid == "all_send":
                     all_send[r] = True

@@ -107,8 +107,13 @@ class Matcher:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, *, vocab: Vocabulary | None = None,
                    gazetteer: PostcodeIndex | None = None, cfg: MatchConfig | None = None,
-                   models_dir: str | Path | None = None) -> Matcher:
+                   models_dir: str | Path | None = None,
+                   readings: dict[str, tuple[list[str], list[str]]] | None = None) -> Matcher:
         """Build the service table; reuse or save the text index under ``models_dir`` if given.
+
+        ``readings`` are the needs each service's words were read to mention and exclude, by
+        id (:func:`matcher.engine.features.read_needs`), stored from an earlier build; services
+        without one are read now.
 
         ``vocab`` defaults to the vocabulary in use (:func:`matcher.allowed.vocabulary_in_use`);
         the table's closed-list columns and the profiles' allowed values are its values.
@@ -139,7 +144,7 @@ class Matcher:
             if index is None:
                 index = wanted.fit(tf.fields, tf.own, tf.whole)
                 index.save(path, config={"cap": cfg.text.cap, "read_needs": cfg.text.read_needs})
-        table = ServiceTable.build(frame, vocab, cfg, text_index=index)
+        table = ServiceTable.build(frame, vocab, cfg, text_index=index, readings=readings)
         # What each service is named for: worked out now rather than on the first request.
         focus_matrix(table, vocab)
         topic_focus(table, cfg)
