@@ -60,6 +60,9 @@ class RebuildBenchReport:
     imports: int
     ready_s: float
     rss_ready_mib: float
+    base_rss_mib: float = 0.0
+    first_ready_s: float = 0.0
+    first_rss_ready_mib: float = 0.0
     baseline: dict[str, float] = field(default_factory=dict)
     during: dict[str, float] = field(default_factory=dict)
     import_write_s: list[float] = field(default_factory=list)
@@ -70,39 +73,58 @@ class RebuildBenchReport:
 
     @property
     def p99_ratio(self) -> float:
+        if not self.during:
+            return float("nan")
         return self.during["p99_ms"] / max(self.baseline["p99_ms"], 1e-9)
 
     @property
     def rss_growth_pct(self) -> float:
+        if not self.rss_after_import_mib:
+            return float("nan")
         first, last = self.rss_after_import_mib[0], self.rss_after_import_mib[-1]
         return 100.0 * (last - first) / first
+
+    @property
+    def bytes_per_service(self) -> float:
+        return (self.rss_ready_mib - self.base_rss_mib) * _MIB / self.services
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["p99_ratio"] = round(self.p99_ratio, 2)
         out["rss_growth_pct_first_to_last_import"] = round(self.rss_growth_pct, 2)
+        out["above_base_mib"] = round(self.rss_ready_mib - self.base_rss_mib, 1)
+        out["bytes_per_service"] = round(self.bytes_per_service)
         return out
 
     def format_text(self) -> str:
         b, d = self.baseline, self.during
         rss = ", ".join(f"{x:.0f}" for x in self.rss_after_import_mib)
-        return "\n".join([
+        lines = [
             f"matcher bench rebuild: {self.services:,} services, {self.clients} clients, "
             f"{self.imports} imports of {self.changed:,} changed rows ({self.cpus} CPUs)",
-            f"server ready (matcher built) {self.ready_s:.1f} s after its start; "
-            f"RSS {self.rss_ready_mib:.0f} MiB",
+            f"server on an empty directory: RSS {self.base_rss_mib:.0f} MiB (the base)",
+            f"first start (every record's words read and stored): ready {self.first_ready_s:.1f} "
+            f"s, RSS {self.first_rss_ready_mib:.0f} MiB",
+            f"next start (readings stored): ready {self.ready_s:.1f} s, RSS "
+            f"{self.rss_ready_mib:.0f} MiB = base + {self.rss_ready_mib - self.base_rss_mib:.0f}"
+            f" MiB ({self.bytes_per_service / 1024:.1f} KiB per service)",
             f"{'':18} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}",
             f"{'without import':18} {b['requests']:>9.0f} {b['p50_ms']:>8.1f} "
             f"{b['p99_ms']:>8.1f} {b['max_ms']:>8.1f}",
-            f"{'during imports':18} {d['requests']:>9.0f} {d['p50_ms']:>8.1f} "
-            f"{d['p99_ms']:>8.1f} {d['max_ms']:>8.1f}",
-            f"p99 during / without: {self.p99_ratio:.2f}x; failed requests: {self.errors}",
-            "import written (s): " + ", ".join(f"{x:.1f}" for x in self.import_write_s),
-            "import start to answers on the new data (s): "
-            + ", ".join(f"{x:.1f}" for x in self.import_to_answers_s),
-            f"server RSS after each import (MiB): {rss}; last vs first: "
-            f"{self.rss_growth_pct:+.1f}%",
-        ])
+        ]
+        if d:
+            lines += [
+                f"{'during imports':18} {d['requests']:>9.0f} {d['p50_ms']:>8.1f} "
+                f"{d['p99_ms']:>8.1f} {d['max_ms']:>8.1f}",
+                f"p99 during / without: {self.p99_ratio:.2f}x",
+                "import written (s): " + ", ".join(f"{x:.1f}" for x in self.import_write_s),
+                "import start to answers on the new data (s): "
+                + ", ".join(f"{x:.1f}" for x in self.import_to_answers_s),
+                f"server RSS after each import (MiB): {rss}; last vs first: "
+                f"{self.rss_growth_pct:+.1f}%",
+            ]
+        lines.append(f"failed requests: {self.errors}")
+        return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- the server
@@ -214,8 +236,8 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
 
     if not 1 <= changed <= services:
         raise ValueError("changed must be between 1 and the number of services")
-    if clients < 1 or imports < 1:
-        raise ValueError("clients and imports must be at least 1")
+    if clients < 1 or imports < 0:
+        raise ValueError("clients must be at least 1 and imports at least 0")
     if not Path("/proc/self/status").is_file():
         raise MatcherError("matcher bench rebuild reads the server's memory from /proc: "
                            "run it on Linux.")
@@ -228,19 +250,20 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
     with tempfile.TemporaryDirectory(prefix="matcher-rebuild-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         store = Store.open(url)
+        port = _free_port()
+        say("starting the server on the empty directory")
+        server, _ = _start_server(port, url, tmp, bodies[0], empty=True)
+        base_rss = _rss_mib(server.pid)
+        _stop(server)
         say(f"importing {services:,} services")
         store.upsert_services(records)
-        port = _free_port()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
-        say("starting the server")
-        started = time.perf_counter()
-        server = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from matcher.rebuild_bench import _serve_child; "
-                                   "_serve_child(sys.argv[1:])", str(port), url, tmp],
-            env=env, cwd=tmp)
+        say("first start: every record's words are read (and stored)")
+        server, first_ready_s = _start_server(port, url, tmp, bodies[0])
+        first_rss = _rss_mib(server.pid)
+        _stop(server)
+        say(f"first start ready after {first_ready_s:.1f} s; starting again")
+        server, ready_s = _start_server(port, url, tmp, bodies[0])
         try:
-            ready_s = _wait_ready(port, bodies[0], started, server)
             rss_ready = _rss_mib(server.pid)
             say(f"ready after {ready_s:.1f} s; {clients} clients for {baseline_seconds:.0f} s "
                 "without an import")
@@ -251,7 +274,10 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
             report = RebuildBenchReport(services=services, changed=changed, clients=clients,
                                         imports=imports, ready_s=round(ready_s, 2),
                                         rss_ready_mib=round(rss_ready, 1), baseline=baseline,
-                                        cpus=os.cpu_count() or 0)
+                                        cpus=os.cpu_count() or 0,
+                                        base_rss_mib=round(base_rss, 1),
+                                        first_ready_s=round(first_ready_s, 2),
+                                        first_rss_ready_mib=round(first_rss, 1))
             during: list[_Sample] = []
             for k in range(1, imports + 1):
                 new = [dataclasses.replace(r, description=f"{r.description} Updated {k}.")
@@ -271,21 +297,48 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
                 report.import_to_answers_s.append(round(seen_at - t0, 2))
                 time.sleep(settle_seconds)
                 report.rss_after_import_mib.append(round(_rss_mib(server.pid), 1))
-            report.during = _stats(during)
+            if during:
+                report.during = _stats(during)
             report.errors = errors
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            _stop(server)
             store.close()
     return report
 
 
-def _wait_ready(port: int, body: bytes, started: float, server: subprocess.Popen) -> float:
-    """Seconds from ``started`` until the server answers a match with 200."""
+def _start_server(port: int, url: str, data_dir: str, body: bytes,
+                  empty: bool = False) -> tuple[subprocess.Popen, float]:
+    """Start the API server in a child process; wait until its matcher is built (a match is
+    answered 200, or 503 "empty" for an empty directory). Returns it and the seconds taken."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from matcher.rebuild_bench import _serve_child; "
+                               "_serve_child(sys.argv[1:])", str(port), url, data_dir],
+        env=env, cwd=data_dir)
+    try:
+        return server, _wait_ready(port, body, started, server, empty=empty)
+    except BaseException:
+        _stop(server)
+        raise
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _wait_ready(port: int, body: bytes, started: float, server: subprocess.Popen,
+                empty: bool = False) -> float:
+    """Seconds from ``started`` until the server answers a match with 200 (with the 503 of
+    an empty directory when ``empty``)."""
+    from matcher.api.deps import EMPTY_DIRECTORY
+
     deadline = started + 3600
     while time.perf_counter() < deadline:
         if server.poll() is not None:
@@ -294,10 +347,10 @@ def _wait_ready(port: int, body: bytes, started: float, server: subprocess.Popen
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             try:
-                status, _ = _post(conn, body)
+                status, data = _post(conn, body)
             finally:
                 conn.close()
-            if status == 200:
+            if status == 200 or (empty and data.get("detail") == EMPTY_DIRECTORY):
                 return time.perf_counter() - started
         except OSError:
             pass
@@ -355,7 +408,8 @@ def add_bench_rebuild_parser(sub: argparse._SubParsersAction, name: str = "bench
     p.add_argument("--changed", type=int, default=10_000,
                    help="rows changed by each import (default 10000)")
     p.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
-    p.add_argument("--imports", type=int, default=5, help="imports in a row (default 5)")
+    p.add_argument("--imports", type=int, default=5,
+                   help="imports in a row (default 5; 0: time the starts and the matching only)")
     p.add_argument("--baseline-seconds", type=float, default=20.0,
                    help="seconds of matching without an import (default 20)")
     p.add_argument("--settle-seconds", type=float, default=3.0,

@@ -189,3 +189,43 @@ def test_a_start_reads_only_the_records_that_changed(store: Store, tmp_path: Pat
         assert np.array_equal(table.need_excluded, fresh.table.need_excluded)
     assert np.array_equal(first.matcher.table.need_excluded, second.matcher.table.need_excluded)
     assert first.matcher.table.need_excluded.any()   # "Not suitable for PMLD" was read
+
+
+def test_a_large_directory_is_prepared_in_a_child_process(store: Store, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """With prepare_apart_from reached, the records' words are read and the text index fitted
+    in a child process: this process reads no record's words and puts no text together, and
+    its matcher equals one built entirely here."""
+    import numpy as np
+
+    import matcher.engine.features as features
+    import matcher.engine.pipeline as pipeline
+    from matcher.engine.pipeline import Matcher
+    from matcher.services import records_to_frame
+
+    records = [ServiceRecord(id=f"S{i}", name=f"Club {i}",
+                             description=["For autistic children.", "Not suitable for PMLD.",
+                                          "Speech and language therapy."][i % 3],
+                             categories=["leisure"]) for i in range(12)]
+    store.upsert_services(records)
+    calls: list[str] = []
+    monkeypatch.setattr(features, "read_needs",
+                        lambda *a: calls.append("read") or (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(pipeline, "text_fields",
+                        lambda *a: calls.append("texts") or (_ for _ in ()).throw(AssertionError))
+    from matcher.allowed import vocabulary_in_use
+
+    cache = DirectoryCache(store, tmp_path / "models", refresh_seconds=60,
+                           vocab=vocabulary_in_use(), prepare_apart_from=10)
+    cache.start()
+    built = cache.refresh(timeout=300)
+    assert cache.error is None and built is not None and built.matcher is not None
+    assert calls == []
+    assert (tmp_path / "models" / "text_index.joblib").is_file()
+    monkeypatch.undo()
+    here = Matcher.from_frame(records_to_frame(store.list_services()))
+    assert np.array_equal(built.matcher.table.need_strength, here.table.need_strength)
+    assert np.array_equal(built.matcher.table.need_excluded, here.table.need_excluded)
+    profile = {"age": 8, "needs": ["autism"], "about": "speech therapy"}
+    assert [r.service_id for r in built.matcher.match(profile).results] == \
+        [r.service_id for r in here.match(profile).results]

@@ -75,6 +75,10 @@ class ApiConfig(BaseModel):
                                       description="how long a request that arrives before the "
                                                   "first matcher is built waits for it before "
                                                   "a 503 (the build itself starts at start-up)")
+    prepare_apart_from: int | None = Field(
+        2_000, ge=0, description="a directory of at least this many services is prepared "
+                                 "(records' words read, text index fitted) in a child process "
+                                 "before each build, not in the server's; None: never")
     import_wait_seconds: float = Field(600.0, ge=0, le=86400,
                                        description="how long POST /import waits for the new "
                                                    "matcher before answering (other requests "
@@ -129,8 +133,13 @@ class DirectoryCache:
     """
 
     def __init__(self, store: Store, models_dir: Path, refresh_seconds: float = 5.0,
-                 vocab: Vocabulary | None = None, start_wait_seconds: float = 30.0):
+                 vocab: Vocabulary | None = None, start_wait_seconds: float = 30.0,
+                 prepare_apart_from: int | None = None, prepare_timeout_seconds: float = 3600):
         self.store = store
+        #: Directories of at least this many services are prepared in a child process
+        #: (:meth:`_prepare_apart`) before each build; None: never.
+        self.prepare_apart_from = prepare_apart_from
+        self.prepare_timeout_seconds = prepare_timeout_seconds
         self.vocab = vocab  # the app's vocabulary: the matcher's closed lists and needs
         self.models_dir = Path(models_dir)
         self.refresh_seconds = refresh_seconds
@@ -289,27 +298,37 @@ class DirectoryCache:
             if self.store.directory_version() == directory.counter:
                 break
 
-    def _readings(self, records: list[ServiceRecord]) -> dict[str, tuple[list[str], list[str]]]:
-        """What each active service's words say about needs: stored by an earlier build for
-        the records unchanged since, read now (and stored) for the others."""
-        from matcher.allowed import vocabulary_in_use
-        from matcher.engine.features import read_needs, reading_key
-        from matcher.store import record_hash
+    def _prepare_apart(self) -> None:
+        """Run :mod:`matcher.api.prepare` in a child process for the store's current
+        version: it reads and stores the records' words and fits and saves the text index,
+        holding neither this process's interpreter lock nor its memory. Any failure is
+        logged; the build then does that work itself."""
+        import os
+        import subprocess
+        import sys
 
-        vocab = self.vocab or vocabulary_in_use()
-        key = reading_key(vocab)
-        if key is None:
-            return {}
-        found = self.store.readings(key)
-        fresh = {r.id: (record_hash(r), *read_needs(r.name, r.description, vocab))
-                 for r in records if r.id not in found and r.status != "inactive"}
-        if fresh:
-            try:
-                self.store.save_readings(key, fresh)
-            except Exception:  # noqa: BLE001 - read again next time; the build goes on
-                log.warning("could not store the services' readings", exc_info=True)
-            found.update({i: (m, x) for i, (_h, m, x) in fresh.items()})
-        return found
+        vocab_path = getattr(self.vocab, "source", None)
+        if vocab_path is None or not Path(str(vocab_path)).is_file():
+            return
+        url = self.store.engine.url.render_as_string(hide_password=False)
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "matcher.api.prepare", "--database-url", url,
+                 "--models-dir", str(self.models_dir), "--vocabulary", str(vocab_path)],
+                capture_output=True, text=True, timeout=self.prepare_timeout_seconds,
+                env=os.environ.copy(), check=False)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("preparing the directory in a child process failed (%s); the build "
+                        "does it itself", type(exc).__name__)
+            return
+        if done.returncode != 0:
+            log.warning("preparing the directory in a child process failed (exit code %s); "
+                        "the build does it itself: %s", done.returncode,
+                        done.stderr.strip()[-2000:])
+            return
+        log.info("directory prepared in a child process in %.0f ms",
+                 (time.perf_counter() - started) * 1000)
 
     def _build(self, version: int) -> Directory:
         if self.vocab is not None:
@@ -320,17 +339,27 @@ class DirectoryCache:
         return self._build_in_use(version)
 
     def _build_in_use(self, version: int) -> Directory:
+        from matcher.allowed import vocabulary_in_use
+        from matcher.api.prepare import data_key, stored_readings
+        from matcher.engine.config import load_config
+
         started = time.perf_counter()
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        if self.prepare_apart_from is not None and \
+                self.store.count_services() >= self.prepare_apart_from:
+            self._prepare_apart()
         fingerprint = self.store.data_version()
         records = self.store.list_services()
         matcher = None
         if records:
             from matcher.services import records_to_frame
 
-            self.models_dir.mkdir(parents=True, exist_ok=True)
-            matcher = Matcher.from_frame(records_to_frame(records), vocab=self.vocab,
+            vocab = self.vocab or vocabulary_in_use()
+            cfg = load_config()
+            matcher = Matcher.from_frame(records_to_frame(records), vocab=vocab, cfg=cfg,
                                          models_dir=self.models_dir,
-                                         readings=self._readings(records))
+                                         readings=stored_readings(self.store, records, vocab),
+                                         data_key=data_key(fingerprint, vocab, cfg))
         log.info("matcher built for directory version %s: %d services in %.0f ms", version,
                  len(records), (time.perf_counter() - started) * 1000)
         return Directory(version=fingerprint, records=records, matcher=matcher,
@@ -373,7 +402,8 @@ class AppResources:
                     models = self.config.models_dir or self.settings.data_dir / "models"
                     self._cache = DirectoryCache(
                         store, models, self.config.refresh_seconds, vocab=self.vocabulary,
-                        start_wait_seconds=self.config.start_wait_seconds)
+                        start_wait_seconds=self.config.start_wait_seconds,
+                        prepare_apart_from=self.config.prepare_apart_from)
         return self._cache
 
     def start_building(self) -> None:

@@ -76,12 +76,15 @@ def multi_hot(values: pd.Series, vocabulary: tuple[str, ...] | list[str]) -> np.
 
 
 def _service_text(frame: pd.DataFrame, vocab: Vocabulary) -> list[str]:
-    def one(row: pd.Series) -> str:
-        labels = " ".join(vocab.needs[n].label for n in row["needs"] if n in vocab.needs)
-        cats = " ".join(c.replace("_", " ") for c in row["categories"])
-        return " ".join([row["name"], row["name"], row["description"], row["needs_raw"], labels, cats])
-
-    return [one(r) for _, r in frame.iterrows()]
+    needs = vocab.needs
+    out = []
+    for name, description, needs_raw, listed, categories in zip(
+            frame["name"], frame["description"], frame["needs_raw"], frame["needs"],
+            frame["categories"], strict=True):
+        labels = " ".join(needs[n].label for n in listed if n in needs)
+        cats = " ".join(c.replace("_", " ") for c in categories)
+        out.append(" ".join([name, name, description, needs_raw, labels, cats]))
+    return out
 
 
 #: Facts of the reading step whose quoted words say who a service is for.
