@@ -239,6 +239,54 @@ def _cmd_plans(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_db(args: argparse.Namespace) -> int:
+    from matcher.store import schema
+    from matcher.store.base import open_engine, safe_url
+
+    url = _database_url(args)
+    try:
+        if args.db_command == "revision":
+            return _db_revision(args.message)
+        engine = open_engine(url, create=args.db_command == "upgrade")
+        try:
+            state = schema.probe(engine)
+            if isinstance(state, str):
+                print(f"{safe_url(url)}: {state}", file=sys.stderr)
+                return 2
+            if args.db_command == "current":
+                print(f"{safe_url(url)}: {schema.describe(state)}")
+                return 0 if state.ok else 1
+            before, after = schema.upgrade(engine)
+        finally:
+            engine.dispose()
+    except MatcherError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if before == after:
+        print(f"{safe_url(url)}: already at revision {after}; nothing to do.")
+    else:
+        print(f"{safe_url(url)}: {schema.describe(state)} Upgraded to revision {after}.")
+    return 0
+
+
+def _db_revision(message: str) -> int:
+    """Write a new revision from the models (a source checkout only), on a scratch SQLite."""
+    import tempfile
+
+    from matcher.store import schema
+    from matcher.store.base import open_engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = open_engine(f"sqlite:///{tmp}/scratch.sqlite")
+        try:
+            path = schema.new_revision(engine, message)
+        finally:
+            engine.dispose()
+    print(f"Wrote {path}. Read it through (and test it from empty and from the previous "
+          "revision, on SQLite and PostgreSQL) before committing it.")
+    return 0
+
+
 def _parse_sizes(text: str) -> list[int]:
     try:
         sizes = [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
@@ -392,6 +440,18 @@ def build_parser() -> argparse.ArgumentParser:
     plans = p.add_subparsers(dest="plans_command", required=True)
     plans.add_parser("purge", help="delete plans past their retention date")
     p.set_defaults(func=_cmd_plans)
+
+    p = sub.add_parser("db", help="the store's schema (Alembic migrations)")
+    p.add_argument("--database-url", default=None,
+                   help="SQLAlchemy URL (default: MATCHER_DATABASE_URL or the local SQLite file)")
+    db = p.add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="create the schema, or bring it to this version's newest "
+                                  "revision (also done at every start)")
+    db.add_parser("current", help="say which revision the store is at (exit 1 when it is not "
+                                  "this version's newest)")
+    d = db.add_parser("revision", help="(developers) write a new revision from the models")
+    d.add_argument("message", help="what the revision changes, e.g. 'services: add x'")
+    p.set_defaults(func=_cmd_db)
 
     p = sub.add_parser("bench", help="time the engine on synthetic directories of many sizes")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from matcher.cli import main
 from matcher.settings import get_settings
 from matcher.store import Store
-from matcher.store_extra import PlanRow
+from matcher.store.plans import PlanRow
 
 DEMO = HEADER + (
     'D-1,Demo Swim,Leisure,"Swimming for autistic children.",leisure,autism,5,16,E5 0RF,,,'
@@ -51,7 +51,7 @@ def test_users_add_prints_a_working_key_once(env, capsys):
     key = out[1]
     assert key.startswith("mk_")
     with Store.open(get_settings().database_url) as store:
-        from matcher.store_extra import ApiUserRow
+        from matcher.store.users import ApiUserRow
 
         with store.engine.connect() as conn:
             stored = conn.execute(ApiUserRow.__table__.select()).mappings().one()

@@ -19,7 +19,8 @@ from matcher.api.security import UNAUTHORISED
 from matcher.ingest import run_import
 from matcher.plans import default_retention
 from matcher.settings import Settings
-from matcher.store_extra import PlanRow, add_user
+from matcher.store.plans import PlanRow
+from matcher.store.users import add_user
 
 #: A small synthetic directory (fictional services at real postcodes).
 SERVICES_CSV = HEADER + "\n".join([

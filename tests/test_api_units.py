@@ -11,7 +11,7 @@ from matcher.api.errors import field_name, plain_message, problems_from_errors
 from matcher.api.middleware import RedactAccessLog, redact_path, too_large_message
 from matcher.api.security import forbidden_message, require_role
 from matcher.plans import PlanContent, default_retention
-from matcher.store_extra import hash_key
+from matcher.store.users import hash_key
 
 
 @pytest.mark.parametrize(("loc", "name"), [

@@ -251,7 +251,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, postcode_index):
     from matcher.api.deps import ApiConfig
     from matcher.ingest import run_import
     from matcher.settings import Settings
-    from matcher.store_extra import add_user
+    from matcher.store.users import add_user
 
     tmp = tmp_path_factory.mktemp("data-health-api")
     settings = Settings(data_dir=tmp, database_url=f"sqlite:///{tmp / 'api.sqlite'}",

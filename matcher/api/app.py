@@ -21,6 +21,7 @@ from matcher.api.middleware import (
 )
 from matcher.api.routes import ROUTERS
 from matcher.api.schemas import Message
+from matcher.errors import StoreUnavailableError
 from matcher.settings import Settings
 
 __all__ = ["create_app", "DESCRIPTION"]
@@ -29,7 +30,10 @@ DESCRIPTION = """\
 Find the Local Offer services that fit a child or young person with special educational needs
 and disabilities (SEND), and say why in plain English.
 
-**Errors.** 401, 403, 404 and 503 answer `{"detail": "<plain sentence>"}`. 413 answers
+**Errors.** 401, 403, 404, 500 and 503 answer `{"detail": "<plain sentence>"}`. A write
+(plan, feedback, comment, import, user) that the store could not keep answers 503, never 201:
+the store is missing, read-only, at another schema revision, or not answering; `GET
+/health/ready` says which. 413 answers
 `{"detail": "The request body is too large: ..."}` (JSON bodies: 64 KB; CSV uploads: 5 MB by
 default). 422 answers every problem at once:
 `{"detail": [{"field": "age", "message": "age must be between 0 and 25", "type": "less_than_equal"}]}`
@@ -92,6 +96,12 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # The store is checked before the first request: a start against a missing,
+        # unwritable or wrong-schema store stops here, saying why, rather than serving.
+        problems = resources.check_store()
+        if problems:
+            resources.close()
+            raise StoreUnavailableError("The store is not ready: " + " ".join(problems))
         # The matcher is built in the background from now: the server answers at once (the
         # readiness check says when it is built), and no request pays for the build.
         resources.start_building()

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from matcher.engine.profile import Profile
 from matcher.plans import Plan, PlanContent
-from matcher.store_extra import FeedbackKind
+from matcher.store.feedback import FeedbackKind
 
 __all__ = [
     "Message",
@@ -559,6 +559,18 @@ class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     services: int | None = None
     detail: str | None = None
+
+
+class Readiness(BaseModel):
+    """Whether this server can take requests and keep what they write."""
+
+    status: Literal["ready", "unavailable"]
+    detail: str | None = Field(None, description="why not, in plain English (when unavailable)")
+    problems: list[str] = Field(default_factory=list,
+                                description="every reason the server is not ready")
+    schema_revision: str | None = Field(None, description="the store's schema revision")
+    directory_version: int | None = Field(None, description="the directory version the "
+                                                            "matcher in use was built at")
 
 
 class VersionInfo(BaseModel):

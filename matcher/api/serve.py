@@ -113,7 +113,7 @@ def ensure_demo_data(settings: Settings, out: TextIO | None = None,
 def users_add(database_url: str, name: str, role: str, out: TextIO | None = None) -> None:
     """Create a user and print their API key (the only time it is shown)."""
     from matcher.store import Store
-    from matcher.store_extra import add_user
+    from matcher.store.users import add_user
 
     out = out or sys.stdout
 
@@ -127,7 +127,7 @@ def users_add(database_url: str, name: str, role: str, out: TextIO | None = None
 def users_list(database_url: str, out: TextIO | None = None) -> None:
     """Print every user's name, role and creation date (keys are never shown again)."""
     from matcher.store import Store
-    from matcher.store_extra import list_users
+    from matcher.store.users import list_users
 
     out = out or sys.stdout
 
@@ -143,7 +143,7 @@ def users_list(database_url: str, out: TextIO | None = None) -> None:
 def users_remove(database_url: str, name: str) -> bool:
     """Delete a user (their key stops working at once). False when there was none."""
     from matcher.store import Store
-    from matcher.store_extra import remove_user
+    from matcher.store.users import remove_user
 
     with Store.open(database_url) as store:
         return remove_user(store.engine, name)
