@@ -103,6 +103,10 @@ NOT_READY = ("The service directory is still being loaded after a start. Try aga
              "seconds (GET /health/ready says when it is ready).")
 
 
+#: The interpreter's switch interval while a matcher is built beside the requests (seconds).
+BUILD_SWITCH_INTERVAL = 0.0005
+
+
 def _release_freed_memory() -> None:
     """Give the memory of a replaced directory back to the system: collect its cycles, then
     ask glibc (where there is one) to return freed heap pages, so a worker's resident size
@@ -271,7 +275,22 @@ class DirectoryCache:
     # ------------------------------------------------------------------ building
     def _run(self) -> None:
         """The builder thread: build the newest version, swap it in, and go again while the
-        store has moved on meanwhile."""
+        store has moved on meanwhile.
+
+        While it builds, the interpreter hands its lock between threads every
+        :data:`BUILD_SWITCH_INTERVAL` seconds instead of every 5 ms, so that a request
+        thread waiting for the lock (after each NumPy operation or socket read) waits that
+        much less for the builder."""
+        import sys
+
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, BUILD_SWITCH_INTERVAL))
+        try:
+            self._run_builds()
+        finally:
+            sys.setswitchinterval(interval)
+
+    def _run_builds(self) -> None:
         while True:
             version: int | None = None
             try:
@@ -297,6 +316,21 @@ class DirectoryCache:
                 _release_freed_memory()
             if self.store.directory_version() == directory.counter:
                 break
+
+    def _prepared(self, vocab: Vocabulary) -> bool:
+        """True when every active service has a current reading and the saved text index is
+        the current version's: nothing is left for :meth:`_prepare_apart` to do."""
+        from matcher.api.prepare import data_key
+        from matcher.engine.config import load_config
+        from matcher.engine.features import reading_key
+        from matcher.engine.pipeline import saved_index_key
+
+        key = reading_key(vocab)
+        if key is None:
+            return False
+        wanted = data_key(self.store.data_version(), vocab, load_config())
+        return saved_index_key(self.models_dir) == wanted and \
+            self.store.count_readings(key) >= self.store.count_active()
 
     def _prepare_apart(self) -> None:
         """Run :mod:`matcher.api.prepare` in a child process for the store's current
@@ -346,7 +380,8 @@ class DirectoryCache:
         started = time.perf_counter()
         self.models_dir.mkdir(parents=True, exist_ok=True)
         if self.prepare_apart_from is not None and \
-                self.store.count_services() >= self.prepare_apart_from:
+                self.store.count_services() >= self.prepare_apart_from and \
+                not self._prepared(vocabulary_in_use() if self.vocab is None else self.vocab):
             self._prepare_apart()
         fingerprint = self.store.data_version()
         records = self.store.list_services()

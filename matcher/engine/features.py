@@ -21,11 +21,35 @@ from matcher.engine.text import FIELDS, FieldedTextIndex, ServiceTextIndex, firs
 from matcher.geo.distance import SpherePoints
 from matcher.vocab import Vocabulary
 
-__all__ = ["ServiceTable", "TextFields", "multi_hot", "make_text_index", "text_fields",
+__all__ = ["ServiceTable", "TextFields", "FrameRows", "multi_hot", "make_text_index", "text_fields",
            "reading_key", "read_needs", "Readings"]
 
 #: What the engine read in each service's words, by id: (needs mentioned, needs excluded).
 Readings = dict[str, tuple[list[str], list[str]]]
+
+
+class FrameRows(Sequence[dict]):
+    """A frame's rows as plain dicts, each made when asked for: what
+    ``frame.to_dict("records")`` gives, without holding a dict per service (an answer reads a
+    few dozen rows; the table keeps only one list per column)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self._names = [str(c) for c in frame.columns]
+        self._columns = [frame[c].tolist() for c in frame.columns]
+        self._n = len(frame)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        i = int(i)
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(f"row {i} is not in a table of {self._n}")
+        return {name: column[i] for name, column in zip(self._names, self._columns, strict=True)}
 
 
 def reading_key(vocab: Vocabulary) -> str | None:
@@ -186,7 +210,7 @@ class ServiceTable:
     stated_specific: np.ndarray
     kind: np.ndarray
     text_index: FieldedTextIndex
-    records: list[dict]          # one plain dict per service, for building answers
+    records: Sequence[dict]      # one plain dict per service (made when read), for answers
     closed: dict[str, tuple[str, ...]]   # column values of each closed-list matrix
     # What the reading step read from a record's words but did not make a field of.
     threshold: np.ndarray | None = None     # says it is for severe/complex needs, a diagnosis...
@@ -423,7 +447,7 @@ class ServiceTable:
             stated_specific=stated_specific,
             kind=kind,
             text_index=text_index,
-            records=frame.to_dict("records"),
+            records=FrameRows(frame),
             threshold=threshold,
             parents_only=frame["audience"].map(
                 lambda a: "parents_carers" in (a or ()) and not {"children_young_people",

@@ -27,7 +27,8 @@ from matcher.engine.text import FieldedTextIndex
 from matcher.geo.postcodes import PostcodeIndex, get_postcode_index
 from matcher.vocab import Vocabulary
 
-__all__ = ["Matcher", "MatchResult", "NotSuggested", "MatchOutcome", "saved_text_index"]
+__all__ = ["Matcher", "MatchResult", "NotSuggested", "MatchOutcome", "saved_text_index",
+           "saved_index_key"]
 
 
 def saved_text_index(frame: pd.DataFrame, vocab: Vocabulary, cfg: MatchConfig,
@@ -62,8 +63,21 @@ def saved_text_index(frame: pd.DataFrame, vocab: Vocabulary, cfg: MatchConfig,
     else:
         index = wanted.fit(tf.fields, tf.own, tf.whole)
     index.data_key_ = data_key
-    index.save(path, config={"cap": cfg.text.cap, "read_needs": cfg.text.read_needs})
+    index.save(path, config={"cap": cfg.text.cap, "read_needs": cfg.text.read_needs,
+                             "data_key": data_key})
     return index
+
+
+def saved_index_key(models_dir: str | Path) -> str | None:
+    """The ``data_key`` the text index under ``models_dir`` was saved with (read from its
+    JSON card, without loading the index), or ``None``."""
+    import json
+
+    card = Path(models_dir) / "text_index.json"
+    try:
+        return json.loads(card.read_text(encoding="utf-8"))["config"].get("data_key")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 @dataclass

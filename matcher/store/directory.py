@@ -490,6 +490,23 @@ class Store:
             return {row.id: (list(row.mentioned), list(row.excluded))
                     for row in conn.execute(query)}
 
+    def count_readings(self, key: str) -> int:
+        """How many services have a current reading made with ``key`` (see :meth:`readings`)."""
+        reading, services = ServiceReading.__table__, ServiceRow.__table__
+        query = (select(func.count()).select_from(reading)
+                 .join(services, (services.c.id == reading.c.id)
+                       & (services.c.content_hash == reading.c.content_hash))
+                 .where(reading.c.reading_key == key))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def count_active(self) -> int:
+        """How many services are not withdrawn (``status`` other than inactive)."""
+        table = ServiceRow.__table__
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table)
+                                    .where(table.c.status != "inactive")).scalar() or 0)
+
     def save_readings(self, key: str,
                       found: Mapping[str, tuple[str, list[str], list[str]]]) -> None:
         """Store readings made with ``key``: id -> (content hash of the record that was read,
