@@ -229,3 +229,41 @@ def test_a_large_directory_is_prepared_in_a_child_process(store: Store, tmp_path
     profile = {"age": 8, "needs": ["autism"], "about": "speech therapy"}
     assert [r.service_id for r in built.matcher.match(profile).results] == \
         [r.service_id for r in here.match(profile).results]
+
+
+def test_readiness_and_requests_before_the_first_build(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the API: while the first matcher is built, readiness fails saying so and a
+    match gets a 503 with Retry-After at once; once built, readiness reports the version."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from matcher.api import create_app
+    from matcher.api.deps import EMPTY_DIRECTORY, ApiConfig
+    from matcher.settings import Settings
+
+    gate = threading.Event()
+    real = DirectoryCache._build_in_use
+
+    def gated(self, version):
+        assert gate.wait(60), "the test never opened the gate"
+        return real(self, version)
+
+    monkeypatch.setattr(DirectoryCache, "_build_in_use", gated)
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.sqlite'}",
+                        demo_data_path=tmp_path / "absent.csv")
+    with TestClient(create_app(settings, ApiConfig(start_wait_seconds=0))) as client:
+        r = client.get("/health/ready")
+        assert r.status_code == 503 and "still being built" in r.json()["detail"]
+        r = client.post("/match", json={"age": 8})
+        assert r.status_code == 503 and r.json()["detail"] == NOT_READY
+        assert r.headers["retry-after"] == "5"
+        gate.set()
+        deadline = time.monotonic() + 60
+        while (r := client.get("/health/ready")).status_code != 200 and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert r.status_code == 200 and r.json()["directory_version"] == 0
+        r = client.post("/match", json={"age": 8})
+        assert r.status_code == 503 and r.json()["detail"] == EMPTY_DIRECTORY
