@@ -7,9 +7,10 @@ work, done where it does not slow the requests.
   the fitted text index is saved (``<models_dir>/text_index.joblib``), so a start reuses it
   without putting every text together again;
 * :func:`prepare_directory`: both, for the store's current version. For a large directory the
-  server runs it in a **separate process** (``python -m matcher.api.prepare``) before building
-  its matcher, so the reading and the fitting hold neither the server's interpreter lock nor
-  its memory; the server then only assembles arrays from what was stored.
+  server runs it in a **separate process** (``python -m matcher.api.prepare``, at a lower CPU
+  priority) before building its matcher, so the reading and the fitting hold neither the
+  server's interpreter lock nor its memory; the server then only assembles arrays from what
+  was stored.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import hashlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -95,7 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--models-dir", required=True)
     parser.add_argument("--vocabulary", required=True)
+    parser.add_argument("--nice", type=int, default=10,
+                        help="lower this process's CPU priority by this much (default 10), so "
+                             "the server's requests come first on a busy machine")
     args = parser.parse_args(argv)
+    if args.nice > 0 and hasattr(os, "nice"):
+        os.nice(args.nice)
     vocab = vocabulary_at(Path(args.vocabulary))
     with using_vocabulary(vocab), Store.open(args.database_url) as store:
         done = prepare_directory(store, Path(args.models_dir), vocab)
