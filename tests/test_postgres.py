@@ -473,7 +473,8 @@ def _serving_pid(conn: http.client.HTTPConnection, server_port: int, pids: set[i
 
 
 def _ask_every_worker(port: int, server_pid: int, method: str, path: str, body: dict | None,
-                      deadline: float, accept=None) -> dict[int, tuple[int, dict]]:
+                      deadline: float, accept=None,
+                      headers: dict | None = None) -> dict[int, tuple[int, dict]]:
     """Ask on new connections until each of the two workers has answered (with an answer
     ``accept(status, body)`` takes, when given); {pid: answer}."""
     answers: dict[int, tuple[int, dict]] = {}
@@ -481,7 +482,8 @@ def _ask_every_worker(port: int, server_pid: int, method: str, path: str, body: 
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
             payload = None if body is None else json.dumps(body)
-            conn.request(method, path, body=payload, headers={"Content-Type": "application/json"})
+            conn.request(method, path, body=payload,
+                         headers={"Content-Type": "application/json", **(headers or {})})
             resp = conn.getresponse()
             data = json.loads(resp.read() or b"{}")
             pid = _serving_pid(conn, port, _descendants(server_pid))
@@ -499,7 +501,8 @@ def _ask_every_worker(port: int, server_pid: int, method: str, path: str, body: 
 @pytest.mark.skipif(not Path("/proc/net/tcp").is_file(),
                     reason="telling the two workers apart reads Linux's /proc")
 def test_two_workers_share_one_store(pg_url: str, tmp_path: Path, postcode_index) -> None:
-    """`matcher serve --workers 2` on PostgreSQL: an import through one worker is seen by both."""
+    """`matcher serve --workers 2` on PostgreSQL: an import through one worker is seen by both
+    within a bound, and a plan saved through either worker is read through the other."""
     import httpx
 
     from matcher.api.deps import ApiConfig
@@ -507,6 +510,7 @@ def test_two_workers_share_one_store(pg_url: str, tmp_path: Path, postcode_index
 
     with Store.open(pg_url) as s:
         admin_key = add_user(s.engine, "ada", "admin")
+        worker_key = add_user(s.engine, "kim", "key_worker")
     port = _free_port()
     env = {**os.environ, "MATCHER_DATABASE_URL": pg_url, "MATCHER_DATA_DIR": str(tmp_path),
            "PYTHONPATH": str(REPO)}
@@ -540,6 +544,16 @@ def test_two_workers_share_one_store(pg_url: str, tmp_path: Path, postcode_index
         listed = _ask_every_worker(port, server.pid, "GET", "/services", None,
                                    time.monotonic() + 60)
         assert [b["total"] for _, b in listed.values()] == [total, total]
+        # One plan saved through each worker; each is read back through both.
+        key = {"X-API-Key": worker_key}
+        saved = _ask_every_worker(port, server.pid, "POST", "/plans", {"label": "AB"},
+                                  time.monotonic() + 60, headers=key)
+        assert len(saved) == 2 and all(status == 201 for status, _ in saved.values())
+        for _status, plan in saved.values():
+            read = _ask_every_worker(port, server.pid, "GET", f"/plans/{plan['id']}", None,
+                                     time.monotonic() + 60, headers=key)
+            assert len(read) == 2
+            assert all(got == (200, plan) for got in read.values()), read
     finally:
         server.send_signal(signal.SIGINT)
         try:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from matcher.allowed import closed_values
 from matcher.engine.config import MatchConfig
@@ -97,6 +98,20 @@ def multi_hot(values: pd.Series, vocabulary: tuple[str, ...] | list[str]) -> np.
                 cols.append(c)
     out[rows, cols] = True
     return out
+
+
+def multi_hot_sparse(values: pd.Series, vocabulary: Sequence[str]) -> sp.csr_matrix:
+    """:func:`multi_hot` as a sparse boolean CSR matrix, made without the dense one (for wide
+    lists such as postcode districts, where a service lists one or two of thousands)."""
+    index = {v: i for i, v in enumerate(vocabulary)}
+    rows: list[int] = []
+    cols: list[int] = []
+    for r, items in enumerate(values):
+        for c in sorted({index[it] for it in items or () if it in index}):
+            rows.append(r)
+            cols.append(c)
+    return sp.csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)),
+                         shape=(len(values), len(vocabulary)), dtype=bool)
 
 
 def _service_text(frame: pd.DataFrame, vocab: Vocabulary) -> list[str]:
@@ -192,7 +207,7 @@ class ServiceTable:
     cost: np.ndarray
     reviewed_ordinal: np.ndarray
     area_districts: list[str]
-    area_matrix: np.ndarray
+    area_matrix: sp.csr_matrix | np.ndarray   # (n, districts) bool; sparse when built here
     area_national: np.ndarray
     area_unstated: np.ndarray
     languages: list[str]
@@ -249,7 +264,8 @@ class ServiceTable:
         self.area_open = self.area_national | self.area_unstated
         # The rows of every district column of area_matrix: np.nonzero walks row by row, so
         # a stable sort by column keeps each district's rows in ascending order.
-        rows, cols = np.nonzero(self.area_matrix)
+        rows, cols = (self.area_matrix.nonzero() if sp.issparse(self.area_matrix)
+                      else np.nonzero(self.area_matrix))
         order = np.argsort(cols, kind="stable")
         rows, cols = rows[order], cols[order]
         bounds = np.searchsorted(cols, np.arange(len(self.area_districts) + 1))
@@ -273,6 +289,19 @@ class ServiceTable:
     @property
     def n(self) -> int:
         return len(self.ids)
+
+    def area_columns(self, row: int) -> np.ndarray:
+        """The columns of ``area_districts`` that service ``row`` lists, in order."""
+        if sp.issparse(self.area_matrix):
+            line = self.area_matrix[int(row)]
+            return np.sort(line.indices[line.data])
+        return np.flatnonzero(self.area_matrix[row])
+
+    def dense_area_matrix(self) -> np.ndarray:
+        """``area_matrix`` as a dense boolean array (for the gap analysis)."""
+        if sp.issparse(self.area_matrix):
+            return self.area_matrix.toarray().astype(bool)
+        return np.asarray(self.area_matrix, dtype=bool)
 
     def col(self, kind: str, value: str) -> int:
         """The column of ``value`` in the closed list ``kind`` ("categories", "delivery", ...)."""
@@ -305,7 +334,7 @@ class ServiceTable:
         areas = frame["service_area"].map(lambda xs: [x.upper() for x in (xs or [])])
         national = areas.map(lambda xs: "NATIONAL" in xs).to_numpy(bool)
         districts = sorted({d for xs in areas for d in xs if d != "NATIONAL"})
-        area_matrix = multi_hot(areas, districts)
+        area_matrix = multi_hot_sparse(areas, districts)
         area_unstated = areas.map(len).to_numpy() == 0
 
         # Languages: case-folded names as columns.
