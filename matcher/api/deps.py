@@ -152,7 +152,9 @@ class DirectoryCache:
         self._built = threading.Condition(self._lock)
         self._current: Directory | None = None
         self._checked_at = float("-inf")
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None   # the one builder thread, once started
+        self._wake = threading.Event()
+        self._busy = False         # a build is asked for or running
         self._error: BaseException | None = None
         self._error_version: int | None = None
         self.builds = 0            # matchers built so far (for tests and metrics)
@@ -165,9 +167,8 @@ class DirectoryCache:
 
     @property
     def building(self) -> bool:
-        """True while a build runs in the background."""
-        thread = self._thread
-        return thread is not None and thread.is_alive()
+        """True while a build is asked for or runs in the background."""
+        return self._busy
 
     @property
     def current(self) -> Directory | None:
@@ -234,9 +235,27 @@ class DirectoryCache:
         return version
 
     def _spawn(self) -> None:
-        """Start the builder thread (caller holds the lock)."""
-        self._thread = threading.Thread(target=self._run, name="matcher-build", daemon=True)
-        self._thread.start()
+        """Ask the builder thread for a build, starting it the first time (caller holds the
+        lock). One thread does every build of this cache, so its memory comes from one
+        allocator arena instead of a new one per build."""
+        self._busy = True
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._serve_builds, name="matcher-build",
+                                            daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def _serve_builds(self) -> None:
+        """The builder thread: wait for a request, build, and tell the waiters."""
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            try:
+                self._run()
+            finally:
+                with self._built:
+                    self._busy = False
+                    self._built.notify_all()
 
     # ------------------------------------------------------------------ serving
     def get(self) -> Directory:
