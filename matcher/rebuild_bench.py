@@ -3,8 +3,15 @@
 A synthetic directory (:func:`matcher.bench.synthetic_directory`: rows of a real-shaped Local
 Offer copied onto random real English postcodes) is imported into a new SQLite store in a
 temporary folder. A real API server (uvicorn, one worker, in a **child process**) is started
-on it, and timed until its matcher is built (``ready_s``: from the process start until a
-``POST /match`` is answered 200; requests before that get a 503 at once).
+three times and timed until its matcher is built (from the process start until a
+``POST /match`` is answered 200; before that it answers 503 at once), and its resident set
+read then:
+
+* on the empty store: the process **base** (interpreter, libraries, gazetteer);
+* on the imported directory for the first time: every record's words are read and stored,
+  and the text index fitted and saved (in the server's child process, as for a large
+  directory);
+* again (**ready** time and memory of an ordinary start): nothing is read again.
 
 Then ``--clients`` threads send ``POST /match`` back to back (varied families,
 :func:`matcher.bench.bench_profiles`) over keep-alive connections:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -103,6 +104,8 @@ NOT_READY = ("The service directory is still being loaded after a start. Try aga
              "seconds (GET /health/ready says when it is ready).")
 
 
+#: How long a replaced directory may stay in use by requests before its memory is released.
+RELEASE_WAIT_SECONDS = 10.0
 #: The interpreter's switch interval while a matcher is built beside the requests (seconds).
 BUILD_SWITCH_INTERVAL = 0.0005
 
@@ -330,8 +333,15 @@ class DirectoryCache:
                 self._error = None
                 self.builds += 1
                 self._built.notify_all()
+            del current
             if old is not None:
+                # Requests still running on the old directory keep it a moment; once the last
+                # has let go (or after a few seconds), its memory is handed back.
+                gone = weakref.ref(old)
                 del old
+                deadline = time.monotonic() + RELEASE_WAIT_SECONDS
+                while gone() is not None and time.monotonic() < deadline:
+                    time.sleep(0.1)
                 _release_freed_memory()
             if self.store.directory_version() == directory.counter:
                 break
