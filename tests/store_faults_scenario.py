@@ -122,6 +122,9 @@ def run(tmp: Path, fault: str) -> dict[str, Any]:
         out["ready"] = _answer(client.get("/health/ready"))
         out["writes"] = _writes(client, keys)
         out["health"] = _answer(client.get("/health"))
+        # A poorly served search (no service takes 24-year-olds) still gets a JSON answer;
+        # counting it as demand (a background write after the answer) is dropped and logged.
+        out["match"] = _answer(client.post("/match", json={"age": 24, "needs": ["autism"]}))
     out["file_exists_after"] = db.exists()
     if fault.startswith("read_only"):
         out["plans_stored"] = _plans_stored(db)

@@ -588,7 +588,7 @@ def test_openapi_has_stable_operation_ids_and_examples(api):
     ids = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
     assert {"match", "list_services", "get_service", "lookup_postcode", "list_vocabularies",
             "normalise_needs", "send_feedback", "feedback_summary", "import_services",
-            "create_plan", "list_plans", "get_plan", "replace_plan", "delete_plan", "health",
+            "create_plan", "list_plans", "get_plan", "replace_plan", "delete_plan", "health", "ready",
             "version", "list_gaps", "oruk_list_services", "oruk_get_service", "data_health",
             "data_health_csv", "oruk_about", "oruk_list_service_at_locations",
             "oruk_get_service_at_location", "oruk_list_taxonomies", "oruk_get_taxonomy",

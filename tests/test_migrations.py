@@ -26,6 +26,7 @@ from matcher.services import ServiceRecord
 from matcher.store import Store, schema
 from matcher.store.feedback import feedback_summary
 from matcher.store.health import store_problems
+from matcher.store.models import metadata
 from matcher.store.users import add_user, authenticate, list_users
 
 
@@ -43,7 +44,7 @@ def _differences(store: Store) -> list:
     """What Alembic would change to make the database match the models (nothing, we expect)."""
     with store.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        return compare_metadata(ctx, schema.metadata())
+        return compare_metadata(ctx, metadata())
 
 
 def _head() -> int:

@@ -35,6 +35,9 @@ def _check_refused(result: dict) -> None:
         assert answer["status"] == 503, (name, answer)
         assert answer["content_type"].startswith("application/json"), (name, answer)
         assert answer["json"] == {"detail": STORE_UNAVAILABLE}, (name, answer)
+    # Reads may still be answered from what the server holds, or refused: JSON either way.
+    match = result["match"]
+    assert match["status"] in (200, 503) and match["json"] is not None, match
 
 
 def test_sqlite_file_deleted_while_serving(tmp_path: Path) -> None:
@@ -122,7 +125,7 @@ def test_schema_behind_while_serving(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 @needs_postgres
-def test_postgres_read_only_is_not_ready_and_refuses_writes() -> None:
+def test_postgres_read_only_is_not_ready_and_refuses_writes(tmp_path: Path) -> None:
     """A PostgreSQL session that may not write (a standby, default_transaction_read_only):
     readiness names it, and a write raises the error the API answers with 503."""
     from sqlalchemy.engine import make_url
@@ -142,5 +145,61 @@ def test_postgres_read_only_is_not_ready_and_refuses_writes() -> None:
             assert len(problems) == 1 and "read-only" in problems[0]
             with pytest.raises(StoreUnavailableError):
                 create_plan(s.engine, "kim", PlanContent(label="AB"))
+        # A server over it does not start, and says why.
+        from fastapi.testclient import TestClient
+
+        from matcher.api.app import create_app
+        from matcher.settings import Settings
+
+        settings = Settings(database_url=read_only.render_as_string(hide_password=False),
+                            data_dir=tmp_path, demo_data_path=tmp_path / "absent.csv")
+        with pytest.raises(StoreUnavailableError, match="read-only"), \
+                TestClient(create_app(settings)):
+            pass
         with Store.open(url) as s, s.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM plans")).scalar() == 0
+
+
+# --------------------------------------------------------------------------- at the store
+def test_a_replaced_sqlite_file_takes_no_write(tmp_path: Path) -> None:
+    """The file moved aside and another put in its place (a restore by `mv`): the server's
+    store is not the file at that path any more, so no write goes to either."""
+    from matcher.errors import StoreUnavailableError
+    from matcher.plans import PlanContent, create_plan, list_plans
+    from matcher.store import Store
+    from matcher.store.health import store_problems
+
+    path = tmp_path / "s.sqlite"
+    other = tmp_path / "other.sqlite"
+    Store.open(f"sqlite:///{other}").close()
+    with Store.open(f"sqlite:///{path}") as s:
+        create_plan(s.engine, "kim", PlanContent(label="before"))
+        os.replace(other, path)
+        assert "was replaced" in store_problems(s)[0]
+        with pytest.raises(StoreUnavailableError, match="replaced"):
+            create_plan(s.engine, "kim", PlanContent(label="after"))
+    with Store.open(f"sqlite:///{path}") as s:
+        assert "after" not in {p.label for p in list_plans(s.engine, "kim")}
+
+
+def test_a_file_deleted_during_the_commit_is_not_confirmed(tmp_path: Path) -> None:
+    """The file is deleted while a write commits: the commit lands in the deleted file, and the
+    write raises instead of returning as if it were kept."""
+    from sqlalchemy import event
+
+    from matcher.errors import StoreUnavailableError
+    from matcher.plans import PlanContent, create_plan
+    from matcher.store import Store
+
+    path = tmp_path / "s.sqlite"
+    with Store.open(f"sqlite:///{path}") as s:
+        create_plan(s.engine, "kim", PlanContent(label="kept"))
+
+        @event.listens_for(s.engine, "commit")
+        def delete_the_file(conn) -> None:
+            for name in os.listdir(tmp_path):
+                os.remove(tmp_path / name)
+
+        with pytest.raises(StoreUnavailableError, match="not kept"):
+            create_plan(s.engine, "kim", PlanContent(label="lost"))
+    assert not path.exists()

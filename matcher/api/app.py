@@ -54,6 +54,8 @@ _COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": Message, "description": "the request body is too large"},
     429: {"model": Message, "description": "too many requests (or wrong API keys) from this "
                                            "client; see Retry-After"},
+    503: {"model": Message, "description": "the store cannot keep changes or answer now; "
+                                           "nothing was saved (GET /health/ready says why)"},
 }
 
 

@@ -26,7 +26,7 @@ import os
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -107,8 +107,11 @@ def _create_private_file(path: Path) -> None:
             folder.mkdir(mode=0o700)
     # An existing file is kept; any other failure (a read-only folder...) is reported when the
     # store is opened (the file is opened read-write only, never created by SQLite).
-    with suppress(OSError):
+    try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        return
+    log.warning("There was no store at %s: a new, empty one was created (mode 0600).", path)
 
 
 def _make_existing_file_private(path: Path) -> None:
@@ -125,11 +128,11 @@ def _make_existing_file_private(path: Path) -> None:
         if st.st_mode & 0o077 and st.st_uid == uid:
             with suppress(OSError):
                 candidate.chmod(0o600)
-                log.warning("The store file %s was readable by other users (mode %o); it is now "
-                            "0600.", candidate, st.st_mode & 0o777)
+                log.warning("The store file %s could be read or written by its group or other "
+                            "users (mode %o); it is now 0600.", candidate, st.st_mode & 0o777)
     with suppress(OSError):
         if path.parent.stat().st_mode & 0o077:
-            log.warning("The store's folder %s can be read by other users (mode %o). It holds "
+            log.warning("The store's folder %s is open to its group or other users (mode %o). It holds "
                         "saved plans: consider chmod 700 on it.", path.parent,
                         path.parent.stat().st_mode & 0o777)
 
@@ -142,7 +145,6 @@ class StoreGuard:
     path: Path | None = None
     identity: tuple[int, int] | None = None
     revision: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def file_problem(self) -> str | None:
         """Why the SQLite file cannot be trusted any more (gone, replaced), or ``None``."""

@@ -248,7 +248,8 @@ class Store:
         this program; :class:`~matcher.errors.StoreUnavailableError` when the SQLite file is
         missing and may not be created.
         """
-        from matcher.store import schema
+        from matcher.store.schema import head_revision
+        from matcher.store.schema import upgrade as upgrade_schema
 
         if url is None:
             from matcher.settings import get_settings
@@ -257,10 +258,10 @@ class Store:
         engine = open_engine(url, echo=echo, create=upgrade)
         try:
             if upgrade:
-                schema.upgrade(engine)
+                upgrade_schema(engine)
             guard = guard_of(engine)
             if guard is not None:
-                guard.revision = schema.head_revision()
+                guard.revision = head_revision()
         except OperationalError as exc:
             engine.dispose()
             raise ConfigError(

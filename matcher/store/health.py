@@ -43,12 +43,12 @@ def _postgres_problems(store: Store) -> list[str]:
 
 def store_problems(store: Store) -> list[str]:
     """Every reason the store cannot take writes now, in plain English (empty: ready)."""
-    from matcher.store import schema
+    from matcher.store.schema import probe
 
     guard = guard_of(store.engine)
     if guard is not None and (problem := guard.write_problem()):
         return [problem]
-    state = schema.probe(store.engine)
+    state = probe(store.engine)
     if isinstance(state, str):
         return [state]
     problems = [] if state.ok else [state.problem() or "The schema is not current."]

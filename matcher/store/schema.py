@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, MetaData, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from matcher.errors import ConfigError
 
 __all__ = [
     "MIGRATIONS_PACKAGE",
-    "metadata",
     "alembic_config",
     "head_revision",
     "current_revision",
@@ -44,14 +43,6 @@ __all__ = [
 
 #: Where the Alembic environment and revisions are (a package, shipped in the wheel).
 MIGRATIONS_PACKAGE = "matcher.store.migrations"
-
-
-def metadata() -> MetaData:
-    """The metadata of every table in the store (importing each part of it)."""
-    from matcher.store import coprod, directory, feedback, plans, users  # noqa: F401
-    from matcher.store.base import Base
-
-    return Base.metadata
 
 
 def _script_location() -> Path:

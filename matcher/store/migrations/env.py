@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from matcher.store.schema import metadata
+from matcher.store.models import metadata
 
 config = context.config
 
