@@ -224,17 +224,17 @@ class DirectoryCache:
                 return self._current
 
     def _check(self) -> int:
-        """Read the version counter; start a build when it differs from the one served and
-        none is running (a version whose build failed is not retried until ``get`` finds no
-        directory at all). Returns the counter."""
+        """Read the version counter; ask for a build when it differs from the one served (a
+        running build then looks again when done; a version whose build failed is not retried
+        until ``get`` finds no directory at all). Returns the counter."""
         version = self.store.directory_version()
         self._checked_at = time.monotonic()
         with self._lock:
             current = self._current
             served = -1 if current is None else current.counter
             failed = self._error is not None and self._error_version == version
-            if version != served and not self.building and not failed:
-                self._spawn()
+            if version != served and not failed:
+                self._spawn()   # while a build runs, it is asked to look again when done
         return version
 
     def _spawn(self) -> None:
@@ -252,12 +252,16 @@ class DirectoryCache:
         """The builder thread: wait for a request, build, and tell the waiters."""
         while True:
             self._wake.wait()
-            self._wake.clear()
+            with self._lock:
+                self._wake.clear()
+                self._busy = True
             try:
                 self._run()
             finally:
                 with self._built:
-                    self._busy = False
+                    # Asked again while building: stay busy and go round once more.
+                    if not self._wake.is_set():
+                        self._busy = False
                     self._built.notify_all()
 
     # ------------------------------------------------------------------ serving
