@@ -334,6 +334,8 @@ def table_nbytes(table: Any) -> int:
     for value in vars(table).values():
         if isinstance(value, np.ndarray):
             total += value.nbytes
+        elif sp.issparse(value):
+            total += value.data.nbytes + value.indices.nbytes + value.indptr.nbytes
         elif isinstance(value, pd.DataFrame):
             total += int(value.memory_usage(deep=True).sum())
         elif isinstance(value, pd.Series):

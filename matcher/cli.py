@@ -515,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gaps_parser(sub)
     add_bench_gaps_parser(sub)
     bench_targets = bench.add_subparsers(dest="bench_target", required=False,
-                                         metavar="{gaps,import,oruk}")
+                                         metavar="{gaps,import,oruk,rebuild}")
     add_bench_gaps_parser(bench_targets, "gaps")
     # The import benchmark: `matcher bench import` (also `matcher bench-import`).
     from matcher.ingest.bench import add_bench_import_parser
@@ -528,6 +528,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_oruk_check_parser(sub)
     add_bench_oruk_parser(sub)
     add_bench_oruk_parser(bench_targets, "oruk")
+    # Matching during re-imports, and a server's start: `matcher bench rebuild`.
+    from matcher.rebuild_bench import add_bench_rebuild_parser
+
+    add_bench_rebuild_parser(sub)
+    add_bench_rebuild_parser(bench_targets, "rebuild")
 
     # Data health for the directory team (matcher/data_health_cli.py).
     from matcher.data_health_cli import add_data_health_parser

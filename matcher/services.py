@@ -96,9 +96,13 @@ def records_to_frame(records: Iterable[ServiceRecord]) -> pd.DataFrame:
     List fields stay Python lists (object columns); ages become nullable floats (NaN when
     not stated) so the engine can compare them as arrays.
     """
-    rows = [r.to_dict() for r in records]
-    cols = [f.name for f in fields(ServiceRecord)]
-    frame = pd.DataFrame(rows, columns=cols)
+    records = list(records)
+    # Column by column from the attributes (not dataclasses.asdict, which deep-copies every
+    # list of every record): the frame's lists are the records' own, read-only by convention.
+    columns: dict[str, list] = {f.name: [getattr(r, f.name) for r in records]
+                                for f in fields(ServiceRecord)}
+    columns["last_reviewed"] = [d.isoformat() if d else None for d in columns["last_reviewed"]]
+    frame = pd.DataFrame(columns)
     for col in ("min_age", "max_age", "latitude", "longitude"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     for col in ("ehcp_required", "outside_area", "used_by_local_families"):

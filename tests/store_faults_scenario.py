@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,13 @@ def run(tmp: Path, fault: str) -> dict[str, Any]:
     out: dict[str, Any] = {"modes": {"file": oct(db.stat().st_mode & 0o777),
                                      "folder": oct(folder.stat().st_mode & 0o777)}}
     with TestClient(app) as client:
-        out["ready_before"] = _answer(client.get("/health/ready"))
+        # Not ready until the matcher, built in the background from the start, is built.
+        deadline = time.monotonic() + 120
+        while True:
+            out["ready_before"] = _answer(client.get("/health/ready"))
+            if out["ready_before"]["status"] == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         out["write_before"] = _answer(client.post("/plans", headers={"X-API-Key": keys["kim"]},
                                                   json={"label": "before"}))
         _do_fault(fault, folder, db, store.engine)

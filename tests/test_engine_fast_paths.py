@@ -84,11 +84,14 @@ def test_table_points_are_the_venues(directory):
 def test_area_rows_index_matches_the_area_matrix(directory):
     t = directory.table
     assert t.area_rows, "the property directory has services with stated areas"
+    dense = t.dense_area_matrix()
     for d, rows in t.area_rows.items():
         col = t.area_districts.index(d)
-        np.testing.assert_array_equal(rows, np.flatnonzero(t.area_matrix[:, col]))
+        np.testing.assert_array_equal(rows, np.flatnonzero(dense[:, col]))
     assert set(t.area_rows) == {d for i, d in enumerate(t.area_districts)
-                                if t.area_matrix[:, i].any()}
+                                if dense[:, i].any()}
+    for row in range(t.n):
+        np.testing.assert_array_equal(t.area_columns(row), np.flatnonzero(dense[row]))
 
 
 @pytest.mark.parametrize("district", ["N7", "N19", "EC1V", "EC1", "N1", "LS6", "ZZ9"])

@@ -473,18 +473,22 @@ def _serving_pid(conn: http.client.HTTPConnection, server_port: int, pids: set[i
 
 
 def _ask_every_worker(port: int, server_pid: int, method: str, path: str, body: dict | None,
-                      deadline: float) -> dict[int, tuple[int, dict]]:
-    """Ask on new connections until each of the two workers has answered; {pid: answer}."""
+                      deadline: float, accept=None,
+                      headers: dict | None = None) -> dict[int, tuple[int, dict]]:
+    """Ask on new connections until each of the two workers has answered (with an answer
+    ``accept(status, body)`` takes, when given); {pid: answer}."""
     answers: dict[int, tuple[int, dict]] = {}
     while len(answers) < 2 and time.monotonic() < deadline:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
             payload = None if body is None else json.dumps(body)
-            conn.request(method, path, body=payload, headers={"Content-Type": "application/json"})
+            conn.request(method, path, body=payload,
+                         headers={"Content-Type": "application/json", **(headers or {})})
             resp = conn.getresponse()
             data = json.loads(resp.read() or b"{}")
             pid = _serving_pid(conn, port, _descendants(server_pid))
-            if pid is not None and pid not in answers:
+            if pid is not None and pid not in answers and (
+                    accept is None or accept(resp.status, data)):
                 answers[pid] = (resp.status, data)
         except (ConnectionError, OSError):
             time.sleep(0.2)
@@ -497,7 +501,8 @@ def _ask_every_worker(port: int, server_pid: int, method: str, path: str, body: 
 @pytest.mark.skipif(not Path("/proc/net/tcp").is_file(),
                     reason="telling the two workers apart reads Linux's /proc")
 def test_two_workers_share_one_store(pg_url: str, tmp_path: Path, postcode_index) -> None:
-    """`matcher serve --workers 2` on PostgreSQL: an import through one worker is seen by both."""
+    """`matcher serve --workers 2` on PostgreSQL: an import through one worker is seen by both
+    within a bound, and a plan saved through either worker is read through the other."""
     import httpx
 
     from matcher.api.deps import ApiConfig
@@ -505,6 +510,7 @@ def test_two_workers_share_one_store(pg_url: str, tmp_path: Path, postcode_index
 
     with Store.open(pg_url) as s:
         admin_key = add_user(s.engine, "ada", "admin")
+        worker_key = add_user(s.engine, "kim", "key_worker")
     port = _free_port()
     env = {**os.environ, "MATCHER_DATABASE_URL": pg_url, "MATCHER_DATA_DIR": str(tmp_path),
            "PYTHONPATH": str(REPO)}
@@ -526,17 +532,28 @@ def test_two_workers_share_one_store(pg_url: str, tmp_path: Path, postcode_index
                             files={"file": ("offer.csv", DEMO.read_bytes(), "text/csv")})
         assert r.status_code == 200, r.text
         total, version = r.json()["services"], r.json()["data_version"]
-        # After the refresh interval every worker serves the new data.
-        time.sleep(ApiConfig().refresh_seconds + 0.5)
+        # Within the refresh interval plus the time of one build in the background, every
+        # worker serves the new data (until then the other one answers from the old one).
         after = _ask_every_worker(port, server.pid, "POST", "/match",
                                   {"age": 9, "needs": ["autism"], "postcode": "N7 8JN"},
-                                  time.monotonic() + 60)
-        assert len(after) == 2
+                                  time.monotonic() + ApiConfig().refresh_seconds + 60,
+                                  accept=lambda status, body: body.get("data_version") == version)
+        assert len(after) == 2, "a worker did not serve the imported data within the bound"
         for status, body in after.values():
             assert status == 200 and body["data_version"] == version and body["results"]
         listed = _ask_every_worker(port, server.pid, "GET", "/services", None,
                                    time.monotonic() + 60)
         assert [b["total"] for _, b in listed.values()] == [total, total]
+        # One plan saved through each worker; each is read back through both.
+        key = {"X-API-Key": worker_key}
+        saved = _ask_every_worker(port, server.pid, "POST", "/plans", {"label": "AB"},
+                                  time.monotonic() + 60, headers=key)
+        assert len(saved) == 2 and all(status == 201 for status, _ in saved.values())
+        for _status, plan in saved.values():
+            read = _ask_every_worker(port, server.pid, "GET", f"/plans/{plan['id']}", None,
+                                     time.monotonic() + 60, headers=key)
+            assert len(read) == 2
+            assert all(got == (200, plan) for got in read.values()), read
     finally:
         server.send_signal(signal.SIGINT)
         try:

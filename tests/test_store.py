@@ -237,3 +237,58 @@ def test_bad_urls_are_config_errors(tmp_path: Path) -> None:
         Store.open("nosuchdb://x/y")
 
 
+def test_directory_version_counts_changing_writes(store: Store) -> None:
+    """The version counter moves with every write that changes the directory (in the same
+    transaction), never with one that changes nothing, and the stored fingerprint is the
+    content's."""
+    assert store.directory_state() == (0, "empty")
+    store.upsert_services([_record(1), _record(2)])
+    v1, f1 = store.directory_state()
+    assert v1 == 1 and f1 == store_mod._fingerprint(
+        {r.id: record_hash(r) for r in (_record(1), _record(2))})
+    store.upsert_services([_record(1), _record(2)])          # unchanged
+    assert store.directory_state() == (v1, f1)
+    store.upsert_services([_record(2, name="Renamed")])
+    assert store.directory_version() == v1 + 1 and store.data_version() != f1
+    store.sync_services([_record(1)], scope_prefix=None, sources=["csv"])  # withdraws S-002
+    assert store.directory_version() == v1 + 2
+    store.sync_services([_record(1)], scope_prefix=None, sources=["csv"])  # nothing new
+    assert store.directory_version() == v1 + 2
+    store.upsert_services([_record(1)], replace_all=True)    # deletes S-002
+    assert store.directory_version() == v1 + 3 and store.count_services() == 1
+    assert store.delete_all() == 1
+    assert store.directory_state() == (v1 + 4, "empty")
+
+
+def test_failed_write_leaves_the_version(store: Store) -> None:
+    store.upsert_services([_record(1)])
+    before = store.directory_state()
+    with pytest.raises(DataImportError):
+        store.upsert_services([_record(2), _record(2)])
+    assert store.directory_state() == before
+
+
+def test_revision_0021_store_gains_the_directory_state(url: str) -> None:
+    """Revision 0022 on a store written at 0021: the state row is seeded from the stored
+    services, so the fingerprint is the one a fresh store with the same content has."""
+    from sqlalchemy import insert
+
+    from matcher.store import schema
+    from matcher.store.base import open_engine
+
+    records = [_record(1), _record(2)]
+    engine = open_engine(url, create=True)
+    try:
+        schema.upgrade(engine, "0021")
+        now = dt.datetime.now(dt.UTC)
+        with engine.begin() as conn:
+            conn.execute(insert(store_mod.ServiceRow.__table__),
+                         [{**store_mod._record_values(r), "content_hash": record_hash(r),
+                           "imported_at": now} for r in records])
+    finally:
+        engine.dispose()
+    with Store.open(url) as s:
+        assert s.directory_state() == (1, store_mod._fingerprint(
+            {r.id: record_hash(r) for r in records}))
+        s.upsert_services([_record(3)])
+        assert s.directory_version() == 2

@@ -110,6 +110,9 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         if problems:
             resources.close()
             raise StoreUnavailableError("The store is not ready: " + " ".join(problems))
+        # The matcher is built in the background from now: the server answers at once (the
+        # readiness check says when it is built), and no request pays for the build.
+        resources.start_building()
         yield
         resources.close()
 

@@ -575,6 +575,8 @@ class Readiness(BaseModel):
     problems: list[str] = Field(default_factory=list,
                                 description="every reason the server is not ready")
     schema_revision: str | None = Field(None, description="the store's schema revision")
+    directory_version: int | None = Field(None, description="the directory version the "
+                                                            "matcher in use was built at")
 
 
 class VersionInfo(BaseModel):

@@ -595,7 +595,7 @@ def reason_age(row: int, table: ServiceTable, query: FamilyQuery, levels: NeedLe
 
 def reason_area(row: int, table: ServiceTable, query: FamilyQuery, levels: NeedLevels,
                 vocab: Vocabulary) -> str:
-    areas = [table.area_districts[k] for k in np.flatnonzero(table.area_matrix[row])]
+    areas = [table.area_districts[k] for k in table.area_columns(row)]
     shown = ", ".join(areas[:6]) + ("..." if len(areas) > 6 else "")
     return f"Only for families living in {shown}; you are in {query.district}"
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from matcher.allowed import closed_values
 from matcher.engine.config import MatchConfig
@@ -21,7 +22,61 @@ from matcher.engine.text import FIELDS, FieldedTextIndex, ServiceTextIndex, firs
 from matcher.geo.distance import SpherePoints
 from matcher.vocab import Vocabulary
 
-__all__ = ["ServiceTable", "TextFields", "multi_hot", "make_text_index", "text_fields"]
+__all__ = ["ServiceTable", "TextFields", "FrameRows", "multi_hot", "make_text_index", "text_fields",
+           "reading_key", "read_needs", "Readings"]
+
+#: What the engine read in each service's words, by id: (needs mentioned, needs excluded).
+Readings = dict[str, tuple[list[str], list[str]]]
+
+
+class FrameRows(Sequence[dict]):
+    """A frame's rows as plain dicts, each made when asked for: what
+    ``frame.to_dict("records")`` gives, without holding a dict per service (an answer reads a
+    few dozen rows; the table keeps only one list per column)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self._names = [str(c) for c in frame.columns]
+        self._columns = [frame[c].tolist() for c in frame.columns]
+        self._n = len(frame)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        i = int(i)
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(f"row {i} is not in a table of {self._n}")
+        return {name: column[i] for name, column in zip(self._names, self._columns, strict=True)}
+
+
+def reading_key(vocab: Vocabulary) -> str | None:
+    """A key for what :func:`read_needs` gives with ``vocab``: 16 hex digits of the SHA-256 of
+    the vocabulary file and of the code that reads text (:mod:`matcher.vocab`), so a stored
+    reading is used only while both are the same. ``None`` for a vocabulary not read from a
+    file (its readings are never stored)."""
+    import hashlib
+    from pathlib import Path
+
+    import matcher.vocab as vocab_module
+
+    source = Path(str(vocab.source))
+    if not source.is_file():
+        return None
+    digest = hashlib.sha256(source.read_bytes())
+    digest.update(Path(vocab_module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def read_needs(name: str, description: str, vocab: Vocabulary) -> tuple[list[str], list[str]]:
+    """The needs a service's name and description mention, and those they say it does not
+    cater for (:meth:`Vocabulary.find_in_text`): what :meth:`ServiceTable.build` reads per
+    service, and what is stored per record so a start need not read it again."""
+    found = vocab.find_in_text(f"{name}. {description}")
+    return list(found.mentioned), list(found.excluded)
 
 AREAS = ("ci", "cl", "semh", "sp")
 
@@ -45,13 +100,30 @@ def multi_hot(values: pd.Series, vocabulary: tuple[str, ...] | list[str]) -> np.
     return out
 
 
-def _service_text(frame: pd.DataFrame, vocab: Vocabulary) -> list[str]:
-    def one(row: pd.Series) -> str:
-        labels = " ".join(vocab.needs[n].label for n in row["needs"] if n in vocab.needs)
-        cats = " ".join(c.replace("_", " ") for c in row["categories"])
-        return " ".join([row["name"], row["name"], row["description"], row["needs_raw"], labels, cats])
+def multi_hot_sparse(values: pd.Series, vocabulary: Sequence[str]) -> sp.csr_matrix:
+    """:func:`multi_hot` as a sparse boolean CSR matrix, made without the dense one (for wide
+    lists such as postcode districts, where a service lists one or two of thousands)."""
+    index = {v: i for i, v in enumerate(vocabulary)}
+    rows: list[int] = []
+    cols: list[int] = []
+    for r, items in enumerate(values):
+        for c in sorted({index[it] for it in items or () if it in index}):
+            rows.append(r)
+            cols.append(c)
+    return sp.csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)),
+                         shape=(len(values), len(vocabulary)), dtype=bool)
 
-    return [one(r) for _, r in frame.iterrows()]
+
+def _service_text(frame: pd.DataFrame, vocab: Vocabulary) -> list[str]:
+    needs = vocab.needs
+    out = []
+    for name, description, needs_raw, listed, categories in zip(
+            frame["name"], frame["description"], frame["needs_raw"], frame["needs"],
+            frame["categories"], strict=True):
+        labels = " ".join(needs[n].label for n in listed if n in needs)
+        cats = " ".join(c.replace("_", " ") for c in categories)
+        out.append(" ".join([name, name, description, needs_raw, labels, cats]))
+    return out
 
 
 #: Facts of the reading step whose quoted words say who a service is for.
@@ -138,7 +210,7 @@ class ServiceTable:
     cost: np.ndarray
     reviewed_ordinal: np.ndarray
     area_districts: list[str]
-    area_matrix: np.ndarray
+    area_matrix: sp.csr_matrix | np.ndarray   # (n, districts) bool; sparse when built here
     area_national: np.ndarray
     area_unstated: np.ndarray
     languages: list[str]
@@ -156,7 +228,7 @@ class ServiceTable:
     stated_specific: np.ndarray
     kind: np.ndarray
     text_index: FieldedTextIndex
-    records: list[dict]          # one plain dict per service, for building answers
+    records: Sequence[dict]      # one plain dict per service (made when read), for answers
     closed: dict[str, tuple[str, ...]]   # column values of each closed-list matrix
     # What the reading step read from a record's words but did not make a field of.
     threshold: np.ndarray | None = None     # says it is for severe/complex needs, a diagnosis...
@@ -195,7 +267,8 @@ class ServiceTable:
         self.area_open = self.area_national | self.area_unstated
         # The rows of every district column of area_matrix: np.nonzero walks row by row, so
         # a stable sort by column keeps each district's rows in ascending order.
-        rows, cols = np.nonzero(self.area_matrix)
+        rows, cols = (self.area_matrix.nonzero() if sp.issparse(self.area_matrix)
+                      else np.nonzero(self.area_matrix))
         order = np.argsort(cols, kind="stable")
         rows, cols = rows[order], cols[order]
         bounds = np.searchsorted(cols, np.arange(len(self.area_districts) + 1))
@@ -220,6 +293,19 @@ class ServiceTable:
     def n(self) -> int:
         return len(self.ids)
 
+    def area_columns(self, row: int) -> np.ndarray:
+        """The columns of ``area_districts`` that service ``row`` lists, in order."""
+        if sp.issparse(self.area_matrix):
+            line = self.area_matrix[int(row)]
+            return np.sort(line.indices[line.data])
+        return np.flatnonzero(self.area_matrix[row])
+
+    def dense_area_matrix(self) -> np.ndarray:
+        """``area_matrix`` as a dense boolean array (for the gap analysis)."""
+        if sp.issparse(self.area_matrix):
+            return self.area_matrix.toarray().astype(bool)
+        return np.asarray(self.area_matrix, dtype=bool)
+
     def col(self, kind: str, value: str) -> int:
         """The column of ``value`` in the closed list ``kind`` ("categories", "delivery", ...)."""
         try:
@@ -235,8 +321,12 @@ class ServiceTable:
 
     @classmethod
     def build(cls, frame: pd.DataFrame, vocab: Vocabulary, cfg: MatchConfig,
-              text_index: FieldedTextIndex | ServiceTextIndex | None = None) -> ServiceTable:
-        """Compute every array from a frame made by :func:`matcher.services.records_to_frame`."""
+              text_index: FieldedTextIndex | ServiceTextIndex | None = None,
+              readings: Readings | None = None) -> ServiceTable:
+        """Compute every array from a frame made by :func:`matcher.services.records_to_frame`.
+
+        ``readings`` (id -> :func:`read_needs` of that service) are used where given instead of
+        reading the service's words again; any service without one is read here."""
         frame = frame.reset_index(drop=True)
         n = len(frame)
         # The closed lists' columns come from the vocabulary: a value added to it is a column.
@@ -247,7 +337,7 @@ class ServiceTable:
         areas = frame["service_area"].map(lambda xs: [x.upper() for x in (xs or [])])
         national = areas.map(lambda xs: "NATIONAL" in xs).to_numpy(bool)
         districts = sorted({d for xs in areas for d in xs if d != "NATIONAL"})
-        area_matrix = multi_hot(areas, districts)
+        area_matrix = multi_hot_sparse(areas, districts)
         area_unstated = areas.map(len).to_numpy() == 0
 
         # Languages: case-folded names as columns.
@@ -268,15 +358,18 @@ class ServiceTable:
         stated_specific = np.zeros(n, dtype=bool)
         from_text = cfg.need.from_text
         from_text_stated = cfg.need.from_text_when_stated
-        for r, (needs, name, desc) in enumerate(
-            zip(frame["needs"], frame["name"], frame["description"], strict=True)
+        readings = readings or {}
+        for r, (sid, needs, name, desc) in enumerate(
+            zip(frame["id"], frame["needs"], frame["name"], frame["description"], strict=True)
         ):
-            found = vocab.find_in_text(f"{name}. {desc}")
-            for nid in found.excluded:
+            found = readings.get(sid)
+            mentioned, excluded_needs = found if found is not None else read_needs(name, desc,
+                                                                                    vocab)
+            for nid in excluded_needs:
                 if nid in col:
                     excluded[r, col[nid]] = True
             text_weight = from_text_stated if needs else from_text
-            entries = [(nid, 1.0) for nid in needs or ()] + [(nid, text_weight) for nid in found.mentioned]
+            entries = [(nid, 1.0) for nid in needs or ()] + [(nid, text_weight) for nid in mentioned]
             for nid, s in entries:
                 if nid == "all_send":
                     all_send[r] = True
@@ -386,7 +479,7 @@ class ServiceTable:
             stated_specific=stated_specific,
             kind=kind,
             text_index=text_index,
-            records=frame.to_dict("records"),
+            records=FrameRows(frame),
             threshold=threshold,
             parents_only=frame["audience"].map(
                 lambda a: "parents_carers" in (a or ()) and not {"children_young_people",

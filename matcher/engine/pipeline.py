@@ -27,7 +27,57 @@ from matcher.engine.text import FieldedTextIndex
 from matcher.geo.postcodes import PostcodeIndex, get_postcode_index
 from matcher.vocab import Vocabulary
 
-__all__ = ["Matcher", "MatchResult", "NotSuggested", "MatchOutcome"]
+__all__ = ["Matcher", "MatchResult", "NotSuggested", "MatchOutcome", "saved_text_index",
+           "saved_index_key"]
+
+
+def saved_text_index(frame: pd.DataFrame, vocab: Vocabulary, cfg: MatchConfig,
+                     models_dir: str | Path, data_key: str | None = None) -> FieldedTextIndex:
+    """The text index of the (active) services of ``frame``: the one saved under
+    ``models_dir`` when it is current, else fitted now and saved there.
+
+    A saved index is current when it was fitted with the same parameters on the same texts
+    (their hash), or, when ``data_key`` is given (a key of the directory's content, the
+    vocabulary and the configuration), when it was saved with that key: then the texts are
+    not even put together to be hashed.
+    """
+    path = Path(models_dir) / "text_index.joblib"
+    wanted = make_text_index(cfg)
+    loaded = None
+    if path.exists():
+        try:
+            loaded = FieldedTextIndex.load(path)
+        except Exception:  # noqa: BLE001 - a stale or broken cache is rebuilt, never used
+            loaded = None
+    if loaded is not None and loaded.get_params() != wanted.get_params():
+        loaded = None
+    if loaded is not None and data_key is not None and \
+            getattr(loaded, "data_key_", None) == data_key:
+        return loaded
+    tf = text_fields(frame.reset_index(drop=True), vocab, cfg)
+    if loaded is not None and loaded.data_hash_ == wanted.corpus_hash(tf.fields, tf.own,
+                                                                      tf.whole):
+        if data_key is None:
+            return loaded
+        index = loaded
+    else:
+        index = wanted.fit(tf.fields, tf.own, tf.whole)
+    index.data_key_ = data_key
+    index.save(path, config={"cap": cfg.text.cap, "read_needs": cfg.text.read_needs,
+                             "data_key": data_key})
+    return index
+
+
+def saved_index_key(models_dir: str | Path) -> str | None:
+    """The ``data_key`` the text index under ``models_dir`` was saved with (read from its
+    JSON card, without loading the index), or ``None``."""
+    import json
+
+    card = Path(models_dir) / "text_index.json"
+    try:
+        return json.loads(card.read_text(encoding="utf-8"))["config"].get("data_key")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 @dataclass
@@ -107,8 +157,15 @@ class Matcher:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, *, vocab: Vocabulary | None = None,
                    gazetteer: PostcodeIndex | None = None, cfg: MatchConfig | None = None,
-                   models_dir: str | Path | None = None) -> Matcher:
+                   models_dir: str | Path | None = None,
+                   readings: dict[str, tuple[list[str], list[str]]] | None = None,
+                   data_key: str | None = None) -> Matcher:
         """Build the service table; reuse or save the text index under ``models_dir`` if given.
+
+        ``readings`` are the needs each service's words were read to mention and exclude, by
+        id (:func:`matcher.engine.features.read_needs`), stored from an earlier build; services
+        without one are read now. ``data_key`` names the directory's content (see
+        :func:`saved_text_index`).
 
         ``vocab`` defaults to the vocabulary in use (:func:`matcher.allowed.vocabulary_in_use`);
         the table's closed-list columns and the profiles' allowed values are its values.
@@ -125,21 +182,8 @@ class Matcher:
         gazetteer = gazetteer or get_postcode_index()
         index = None
         if models_dir is not None:
-            path = Path(models_dir) / "text_index.joblib"
-            tf = text_fields(frame.reset_index(drop=True), vocab, cfg)
-            wanted = make_text_index(cfg)
-            if path.exists():
-                try:
-                    loaded = FieldedTextIndex.load(path)
-                    if loaded.data_hash_ == wanted.corpus_hash(tf.fields, tf.own, tf.whole) and \
-                            loaded.get_params() == wanted.get_params():
-                        index = loaded
-                except Exception:  # noqa: BLE001 - a stale or broken cache is rebuilt, never used
-                    index = None
-            if index is None:
-                index = wanted.fit(tf.fields, tf.own, tf.whole)
-                index.save(path, config={"cap": cfg.text.cap, "read_needs": cfg.text.read_needs})
-        table = ServiceTable.build(frame, vocab, cfg, text_index=index)
+            index = saved_text_index(frame, vocab, cfg, models_dir, data_key=data_key)
+        table = ServiceTable.build(frame, vocab, cfg, text_index=index, readings=readings)
         # What each service is named for: worked out now rather than on the first request.
         focus_matrix(table, vocab)
         topic_focus(table, cfg)

@@ -140,7 +140,7 @@ class GapServices:
             ids=table.ids.astype(object), names=table.frame["name"].astype(str).to_numpy(object),
             min_age=table.min_age.astype(float), max_age=table.max_age.astype(float),
             lat=table.lat.astype(float), lon=table.lon.astype(float), remote=remote,
-            area_districts=list(table.area_districts), area_matrix=table.area_matrix.astype(bool),
+            area_districts=list(table.area_districts), area_matrix=table.dense_area_matrix(),
             national=table.area_national.astype(bool),
             area_unstated=table.area_unstated.astype(bool),
             ehcp_required=table.ehcp_required.astype(bool), need_ids=list(table.need_ids),

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Connection,
     Date,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.exc import OperationalError
@@ -53,7 +55,8 @@ from matcher.store.base import (
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Store", "ServiceRow", "record_hash", "WRITE_BATCH"]
+__all__ = ["Store", "ServiceRow", "record_hash", "WRITE_BATCH", "DirectoryState",
+           "ServiceReading"]
 
 #: Rows per INSERT/UPDATE batch inside the import transaction.
 WRITE_BATCH = 1_000
@@ -105,6 +108,34 @@ class ServiceRow(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class DirectoryState(Base):
+    """One row (``id`` 1): the directory's version counter, bumped in the same transaction as
+    every write that changes a service, and its content fingerprint (see
+    :meth:`Store.data_version`), so that both are one cheap read."""
+
+    __tablename__ = "directory_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    fingerprint: Mapped[str] = mapped_column(String(16), default="empty")
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ServiceReading(Base):
+    """What the engine read in one service's words (the needs its name and description
+    mention, and those they say it does not cater for), worked out once per version of the
+    record (``content_hash``) and of the reading (``reading_key``: the vocabulary and the
+    code that read it), so that a start or a rebuild reads only the records that changed."""
+
+    __tablename__ = "service_reading"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    reading_key: Mapped[str] = mapped_column(String(32))
+    mentioned: Mapped[list[str]] = mapped_column(JSON_LIST)
+    excluded: Mapped[list[str]] = mapped_column(JSON_LIST)
+
+
 _RECORD_FIELDS: tuple[str, ...] = tuple(ServiceRecord.__dataclass_fields__)
 
 
@@ -139,6 +170,33 @@ def _row_to_record(row: Mapping[str, Any]) -> ServiceRecord:
         if isinstance(value, list | tuple):
             kwargs[name] = list(value)
     return ServiceRecord(**kwargs)
+
+
+def _fingerprint(hashes: Mapping[str, str]) -> str:
+    """The content fingerprint of a directory given as id -> content hash: 16 hex digits of
+    the SHA-256 of the pairs in id order (code point order); ``"empty"`` for no service."""
+    if not hashes:
+        return "empty"
+    digest = hashlib.sha256()
+    for service_id in sorted(hashes):
+        digest.update(f"{service_id}\x1f{hashes[service_id]}\x1e".encode())
+    return digest.hexdigest()[:16]
+
+
+def _save_state(conn: Connection, hashes: Mapping[str, str], now: dt.datetime) -> None:
+    """Record the directory's new content (id -> content hash) in ``directory_state``: the
+    fingerprint, and the counter bumped by one when the fingerprint changed. Runs inside the
+    writing transaction, so readers see the rows and the version change together."""
+    table = DirectoryState.__table__
+    fingerprint = _fingerprint(hashes)
+    row = conn.execute(select(table.c.version, table.c.fingerprint)
+                       .where(table.c.id == 1)).first()
+    if row is None:
+        conn.execute(insert(table), {"id": 1, "version": 1 if hashes else 0,
+                                     "fingerprint": fingerprint, "changed_at": now})
+    elif row.fingerprint != fingerprint:
+        conn.execute(update(table).where(table.c.id == 1).values(
+            version=table.c.version + 1, fingerprint=fingerprint, changed_at=now))
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -285,14 +343,19 @@ class Store:
                 gone = sorted(set(stored) - seen)
                 for part in _chunks(gone, 500):
                     conn.execute(delete(table).where(table.c.id.in_(list(part))))
+                for service_id in gone:
+                    del stored[service_id]
+            if added or updated or replace_all:
+                _save_state(conn, stored, now)
         return added, updated, unchanged
 
     @staticmethod
     def _write_batch(conn: Connection, records: Sequence[ServiceRecord],
-                     stored: Mapping[str, str], now: dt.datetime, table: Any,
+                     stored: dict[str, str], now: dt.datetime, table: Any,
                      by_id: Any) -> tuple[int, int, int]:
         """Insert the new and update the changed ``records`` (``stored``: id -> content hash
-        of what the store holds); return (added, updated, unchanged)."""
+        of what the store holds, brought up to date here); return (added, updated,
+        unchanged)."""
         to_insert: list[dict[str, Any]] = []
         to_update: list[dict[str, Any]] = []
         unchanged = 0
@@ -304,6 +367,7 @@ class Store:
                 continue
             values.update(content_hash=digest, imported_at=now)
             (to_insert if old is None else to_update).append(values)
+            stored[values["id"]] = digest
         for part in _chunks(to_insert, WRITE_BATCH):
             conn.execute(insert(table), list(part))
         _update_by_id(conn, by_id, to_update)
@@ -358,21 +422,44 @@ class Store:
                 values["status"] = "inactive"
                 values.update(content_hash=_hash_values(values), imported_at=now)
                 withdrawn.append(values)
+                stored[values["id"]] = values["content_hash"]
             _update_by_id(conn, by_id, withdrawn)
+            if added or updated or withdrawn:
+                _save_state(conn, stored, now)
         return added, updated, unchanged, len(withdrawn)
 
     def delete_all(self) -> int:
         """Remove every service (one transaction). Returns how many were removed."""
         with self._write() as conn:
-            return int(conn.execute(delete(ServiceRow.__table__)).rowcount or 0)
+            removed = int(conn.execute(delete(ServiceRow.__table__)).rowcount or 0)
+            _save_state(conn, {}, dt.datetime.now(dt.UTC))
+            return removed
 
     # ------------------------------------------------------------------ reading
     def list_services(self) -> list[ServiceRecord]:
         """Every stored service, ordered by id (code point order, whatever the collation)."""
         table = ServiceRow.__table__
+        # The JSON columns come back as their text and are decoded a few thousand rows at a
+        # time in one json.loads call, rather than one call per value (17 per row): the
+        # largest part of reading a big directory. (A driver that decodes JSON itself, as
+        # psycopg does for JSONB, hands back the values, which are kept as they are.)
+        json_names = {c.name for c in table.columns if isinstance(c.type, JSON)}
+        columns = [type_coerce(c, Text).label(c.name) if c.name in json_names else c
+                   for c in table.columns]
+        records: list[ServiceRecord] = []
         with self.engine.connect() as conn:
-            rows = conn.execute(select(table)).mappings()
-            records = [_row_to_record(row) for row in rows]
+            result = conn.execute(select(*columns))
+            names = list(result.keys())
+            json_at = [i for i, name in enumerate(names) if name in json_names]
+            for part in result.partitions(2_000):
+                rows = [list(row) for row in part]
+                texts = [row[i] for row in rows for i in json_at if isinstance(row[i], str)]
+                decoded = iter(json.loads("[" + ",".join(texts) + "]")) if texts else iter(())
+                for row in rows:
+                    for i in json_at:
+                        if isinstance(row[i], str):
+                            row[i] = next(decoded)
+                    records.append(_row_to_record(dict(zip(names, row, strict=True))))
         records.sort(key=lambda r: r.id)
         return records
 
@@ -392,14 +479,75 @@ class Store:
         """Every service as a DataFrame (see :func:`matcher.services.records_to_frame`)."""
         return records_to_frame(self.list_services())
 
+    def readings(self, key: str) -> dict[str, tuple[list[str], list[str]]]:
+        """The stored readings made with ``key`` that are still current (their record has not
+        changed since): id -> (mentioned, excluded)."""
+        reading, services = ServiceReading.__table__, ServiceRow.__table__
+        query = (select(reading.c.id, reading.c.mentioned, reading.c.excluded)
+                 .join(services, (services.c.id == reading.c.id)
+                       & (services.c.content_hash == reading.c.content_hash))
+                 .where(reading.c.reading_key == key))
+        with self.engine.connect() as conn:
+            return {row.id: (list(row.mentioned), list(row.excluded))
+                    for row in conn.execute(query)}
+
+    def count_readings(self, key: str) -> int:
+        """How many services have a current reading made with ``key`` (see :meth:`readings`)."""
+        reading, services = ServiceReading.__table__, ServiceRow.__table__
+        query = (select(func.count()).select_from(reading)
+                 .join(services, (services.c.id == reading.c.id)
+                       & (services.c.content_hash == reading.c.content_hash))
+                 .where(reading.c.reading_key == key))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def count_active(self) -> int:
+        """How many services are not withdrawn (``status`` other than inactive)."""
+        table = ServiceRow.__table__
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table)
+                                    .where(table.c.status != "inactive")).scalar() or 0)
+
+    def save_readings(self, key: str,
+                      found: Mapping[str, tuple[str, list[str], list[str]]]) -> None:
+        """Store readings made with ``key``: id -> (content hash of the record that was read,
+        mentioned, excluded), replacing older ones of the same ids (a reading of a record
+        that has changed since is never used: :meth:`readings` matches the hash). Readings
+        of services no longer stored are dropped. One transaction."""
+        if not found:
+            return
+        reading, services = ServiceReading.__table__, ServiceRow.__table__
+        rows = [{"id": i, "content_hash": h, "reading_key": key, "mentioned": list(m),
+                 "excluded": list(x)} for i, (h, m, x) in found.items()]
+        with self._write() as conn:
+            for part in _chunks(list(found), 500):
+                conn.execute(delete(reading).where(reading.c.id.in_(list(part))))
+            for part in _chunks(rows, WRITE_BATCH):
+                conn.execute(insert(reading), list(part))
+            conn.execute(delete(reading).where(reading.c.id.not_in(select(services.c.id))))
+
+    def directory_state(self) -> tuple[int, str]:
+        """``(version, fingerprint)`` of the directory, one row read: ``version`` is a counter
+        bumped by every write that changes a service (imports, syncs, deletions), in the
+        same transaction; ``fingerprint`` is :meth:`data_version`."""
+        table = DirectoryState.__table__
+        with self.engine.connect() as conn:
+            row = conn.execute(select(table.c.version, table.c.fingerprint)
+                               .where(table.c.id == 1)).first()
+        if row is None:  # pragma: no cover - every opened store has the row
+            return 0, "empty"
+        return int(row.version), str(row.fingerprint)
+
+    def directory_version(self) -> int:
+        """The directory's version counter (see :meth:`directory_state`)."""
+        return self.directory_state()[0]
+
     def data_version(self) -> str:
         """A fingerprint of the directory's content: changes whenever any service is added,
         changed or removed, and is identical for identical content (so engines can key
         caches and saved models on it). 16 hex digits; ``"empty"`` for an empty store.
+
+        Worked out by each write and stored with it (:meth:`directory_state`), so reading it
+        is one row, whatever the directory's size.
         """
-        digest = hashlib.sha256()
-        with self.engine.connect() as conn:
-            rows = sorted(map(tuple, conn.execute(select(ServiceRow.id, ServiceRow.content_hash))))
-        for service_id, content_hash in rows:
-            digest.update(f"{service_id}\x1f{content_hash}\x1e".encode())
-        return digest.hexdigest()[:16] if rows else "empty"
+        return self.directory_state()[1]

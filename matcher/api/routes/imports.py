@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -16,6 +17,7 @@ from matcher.errors import DataImportError
 __all__ = ["router"]
 
 router = APIRouter(tags=["import"])
+log = logging.getLogger("matcher.api")
 
 
 @router.post(
@@ -41,7 +43,8 @@ def import_services(
 ) -> dict | JSONResponse:
     """Good rows are added or updated in one transaction; rows with problems are rejected and
     listed (row, column, value, problem, fix). Services already stored but absent from the file
-    are kept. The matcher is rebuilt for the new data version on the next request."""
+    are kept. The new matcher is built in the background while other requests are answered
+    from the old one; this answer comes once it is in use (or after ``import_wait_seconds``)."""
     from matcher.ingest import run_import
 
     data = file.file.read(config.max_upload_bytes + 1)
@@ -59,6 +62,10 @@ def import_services(
         return JSONResponse(status_code=422, content={"detail": message, "report": report})
     finally:
         get_resources(request).cache.invalidate()
+    try:
+        get_resources(request).cache.refresh(timeout=config.import_wait_seconds)
+    except Exception:  # noqa: BLE001 - the import is stored; the old matcher stays in use
+        log.exception("the matcher could not be rebuilt after an import")
     answer = summary.to_dict()
     answer.pop("database", None)
     answer["source"] = source

@@ -65,5 +65,6 @@ def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep, requ
     log.debug("match: %d results, %d candidates, %d excluded in %.1f ms", len(outcome.results),
               outcome.candidates, outcome.excluded, (time.perf_counter() - started) * 1000)
     observe_match(len(outcome.results))
-    set_index_version(directory.version, len(directory.records))
+    set_index_version(directory.counter if directory.counter >= 0 else None,
+                      len(directory.records))
     return answer

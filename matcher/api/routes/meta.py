@@ -50,17 +50,28 @@ def ready(request: Request) -> dict | JSONResponse:
     """200 ``{"status": "ready"}`` when the store is there, writable and at this program's
     schema revision; 503 ``{"status": "unavailable", "detail": ..., "problems": [...]}`` when
     the store is missing (a SQLite file deleted or replaced), cannot be written (read-only
-    file, folder, file system or database), cannot be read, or is at another schema revision.
+    file, folder, file system or database), cannot be read, or is at another schema revision,
+    and while the matcher is not built yet (at start: it is built in the background).
     A load balancer should send traffic only to ready servers. It never writes."""
     from matcher.store.schema import head_revision
 
-    problems = get_resources(request).check_store()
+    resources = get_resources(request)
+    problems = resources.check_store()
     if problems:
         return JSONResponse(status_code=503, content={
             "status": "unavailable", "detail": " ".join(problems), "problems": problems,
-            "schema_revision": None})
+            "schema_revision": None, "directory_version": None})
+    matcher = resources.directory_status()
+    if not matcher["ready"]:
+        problem = ("The matcher is still being built from the directory (it is built in the "
+                   "background at start, and no request waits for it once it is ready)."
+                   if matcher["error"] is None else
+                   f"The matcher could not be built: {matcher['error']}")
+        return JSONResponse(status_code=503, content={
+            "status": "unavailable", "detail": problem, "problems": [problem],
+            "schema_revision": head_revision(), "directory_version": None})
     return {"status": "ready", "detail": None, "problems": [],
-            "schema_revision": head_revision()}
+            "schema_revision": head_revision(), "directory_version": matcher["version"]}
 
 
 @router.get("/version", operation_id="version", summary="Code, data and configuration versions",

@@ -1,0 +1,429 @@
+"""``matcher bench rebuild``: matching while the directory is re-imported; a server's start.
+
+A synthetic directory (:func:`matcher.bench.synthetic_directory`: rows of a real-shaped Local
+Offer copied onto random real English postcodes) is imported into a new SQLite store in a
+temporary folder. A real API server (uvicorn, one worker, in a **child process**) is started
+three times and timed until its matcher is built (from the process start until a
+``POST /match`` is answered 200; before that it answers 503 at once), and its resident set
+read then:
+
+* on the empty store: the process **base** (interpreter, libraries, gazetteer);
+* on the imported directory for the first time: every record's words are read and stored,
+  and the text index fitted and saved (in the server's child process, as for a large
+  directory);
+* again (**ready** time and memory of an ordinary start): nothing is read again.
+
+Then ``--clients`` threads send ``POST /match`` back to back (varied families,
+:func:`matcher.bench.bench_profiles`) over keep-alive connections:
+
+* for ``--baseline-seconds`` with nothing else happening (the reference latencies);
+* during each of ``--imports`` imports of ``--changed`` changed rows (a few words added to
+  each description), written into the store by this process, as a nightly ``matcher import``
+  would. The server notices the new version within its ``refresh_seconds`` (5), builds the
+  new matcher in the background and swaps it in. A request counts as "during the import" from
+  the moment the import starts until ``--settle-seconds`` after the first answer computed on
+  the new data.
+
+Reported: p50, p99 and maximum latency with and without an import, the ratio of the p99s,
+how long each import took to reach the answers, and the server's resident set
+(``VmRSS`` of ``/proc/<pid>/status``) once ready and after each import (after the swap and
+the settle time, with the clients stopped), so that growth across imports shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matcher.errors import MatcherError
+
+__all__ = ["RebuildBenchReport", "run_rebuild_bench", "add_bench_rebuild_parser"]
+
+_MIB = 1024 * 1024
+
+
+@dataclass
+class RebuildBenchReport:
+    """Everything ``matcher bench rebuild`` prints (seconds, milliseconds and MiB)."""
+
+    services: int
+    changed: int
+    clients: int
+    imports: int
+    ready_s: float
+    rss_ready_mib: float
+    base_rss_mib: float = 0.0
+    first_ready_s: float = 0.0
+    first_rss_ready_mib: float = 0.0
+    baseline: dict[str, float] = field(default_factory=dict)
+    during: dict[str, float] = field(default_factory=dict)
+    import_write_s: list[float] = field(default_factory=list)
+    import_to_answers_s: list[float] = field(default_factory=list)
+    rss_after_import_mib: list[float] = field(default_factory=list)
+    errors: int = 0
+    cpus: int = 0
+
+    @property
+    def p99_ratio(self) -> float:
+        if not self.during:
+            return float("nan")
+        return self.during["p99_ms"] / max(self.baseline["p99_ms"], 1e-9)
+
+    @property
+    def rss_growth_pct(self) -> float:
+        if not self.rss_after_import_mib:
+            return float("nan")
+        first, last = self.rss_after_import_mib[0], self.rss_after_import_mib[-1]
+        return 100.0 * (last - first) / first
+
+    @property
+    def bytes_per_service(self) -> float:
+        return (self.rss_ready_mib - self.base_rss_mib) * _MIB / self.services
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["p99_ratio"] = round(self.p99_ratio, 2)
+        out["rss_growth_pct_first_to_last_import"] = round(self.rss_growth_pct, 2)
+        out["above_base_mib"] = round(self.rss_ready_mib - self.base_rss_mib, 1)
+        out["bytes_per_service"] = round(self.bytes_per_service)
+        return out
+
+    def format_text(self) -> str:
+        b, d = self.baseline, self.during
+        rss = ", ".join(f"{x:.0f}" for x in self.rss_after_import_mib)
+        lines = [
+            f"matcher bench rebuild: {self.services:,} services, {self.clients} clients, "
+            f"{self.imports} imports of {self.changed:,} changed rows ({self.cpus} CPUs)",
+            f"server on an empty directory: RSS {self.base_rss_mib:.0f} MiB (the base)",
+            f"first start (every record's words read and stored): ready {self.first_ready_s:.1f} "
+            f"s, RSS {self.first_rss_ready_mib:.0f} MiB",
+            f"next start (readings stored): ready {self.ready_s:.1f} s, RSS "
+            f"{self.rss_ready_mib:.0f} MiB = base + {self.rss_ready_mib - self.base_rss_mib:.0f}"
+            f" MiB ({self.bytes_per_service / 1024:.1f} KiB per service)",
+            f"{'':18} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}",
+            f"{'without import':18} {b['requests']:>9.0f} {b['p50_ms']:>8.1f} "
+            f"{b['p99_ms']:>8.1f} {b['max_ms']:>8.1f}",
+        ]
+        if d:
+            lines += [
+                f"{'during imports':18} {d['requests']:>9.0f} {d['p50_ms']:>8.1f} "
+                f"{d['p99_ms']:>8.1f} {d['max_ms']:>8.1f}",
+                f"p99 during / without: {self.p99_ratio:.2f}x",
+                "import written (s): " + ", ".join(f"{x:.1f}" for x in self.import_write_s),
+                "import start to answers on the new data (s): "
+                + ", ".join(f"{x:.1f}" for x in self.import_to_answers_s),
+                f"server RSS after each import (MiB): {rss}; last vs first: "
+                f"{self.rss_growth_pct:+.1f}%",
+            ]
+        lines.append(f"failed requests: {self.errors}")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the server
+def _serve_child(argv: list[str]) -> None:  # pragma: no cover - runs in the child process
+    """Entry point of the server process: ``port database_url data_dir``."""
+    import uvicorn
+
+    from matcher.api.app import create_app
+    from matcher.api.deps import ApiConfig
+    from matcher.settings import Settings
+
+    port, url, data_dir = int(argv[0]), argv[1], Path(argv[2])
+    settings = Settings.from_env({**os.environ, "MATCHER_DATABASE_URL": url,
+                                  "MATCHER_DATA_DIR": str(data_dir)})
+    app = create_app(settings, ApiConfig(start_wait_seconds=0))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise MatcherError("no VmRSS line in /proc; this benchmark needs Linux")
+
+
+def _post(conn: http.client.HTTPConnection, body: bytes) -> tuple[int, dict[str, Any]]:
+    conn.request("POST", "/match", body=body, headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    data = resp.read()
+    return resp.status, (json.loads(data) if data else {})
+
+
+# --------------------------------------------------------------------------- the clients
+@dataclass
+class _Sample:
+    started: float
+    ms: float
+    status: int
+    version: str
+
+
+class _Clients:
+    """``n`` threads posting matches back to back until stopped; every answer is kept."""
+
+    def __init__(self, port: int, bodies: list[bytes], n: int):
+        self.port, self.bodies, self.n = port, bodies, n
+        self.samples: list[_Sample] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def _run(self, k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        i = k
+        mine: list[_Sample] = []
+        while not self._stop.is_set():
+            body = self.bodies[i % len(self.bodies)]
+            i += self.n
+            t0 = time.perf_counter()
+            try:
+                status, data = _post(conn, body)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                status, data = 0, {}
+            mine.append(_Sample(t0, (time.perf_counter() - t0) * 1000, status,
+                                str(data.get("data_version", ""))))
+        conn.close()
+        with self._lock:
+            self.samples.extend(mine)
+
+    def __enter__(self) -> _Clients:
+        self._threads = [threading.Thread(target=self._run, args=(k,), daemon=True)
+                         for k in range(self.n)]
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=300)
+
+
+def _stats(samples: list[_Sample]) -> dict[str, float]:
+    ms = np.array([s.ms for s in samples if s.status == 200], dtype=float)
+    if not len(ms):
+        raise MatcherError("no request was answered; see the server's messages above")
+    return {"requests": float(len(ms)), "p50_ms": round(float(np.percentile(ms, 50)), 1),
+            "p99_ms": round(float(np.percentile(ms, 99)), 1),
+            "max_ms": round(float(ms.max()), 1)}
+
+
+def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: int = 20,
+                      imports: int = 5, *, baseline_seconds: float = 20.0,
+                      settle_seconds: float = 3.0, seed: int = 0,
+                      source: str | Path | None = None,
+                      progress: Callable[[str], None] | None = None) -> RebuildBenchReport:
+    """Run the benchmark (see the module's description) and return its figures."""
+    from matcher.bench import bench_profiles, load_base_records, synthetic_directory
+    from matcher.geo.postcodes import get_postcode_index
+    from matcher.store import Store
+
+    if not 1 <= changed <= services:
+        raise ValueError("changed must be between 1 and the number of services")
+    if clients < 1 or imports < 0:
+        raise ValueError("clients must be at least 1 and imports at least 0")
+    if not Path("/proc/self/status").is_file():
+        raise MatcherError("matcher bench rebuild reads the server's memory from /proc: "
+                           "run it on Linux.")
+    say = progress or (lambda _msg: None)
+    rng = np.random.default_rng([seed, services])
+    base, _ = load_base_records(source)
+    records = synthetic_directory(base, services, get_postcode_index(), rng)
+    bodies = [json.dumps(p).encode() for p in bench_profiles(records, 200, rng)]
+
+    with tempfile.TemporaryDirectory(prefix="matcher-rebuild-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        store = Store.open(url)
+        port = _free_port()
+        say("starting the server on the empty directory")
+        server, _ = _start_server(port, url, tmp, bodies[0], empty=True)
+        base_rss = _rss_mib(server.pid)
+        _stop(server)
+        say(f"importing {services:,} services")
+        store.upsert_services(records)
+        say("first start: every record's words are read (and stored)")
+        server, first_ready_s = _start_server(port, url, tmp, bodies[0])
+        first_rss = _rss_mib(server.pid)
+        _stop(server)
+        say(f"first start ready after {first_ready_s:.1f} s; starting again")
+        server, ready_s = _start_server(port, url, tmp, bodies[0])
+        try:
+            rss_ready = _rss_mib(server.pid)
+            say(f"ready after {ready_s:.1f} s; {clients} clients for {baseline_seconds:.0f} s "
+                "without an import")
+            with _Clients(port, bodies, clients) as load:
+                time.sleep(baseline_seconds)
+            baseline = _stats(load.samples)
+            errors = sum(s.status != 200 for s in load.samples)
+            report = RebuildBenchReport(services=services, changed=changed, clients=clients,
+                                        imports=imports, ready_s=round(ready_s, 2),
+                                        rss_ready_mib=round(rss_ready, 1), baseline=baseline,
+                                        cpus=os.cpu_count() or 0,
+                                        base_rss_mib=round(base_rss, 1),
+                                        first_ready_s=round(first_ready_s, 2),
+                                        first_rss_ready_mib=round(first_rss, 1))
+            during: list[_Sample] = []
+            for k in range(1, imports + 1):
+                new = [dataclasses.replace(r, description=f"{r.description} Updated {k}.")
+                       if i < changed else r for i, r in enumerate(records)]
+                say(f"import {k} of {imports}: {changed:,} changed rows, {clients} clients")
+                with _Clients(port, bodies, clients) as load:
+                    time.sleep(1.0)
+                    t0 = time.perf_counter()
+                    store.upsert_services(new)
+                    report.import_write_s.append(round(time.perf_counter() - t0, 2))
+                    version = store.data_version()
+                    seen_at = _wait_for_version(load, version, t0, server)
+                    time.sleep(settle_seconds)
+                window_end = seen_at + settle_seconds
+                during += [s for s in load.samples if t0 <= s.started <= window_end]
+                errors += sum(s.status != 200 for s in load.samples)
+                report.import_to_answers_s.append(round(seen_at - t0, 2))
+                time.sleep(settle_seconds)
+                report.rss_after_import_mib.append(round(_rss_mib(server.pid), 1))
+            if during:
+                report.during = _stats(during)
+            report.errors = errors
+        finally:
+            _stop(server)
+            store.close()
+    return report
+
+
+def _start_server(port: int, url: str, data_dir: str, body: bytes,
+                  empty: bool = False) -> tuple[subprocess.Popen, float]:
+    """Start the API server in a child process; wait until its matcher is built (a match is
+    answered 200, or 503 "empty" for an empty directory). Returns it and the seconds taken."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from matcher.rebuild_bench import _serve_child; "
+                               "_serve_child(sys.argv[1:])", str(port), url, data_dir],
+        env=env, cwd=data_dir)
+    try:
+        return server, _wait_ready(port, body, started, server, empty=empty)
+    except BaseException:
+        _stop(server)
+        raise
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _wait_ready(port: int, body: bytes, started: float, server: subprocess.Popen,
+                empty: bool = False) -> float:
+    """Seconds from ``started`` until the server answers a match with 200 (with the 503 of
+    an empty directory when ``empty``)."""
+    from matcher.api.deps import EMPTY_DIRECTORY
+
+    deadline = started + 3600
+    while time.perf_counter() < deadline:
+        if server.poll() is not None:
+            raise MatcherError(f"the server stopped (exit code {server.returncode}) before "
+                               "it was ready; see its messages above")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                status, data = _post(conn, body)
+            finally:
+                conn.close()
+            if status == 200 or (empty and data.get("detail") == EMPTY_DIRECTORY):
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise MatcherError("the server was not ready within an hour")
+
+
+def _wait_for_version(load: _Clients, version: str, since: float,
+                      server: subprocess.Popen) -> float:
+    """When the first answer computed on ``version`` started (the clients keep running)."""
+    deadline = since + 1800
+    while time.perf_counter() < deadline:
+        if server.poll() is not None:
+            raise MatcherError(f"the server stopped (exit code {server.returncode})")
+        # Each client keeps its own samples until it stops; look at a probe instead.
+        conn = http.client.HTTPConnection("127.0.0.1", load.port, timeout=120)
+        try:
+            t = time.perf_counter()
+            status, data = _post(conn, load.bodies[0])
+        except (OSError, http.client.HTTPException):
+            status, data = 0, {}
+        finally:
+            conn.close()
+        if status == 200 and data.get("data_version") == version:
+            return t
+        time.sleep(0.1)
+    raise MatcherError("the server did not take up the import within 30 minutes")
+
+
+# --------------------------------------------------------------------------- command line
+def cmd_bench_rebuild(args: argparse.Namespace) -> int:
+    def say(msg: str) -> None:
+        if not args.json:
+            print(f"[bench rebuild] {msg}", file=sys.stderr, flush=True)
+
+    try:
+        report = run_rebuild_bench(args.services, args.changed, args.clients, args.imports,
+                                   baseline_seconds=args.baseline_seconds,
+                                   settle_seconds=args.settle_seconds, seed=args.seed,
+                                   source=args.source, progress=say)
+    except (MatcherError, ValueError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.format_text())
+    return 0
+
+
+def add_bench_rebuild_parser(sub: argparse._SubParsersAction, name: str = "bench-rebuild"
+                             ) -> argparse.ArgumentParser:
+    """Add the rebuild benchmark (``bench-rebuild``, or ``rebuild`` under ``bench``)."""
+    p = sub.add_parser(name, help="match with many clients while the directory is re-imported",
+                       description=__doc__.split("\n\n")[1] if __doc__ else None)
+    p.add_argument("--services", type=int, default=10_000,
+                   help="services in the directory (default 10000)")
+    p.add_argument("--changed", type=int, default=10_000,
+                   help="rows changed by each import (default 10000)")
+    p.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
+    p.add_argument("--imports", type=int, default=5,
+                   help="imports in a row (default 5; 0: time the starts and the matching only)")
+    p.add_argument("--baseline-seconds", type=float, default=20.0,
+                   help="seconds of matching without an import (default 20)")
+    p.add_argument("--settle-seconds", type=float, default=3.0,
+                   help="seconds kept after the new data is answered (default 3)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--source", default=None,
+                   help="services CSV whose rows are copied (default: the demo Local Offer)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_bench_rebuild)
+    return p
