@@ -141,11 +141,10 @@ def _serve_child(argv: list[str]) -> None:  # pragma: no cover - runs in the chi
 
     from matcher.api.app import create_app
     from matcher.api.deps import ApiConfig
-    from matcher.settings import Settings
+    from matcher.settings import load_settings
 
     port, url, data_dir = int(argv[0]), argv[1], Path(argv[2])
-    settings = Settings.from_env({**os.environ, "MATCHER_DATABASE_URL": url,
-                                  "MATCHER_DATA_DIR": str(data_dir)})
+    settings = load_settings(database_url=url, data_dir=data_dir)
     app = create_app(settings, ApiConfig(start_wait_seconds=0))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
