@@ -40,7 +40,7 @@ OPERATIONS = [
     ("GET", "/postcodes/{postcode}"), ("GET", "/vocabularies"), ("POST", "/needs/normalise"),
     ("POST", "/feedback"), ("GET", "/feedback/summary"), ("POST", "/plans"), ("GET", "/plans"),
     ("GET", "/plans/{plan_id}"), ("PUT", "/plans/{plan_id}"), ("DELETE", "/plans/{plan_id}"),
-    ("POST", "/import"), ("GET", "/health"), ("GET", "/version"), ("GET", "/gaps"),
+    ("POST", "/import"), ("POST", "/import/feed"), ("GET", "/health"), ("GET", "/version"), ("GET", "/gaps"),
     ("GET", "/oruk/services"), ("GET", "/oruk/services/{service_id}"),
     ("GET", "/admin/data-health"), ("GET", "/admin/data-health.csv"),
     ("GET", "/oruk/"), ("GET", "/oruk/service_at_locations"),
