@@ -1,5 +1,6 @@
 """The "Staff" page's parts (admin key): the people who hold API keys, and importing a Local
-Offer file with its report. Directory health has its own page.
+Offer file or a live feed (by its address) with its report. Directory health has its own
+page.
 
 A new key is shown once, in a box to copy, with a sentence saying it cannot be shown again.
 Removing a person asks first, naming them. An import's report lists every rejected row with
@@ -172,17 +173,43 @@ def _import(client: ApiClient, api_key: str) -> None:
                                       else None)
 
 
+def _import_feed(client: ApiClient, api_key: str) -> None:
+    url = str(st.session_state.get("ad_feed_url") or "").strip()
+    if not url:
+        st.session_state.ad_problems = ["Enter the feed's address, for example "
+                                        "https://directory.example.org/api/services"]
+        return
+    try:
+        st.session_state.ad_report = client.import_feed(
+            api_key, url, bool(st.session_state.get("ad_feed_strict")))
+        st.session_state.ad_problems = []
+    except ApiError as exc:
+        st.session_state.ad_problems = ([p.message for p in exc.problems] or [exc.message])
+        st.session_state.ad_report = ({**exc.report, "imported": False} if exc.report
+                                      else None)
+
+
 def import_panel(client: ApiClient, api_key: str) -> None:
-    """Import a Local Offer CSV and show its report."""
-    st.header("Import a Local Offer file", anchor=False)
-    st.markdown("A CSV in the service template (see the README). Good rows are added or "
-                "updated; rows with problems are listed with how to fix them; services not "
-                "in the file are kept. A live Open Referral UK feed is kept in step from the "
-                "command line: `matcher sync URL`.")
+    """Import a Local Offer CSV, or a live feed by its address, and show the report."""
+    st.header("Import the directory", anchor=False)
+    st.markdown("Good records are added or updated; records with problems are listed with how "
+                "to fix them; services already in the directory but not in the import are "
+                "kept.")
+    st.subheader("From a CSV file", anchor=False)
+    st.markdown("A CSV in the service template (see the README).")
     st.file_uploader("Local Offer CSV file", type=["csv"], key="ad_file")
     st.checkbox("Import nothing if any row has a problem", key="ad_strict")
     st.button("Import the file", key="ad_import", type="primary", on_click=_import,
               args=(client, api_key))
+    st.subheader("From a live feed", anchor=False)
+    st.markdown("An Open Referral UK or Outpost directory's `/services` address. The server "
+                "reads that address only, now, once. To keep a directory in step with a feed "
+                "every night, use the command line: `matcher sync URL`.")
+    st.text_input("The feed's address", key="ad_feed_url", max_chars=2000,
+                  placeholder="For example https://directory.example.org/api/services")
+    st.checkbox("Import nothing if any service has a problem", key="ad_feed_strict")
+    st.button("Import from the feed", key="ad_import_feed", type="primary",
+              on_click=_import_feed, args=(client, api_key))
     report = st.session_state.get("ad_report")
     if not report:
         return
