@@ -20,13 +20,13 @@ def app() -> tuple[AppTest, FakeApi]:
 
 
 def signed_in(at: AppTest, key: str = ADMIN_KEY) -> AppTest:
-    at.text_input(key="ad_key").input(key)
+    at.text_input(key="api_key_admin").input(key)
     return run(at)
 
 
 def test_the_page_needs_an_admin_key(app):
     at, fake = app
-    assert at.text_input(key="ad_key").proto.type == at.text_input(key="ad_key").proto.PASSWORD
+    assert at.text_input(key="api_key_admin").proto.type == at.text_input(key="api_key_admin").proto.PASSWORD
     assert [i.value for i in at.info] == [
         "This page is for the directory team: enter an admin API key."]
     signed_in(at, KEY_WORKER_KEY)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+from api_key import api_key_input as shared_key_input
 from client import ApiClient, ApiError
 from components import error_summary
 
@@ -28,20 +29,15 @@ ROLES = {
 }
 
 
-def _remember() -> None:
-    st.session_state["_ad_api_key"] = str(st.session_state.get("ad_key") or "").strip()
+def _forget() -> None:
     for key in ("ad_new_key", "ad_users", "ad_report", "ad_problems"):
         st.session_state.pop(key, None)
 
 
 def api_key_input() -> str:
-    """The admin's API key (a password field; kept for this browser tab only)."""
-    if "ad_key" not in st.session_state and st.session_state.get("_ad_api_key"):
-        st.session_state.ad_key = st.session_state["_ad_api_key"]
-    st.text_input("Your API key (admin)", type="password", key="ad_key", on_change=_remember,
-                  help="The first admin key is made on the command line: matcher users add "
-                       "NAME --role admin. It is kept only while this browser tab is open.")
-    return str(st.session_state.get("ad_key") or "").strip()
+    """The admin's API key (:func:`api_key.api_key_input`); a new key forgets what the old one
+    showed."""
+    return shared_key_input("admin", "staff", on_change=_forget)
 
 
 def _problem(exc: ApiError) -> list[str]:
