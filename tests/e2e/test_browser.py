@@ -300,9 +300,9 @@ def test_senco_explores_and_compares(page, servers, screenshots):
 
 def test_key_worker_saves_and_reopens_a_plan(page, servers, screenshots):
     page.goto(f"{servers.ui}/Transition_plan")
-    page.get_by_text("Enter your API key").wait_for()
+    page.get_by_text("enter a key worker API key", exact=False).wait_for()
     idle(page)
-    page.get_by_label("Your API key", exact=True).fill(servers.key_worker_key)
+    page.get_by_label("Your API key (key worker)", exact=True).fill(servers.key_worker_key)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="About the plan").wait_for()
     idle(page)
@@ -393,7 +393,6 @@ def test_staff_page_lists_keys_makes_one_and_needs_an_admin_key(page, servers, s
     page.get_by_role("button", name="Make a key").click()
     page.get_by_text("it cannot be shown again").wait_for()
     idle(page)
-    shot(page, screenshots / "10-staff.png")
     check_axe(page, "Staff: keys and imports")
     page.get_by_role("button", name="I have copied it: hide the key").click()
     idle(page)
@@ -431,12 +430,16 @@ def _focused_name(page) -> str:
 
 def tab_to(page, name: str, most: int = 120) -> None:
     """Press Tab until the focused control's name starts with ``name`` (keyboard only)."""
+    seen = []
     for _ in range(most):
         page.keyboard.press("Tab")
         # An expander's summary starts with its arrow icon: any line of the name counts.
-        if any(line.strip().startswith(name) for line in _focused_name(page).splitlines()):
+        focused = _focused_name(page)
+        if any(line.strip().startswith(name) for line in focused.splitlines()):
             return
-    raise AssertionError(f"could not reach {name!r} with the Tab key")
+        seen.append(focused[:40])
+    raise AssertionError(f"could not reach {name!r} with the Tab key; the focus went to: "
+                         + " | ".join(dict.fromkeys(seen)))
 
 
 def choose(page, first: str, option: str) -> None:
