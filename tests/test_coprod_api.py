@@ -363,6 +363,34 @@ def test_demo_comments_and_demand_are_loaded_with_the_demo(tmp_path, postcode_in
         assert len(year) == len(published)
 
 
+def test_on_first_run_the_commissioner_sees_gaps_thin_cells_and_demand(tmp_path, postcode_index):
+    """The README's main command loads the demo: a commissioner's first look at the council's
+    own districts (GET /council) shows gaps, thin cells and demand."""
+    import io as _io
+
+    from matcher.api.serve import ensure_demo_data
+    from matcher.settings import REPO_ROOT
+
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'd.sqlite'}",
+                        demo_data_path=REPO_ROOT / "data" / "demo" / "islington_local_offer.csv")
+    assert ensure_demo_data(settings, out=_io.StringIO(), err=_io.StringIO())
+    app = create_app(settings, ApiConfig(refresh_seconds=0))
+    key = add_user(app.state.resources.store.engine, "cora", "commissioner")
+    with TestClient(app) as client:
+        districts = client.get("/council").json()["districts"]
+        gaps = client.get("/gaps", params={"districts": ",".join(districts), "limit": 1000},
+                          headers={"X-API-Key": key})
+        assert gaps.status_code == 200, gaps.text
+        body = gaps.json()
+        assert body["gaps"] >= 1 and body["thin"] >= 1
+        statuses = {r["status"] for r in body["results"]}
+        assert {"gap", "thin"} <= statuses
+        demand = client.get("/demand", headers={"X-API-Key": key})
+        assert demand.status_code == 200, demand.text
+        assert demand.json()["cells"] and demand.json()["missing_by_theme"]
+    app.state.resources.close()
+
+
 def test_the_annual_export_takes_any_valid_date(tmp_path, postcode_index):
     """The first day there is, and a year back from it, are dates like any other."""
     from matcher.coprod.comments import ANNUAL_COLUMNS

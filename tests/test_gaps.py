@@ -46,7 +46,9 @@ BANDS = {
 
 def _cfg(**changes) -> object:
     base = load_gaps_config().model_dump()
-    base.update({"bands": BANDS, "near_area_km": 3.0, **changes})
+    # The hand-computed world counts services open to any SEND (S5) as serving every need.
+    base.update({"bands": BANDS, "near_area_km": 3.0,
+                 "serves": ["stated", "broader", "area", "all_send"], **changes})
     return parse_gaps_config(base)
 
 
@@ -132,6 +134,19 @@ def test_hand_computed_counts(area, need, band, count, status):
     cell = _cell(report, area, need, band)
     assert cell["services"] == count
     assert cell["status"] == status
+    assert cell["general_services"] == 0   # all_send counts, so nothing is set beside it
+
+
+def test_by_default_a_service_open_to_any_send_is_shown_beside_the_count_not_in_it():
+    assert "all_send" not in load_gaps_config().serves
+    cfg = _cfg(serves=list(load_gaps_config().serves))
+    report = _run(cfg=cfg)
+    cell = _cell(report, "T2 1", "autism", "primary")   # only S5 (all SEND) reaches it
+    assert (cell["services"], cell["status"], cell["general_services"]) == (0, "gap", 1)
+    cell = _cell(report, "T1 1", "autism", "primary")   # S1 names autism; S5 is out of reach
+    assert (cell["services"], cell["status"], cell["general_services"]) == (1, "thin", 0)
+    cell = _cell(report, "T2 1", "adhd", "secondary")   # S2 names ADHD; S5 is 5-10
+    assert (cell["services"], cell["general_services"]) == (1, 0)
 
 
 def test_every_cell_is_there_once():

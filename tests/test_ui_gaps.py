@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from ui_fake_api import open_page, COMMISSIONER_KEY, GAP_CELLS, KEY_WORKER_KEY, FakeApi, run
+from ui_fake_api import open_page, COMMISSIONER_KEY, COUNCIL, GAP_CELLS, KEY_WORKER_KEY, FakeApi, run
 
 import gaps_view as gv
 from client import ApiError, Problem
@@ -76,9 +76,10 @@ def test_csv_download_holds_the_table(app):
     assert download.proto.label == "Download the table (CSV)"
     assert len(at.dataframe[0].value) == len(GAP_CELLS)
     csv = gv.gaps_csv(at.dataframe[0].value).decode("utf-8-sig").splitlines()
-    assert csv[0] == ("Area,District,Need,Age band,Status,Services,Longest journey (minutes),"
+    assert csv[0] == ("Area,District,Need,Age band,Status,Services,Open to any SEND,"
+                      "Longest journey (minutes),"
                       "Near misses")
-    assert csv[-1] == "N7 9,N7,ADHD,Secondary (11-15),Thin: few services,1,75,"
+    assert csv[-1] == "N7 9,N7,ADHD,Secondary (11-15),Thin: few services,1,0,75,"
 
 
 @pytest.mark.parametrize(("key", "start"), [
@@ -101,7 +102,8 @@ def test_an_unknown_district_shows_the_apis_message(app):
     assert len(at.dataframe) == 0
 
 
-def test_areas_are_required_before_asking_the_api(app):
+def test_areas_are_required_before_asking_the_api(app, monkeypatch):
+    monkeypatch.setitem(COUNCIL, "districts", [])   # the council gives no districts
     at, fake = app
     show(at, districts="")
     assert errors(at) == ["**There is a problem**\n\n- Enter postcode districts (for example "
@@ -154,3 +156,31 @@ def test_summary_line_uses_singulars():
         "12 gaps and 30 thin cells in 54 areas"
     assert gv.summary_line({"gaps": 1, "thin": 1, "areas": 1}) == \
         "1 gap and 1 thin cell in 1 area"
+
+
+def test_demand_and_missing_comments_are_shown_beside_the_gaps(app):
+    at, fake = app
+    fake.demand = {"cells": [{"need": "autism", "need_label": "Autism", "band": "primary",
+                              "band_label": "Primary (5-10)", "district": "N7",
+                              "searches": 10}],
+                   "missing_by_theme": [{"theme": "Short breaks", "comments": 5}], "notes": []}
+    show(at)
+    assert errors(at) == []
+    gaps_table, demand, missing = (d.value for d in at.dataframe)
+    assert len(gaps_table) == len(GAP_CELLS)
+    assert demand.to_dict("records") == [{"Need": "Autism", "Age band": "Primary (5-10)",
+                                          "District": "N7", "Searches that found little": 10}]
+    assert missing.to_dict("records") == [{"Theme": "Short breaks", "Comments": 5}]
+    assert "Unmet demand: searches that found little" in [s.value for s in at.subheader]
+
+
+def test_with_no_area_given_the_councils_own_districts_are_analysed(app, monkeypatch):
+    monkeypatch.setitem(COUNCIL, "districts", ["N1", "N7"])
+    at, fake = app
+    at.text_input(key="gp_key").input(COMMISSIONER_KEY)
+    run(at)
+    at.button[0].click()
+    run(at)
+    (sent,) = fake.gap_queries
+    assert sent["districts"] == "N1,N7"   # the council's districts (GET /council)
+    assert errors(at) == []

@@ -215,6 +215,9 @@ class FakeApi:
         "ada": {"name": "ada", "role": "admin", "created_at": "2026-10-01T09:00:00Z"},
         "kim": {"name": "kim", "role": "key_worker", "created_at": "2026-10-02T09:00:00Z"}})
     uploads: list[tuple[str, bytes, str]] = field(default_factory=list)
+    #: GET /demand's answer (commissioners): nothing to show unless a test sets it.
+    demand: dict = field(default_factory=lambda: {"cells": [], "missing_by_theme": [],
+                                                  "notes": []})
 
     def requests(self, method: str, path: str) -> list[Any]:
         """Bodies (or None) of the requests received for ``method path``."""
@@ -255,6 +258,10 @@ class FakeApi:
             return self._plans(request, path, body)
         if route == ("GET", "gaps"):
             return self._gaps(request)
+        if route == ("GET", "demand"):
+            if request.headers.get("x-api-key") != COMMISSIONER_KEY:
+                return httpx.Response(403, json={"detail": "This needs a commissioner's key."})
+            return httpx.Response(200, json=self.demand)
         if request.method == "GET" and path.startswith("/admin/data-health"):
             return self._data_health(request, path)
         return httpx.Response(404, json={"detail": "Not Found"})

@@ -32,6 +32,7 @@ __all__ = [
     "gaps_params",
     "key_problem",
     "fetch_gaps",
+    "council_districts",
     "submit",
     "summary_line",
     "cells_frame",
@@ -63,7 +64,7 @@ SUPPRESSION_NOTE = (
     "in the files an analyst makes with `matcher gaps`, counts of children under 10 are "
     "suppressed (shown as \"<10\") so that no child can be identified.")
 _STATUS = {"gap": "Gap: no service", "thin": "Thin: few services", "ok": "Enough services"}
-_COLUMNS = ["Area", "District", "Need", "Age band", "Status", "Services",
+_COLUMNS = ["Area", "District", "Need", "Age band", "Status", "Services", "Open to any SEND",
             "Longest journey (minutes)", "Near misses"]
 
 
@@ -94,7 +95,9 @@ def filters_form(labels: Labels) -> bool:
     with st.form("gp_form"):
         a, b, c = st.columns(3)
         a.text_input("Postcode districts, separated by commas", key="gp_districts",
-                     max_chars=400, placeholder="For example N1,N7")
+                     max_chars=400, placeholder="For example N1,N7",
+                     help="Leave this and the postcode empty to look at the whole council "
+                          "area.")
         a.text_input("Or a postcode to search around", key="gp_around", max_chars=16,
                      placeholder="For example N7 8JN")
         st.session_state.setdefault("gp_radius", 5.0)  # kept by keep_answers, so no value=
@@ -115,17 +118,23 @@ def filters_form(labels: Labels) -> bool:
         return st.form_submit_button("Show gaps", type="primary")
 
 
-def gaps_params(state: Mapping[str, Any]) -> tuple[dict | None, list[str]]:
+def gaps_params(state: Mapping[str, Any], council_districts: Sequence[str] = ()
+                ) -> tuple[dict | None, list[str]]:
     """The query of ``GET /gaps`` from the form's values, or ``None`` and what to fix.
+    With neither districts nor a postcode, the council's own districts are analysed.
 
     >>> gaps_params({"gp_districts": " n1, N7 ", "gp_level": "district", "gp_need": "all"})[0]
     {'districts': 'N1,N7', 'level': 'district', 'limit': 1000}
+    >>> gaps_params({}, ["N1", "N19"])[0]
+    {'districts': 'N1,N19', 'limit': 1000}
     >>> gaps_params({})[1]
     ['Enter postcode districts (for example N1,N7) or a postcode to search around.']
     """
     districts = ",".join(d.strip().upper() for d in str(state.get("gp_districts") or "")
                          .split(",") if d.strip())
     around = str(state.get("gp_around") or "").strip()
+    if not districts and not around:
+        districts = ",".join(council_districts)
     if not districts and not around:
         return None, ["Enter postcode districts (for example N1,N7) or a postcode to search "
                       "around."]
@@ -162,9 +171,17 @@ def fetch_gaps(client: ApiClient, api_key: str, params: dict) -> None:
         st.session_state.gp_problems = key_problem(exc)
 
 
+def council_districts(client: ApiClient) -> list[str]:
+    """The council's postcode districts (``GET /council``); none when the API cannot say."""
+    try:
+        return [str(d) for d in client.council().get("districts") or []]
+    except ApiError:
+        return []
+
+
 def submit(client: ApiClient, api_key: str) -> None:
     """"Show gaps" was pressed: check the form, then ask the API (or keep what to fix)."""
-    params, problems = gaps_params(st.session_state)
+    params, problems = gaps_params(st.session_state, council_districts(client))
     if params is None:
         st.session_state.pop("gp_result", None)
         st.session_state.gp_problems = problems
@@ -201,6 +218,7 @@ def cells_frame(answer: Mapping) -> pd.DataFrame:
     rows = [{"Area": c["area"], "District": c["district"], "Need": c["need_label"],
              "Age band": BANDS.get(c["band"]) or c["band"].replace("_", " ").capitalize(),
              "Status": _STATUS.get(c["status"], c["status"]), "Services": int(c["services"]),
+             "Open to any SEND": int(c.get("general_services") or 0),
              "Longest journey (minutes)": round(float(c["max_minutes"])),
              "Near misses": "; ".join(near_miss_text(n) for n in c.get("near_misses") or [])
              or ("None found" if c["status"] == "gap" else "")}
@@ -331,6 +349,10 @@ def show_answer(client: ApiClient, answer: Mapping, labels: Labels | None = None
     st.markdown("### Where the gaps are")
     gaps_map(client, heat)
     st.markdown("### Every gap and thin cell, with near misses")
+    st.caption("Services: those that name the need (or the wider need or area it belongs to). "
+               "Open to any SEND: services open to every child with SEND that do not name "
+               "the need, such as information lines; they are shown beside the count, not in "
+               "it, so that they do not hide a gap.")
     st.dataframe(cells, hide_index=True, key="gaps_table")
     st.download_button("Download the table (CSV)", gaps_csv(cells), file_name="gaps.csv",
                        mime="text/csv", key="gp_csv", on_click="ignore")

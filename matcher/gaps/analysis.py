@@ -104,6 +104,15 @@ def _columns(services: GapServices, vocab: Vocabulary, by: str, needs: Sequence[
     return ids, labels, matrix
 
 
+def _general(services: GapServices, vocab: Vocabulary, by: str, need_ids: list[str],
+             gaps: GapsConfig) -> np.ndarray:
+    """(n_services, k): open to any SEND, when ``all_send`` is not one of the serving levels."""
+    if "all_send" in gaps.serves:
+        return np.zeros((services.n, len(need_ids)), dtype=bool)
+    ids, _, matrix = _columns(services, vocab, by, None, ["all_send"])
+    return matrix[:, [ids.index(n) for n in need_ids]]
+
+
 def _age_gap(services: GapServices, lo: int, hi: int) -> np.ndarray:
     """Years between each service's age range and the band (0 when they overlap or unstated)."""
     below = np.nan_to_num(services.min_age - hi, nan=0.0)   # service starts above the band
@@ -178,8 +187,10 @@ def analyse_gaps(
               for b in band_names}
 
     need_ids, need_labels, serve = _columns(services, vocab, by, needs, list(gaps.serves))
+    general = _general(services, vocab, by, need_ids, gaps)
     if not gaps.include_ehcp_required:
         serve = serve & ~services.ehcp_required[:, None]
+        general = general & ~services.ehcp_required[:, None]
     if categories:
         known = list(services.category_ids)  # the vocabulary's categories, the table's columns
         bad = [c for c in categories if c not in known]
@@ -188,6 +199,7 @@ def analyse_gaps(
                                f"{', '.join(bad)}. Use {', '.join(known)}.")
         in_cat = services.categories[:, [known.index(c) for c in categories]].any(axis=1)
         serve = serve & in_cat[:, None]
+        general = general & in_cat[:, None]
     S, N, K = len(areas), services.n, len(need_ids)
 
     # Service-area lookups: each area's district (and parent, EC1V -> EC1) as a column of
@@ -230,19 +242,27 @@ def analyse_gaps(
 
     frames, near_frames = [], []
     serve_f = serve.astype(np.float32)
+    # Services open to any SEND that are not counted as serving the need (when the config
+    # leaves "all_send" out of ``serves``): shown beside the count, never added to it.
+    general_f = (general & ~serve).astype(np.float32)
     for b in band_names:
         band = gaps.bands[b]
         limit = limits[b]
         age_gap = _age_gap(services, band.min_age, band.max_age)
         age_ok = age_gap == 0
-        mb = serve_f * age_ok[:, None]
         sel = venue_ok & (pmin <= limit) & age_ok[pj]
-        counts = _sparse_rows(pa[sel], pj[sel], S, N) @ mb if sel.any() else np.zeros((S, K))
-        counts = np.asarray(counts) + mb[remote_all].sum(axis=0)[None, :]
-        if len(rl):
-            per_combo = combo_listed.T.astype(np.float32) @ mb[rl]
-            counts = counts + per_combo[combo_of]
-        counts = np.rint(counts).astype(np.int32)
+        reach = _sparse_rows(pa[sel], pj[sel], S, N) if sel.any() else None
+
+        def count(matrix: np.ndarray, reach=reach, age_ok=age_ok) -> np.ndarray:
+            mb = matrix * age_ok[:, None]
+            c = reach @ mb if reach is not None else np.zeros((S, K))
+            c = np.asarray(c) + mb[remote_all].sum(axis=0)[None, :]
+            if len(rl):
+                c = c + (combo_listed.T.astype(np.float32) @ mb[rl])[combo_of]
+            return np.rint(c).astype(np.int32)
+
+        counts = count(serve_f)
+        general_counts = count(general_f) if general_f.any() else np.zeros((S, K), np.int32)
         status = np.where(counts == 0, 2, np.where(counts <= gaps.thin_max, 1, 0)).astype(np.int8)
         n_near = np.zeros((S, K), dtype=np.int32)
         if near_inputs is not None and gaps.near_miss_limit > 0 and (counts == 0).any():
@@ -254,6 +274,7 @@ def analyse_gaps(
             "_a": np.repeat(np.arange(S), K), "_k": np.tile(np.arange(K), S),
             "band": b, "max_minutes": limit,
             "services": counts.reshape(-1), "_status": status.reshape(-1),
+            "general_services": general_counts.reshape(-1),
             "near_misses": n_near.reshape(-1),
         }))
 
@@ -271,7 +292,7 @@ def analyse_gaps(
     cells["mode"] = mode
     cells = cells.drop(columns=["_status"])
     cells = cells[["area", "district", "need", "need_label", "band", "mode", "max_minutes",
-                   "services", "status", "near_misses", "_a", "_k"]]
+                   "services", "status", "general_services", "near_misses", "_a", "_k"]]
 
     near = _near_table(near_frames, areas, services, need_ids, gaps)
     cells = cells.drop(columns=["_a", "_k"])

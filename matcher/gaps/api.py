@@ -99,6 +99,8 @@ class GapCell(BaseModel):
     max_minutes: float
     services: int = Field(description="eligible services reachable (shown exactly)")
     status: Literal["gap", "thin", "ok"]
+    general_services: int = Field(0, description="services open to any SEND (not naming this "
+                                  "need) also reachable; shown beside the count, not in it")
     near_misses: list[GapNearMiss] = []
 
 
@@ -221,6 +223,7 @@ def list_gaps(
         "area": str(r.area), "district": str(r.district), "need": str(r.need),
         "need_label": str(r.need_label), "band": str(r.band), "max_minutes": float(r.max_minutes),
         "services": int(r.services), "status": str(r.status),
+        "general_services": int(r.general_services),
         "near_misses": by_cell.get((str(r.area), str(r.need), str(r.band)), []),
     } for r in page.itertuples(index=False)]
     return {"level": report.level, "mode": report.mode, "areas": len(areas),

@@ -56,7 +56,7 @@ class GapsConfig(_Strict):
     # one per travel mode of the vocabulary but online_only); checked when the analysis runs.
     mode: str = Field("public_transport", min_length=1, max_length=40)
     serves: list[Literal["stated", "broader", "area", "all_send", "text", "unstated"]] = Field(
-        default_factory=lambda: ["stated", "broader", "area", "all_send"], min_length=1)
+        default_factory=lambda: ["stated", "broader", "area"], min_length=1)
     include_ehcp_required: bool = True
     remote_unstated_area: Literal["near_venue", "everywhere", "nowhere"] = "near_venue"
     thin_max: int = Field(1, ge=1, le=10)

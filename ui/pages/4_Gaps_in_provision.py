@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import components as c
+import coprod_view as cv
 import gaps_view as gv
 from client import get_client
 
@@ -31,3 +32,6 @@ if answer is None:
     st.info("Enter postcode districts or a postcode above and choose **Show gaps**.")
     st.stop()
 gv.show_answer(client, answer, labels)
+# Demand beside supply: what families searched for and did not find, and what they say is
+# missing (counts only, small ones never shown).
+cv.show_demand(client, api_key)
