@@ -177,7 +177,7 @@ def test_demand_and_missing_comments_are_shown_beside_the_gaps(app):
 def test_with_no_area_given_the_councils_own_districts_are_analysed(app, monkeypatch):
     monkeypatch.setitem(COUNCIL, "districts", ["N1", "N7"])
     at, fake = app
-    at.text_input(key="gp_key").input(COMMISSIONER_KEY)
+    at.text_input(key="api_key_commissioner").input(COMMISSIONER_KEY)
     run(at)
     at.button[0].click()
     run(at)

@@ -18,8 +18,12 @@ from api_key import api_key_input as shared_key_input
 from client import ApiClient, ApiError
 from components import error_summary
 
-__all__ = ["ROLES", "api_key_input", "users_panel", "import_panel", "report_frame",
+__all__ = ["ROLES", "STRICT_FILE", "STRICT_FEED", "page_words", "api_key_input", "users_panel", "import_panel", "report_frame",
            "report_summary"]
+
+#: The tick boxes of strict imports (the importer's messages name them).
+STRICT_FILE = "Import nothing if any row has a problem"
+STRICT_FEED = "Import nothing if any service has a problem"
 
 #: The roles a key can carry, and what each lets its holder do.
 ROLES = {
@@ -154,6 +158,15 @@ def report_frame(items: list[Mapping]) -> pd.DataFrame:
                         columns=["Row", "Column", "Value", "Problem", "How to fix it"])
 
 
+def page_words(message: str, box: str) -> str:
+    """The importer names the command line's ``--strict``; on this page it is a tick box.
+
+    >>> page_words("Import without --strict to load the good services only.", "Strict")
+    'Import with "Strict" unticked to load the good services only.'
+    """
+    return message.replace("without --strict", f'with "{box}" unticked')
+
+
 def _import(client: ApiClient, api_key: str) -> None:
     upload = st.session_state.get("ad_file")
     if upload is None:
@@ -164,7 +177,7 @@ def _import(client: ApiClient, api_key: str) -> None:
             api_key, upload.name, upload.getvalue(), bool(st.session_state.get("ad_strict")))
         st.session_state.ad_problems = []
     except ApiError as exc:
-        st.session_state.ad_problems = [exc.message]
+        st.session_state.ad_problems = [page_words(exc.message, STRICT_FILE)]
         st.session_state.ad_report = ({**exc.report, "imported": False} if exc.report
                                       else None)
 
@@ -180,7 +193,8 @@ def _import_feed(client: ApiClient, api_key: str) -> None:
             api_key, url, bool(st.session_state.get("ad_feed_strict")))
         st.session_state.ad_problems = []
     except ApiError as exc:
-        st.session_state.ad_problems = ([p.message for p in exc.problems] or [exc.message])
+        st.session_state.ad_problems = ([p.message for p in exc.problems]
+                                        or [page_words(exc.message, STRICT_FEED)])
         st.session_state.ad_report = ({**exc.report, "imported": False} if exc.report
                                       else None)
 
@@ -194,7 +208,7 @@ def import_panel(client: ApiClient, api_key: str) -> None:
     st.subheader("From a CSV file", anchor=False)
     st.markdown("A CSV in the service template (see the README).")
     st.file_uploader("Local Offer CSV file", type=["csv"], key="ad_file")
-    st.checkbox("Import nothing if any row has a problem", key="ad_strict")
+    st.checkbox(STRICT_FILE, key="ad_strict")
     st.button("Import the file", key="ad_import", type="primary", on_click=_import,
               args=(client, api_key))
     st.subheader("From a live feed", anchor=False)
@@ -203,7 +217,7 @@ def import_panel(client: ApiClient, api_key: str) -> None:
                 "every night, use the command line: `matcher sync URL`.")
     st.text_input("The feed's address", key="ad_feed_url", max_chars=2000,
                   placeholder="For example https://directory.example.org/api/services")
-    st.checkbox("Import nothing if any service has a problem", key="ad_feed_strict")
+    st.checkbox(STRICT_FEED, key="ad_feed_strict")
     st.button("Import from the feed", key="ad_import_feed", type="primary",
               on_click=_import_feed, args=(client, api_key))
     report = st.session_state.get("ad_report")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlencode
 from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
@@ -346,6 +347,13 @@ def test_key_worker_saves_and_reopens_a_plan(page, servers, screenshots):
     assert page.get_by_role("textbox", name=re.compile("^Label")).input_value() == "E2E-01"
 
 
+def results_link(servers, **answers: str) -> str:
+    """The address of Find support's results for ``answers`` (the query a search puts in the
+    address bar: who, age, ehcp, needs, words, postcode, travel, minutes, move, ...). Opening
+    it skips the questions a test has no need to go through again."""
+    return f"{servers.ui}/Find_support?{urlencode(answers)}"
+
+
 def first_cards(page, n: int = 3) -> list[str]:
     page.get_by_text("Why we suggest it").first.wait_for()
     idle(page)
@@ -355,14 +363,15 @@ def first_cards(page, n: int = 3) -> list[str]:
 def test_a_shared_results_link_gives_the_same_results_in_a_fresh_browser(browser, servers):
     """The answers live in the address: opening it in a new browser (no cookies, no session)
     shows the same suggestions, at desktop and at phone width, and a reload keeps them."""
-    query = ("who=parent&age=15&ehcp=yes&needs=autism,dyslexia&postcode=N7+8JN"
-             "&travel=public_transport&minutes=45&move=secondary_to_post16")
+    link = results_link(servers, who="parent", age="15", ehcp="yes", needs="autism,dyslexia",
+                        postcode="N7 8JN", travel="public_transport", minutes="45",
+                        move="secondary_to_post16")
     seen = []
     for width, height in ((1280, 900), (390, 844)):
         context = browser.new_context(viewport={"width": width, "height": height},
                                       locale="en-GB")
         tab = context.new_page()
-        tab.goto(f"{servers.ui}/Find_support?{query}")
+        tab.goto(link)
         seen.append(first_cards(tab))
         check_axe(tab, f"Find support: results from a shared link ({width} px wide)")
         tab.reload()
@@ -406,8 +415,9 @@ def test_phone_width_results_start_at_the_heading_and_show_the_map(browser, serv
                                                                     screenshots):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
     tab = context.new_page()
-    tab.goto(f"{servers.ui}/Find_support?who=parent&age=10&ehcp=no&needs=autism"
-             "&postcode=N7+8JN&travel=public_transport&minutes=30&move=primary_to_secondary")
+    tab.goto(results_link(servers, who="parent", age="10", ehcp="no", needs="autism",
+                          postcode="N7 8JN", travel="public_transport", minutes="30",
+                          move="primary_to_secondary"))
     first_cards(tab)
     # The view starts at the results heading, not far down the page.
     top = tab.evaluate("() => [...document.querySelectorAll('h2')].find(h => "

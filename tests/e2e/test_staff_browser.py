@@ -275,6 +275,10 @@ def test_an_admin_makes_a_key_and_imports_with_the_keyboard_alone(browser, serve
     assert asked == ["/api/services?page=1&per_page=100", "/api/services?page=2&per_page=100"]
     assert page.get_by_text(re.compile(r"^Nothing was imported\. Read 12 rows")).count() == 1
     assert page.get_by_text(re.compile(r"^Rows rejected: \d+ problems")).count() == 1
+    # The message names the page's tick box, not the command line's option.
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "--strict" not in body and 'with "Import nothing if any service has a problem" ' \
+        "unticked" in body
     shot(page, screenshots / "10-staff.png")
     check_axe(page, "Staff: keys and imports, after an import")
     context.close()
