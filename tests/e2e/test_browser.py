@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlencode
 from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
