@@ -263,42 +263,6 @@ def test_parent_completes_the_questionnaire_and_sees_reasons(page, servers, scre
     check_axe(page, "Find support: results")
 
 
-def test_senco_explores_and_compares(page, servers, screenshots):
-    page.goto(f"{servers.ui}/Explore_with_a_family")
-    page.get_by_role("heading", name="Explore with a family").wait_for()
-    idle(page)
-    page.get_by_role("spinbutton", name="Age in years (0 to 25)").fill("15")
-    page.get_by_role("textbox", name="Postcode or district").fill("N7")
-    tick(page, "Feelings, behaviour and mental health",
-         "ADHD (attention deficit hyperactivity disorder): finds it hard to concentrate, sit "
-         "still or wait")
-    page.get_by_role("button", name="Find services").click()
-    page.get_by_text("services shown").wait_for()
-    idle(page)
-    page.get_by_role("tab", name="Compare side by side").click()
-    box = page.get_by_role("combobox", name="Services to compare (2 to 4)")
-    for _ in range(2):
-        box.click()
-        page.wait_for_timeout(300)
-        if page.get_by_role("option").count() == 0:
-            page.keyboard.press("ArrowDown")  # the list opens from the keyboard too
-        option = page.get_by_role("option").first
-        option.wait_for()
-        option.click()
-        idle(page)
-        page.keyboard.press("Escape")
-        idle(page)
-    page.get_by_text("Why suggested", exact=True).wait_for()
-    idle(page)
-    shot(page, screenshots / "07-explore-compare.png")
-    check_axe(page, "Explore with a family: comparison")
-    page.get_by_role("tab", name="Results and scores").click()
-    page.get_by_text(re.compile(r"^1\. .*: score")).click()
-    idle(page)
-    assert page.get_by_text("What it means", exact=True).count() >= 1
-    shot(page, screenshots / "08-explore-breakdown.png")
-
-
 def test_key_worker_saves_and_reopens_a_plan(page, servers, screenshots):
     page.goto(f"{servers.ui}/Transition_plan")
     page.get_by_text("enter a key worker API key", exact=False).wait_for()

@@ -144,7 +144,7 @@ def tick_with_keyboard(page, group: str, need: str) -> None:
     idle(page)
 
 
-def test_a_senco_explores_and_compares_with_the_keyboard_alone(browser, servers):
+def test_a_senco_explores_and_compares_with_the_keyboard_alone(browser, servers, screenshots):
     context, page = new_tab(browser, 1280)
     page.goto(f"{servers.ui}/Explore_with_a_family")
     page.get_by_role("heading", name="Explore with a family").wait_for()
@@ -175,6 +175,17 @@ def test_a_senco_explores_and_compares_with_the_keyboard_alone(browser, servers)
         has_text="Services to compare (2 to 4)").locator(
         ':not(template) > [data-testid="stMultiSelectTagsContainer"] [data-tag]')
     assert chosen.count() == 2
+    shot(page, screenshots / "07-explore-compare.png")
+    check_axe(page, "Explore with a family: comparison")
+    # Back to the results: open the first one's score breakdown.
+    tab_to(page, "Compare side by side")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Enter")
+    idle(page)
+    press(page, "1. ")
+    page.get_by_text("What it means", exact=True).first.wait_for()
+    idle(page)
+    shot(page, screenshots / "08-explore-breakdown.png")
     context.close()
 
 
