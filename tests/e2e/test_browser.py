@@ -77,7 +77,9 @@ def idle(page) -> None:
 
 
 def shot(page, path: Path) -> None:
-    """A screenshot of the whole page (Streamlit scrolls inside its main panel)."""
+    """A screenshot of the whole page at desktop width (Streamlit scrolls inside its main
+    panel); the page then goes back to the size it had."""
+    before = page.viewport_size
     height = page.evaluate(
         "() => Math.max(document.body.scrollHeight, "
         "...[...document.querySelectorAll('[data-testid=\"stMain\"], "
@@ -86,7 +88,8 @@ def shot(page, path: Path) -> None:
     page.set_viewport_size({"width": 1280, "height": min(max(900, int(height) + 40), 12_000)})
     page.wait_for_timeout(400)
     page.screenshot(path=str(path))
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(before)
+    page.wait_for_timeout(400)
 
 
 def check_axe(page, name: str) -> None:
@@ -357,7 +360,7 @@ def test_staff_page_lists_keys_makes_one_and_needs_an_admin_key(page, servers, s
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="People with API keys").wait_for()
     idle(page)
-    page.get_by_role("textbox", name="Name or team").fill("e2e-commissioner")
+    page.get_by_role("textbox", name="Name or team").fill("e2e-second-commissioner")
     page.keyboard.press("Enter")
     idle(page)
     page.get_by_role("combobox", name="What the key lets them do").click()
