@@ -68,12 +68,22 @@ def accessibility_report(screenshots: Path) -> Iterator[None]:
     (screenshots / "accessibility.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+_BUSY = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"], "
+         "[data-stale=\"true\"]')")
+_SIZE = "() => (document.querySelector('[data-testid=\"stMain\"]') || document.body).innerHTML.length"
+
+
 def idle(page) -> None:
-    """Wait until Streamlit has finished re-running the script."""
+    """Wait until Streamlit has finished re-running the script: no "running" sign, no element
+    left over from the previous run, and the page unchanged for a moment (on a busy machine
+    the "running" sign can come late)."""
     page.wait_for_timeout(250)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_timeout(250)
+    for _ in range(40):
+        page.wait_for_function(_BUSY, timeout=60_000)
+        size = page.evaluate(_SIZE)
+        page.wait_for_timeout(250)
+        if page.evaluate(_SIZE) == size and page.evaluate(_BUSY):
+            return
 
 
 def shot(page, path: Path) -> None:
@@ -241,6 +251,7 @@ def test_parent_completes_the_questionnaire_and_sees_reasons(page, servers, scre
 
     page.get_by_role("button", name="Search for support").click()
     page.get_by_text("Why we suggest it").first.wait_for()
+    page.get_by_text(re.compile(r"^Why not others\? \(\d+ services left out\)")).wait_for()
     idle(page)
     cards = page.locator('[class*="st-key-card_box_"]')
     n = page.get_by_text("Why we suggest it").count()

@@ -56,6 +56,7 @@ def test_a_family_refused_an_assessment_sees_the_ehc_guidance_link(page, servers
     assert page.get_by_text("was turned down", exact=False).count() == 1
     link = page.get_by_role("link", name="Asking for an EHC needs assessment: the steps and "
                                          "time limits")
+    link.first.wait_for()
     assert link.count() == 1
     link.click()
     page.get_by_role("heading", name="Asking for an EHC needs assessment").wait_for()
