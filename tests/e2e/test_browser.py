@@ -90,6 +90,9 @@ def shot(page, path: Path) -> None:
     """A screenshot of the whole page at desktop width (Streamlit scrolls inside its main
     panel); the page then goes back to the size it had."""
     before = page.viewport_size
+    if before["width"] != 1280:  # the page's height at desktop width
+        page.set_viewport_size({"width": 1280, "height": 900})
+        idle(page)
     height = page.evaluate(
         "() => Math.max(document.body.scrollHeight, "
         "...[...document.querySelectorAll('[data-testid=\"stMain\"], "
