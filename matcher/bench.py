@@ -164,8 +164,10 @@ class BenchReport:
 
 def default_source() -> Path:
     """The demo Local Offer if present, else the shared development set's services."""
+    from matcher.resources import data_path
+
     root = Path(__file__).resolve().parents[1]
-    for path in (root / "data" / "demo" / "islington_local_offer.csv",
+    for path in (data_path("demo", "islington_local_offer.csv"),
                  root.parent / "shared" / "eval" / "dev" / "services.csv"):
         if path.is_file():
             return path

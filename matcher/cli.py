@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matcher.errors import MatcherError, PostcodeError
+from matcher.errors import ConfigError, MatcherError, PostcodeError
 
 __all__ = ["main", "build_parser"]
 
@@ -151,10 +151,28 @@ def _cmd_evaluate_labels(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checked_settings():
+    """The settings, read now; ``None`` (after printing what is wrong) when one is invalid."""
+    from matcher.errors import ConfigError
+    from matcher.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from matcher.api.serve import serve
 
-    serve(host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    settings = _checked_settings()
+    if settings is None:
+        return 2
+    serve(host=args.host, port=args.port, workers=args.workers,
+          log_level=args.log_level or settings.log_level, log_format=settings.log_format,
+          worker_start_seconds=settings.worker_start_seconds)
     return 0
 
 
@@ -169,18 +187,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import subprocess
 
     from matcher.api.serve import ensure_demo_data, serve
-    from matcher.settings import REPO_ROOT, get_settings
+    from matcher.resources import ui_dir
 
+    settings = _checked_settings()
+    if settings is None:
+        return 2
     try:
-        ready = ensure_demo_data(get_settings())
+        ready = ensure_demo_data(settings)
     except MatcherError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     if not ready:
         return 1
     api_url = f"http://{args.host}:{args.port}"
-    ui_port = os.environ.get("MATCHER_UI_PORT", "").strip() or "8501"
-    entry = REPO_ROOT / "ui" / "Home.py"
+    ui_port = str(settings.ui_port)
+    entry = ui_dir() / "Home.py"
     ui: subprocess.Popen | None = None
     if entry.is_file():
         ui = subprocess.Popen(
@@ -194,7 +215,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"Serving the API on {api_url} (API docs at /docs); the app folder "
               f"{entry.parent} is missing, so only the API runs. Ctrl+C stops.")
     try:
-        serve(host=args.host, port=args.port, workers=1)
+        serve(host=args.host, port=args.port, workers=1, log_level=settings.log_level,
+              log_format=settings.log_format, worker_start_seconds=settings.worker_start_seconds)
     finally:
         if ui is not None and ui.poll() is None:
             ui.terminate()
@@ -236,6 +258,54 @@ def _cmd_plans(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     print(f"Deleted {n} plan(s) past their retention date.")
+    return 0
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from matcher.store import schema
+    from matcher.store.base import open_engine, safe_url
+
+    url = _database_url(args)
+    try:
+        if args.db_command == "revision":
+            return _db_revision(args.message)
+        engine = open_engine(url, create=args.db_command == "upgrade")
+        try:
+            state = schema.probe(engine)
+            if isinstance(state, str):
+                print(f"{safe_url(url)}: {state}", file=sys.stderr)
+                return 2
+            if args.db_command == "current":
+                print(f"{safe_url(url)}: {schema.describe(state)}")
+                return 0 if state.ok else 1
+            before, after = schema.upgrade(engine)
+        finally:
+            engine.dispose()
+    except MatcherError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if before == after:
+        print(f"{safe_url(url)}: already at revision {after}; nothing to do.")
+    else:
+        print(f"{safe_url(url)}: {schema.describe(state)} Upgraded to revision {after}.")
+    return 0
+
+
+def _db_revision(message: str) -> int:
+    """Write a new revision from the models (a source checkout only), on a scratch SQLite."""
+    import tempfile
+
+    from matcher.store import schema
+    from matcher.store.base import open_engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = open_engine(f"sqlite:///{tmp}/scratch.sqlite")
+        try:
+            path = schema.new_revision(engine, message)
+        finally:
+            engine.dispose()
+    print(f"Wrote {path}. Read it through (and test it from empty and from the previous "
+          "revision, on SQLite and PostgreSQL) before committing it.")
     return 0
 
 
@@ -364,8 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    p.add_argument("--log-level", default="info",
-                   choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--log-level", default=None,
+                   choices=["critical", "error", "warning", "info", "debug"],
+                   help="lowest level logged (default: MATCHER_LOG_LEVEL, else info)")
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("run", help="import the demo Local Offer if the store is empty, then serve")
@@ -392,6 +463,18 @@ def build_parser() -> argparse.ArgumentParser:
     plans = p.add_subparsers(dest="plans_command", required=True)
     plans.add_parser("purge", help="delete plans past their retention date")
     p.set_defaults(func=_cmd_plans)
+
+    p = sub.add_parser("db", help="the store's schema (Alembic migrations)")
+    p.add_argument("--database-url", default=None,
+                   help="SQLAlchemy URL (default: MATCHER_DATABASE_URL or the local SQLite file)")
+    db = p.add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="create the schema, or bring it to this version's newest "
+                                  "revision (also done at every start)")
+    db.add_parser("current", help="say which revision the store is at (exit 1 when it is not "
+                                  "this version's newest)")
+    d = db.add_parser("revision", help="(developers) write a new revision from the models")
+    d.add_argument("message", help="what the revision changes, e.g. 'services: add x'")
+    p.set_defaults(func=_cmd_db)
 
     p = sub.add_parser("bench", help="time the engine on synthetic directories of many sizes")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -457,7 +540,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:   # e.g. an invalid MATCHER_* setting: say which, no traceback
+        print(str(exc), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from matcher.errors import ConfigError
-from matcher.settings import REPO_ROOT
+from matcher.resources import data_path
 
 __all__ = ["Contact", "Council", "default_council_path", "load_council", "parse_council"]
 
@@ -100,7 +100,7 @@ class Council(BaseModel):
 
 def default_council_path() -> Path:
     """``data/council.toml`` in the repository (the demo council's fictional values)."""
-    return REPO_ROOT / "data" / "council.toml"
+    return data_path("council.toml")
 
 
 def parse_council(data: dict, *, source: str = "council configuration") -> Council:

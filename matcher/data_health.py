@@ -325,6 +325,15 @@ def _value_text(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
+def _listing_ages(record: ServiceRecord, facts: Sequence[Mapping[str, Any]]) -> str:
+    """The ages the listing's fields give, in words: as the record holds them, or as they
+    were before the record's words narrowed them at import (a fact's ``listing``)."""
+    listing = next((f["listing"] for f in facts if isinstance(f.get("listing"), Mapping)), None)
+    if listing is not None:
+        return _ages(listing.get("min_age"), listing.get("max_age"))
+    return _ages(record.min_age, record.max_age)
+
+
 def _conflicts(record: ServiceRecord) -> list[Conflict]:
     """The record's conflicts: ages as one range (the words' range against the listing's),
     any other field as its value against the fact's."""
@@ -346,7 +355,7 @@ def _conflicts(record: ServiceRecord) -> list[Conflict]:
             quotes = list(dict.fromkeys(str(f.get("quote") or "") for f in certain))
             found.append(Conflict(
                 id=record.id, name=record.name, field="ages", label="Ages",
-                structured=_ages(record.min_age, record.max_age),
+                structured=_listing_ages(record, facts),
                 text=_ages(min(lows) if lows else None, max(highs) if highs else None),
                 quote=" ... ".join(q for q in quotes if q) or str(fact.get("quote") or ""),
                 source=str(fact.get("source") or "description")))

@@ -14,6 +14,7 @@ __all__ = [
     "PostcodeNotFoundError",
     "DataImportError",
     "ConfigError",
+    "StoreUnavailableError",
     "ProfileError",
     "NotFittedError",
 ]
@@ -50,6 +51,12 @@ class DataImportError(MatcherError):
 
 class ConfigError(MatcherError, ValueError):
     """A configuration file is invalid. The message lists every problem at once."""
+
+
+class StoreUnavailableError(MatcherError):
+    """The store cannot keep a write, or is not the one this program expects: its SQLite file
+    is gone or replaced, it cannot be written, its schema is not this program's, or the
+    database does not answer. The API answers 503 ``{"detail": ...}``; nothing is confirmed."""
 
 
 class ProfileError(MatcherError, ValueError):

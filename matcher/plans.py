@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine, delete, insert, select, update
 
 from matcher.engine.profile import Profile, Transition
-from matcher.store_extra import PlanRow, ensure_extra_tables, write_transaction
+from matcher.store.base import write_transaction
+from matcher.store.plans import PlanRow
 
 __all__ = [
     "RETENTION_MONTHS",
@@ -177,7 +178,6 @@ def _content_json(content: PlanContent) -> dict:
 
 def purge_expired(engine: Engine, today: dt.date | None = None) -> int:
     """Delete every plan whose retention date has passed. Returns how many were deleted."""
-    ensure_extra_tables(engine)
     today = today or dt.date.today()
     with write_transaction(engine) as conn:
         gone = conn.execute(delete(PlanRow.__table__).where(PlanRow.retain_until < today))
@@ -186,7 +186,6 @@ def purge_expired(engine: Engine, today: dt.date | None = None) -> int:
 
 def create_plan(engine: Engine, owner: str, content: PlanContent) -> Plan:
     """Store a new plan for ``owner`` and return it (with its new random id)."""
-    ensure_extra_tables(engine)
     now = _now()
     values = {"id": secrets.token_hex(16), "owner": owner, "content": _content_json(content),
               "created_at": now, "updated_at": now,

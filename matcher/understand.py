@@ -28,7 +28,7 @@ from typing import Any
 
 from matcher.vocab import Vocabulary, load_vocabulary
 
-__all__ = ["FIELDS", "Fact", "read_service", "effective_ages"]
+__all__ = ["FIELDS", "Fact", "ages_said_of_audience", "effective_ages", "read_service"]
 
 #: Fact fields, in the order :func:`read_service` reports them.
 FIELDS = ("min_age", "max_age", "child_ages", "audience", "adults_only", "for_parents",
@@ -47,8 +47,9 @@ class Fact:
     quote: str       # verbatim words of the record (<= 120 characters)
     source: str      # "name" | "description" | "tags"
     confidence: str  # "certain" | "likely"
-    #: For ages: "" when the words give numbers ("aged 8 to 12", "under fives"), "phase" for a
-    #: word naming an age group ("toddlers", "primary school"), "all_ages" for "all ages".
+    #: For ages: "" when the words give numbers ("aged 8 to 12", "under fives"), "line" for
+    #: numbers on a line of their own ("Age: 5 to 11"), "phase" for a word naming an age group
+    #: ("toddlers", "primary school"), "all_ages" for "all ages".
     kind: str = ""
 
 
@@ -847,7 +848,7 @@ _AGE_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (rf"{_n('lo')}{_DASH}{_n('hi')}\s*-?\s*(?:years?|yrs?)[\s-]*olds?\b", "range", "certain"),
         (rf"{_n('lo')}\s*(?:-|\u2013|to)\s*{_n('hi')}\s*{_AP}?s\b", "range", "certain"),
         (rf"\b(?:from\s+)?(?:birth|pre-?birth)\s*(?:-|\u2013|to|until|up\s+to)\s*"
-         rf"(?:the\s+age\s+of\s+|age\s+|aged\s+)?{_n('hi')}", "birth", "certain"),
+         rf"(?:the\s+age\s+of\s+|age\s+|aged\s+)?{_n('hi')}{_NOT_AGE}", "birth", "certain"),
         (r"\bfrom\s+birth\b", "from_birth", "certain"),
         (rf"\b(?:from\s+)?{_n('lo')}\s*(?:years?\s+)?of\s+age\s+(?:and|or)\s+(?:up(?:wards?)?|over|"
          r"above|older)\b|\bfrom\s+(?:the\s+age\s+of\s+)?" + _n("lo2") + r"\s*years?\s+of\s+age\b",
@@ -866,6 +867,8 @@ _AGE_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (rf"\b(?:over|above|older\s+than)\s+{_n('lo')}{_YEARS}{_NOT_AGE}", "ctx_min", "certain"),
         (rf"{_n('lo')}\s*(?:years?\s*(?:old\s*)?|yrs?\s*)?(?:and|or|&)\s+(?:over|above|older|"
          rf"upwards?|up)\b", "ctx_min", "certain"),
+        (rf"{_n('lo')}[\s-]*(?:years?|yrs?)[\s-]*olds?\s*(?:and|or|&)\s+(?:over|above|older|"
+         rf"upwards?|up)\b", "min", "certain"),
         (rf"{_n('lo')}\s*(?:years?\s*|yrs?\s*)?\+(?!\s*(?:hours?|hrs?|years?\s+(?:of\s+)?experience|people|members|"
          rf"staff|sessions?|days?|weeks?|miles?|places?))", "ctx_min", "certain"),
         (rf"\bup\s+to\s+(?:(?:the\s+)?age(?:d)?\s+(?:of\s+)?)?{_n('hi')}{_YEARS}{_NOT_AGE}"
@@ -889,6 +892,9 @@ _SCHOOL_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
          r"(?!\s*(?:years?\s*)?olds?)", "year", "likely"),
     )
 )
+#: Right after school years or key stages, the ages in brackets: "Years 7 to 11 (ages 11-16)".
+_AGES_IN_BRACKETS = re.compile(
+    rf"\s*\(\s*(?:ages?d?\s+)?{_n('lo')}{_DASH}{_n('hi')}{_YEARS}\s*\)", _I)
 _KEY_STAGES = {1: (5, 7), 2: (7, 11), 3: (11, 14), 4: (14, 16), 5: (16, 18)}
 _FIRST_YEAR_AGE = {"reception": 4, "nursery": 3, "eyfs": 0}
 _PHASES: tuple[tuple[re.Pattern[str], int | None, int | None], ...] = tuple(
@@ -903,6 +909,8 @@ _PHASES: tuple[tuple[re.Pattern[str], int | None, int | None], ...] = tuple(
         (r"\breception[\s-](?:class(?:es)?|year|aged?|children|pupils)\b"
          r"|\b(?:in|into|starting)\s+reception\b", 4, 5),
         (r"\bpre-?school(?:ers|[\s-]aged?|\s+children)\b", 2, 4),
+        # A pre-school or nursery school takes children until they start school at 4 or 5.
+        (r"\bpre-?schools?\b(?![\s-](?:aged?|children|ers)\b)|\bnursery\s+schools?\b", None, 4),
         (r"\bbabies\b|\binfants\b|\bnew-?borns?\b|\bbaby\s+(?:and|&)\s+(?=toddler)"
          r"|\bbaby\s+(?:groups?|classes|sensory|massage|yoga|signing|music)\b", 0, 1),
         (r"\btoddlers?\b", 1, 3),
@@ -939,37 +947,96 @@ def _age_facts(doc: _Doc, lo: int | None, hi: int | None, start: int, end: int,
         return   # "under 16s must be accompanied by an adult": a condition, not who it is for
     if not doc.claim("age", start, end):
         return
+    if kind != "all_ages" and _ALSO_RUN_BEFORE.search(doc.masked, doc.clause_start(start), start):
+        conf = "likely"   # "we also run youth clubs for teens": another offer's ages
     # "for parents of children aged 0-5": the ages are the children's, not the service's.
     m = _others_before(doc, start)
     if m is not None:
         out.append(doc.fact("child_ages", (lo, hi), m.start() + doc.clause_start(start), end,
                             conf, kind))
         return
+    if kind == "" and _stated_line(doc, start, end):
+        kind = "line"   # "Age: 6 months to 2 years" on a line of its own: a field, in words
     if lo is not None:
         out.append(doc.fact("min_age", lo, start, end, conf, kind))
     if hi is not None:
         out.append(doc.fact("max_age", hi, start, end, conf, kind))
 
 
-#: After an age, words making it a condition of attending rather than who a service is for.
+#: A line's label naming its ages, as a form would: "Age:", "Ages -", "Age range:".
+_AGE_LINE_LABEL = re.compile(
+    r"\s*(?:[-*\u2022]\s*)?(?:age|ages|age\s+range|age\s+group|age\s+guidance|suitable\s+for)"
+    r"\s*[:\u2013-]?\s*", _I)
+#: After ages on such a line: nothing but "years old", an aside in brackets, punctuation.
+_AGE_LINE_REST = re.compile(
+    r"\s*(?:years?|yrs?)?(?:[\s-]*olds?)?(?:\s*\([^()\n]{0,30}\))?[\s.;,!]*", _I)
+
+
+def _stated_line(doc: _Doc, start: int, end: int) -> bool:
+    """Whether the ages at ``[start, end)`` of a description stand on a line of their own,
+    with at most a label before ("Age: 5 to 11", "12 months - 3 years old"): the record's
+    own statement of its ages, as a form field would give them."""
+    if doc.source != "description" or "\n" not in doc.text:
+        return False
+    text = doc.masked
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    before = text[line_start:start]
+    return (not before.strip(" \t-*\u2022") or _AGE_LINE_LABEL.fullmatch(before) is not None) and \
+        _AGE_LINE_REST.fullmatch(text, end, line_end) is not None
+
+
+#: Before an age, words naming another offer of the same provider: "We also run a youth club
+#: for teens", "The centre also offers holiday clubs for 8-12s".
+_ALSO_RUN_BEFORE = re.compile(
+    r"\b(?:also|additionally|separately)\s+(?:run|runs|offer|offers|provide|provides|have|has|"
+    r"host|hosts|organise|organises|organize|organizes|deliver|delivers|hold|holds)\b", _I)
+#: After an age, words making it a condition of attending (or of a way in) rather than who a
+#: service is for.
 _SUPERVISION_AFTER = re.compile(
     rf"\s*(?:{_AP}?s\b)?\s*\)?\s*(?:(?:must|need\s+to|needs\s+to|should|have\s+to|will\s+need\s+to)"
     r"\s+be\s+(?:accompanied|supervised)|(?:need|needs|require|requires|must\s+have)\s+"
     r"(?:an?\s+)?(?:adult|parental|parent(?:/carer)?)\s+(?:supervision|consent|present)"
-    r"|(?:are\s+)?(?:to\s+be\s+)?accompanied\s+by)", _I)
+    r"|(?:are\s+)?(?:to\s+be\s+)?accompanied\s+by"
+    # "young people aged 14+ can self-refer": who may use one route in, not who it is for
+    r"|(?:can|may|are\s+able\s+to|are\s+welcome\s+to)\s+(?:also\s+)?(?:self[\s-]?refer|"
+    r"refer\s+themselves|make\s+(?:their\s+own|a\s+self)[\s-]?referrals?|"
+    r"(?:attend|come|visit)\s+(?:alone|unaccompanied|on\s+their\s+own|by\s+themselves|"
+    r"without\s+(?:an?\s+)?(?:adult|parent|carer))))", _I)
 #: "for all ages", "all age groups", "young and old": no age limit (not "children of all ages").
 _ALL_AGES = re.compile(
     r"(?<!children\s)(?<!young\speople\s)(?<!pupils\s)(?<!kids\s)"
     r"(?<!children\sof\s)(?<!young\speople\sof\s)(?<!pupils\sof\s)(?<!kids\sof\s)"
     r"\b(?:all|any|every)\s+ages?(?:\s+groups?)?\b|\ball[\s-]age\s+groups?\b"
     r"|\byoung\s+and\s+old\b|\bold\s+and\s+young\b", _I)
+#: Who a service is for, naming children and adults alike: "for everyone - adults, young
+#: people and children", "open to children, young people and adults", "welcomes kids and
+#: grown-ups": every age.
+_YOUNG_RX = r"(?:children|kids|young\s+people|babies|teenagers)"
+_GROWN_RX = r"(?:adults|grown[\s-]?ups|older\s+people)"
+_ADULTS_AND_CHILDREN = re.compile(
+    rf"\b(?:for|open\s+to|welcomes?|welcoming)\s+(?:(?:everyone|everybody|all)\b[^.;:\n]{{0,30}}?"
+    rf"(?:[-\u2013\u2014,:(]\s*)?)?(?:{_YOUNG_RX}(?:\s*(?:,|&|\band\b)\s*{_YOUNG_RX})*"
+    rf"\s*(?:,|&|\band\b|\bas\s+well\s+as\b)\s*{_GROWN_RX}|{_GROWN_RX}(?:\s*(?:,|&|\band\b)\s*"
+    rf"{_YOUNG_RX})+)\b", _I)
+_T_ADULTS_AND_CHILDREN = ("adult", "grown", "older")
 #: Before an age-group word: the words that make it the audience ("for toddlers and ...").
 _PHASE_CUE = re.compile(
     rf"\b(?:{_STRONG_CUE_PLAIN}|ideal\s+for|suitable\s+for|welcomes?)\s+(?:(?:all|young|local|"
     r"the|our)\s+)?(?:[\w-]+\s*(?:,|/|&|\band\b|\bor\b)\s*){0,2}$", _I)
-#: "six weeks to five years", "6 months - 4 years": from under a year old.
+#: A short aside in brackets after an age: "six months (sitting)", "18 months (walking)".
+_ASIDE = r"(?:\s*\([^()\n]{1,20}\))?"
+#: "six weeks to five years", "6 months - 4 years", "12/18 months (walking) - three years old":
+#: from the months given, as whole years (the first of "12/18 months").
 _MONTHS_TO_YEARS = re.compile(
-    rf"{_n('lo')}\s*(?:weeks?|months?)(?:\s+old)?{_DASH}{_n('hi')}\s*(?:years?|yrs?)\b", _I)
+    rf"{_n('lo')}(?:/\d{{1,2}})?\s*(?P<unit>weeks?|months?)(?:\s+old)?{_ASIDE}{_DASH}{_n('hi')}"
+    r"\s*(?:years?|yrs?)\b", _I)
+#: "six months (sitting) up to 12/18 months (walking)", "birth to 13 months": both ends in
+#: weeks or months, as whole years (the last of "12/18 months").
+_MONTH_SPAN = re.compile(
+    rf"(?:{_n('lo')}\s*(?P<unit>weeks?|months?)(?:\s+old)?{_ASIDE}|\b(?:from\s+)?birth)"
+    rf"{_DASH}(?P<hi>\d{{1,2}}|{_WORDS_RX})(?:/(?P<hi2>\d{{1,2}}))?\s*(?:months?|mths?)\b", _I)
 #: "(6-24 months)", "babies aged 0 to 12 months": ages in months, as whole years.
 _MONTHS = re.compile(
     rf"(?<![\w\u00a3$:/.])(?P<lo>\d{{1,2}}){_DASH}(?P<hi>\d{{1,2}})\s*(?:months?|mths?)"
@@ -982,6 +1049,7 @@ _OR_AGE = re.compile(
 #: After "up to 25" without age words: "with SEND", "if ...", "for those ...", "(".
 _UPTO_AFTER = re.compile(r"\s*(?:with|if|for\s+(?:those|young\s+people)|\()", _I)
 _T_AGES = (*"0123456789", "aged", "ages", "year old", "year-old", "birth", "under", "over")
+_T_MONTH_SPAN = ("month", "week")
 _T_SCHOOL = ("year", "yr", "ks", "key stage", "reception", "nursery", "eyfs",
              *(f"y{d}" for d in range(1, 10)))
 _T_ALL_AGES = ("all", "any", "every", "young", "old")
@@ -1035,8 +1103,19 @@ def _ages(doc: _Doc, out: list[Fact]) -> None:
                     below.extend(f for f in out[n:] if f.field == "max_age")
         for m in doc.iter(_MONTHS_TO_YEARS, _T_AGES):
             hi = _num(m.group("hi"))
-            if hi > 0:
-                _age_facts(doc, 0, hi, m.start(), m.end(), "certain", out)
+            lo = 0 if m.group("unit").lower().startswith("week") else _num(m.group("lo")) // 12
+            if hi > 0 and lo <= hi:
+                _age_facts(doc, lo, hi, m.start(), m.end(), "certain", out)
+        for m in doc.iter(_MONTH_SPAN, _T_MONTH_SPAN):
+            start, end = m.start(), m.end()
+            months = [_num(m.group("hi"))] + ([int(m.group("hi2"))] if m.group("hi2") else [])
+            lo_months = 0 if not m.group("lo") or m.group("unit").lower().startswith("week") \
+                else _num(m.group("lo"))
+            said = m.group(0).lower().lstrip().startswith(("birth", "from")) or \
+                _AGE_CONTEXT.search(text, max(0, start - 40), start) is not None or \
+                _stated_line(doc, start, end)
+            if said and 0 <= lo_months < max(months) <= 60:
+                _age_facts(doc, lo_months // 12, max(months) // 12, start, end, "certain", out)
         for m in doc.iter(_MONTHS, _T_AGES):
             lo, hi = int(m.group("lo")), int(m.group("hi"))
             start, end = m.start(), m.end()
@@ -1069,6 +1148,15 @@ def _ages(doc: _Doc, out: list[Fact]) -> None:
                     if not 1 <= a <= b <= 13:
                         continue
                     lo, hi = a + 4, b + 5
+                stated = _AGES_IN_BRACKETS.match(text, m.end())
+                if stated is not None:
+                    # "Years 9-13 (13-19)": the ages the record states beside the school years
+                    # are what it says, not the years' usual ages.
+                    lo, hi = _num(stated.group("lo")), _num(stated.group("hi"))
+                    if lo >= hi:
+                        continue
+                    _age_facts(doc, lo, hi, m.start(), stated.end(), "certain", out)
+                    continue
                 _age_facts(doc, lo, hi, m.start(), m.end(), conf, out)
     if below and not any(f.field == "min_age" and f.source == doc.source for f in out):
         # "for young people under the age of 35" and no lower age: from birth.
@@ -1079,8 +1167,13 @@ def _ages(doc: _Doc, out: list[Fact]) -> None:
             # or follows "for" ("for babies and toddlers"); otherwise it is only likely.
             cue = doc.source == "name" or _PHASE_CUE.search(
                 text, doc.clause_start(m.start()), m.start()) is not None
+            if lo is None and not cue:
+                continue   # "we visit pre-schools": a setting named, not who it is for
             _age_facts(doc, lo, hi, m.start(), m.end(), "certain" if cue else "likely", out,
                        "phase")
+    for m in doc.iter(_ADULTS_AND_CHILDREN, _T_ADULTS_AND_CHILDREN):
+        # "for everyone - adults, young people and children": every age is named.
+        _age_facts(doc, 0, None, m.start(), m.end(), "certain", out, "all_ages")
     for m in doc.iter(_ALL_AGES, _T_ALL_AGES):
         _age_facts(doc, 0, None, m.start(), m.end(), "certain", out, "all_ages")
 
@@ -1660,13 +1753,13 @@ _T_DELIVERY = ("zoom", "teams", "video", "online", "virtual", "remote", "web", "
 #: Every rule pattern and trigger tuple the rules pass to ``_Doc.iter``/``spans``/``search``,
 #: so that a text's word list says where each may match (others are simply scanned).
 _SCAN.add_rules(
-    _ALL_AGES, _MONTHS_TO_YEARS, _MONTHS, _OR_AGE,
+    _ALL_AGES, _ADULTS_AND_CHILDREN, _MONTHS_TO_YEARS, _MONTH_SPAN, _MONTHS, _OR_AGE,
     _BENIGN, _CARING_FOR, _AUD_CUE, _AUD_WITH, _PARENT_OF, _PARENT_NOUN, _CHILD_WORDS, _ADULT_CERTAIN,
     _ADULT_LIKELY, _ONLY_FOR, _EHCP_NOT, _FREE_FOR_SOME, _FREE_CERTAIN, _FREE,
     *(row[0] for table in (_EXCLUSION_CUES, _AGE_RULES, _SCHOOL_RULES, _PHASES, _THRESHOLD,
                            _EHCP, _RESIDENCY, _REFERRAL, _PAID, _DELIVERY) for row in table))
 _SCAN.add_triggers(
-    _BENIGN_TRIGGERS, _T_EXCLUDE, _T_AGES, _T_ALL_AGES, _T_SCHOOL, _T_PHASES, _T_AUDIENCE, _T_ADULT_CERTAIN,
+    _BENIGN_TRIGGERS, _T_EXCLUDE, _T_AGES, _T_MONTH_SPAN, _T_ADULTS_AND_CHILDREN, _T_ALL_AGES, _T_SCHOOL, _T_PHASES, _T_AUDIENCE, _T_ADULT_CERTAIN,
     _T_ADULT_LIKELY, _T_ONLY, _T_THRESHOLD, _T_EHCP, _T_COST, _T_FREE, _T_RESIDENCY,
     _T_REFERRAL, _T_DELIVERY,
     *(row[3] for table in (_THRESHOLD, _EHCP, _RESIDENCY, _REFERRAL, _PAID, _DELIVERY)
@@ -1723,7 +1816,27 @@ def read_service(name: str, description: str, tags: Sequence[str] = (),
         _ages(doc, out)
         _needs(doc, reader, out)
     _adults_only(docs, out, out)
-    return _dedupe(out)
+    return _dedupe(_served_not_excluded(out))
+
+
+def _served_not_excluded(facts: list[Fact]) -> list[Fact]:
+    """Exclusions without the needs the record also names outside any refusal: a refusal
+    naming a need the record serves limits what it offers ("we support ADHD ... we do not
+    offer ADHD assessments", "mild eating disorders (not anorexia)", "support through the
+    cancer journey ... we do not treat cancer"); it does not turn that need away. (The
+    engine reads its descriptions' needs the same way: ``Vocabulary.find_in_text``.)"""
+    named = {n for f in facts if f.field == "needs" and f.source != "tags" for n in f.value}
+    if not named:
+        return facts
+    out: list[Fact] = []
+    for f in facts:
+        if f.field == "excludes" and any(v in named for v in f.value):
+            kept = [v for v in f.value if v not in named]
+            if not kept:
+                continue
+            f = Fact(f.field, kept, f.quote, f.source, f.confidence, f.kind)
+        out.append(f)
+    return out
 
 
 _KEEP_EVERY = frozenset({"min_age", "max_age", "child_ages", "excludes", "needs"})
@@ -1748,21 +1861,57 @@ def _dedupe(facts: list[Fact]) -> list[Fact]:
     return sorted(out, key=lambda f: order.get(f.field, len(order)))
 
 
+#: Before ages, the words making them who the service is for ("for children aged 4 to 11",
+#: "a group of girls aged 7 to 10", "open to 13 year olds and upwards").
+_AUDIENCE_AGES_CUE = re.compile(
+    r"\b(?:for|aimed\s+at|open\s+to|designed\s+for|targeted\s+at|groups?\s+of|"
+    r"welcomes?|welcoming)\b(?:(?!\b(?:for|aimed|open|designed|targeted|groups?|welcom\w*)\b)"
+    r"[^.;:()\n]){0,50}$", _I)
+#: Before ages, words making them a part, an example or a usual case, not the whole audience.
+_PART_OF_BEFORE = re.compile(
+    r"\b(?:including|includes?|plus|also|as\s+well\s+as|especially|particularly|such\s+as|"
+    r"e\.?g|for\s+example|usually|typically|generally|mostly|mainly|often|some|sometimes|"
+    r"even|can|may)\b"
+    # a named part of the offer: "the Tuesday session is for ...", "our junior section for ..."
+    r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\b(?:morning|afternoon|evening|"
+    r"weekend|holiday|summer|junior|senior|older|younger|youth|teen)\s+(?:sessions?|groups?|"
+    r"class(?:es)?|clubs?|sections?|squads?|teams?)\b", _I)
+
+
+def ages_said_of_audience(text: str, quote: str) -> bool:
+    """Whether the ages quoted are said of the service's whole audience in ``text``: the
+    words before them, in their clause, say who it is for ("for", "open to", "a group of")
+    and do not make them a part or an example ("including", "plus", "also", "usually")."""
+    at = text.find(quote)
+    if at < 0:
+        return False
+    start = at
+    while start > 0 and text[start - 1] not in ".;:!?()\n":
+        start -= 1
+    before = text[start:at]
+    return _AUDIENCE_AGES_CUE.search(before) is not None and \
+        _PART_OF_BEFORE.search(before) is None
+
+
 def effective_ages(facts: Iterable[Fact]) -> tuple[int | None, int | None, Fact | None]:
     """The age range the facts give: ``(min_age, max_age, the fact behind it)``.
 
     Facts are taken in tiers, and the first tier stating any age decides both bounds:
-    certain numbers ("aged 8 to 12", "under fives"), then certain age-group words ("Toddler
-    group", "for babies"), then a certain "for all ages" (0 and over), then likely numbers,
-    then likely words. A description that says "all ages" and also gives numbers is for all
-    ages (the numbers describe a part of what it offers: "our under 5s space"). Within a tier several ranges are joined ("0-19, or up to 25 with SEND"
+    ages on a line of their own, as a form gives them ("Age: 6 months to 2 years"; kind
+    ``line``: they outrank ages in the running text, such as "music classes for children
+    under 5" above the session's own ages), then certain numbers ("aged 8 to 12", "under
+    fives"), then certain age-group words ("Toddler group", "for babies"), then a certain "for
+    all ages" (0 and over), then likely numbers, then likely words. A description that says
+    "all ages" and also gives numbers is for all ages (the numbers describe a part of what it
+    offers: "our under 5s space"). Within a tier several ranges are joined ("0-19, or up to 25 with SEND"
     gives 0 to 25). The fact returned is the one giving the lower bound, or the upper bound
     when no lower one is stated; ``(None, None, None)`` when the facts state no age.
     ``child_ages`` (the ages of the children of parents a service is for) never count.
     """
     facts = [f for f in facts if f.field in ("min_age", "max_age") and isinstance(f.value, int)]
-    for conf, kinds in (("certain", ("",)), ("certain", ("phase",)), ("certain", ("all_ages",)),
-                        ("likely", ("",)), ("likely", ("phase", "all_ages"))):
+    for conf, kinds in (("certain", ("line",)), ("certain", ("",)), ("certain", ("phase",)),
+                        ("certain", ("all_ages",)), ("likely", ("", "line")),
+                        ("likely", ("phase", "all_ages"))):
         tier = [f for f in facts if f.confidence == conf and f.kind in kinds]
         if not tier:
             continue

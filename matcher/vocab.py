@@ -33,6 +33,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from matcher.errors import ConfigError
+from matcher.resources import data_path
 
 __all__ = [
     "Need",
@@ -47,8 +48,8 @@ __all__ = [
     "CONTRACT_VALUES",
 ]
 
-#: ``data/vocabulary.yaml`` in the repository, found relative to this package.
-DEFAULT_VOCABULARY_PATH = Path(__file__).resolve().parents[1] / "data" / "vocabulary.yaml"
+#: ``data/vocabulary.yaml``: in the installed package, or the repository's (:mod:`matcher.resources`).
+DEFAULT_VOCABULARY_PATH = data_path("vocabulary.yaml")
 
 #: The special need id for services open to any SEND.
 ALL_SEND = "all_send"
@@ -589,6 +590,10 @@ class Vocabulary:
                                       and _ACCESS_NEG_RE.search(before) is not None)
                 for value in target:
                     (acc_excluded if negated else acc_mentioned)[value] = None
+        # A need the text also names outside any refusal is one it serves: a refusal naming
+        # it limits what is offered ("we support ADHD ... we do not offer ADHD assessments",
+        # "mild eating disorders (not anorexia)"), it does not turn the need away.
+        excluded = {n: None for n in excluded if n not in mentioned}
         return TextNeeds(
             mentioned=[n for n in mentioned if n not in excluded],
             excluded=list(excluded),

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from matcher.api.app import create_app
 from matcher.api.deps import ApiConfig
 from matcher.settings import Settings
-from matcher.store_extra import add_user, list_users
+from matcher.store.users import add_user, list_users
 
 
 @pytest.fixture

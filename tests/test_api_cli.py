@@ -14,7 +14,7 @@ from sqlalchemy import update
 from matcher.cli import main
 from matcher.settings import get_settings
 from matcher.store import Store
-from matcher.store_extra import PlanRow
+from matcher.store.plans import PlanRow
 
 DEMO = HEADER + (
     'D-1,Demo Swim,Leisure,"Swimming for autistic children.",leisure,autism,5,16,E5 0RF,,,'
@@ -51,7 +51,7 @@ def test_users_add_prints_a_working_key_once(env, capsys):
     key = out[1]
     assert key.startswith("mk_")
     with Store.open(get_settings().database_url) as store:
-        from matcher.store_extra import ApiUserRow
+        from matcher.store.users import ApiUserRow
 
         with store.engine.connect() as conn:
             stored = conn.execute(ApiUserRow.__table__.select()).mappings().one()
@@ -111,9 +111,13 @@ def test_run_imports_the_demo_then_serves(env, capsys, served, postcode_index):
     assert main(["run"]) == 0
     out = capsys.readouterr().out
     assert f"Loaded the demo Local Offer {env / 'demo.csv'}: 1 services (1 rows rejected)" in out
+    from matcher.api.logs import log_config
+
     assert served == [{"app": "matcher.api.app:create_app", "factory": True,
                        "host": "127.0.0.1", "port": 8000, "workers": 1, "log_level": "info",
-                       "proxy_headers": False, "server_header": False}]
+                       "log_config": log_config("json", "info"), "access_log": False,
+                       "proxy_headers": False, "server_header": False,
+                       "timeout_worker_healthcheck": 60}]
     # A second run finds the data and does not import again.
     assert main(["run"]) == 0
     assert "already holds 1 services" in capsys.readouterr().out

@@ -19,7 +19,8 @@ from matcher.api.security import UNAUTHORISED
 from matcher.ingest import run_import
 from matcher.plans import default_retention
 from matcher.settings import Settings
-from matcher.store_extra import PlanRow, add_user
+from matcher.store.plans import PlanRow
+from matcher.store.users import add_user
 
 #: A small synthetic directory (fictional services at real postcodes).
 SERVICES_CSV = HEADER + "\n".join([
@@ -155,14 +156,28 @@ def test_match_same_ranking_as_library(api):
     assert [x["score"] for x in got] == pytest.approx([x["score"] for x in expected])
 
 
+_WHOLE = '{} must be a whole number written without quotes, for example 7 (not true, false or "7")'
+
+
 @pytest.mark.parametrize(("body", "expected"), [
     ({"age": 26}, [{"field": "age", "message": "age must be between 0 and 25",
                     "type": "less_than_equal"}]),
     ({"age": -1}, [{"field": "age", "message": "age must be between 0 and 25",
                     "type": "greater_than_equal"}]),
     ({}, [{"field": "age", "message": "age is required", "type": "missing"}]),
-    ({"age": "ten"}, [{"field": "age", "message": "age must be a whole number",
-                       "type": "int_parsing"}]),
+    # Strict types: a boolean, a string or a fraction is never read as an age.
+    *[({"age": bad}, [{"field": "age", "message": _WHOLE.format("age"), "type": "int_type"}])
+      for bad in ("ten", True, False, "7", 7.5, None)],
+    ({"age": 10, "limit": "5"}, [{"field": "limit", "message": _WHOLE.format("limit"),
+                                  "type": "int_type"}]),
+    ({"age": 10, "travel": {"max_minutes": True}},
+     [{"field": "travel.max_minutes",
+       "message": "travel.max_minutes must be a number written without quotes, for example 30",
+       "type": "float_type"}]),
+    ({"age": 10, "preferences": {"free_only": "yes"}},
+     [{"field": "preferences.free_only",
+       "message": "preferences.free_only must be true or false, without quotes",
+       "type": "bool_type"}]),
     ({"age": 10, "limit": 51}, [{"field": "limit", "message": "limit must be between 1 and 50",
                                  "type": "less_than_equal"}]),
     ({"age": 10, "travel": {"max_minutes": 0}},
@@ -185,9 +200,9 @@ def test_match_same_ranking_as_library(api):
     ({"age": 10, "explain": "everything"},
      [{"field": "explain", "message": "explain must be one of 'brief' or 'full'",
        "type": "literal_error"}]),
-    ({"age": 10, "has_ehcp": "perhaps"},
-     [{"field": "has_ehcp", "message": "has_ehcp must be true or false",
-       "type": "bool_parsing"}]),
+    *[({"age": 10, "has_ehcp": bad},
+       [{"field": "has_ehcp", "message": "has_ehcp must be true or false, without quotes",
+         "type": "bool_type"}]) for bad in ("perhaps", "true", 1)],
 ])
 def test_match_validation_errors_name_the_field_in_plain_english(api, body, expected):
     r = api.client.post("/match", json=body)
@@ -586,8 +601,9 @@ def test_openapi_has_stable_operation_ids_and_examples(api):
     schema = api.client.get("/openapi.json").json()
     ids = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
     assert {"match", "list_services", "get_service", "lookup_postcode", "list_vocabularies",
-            "normalise_needs", "send_feedback", "feedback_summary", "import_services", "import_feed",
-            "create_plan", "list_plans", "get_plan", "replace_plan", "delete_plan", "health",
+            "normalise_needs", "send_feedback", "feedback_summary", "import_services",
+            "import_feed", "create_plan", "list_plans", "get_plan", "replace_plan",
+            "delete_plan", "health", "ready",
             "version", "list_gaps", "oruk_list_services", "oruk_get_service", "data_health",
             "data_health_csv", "oruk_about", "oruk_list_service_at_locations",
             "oruk_get_service_at_location", "oruk_list_taxonomies", "oruk_get_taxonomy",

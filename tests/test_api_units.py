@@ -11,7 +11,7 @@ from matcher.api.errors import field_name, plain_message, problems_from_errors
 from matcher.api.middleware import RedactAccessLog, redact_path, too_large_message
 from matcher.api.security import forbidden_message, require_role
 from matcher.plans import PlanContent, default_retention
-from matcher.store_extra import hash_key
+from matcher.store.users import hash_key
 
 
 @pytest.mark.parametrize(("loc", "name"), [
@@ -47,7 +47,8 @@ def test_problems_never_copy_the_input():
     errors = [{"type": "int_parsing", "loc": ("body", "age"), "msg": "bad",
                "input": "N7 8JN my secret"}]
     out = problems_from_errors(errors)
-    assert out == [{"field": "age", "message": "age must be a whole number",
+    assert out == [{"field": "age", "message": "age must be a whole number written without "
+                                               'quotes, for example 7 (not true, false or "7")',
                     "type": "int_parsing"}]
     assert "secret" not in repr(out)
 

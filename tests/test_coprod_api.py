@@ -23,7 +23,7 @@ from matcher.coprod.config import CoprodConfig
 from matcher.coprod.tables import CommentRow, ContactRow, DemandCellRow
 from matcher.ingest import run_import
 from matcher.settings import Settings
-from matcher.store_extra import add_user
+from matcher.store.users import add_user
 
 #: Fictional services at real postcodes.
 SERVICES_CSV = HEADER + "\n".join([
@@ -310,26 +310,23 @@ def test_poor_searches_become_demand_cells_and_nothing_else(tmp_path, postcode_i
 
 # --------------------------------------------------------------------------- store
 def test_fresh_and_older_stores_get_the_coproduction_tables(tmp_path):
-    import sqlite3
+    from legacy_store import make_legacy_store
 
     from matcher.coprod.tables import COPROD_TABLES
-    from matcher.store import SCHEMA_VERSION, Store
+    from matcher.store import Store
+    from matcher.store.schema import head_revision
 
     names = {t.name for t in COPROD_TABLES}
     url = f"sqlite:///{tmp_path / 's.sqlite'}"
     with Store.open(url) as s:
         assert names <= set(inspect(s.engine).get_table_names())
-        assert s.schema_version() == SCHEMA_VERSION
-    # A database from before co-production (step 10 not applied) gains the tables when opened.
-    conn = sqlite3.connect(tmp_path / "s.sqlite")
-    for name in names:
-        conn.execute(f"DROP TABLE {name}")
-    conn.execute("DELETE FROM schema_version WHERE version = 10")
-    conn.commit()
-    conn.close()
-    with Store.open(url) as s:
+        assert s.schema_version() == int(head_revision())
+    # A store from before co-production (step 10 not applied) gains the tables when opened.
+    old = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    make_legacy_store(old, (1, 2, 20))
+    with Store.open(old) as s:
         assert names <= set(inspect(s.engine).get_table_names())
-        assert s.schema_version() == SCHEMA_VERSION
+        assert s.schema_version() == int(head_revision())
 
 
 def test_demo_comments_and_demand_are_loaded_with_the_demo(tmp_path, postcode_index):

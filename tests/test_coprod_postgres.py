@@ -14,7 +14,7 @@ from matcher.coprod.demand import add_demand, demand_cells
 from matcher.coprod.feedback import record_feedback
 from matcher.coprod.tables import COPROD_TABLES
 from matcher.store import Store
-from matcher.store_extra import ensure_extra_tables, feedback_summary
+from matcher.store.feedback import feedback_summary
 
 pytestmark = needs_postgres
 
@@ -23,7 +23,6 @@ pytestmark = needs_postgres
 def store() -> Iterator[Store]:
     """A store in a new, empty PostgreSQL schema (dropped afterwards)."""
     with temp_schema() as url, Store.open(url) as s:
-        ensure_extra_tables(s.engine)
         yield s
 
 

@@ -23,7 +23,7 @@ from matcher.coprod.tables import DemandCellRow, FeedbackSeenRow
 from matcher.ingest import run_import
 from matcher.settings import Settings
 from matcher.store import Store
-from matcher.store_extra import FeedbackRow, ensure_extra_tables, feedback_summary
+from matcher.store.feedback import FeedbackRow, feedback_summary
 
 PROPS = settings(max_examples=40, deadline=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -33,7 +33,6 @@ PROPS = settings(max_examples=40, deadline=None,
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     tmp = tmp_path_factory.mktemp("coprod-props")
     with Store.open(f"sqlite:///{tmp / 'p.sqlite'}") as s:
-        ensure_extra_tables(s.engine)
         yield s
 
 

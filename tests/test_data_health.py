@@ -221,7 +221,9 @@ def test_cli_prints_json_and_writes_the_csv(store_url, tmp_path, capsys):
     assert body["to_fix_total"] == 3 and [r["id"] for r in body["to_fix"]] == ["C-3"]
     assert body["no_age_no_needs"] == [{"id": "C-3", "name": "Mystery", "organisation": "Org C"}]
     ages = next(f for f in body["fields"] if f["field"] == "min_age")
-    assert (ages["structured"], ages["from_text"], ages["unknown"]) == (1, 1, 1)
+    # C-1's words ("aged 5 to 11") narrow its listing's 5 to 16: its ages are the words'
+    # (read from text), and the conflict still shows what the listing said.
+    assert (ages["structured"], ages["from_text"], ages["unknown"]) == (0, 2, 1)
     (conflict,) = body["conflicts"]
     assert (conflict["id"], conflict["structured"], conflict["text"]) == ("C-1", "5 to 16",
                                                                           "5 to 11")
@@ -251,7 +253,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, postcode_index):
     from matcher.api.deps import ApiConfig
     from matcher.ingest import run_import
     from matcher.settings import Settings
-    from matcher.store_extra import add_user
+    from matcher.store.users import add_user
 
     tmp = tmp_path_factory.mktemp("data-health-api")
     settings = Settings(data_dir=tmp, database_url=f"sqlite:///{tmp / 'api.sqlite'}",
@@ -306,3 +308,15 @@ def test_api_routes_have_stable_operation_ids(api):
     paths = client.get("/openapi.json").json()["paths"]
     assert paths["/admin/data-health"]["get"]["operationId"] == "data_health"
     assert paths["/admin/data-health.csv"]["get"]["operationId"] == "data_health_csv"
+
+
+def test_a_listing_narrowed_by_the_words_still_shows_the_listings_ages():
+    # At import, words stating ages inside the listing's broader band are believed; the
+    # directory team still sees what the listing said, to correct it at the source.
+    from matcher.ingest.reading import apply_reading
+
+    record = apply_reading(_record("R-NARROW", "Art Club", min_age=4, max_age=16,
+                                   description="An art club for children aged 7 to 10."))
+    assert (record.min_age, record.max_age) == (7, 10)
+    (c,) = data_health([record], today=TODAY).conflicts
+    assert (c.structured, c.text, c.quote) == ("4 to 16", "7 to 10", "children aged 7 to 10")

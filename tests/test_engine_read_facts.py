@@ -136,3 +136,23 @@ def test_the_threshold_reason_quotes_the_threshold_not_a_referral_before_it(post
     assert any(r.startswith("It says 'is only for children with autism'")
                for r in reasons)
     assert not any(r.startswith("It says 'By referral only'") for r in reasons)
+
+
+def test_service_detail_shows_the_listing_ages_the_words_narrowed(postcode_index, tmp_path):
+    """A listing of 5 to 16 whose words say "for children aged 8 to 12": the engine believes
+    the words, says so, and still shows what the listing said."""
+    row = _row("T-10", "Drama Club", "A drama club for children aged 8 to 12.", "leisure")
+    cells = row.split(",")
+    cells[6], cells[7] = "5", "16"   # min_age, max_age
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'api.sqlite'}",
+                        demo_data_path=tmp_path / "absent.csv")
+    app = create_app(settings, ApiConfig(refresh_seconds=0))
+    (tmp_path / "s.csv").write_text(HEADER + ",".join(cells) + "\n", encoding="utf-8")
+    run_import(tmp_path / "s.csv", store=app.state.resources.store, progress=False)
+    with TestClient(app) as c:
+        body = c.get("/services/T-10").json()
+    ages = body["beliefs"]["ages"]
+    assert (ages["min_age"], ages["max_age"], ages["from"]) == (8, 12, "read")
+    assert ages["quote"] == "children aged 8 to 12"
+    (conflict,) = body["beliefs"]["conflicts"]
+    assert conflict["listing"] == {"min_age": 5, "max_age": 16}

@@ -16,7 +16,7 @@ from matcher.cli import main
 from matcher.gaps import GapServices
 from matcher.gaps.api import NO_AREA, gaps_access, gaps_router, get_gap_services
 from matcher.services import ServiceRecord, records_to_frame
-from matcher.store_extra import ApiUser
+from matcher.store.users import ApiUser
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "demo" / "islington_local_offer.csv"
@@ -207,7 +207,7 @@ def test_gaps_router_in_the_real_app_with_api_keys(tmp_path, postcode_index):
     from matcher.api.security import API_KEY_HEADER, UNAUTHORISED
     from matcher.ingest import run_import
     from matcher.settings import Settings
-    from matcher.store_extra import add_user
+    from matcher.store.users import add_user
 
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'g.sqlite'}",
                         demo_data_path=tmp_path / "absent.csv")

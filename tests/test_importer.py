@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-import matcher.store as store_mod
+import matcher.store.directory as store_mod
 from matcher.cli import main
 from matcher.errors import DataImportError
 from matcher.ingest import (

@@ -117,7 +117,11 @@ def test_bucks_send_needs_become_canonical_needs(bucks_page):
 def test_bucks_brownies_fields(bucks_page):
     r = bucks_page[1]["bucks:1"]
     assert r.name == "12th Aylesbury Brownies"
-    assert (r.min_age, r.max_age) == (5, 11)
+    # The feed's min_age/max_age say 5 to 11; the description's "girls aged 7 to 10" lies
+    # inside and narrows it, so the words are believed and the listing's ages are kept.
+    assert (r.min_age, r.max_age) == (7, 10)
+    (used,) = [f for f in r.facts if f["used"] and f["field"] == "min_age"]
+    assert used["listing"] == {"min_age": 5, "max_age": 11} and used["conflict"]
     assert (r.postcode, r.latitude, r.longitude) == ("HP21 7JF", 51.811001, -0.790659)
     assert r.address == "St Joseph's Catholic Infant School, Hazell Avenue, Aylesbury"
     assert r.categories == ["leisure"]

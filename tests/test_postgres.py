@@ -29,13 +29,13 @@ from pg_support import PG_URL, needs_postgres, temp_schema
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import make_url
 
-import matcher.store as store_mod
+import matcher.store.directory as store_mod
 from matcher.errors import ConfigError
 from matcher.ingest import run_import
 from matcher.services import ServiceRecord
 from matcher.settings import Settings
-from matcher.store import MIGRATIONS, SCHEMA_VERSION, Migration, Store
-from matcher.store_extra import ensure_extra_tables
+from matcher.store import Store
+from matcher.store.schema import head_revision
 
 pytestmark = needs_postgres
 
@@ -91,83 +91,12 @@ def _csv_text(rows: list[list[str]]) -> str:
 # --------------------------------------------------------------------------- schema
 def test_open_creates_schema_in_postgres(store: Store) -> None:
     assert store.engine.dialect.name == "postgresql"
-    assert {"services", "schema_version"} <= set(inspect(store.engine).get_table_names())
-    assert store.schema_version() == SCHEMA_VERSION
+    assert {"services", "alembic_version"} <= set(inspect(store.engine).get_table_names())
+    assert store.schema_version() == int(head_revision())
     assert store.count_services() == 0 and store.data_version() == "empty"
     column_types = {c["name"]: type(c["type"]).__name__
                     for c in inspect(store.engine).get_columns("services")}
     assert column_types["needs"] == "JSONB" and column_types["last_reviewed"] == "DATE"
-
-
-def test_reopening_does_not_restamp(pg_url: str) -> None:
-    Store.open(pg_url).close()
-    with Store.open(pg_url) as s, s.engine.connect() as conn:
-        versions = conn.execute(text("SELECT version FROM schema_version ORDER BY version"))
-        assert [v for (v,) in versions] == [m.version for m in MIGRATIONS]
-
-
-def test_migration_steps_run_once(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    Store.open(pg_url).close()  # a database at the current version
-    calls: list[int] = []
-    nxt = SCHEMA_VERSION + 1
-
-    def step(conn) -> None:
-        calls.append(nxt)
-        conn.execute(text("CREATE INDEX ix_services_postcode ON services (postcode)"))
-
-    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS + (Migration(nxt, "index", step),))
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", nxt)
-    with Store.open(pg_url) as s:
-        assert s.schema_version() == nxt
-        assert "ix_services_postcode" in {i["name"] for i in inspect(s.engine).get_indexes("services")}
-    Store.open(pg_url).close()
-    assert calls == [nxt]
-
-
-def test_failed_migration_changes_nothing(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    Store.open(pg_url).close()
-    nxt = SCHEMA_VERSION + 1
-
-    def step(conn) -> None:
-        conn.execute(text("ALTER TABLE services ADD COLUMN extra TEXT"))
-        raise RuntimeError("migration broke half-way")
-
-    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS + (Migration(nxt, "broken", step),))
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", nxt)
-    with pytest.raises(RuntimeError, match="half-way"):
-        Store.open(pg_url)
-    monkeypatch.undo()
-    with Store.open(pg_url) as s:  # PostgreSQL DDL is transactional: the column is not there
-        assert s.schema_version() == SCHEMA_VERSION
-        assert "extra" not in {c["name"] for c in inspect(s.engine).get_columns("services")}
-
-
-def test_version_2_database_gains_ratings_outcomes_and_area(pg_url: str) -> None:
-    """Step 20 on PostgreSQL: the quality and out-of-area columns are added to a version-2
-    database and hold what a record carries."""
-    with Store.open(pg_url) as s, s.engine.begin() as conn:
-        for name in ("ratings", "accreditations", "outcomes", "outside_area",
-                     "used_by_local_families"):
-            conn.execute(text(f"ALTER TABLE services DROP COLUMN {name}"))
-        conn.execute(text("DELETE FROM schema_version WHERE version = 20"))
-    record = ServiceRecord(id="Q1", name="Hill School", description="A school.",
-                           categories=["education"], outside_area=True,
-                           used_by_local_families=True, accreditations=["Mark A"],
-                           ratings=[{"body": "Ofsted", "rating": "Good", "date": "2024-03-12",
-                                     "url": ""}],
-                           outcomes=[{"text": "All went on to college.", "year": 2025}])
-    with Store.open(pg_url) as s:
-        assert s.schema_version() == 20
-        s.upsert_services([record])
-        assert s.get_service("Q1") == record
-
-
-def test_newer_database_is_refused(pg_url: str) -> None:
-    with Store.open(pg_url) as s, s.engine.begin() as conn:
-        conn.execute(text("INSERT INTO schema_version (version, description, applied_at) "
-                          "VALUES (99, 'future', now())"))
-    with pytest.raises(ConfigError, match="newer"):
-        Store.open(pg_url)
 
 
 def test_unreachable_server_is_a_config_error() -> None:
@@ -190,7 +119,7 @@ def test_workers_opening_a_fresh_database_together(pg_url: str) -> None:
         try:
             start.wait()
             with Store.open(pg_url) as s:
-                ensure_extra_tables(s.engine)
+                assert s.schema_version() > 0
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -201,8 +130,8 @@ def test_workers_opening_a_fresh_database_together(pg_url: str) -> None:
         t.join(60)
     assert errors == []
     with Store.open(pg_url) as s, s.engine.connect() as conn:
-        assert s.schema_version() == SCHEMA_VERSION
-        assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar() == len(MIGRATIONS)
+        assert s.schema_version() == int(head_revision())
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
         assert {"api_users", "feedback", "plans"} <= set(inspect(conn).get_table_names())
 
 
@@ -298,7 +227,7 @@ def test_failure_half_way_leaves_store_as_it_was(store: Store,
 _KILL_SCRIPT = """
 import sys, time
 from sqlalchemy import event
-import matcher.store as store_mod
+import matcher.store.directory as store_mod
 from matcher.services import ServiceRecord
 from matcher.store import Store
 
@@ -383,7 +312,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, postcode_index) -> Iterator[Si
 
     from matcher.api import create_app
     from matcher.api.deps import ApiConfig
-    from matcher.store_extra import add_user
+    from matcher.store.users import add_user
 
     tmp = tmp_path_factory.mktemp("pg-api")
     with temp_schema() as url:
@@ -491,7 +420,7 @@ def test_api_health_and_version(api) -> None:
     assert r.json() == {"status": "ok", "services": api.store.count_services(), "detail": None}
     r = api.client.get("/version")
     assert r.json()["data"] == api.store.data_version()
-    assert r.json()["schema_version"] == SCHEMA_VERSION
+    assert r.json()["schema_version"] == int(head_revision())
 
 
 # --------------------------------------------------------------------------- two workers
@@ -572,10 +501,9 @@ def test_two_workers_share_one_store(pg_url: str, tmp_path: Path, postcode_index
     import httpx
 
     from matcher.api.deps import ApiConfig
-    from matcher.store_extra import add_user
+    from matcher.store.users import add_user
 
     with Store.open(pg_url) as s:
-        ensure_extra_tables(s.engine)
         admin_key = add_user(s.engine, "ada", "admin")
     port = _free_port()
     env = {**os.environ, "MATCHER_DATABASE_URL": pg_url, "MATCHER_DATA_DIR": str(tmp_path),

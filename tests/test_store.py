@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, inspect
 
-import matcher.store as store_mod
+import matcher.store.directory as store_mod
 from matcher.errors import ConfigError, DataImportError
 from matcher.services import ServiceRecord
 from matcher.settings import get_settings
-from matcher.store import SCHEMA_VERSION, Migration, Store, record_hash
+from matcher.store import Store, record_hash
+from matcher.store.base import SQLITE_BUSY_TIMEOUT_MS
+from matcher.store.schema import head_revision
 
 
 def _record(i: int, **changes: object) -> ServiceRecord:
@@ -66,8 +67,8 @@ def store(url: str):
 def test_open_creates_schema_and_folder(url: str, tmp_path: Path) -> None:
     with Store.open(url) as s:
         names = set(inspect(s.engine).get_table_names())
-        assert {"services", "schema_version"} <= names
-        assert s.schema_version() == SCHEMA_VERSION
+        assert {"services", "alembic_version", "plans", "api_users"} <= names
+        assert s.schema_version() == int(head_revision())
         assert s.count_services() == 0
         assert s.data_version() == "empty"
     assert (tmp_path / "sub" / "store.sqlite").is_file()
@@ -98,10 +99,30 @@ def test_a_new_sqlite_file_and_its_folders_are_private(tmp_path: Path) -> None:
         os.umask(old)
 
 
+def test_an_existing_store_readable_by_others_is_made_private(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A store file left 0644 (by an older version, a copy, a restore) becomes 0600 when the
+    store is opened, and the log says so; its shared folder is reported, not changed."""
+    import stat
+
+    from legacy_store import make_legacy_store
+
+    path = tmp_path / "shared" / "old.sqlite"
+    make_legacy_store(f"sqlite:///{path}")
+    path.chmod(0o644)
+    path.parent.chmod(0o755)
+    with caplog.at_level("WARNING", logger="matcher.store"), Store.open(f"sqlite:///{path}") as s:
+        assert s.count_services() == 1
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o755
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "now 0600" in said and "consider chmod 700" in said
+
+
 def test_sqlite_uses_wal_and_busy_timeout(store: Store, url: str) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == store_mod.SQLITE_BUSY_TIMEOUT_MS
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS
 
 
 def test_round_trip_every_field(store: Store) -> None:
@@ -216,89 +237,3 @@ def test_bad_urls_are_config_errors(tmp_path: Path) -> None:
         Store.open("nosuchdb://x/y")
 
 
-def test_migration_steps_run_once_in_order(url: str, monkeypatch) -> None:
-    Store.open(url).close()  # a database at the current version
-    calls: list[int] = []
-    nxt = store_mod.SCHEMA_VERSION + 1
-
-    def step(conn):
-        calls.append(nxt)
-        conn.execute(text("CREATE INDEX ix_services_postcode ON services (postcode)"))
-
-    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS + (Migration(nxt, "index", step),))
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", nxt)
-    with Store.open(url) as s:
-        assert s.schema_version() == nxt
-        assert "ix_services_postcode" in {i["name"] for i in inspect(s.engine).get_indexes("services")}
-    Store.open(url).close()
-    assert calls == [nxt]
-
-
-def test_version_1_database_gains_audience_status_and_facts(url: str, tmp_path: Path) -> None:
-    with Store.open(url) as s:
-        s.upsert_services([ServiceRecord(id="S1", name="Club", description="A club.",
-                                         categories=["leisure"])])
-    path = tmp_path / "sub" / "store.sqlite"
-    with sqlite3.connect(path) as conn:     # back to the version-1 shape
-        conn.execute("ALTER TABLE services DROP COLUMN audience")
-        conn.execute("ALTER TABLE services DROP COLUMN status")
-        conn.execute("ALTER TABLE services DROP COLUMN facts")
-        for name in QUALITY_COLUMNS:     # and the version-20 columns
-            conn.execute(f"ALTER TABLE services DROP COLUMN {name}")
-        conn.execute("DELETE FROM schema_version WHERE version > 1")
-    with Store.open(url) as s:
-        assert s.schema_version() == store_mod.SCHEMA_VERSION
-        record = s.get_service("S1")
-    assert (record.audience, record.status, record.facts) == ([], "active", [])
-
-
-QUALITY_COLUMNS = ("ratings", "accreditations", "outcomes", "outside_area",
-                   "used_by_local_families")
-
-
-def test_version_2_database_gains_ratings_outcomes_and_area(url: str, tmp_path: Path) -> None:
-    with Store.open(url) as s:
-        s.upsert_services([ServiceRecord(id="S1", name="Club", description="A club.",
-                                         categories=["leisure"])])
-    path = tmp_path / "sub" / "store.sqlite"
-    with sqlite3.connect(path) as conn:     # back to the version-2 shape
-        for name in QUALITY_COLUMNS:
-            conn.execute(f"ALTER TABLE services DROP COLUMN {name}")
-        conn.execute("DELETE FROM schema_version WHERE version = 20")
-    with Store.open(url) as s:
-        assert s.schema_version() == store_mod.SCHEMA_VERSION == 20
-        record = s.get_service("S1")
-        rated = dataclasses.replace(record, ratings=[{"body": "Ofsted", "rating": "Good",
-                                                      "date": "2024-03-12", "url": ""}],
-                                    outside_area=True, used_by_local_families=True,
-                                    outcomes=[{"text": "All went on to college.", "year": 2025}],
-                                    accreditations=["A quality mark"])
-        assert s.upsert_services([rated]) == (0, 1, 0)
-        back = s.get_service("S1")
-    assert (record.ratings, record.outcomes, record.outside_area) == ([], [], False)
-    assert back == rated
-
-
-def test_a_step_numbered_below_the_highest_applied_is_still_applied(
-        url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Steps are applied by what is recorded, not by the highest number: a step added with a
-    lower number than one already applied (two lines of work merged) still runs."""
-    Store.open(url).close()
-    ran: list[int] = []
-    extra = store_mod.Migration(3, "a later, lower-numbered step", lambda conn: ran.append(3))
-    monkeypatch.setattr(store_mod, "MIGRATIONS", (*store_mod.MIGRATIONS, extra))
-    with Store.open(url) as s:
-        assert ran == [3]
-        assert s.schema_version() == 20
-    with Store.open(url):
-        assert ran == [3]                    # recorded: not run twice
-
-
-def test_newer_database_is_refused(url: str, tmp_path: Path) -> None:
-    Store.open(url).close()
-    path = tmp_path / "sub" / "store.sqlite"
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO schema_version (version, description, applied_at) "
-                     "VALUES (99, 'future', '2030-01-01 00:00:00')")
-    with pytest.raises(ConfigError, match="newer"):
-        Store.open(url)

@@ -21,7 +21,7 @@ from matcher.api.deps import ApiConfig
 from matcher.coprod.config import CoprodConfig
 from matcher.ingest import run_import
 from matcher.settings import Settings
-from matcher.store_extra import add_user
+from matcher.store.users import add_user
 
 CSV = HEADER + (
     'S-001,Sensory Swim,Leisure,"Swimming for autistic children.",leisure,autism,5,16,E5 0RF,,,'

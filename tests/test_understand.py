@@ -1051,3 +1051,179 @@ def test_parenting_of_a_topic_is_not_a_parents_audience_by_itself():
     # Words about parenting as a subject of a children's activity are not read this way.
     facts = read_service("Kids art club", "Painting and crafts for children aged 5 to 11.")
     assert not any(f.field == "for_parents" for f in facts)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Drop-in sessions for 9 year olds and upwards.", (9, None)),
+    ("Open to 12-year-olds and over who like making films.", (12, None)),
+    ("A chess club for 7 yr olds or older.", (7, None)),
+])
+def test_year_olds_and_upwards(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Counselling for young people up to 19 with low mood. Those aged 16+ can self-refer.",
+     (None, 19)),
+    ("A clinic for ages 0 to 18; anyone over 13 may refer themselves.", (0, 18)),
+    ("For children aged 6-15. Over 11s can attend without an adult.", (6, 15)),
+])
+def test_an_age_for_a_way_in_is_not_who_it_is_for(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Mentoring for pupils in Years 7 to 11 (11-16).", (11, 16)),
+    ("A lunchtime club for Years 5-6 (9 to 11).", (9, 11)),
+    ("Careers help for Years 12-13 (ages 16-19) with SEND.", (16, 19)),
+])
+def test_ages_in_brackets_after_school_years(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, fields, expected", [
+    # The listing's broad band, narrowed by the provider's own numbers: the words win.
+    ("A drama group for girls aged 8 to 12.", (5, 16), (8, 12)),
+    ("Weekend football for 10 year olds and upwards.", (6, None), (10, None)),
+    ("Reading support for children aged 6 to 9.", (0, 99), (6, 9)),
+    # Words outside the listing's range, or only age-group words: the listing stands.
+    ("A drama group for young people aged 14 to 21.", (5, 16), (5, 16)),
+    ("Club nights for teenagers.", (0, 25), (0, 25)),
+    ("A course for parents of children aged 5 to 11.", (0, 18), (0, 18)),
+    # Ages said of a part of the service, an example, a usual case or one of several parties.
+    ("Family days out, plus a film club for 12-16s.", (0, 25), (0, 25)),
+    ("Advice on grants, including for children under 4 with medical needs.", (0, 25), (0, 25)),
+    ("Teachers, young people aged 14-19 and parents can all ask us for help.", (0, 25),
+     (0, 25)),
+    ("Planning for adult care, usually from age 17 onwards.", (14, 25), (14, 25)),
+    ("Drama for young people. The Thursday evening session is for over 16s.", (11, 18),
+     (11, 18)),
+    ("Swimming for all. Our junior section is for children aged 8 to 12.", (5, 18), (5, 18)),
+])
+def test_words_narrowing_the_listings_ages_are_believed(text, fields, expected):
+    r = _imported(text, min_age=fields[0], max_age=fields[1])
+    assert (r.min_age, r.max_age) == expected
+    age_facts = [f for f in r.facts if f["field"] in ("min_age", "max_age", "child_ages")]
+    if expected != fields:
+        used = [f for f in age_facts if f["used"]]
+        assert used and used[0]["conflict"]
+        assert used[0]["listing"] == {"min_age": fields[0], "max_age": fields[1]}
+    else:
+        assert not any(f["used"] for f in age_facts)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Short breaks for disabled children. We also run a youth club for teens on Fridays.",
+     (None, None)),
+    ("A toy library for families. The centre also offers holiday clubs for 8-12 year olds.",
+     (None, None)),
+    ("Swimming for children aged 5-11. We additionally host a squad for 12-16s.", (5, 11)),
+])
+def test_ages_of_another_offer_named_with_also_are_only_likely(text, expected):
+    after_also = text[text.index("also" if "also" in text else "additionally"):]
+    facts = [f for f in read(text) if f.field in ("min_age", "max_age")]
+    assert facts and all(f.confidence == "likely" for f in facts if f.quote in after_also)
+    r = _imported(text)
+    assert (r.min_age, r.max_age) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Rhyme time for little ones.\nAge: four months (sitting up) to 18 months\nBring a blanket.",
+     (0, 1)),
+    ("Messy play.\nBirth to 10 months\nBook a place.", (0, 0)),
+    ("Baby yoga.\nAges: 2/3 months up to 11/14 months (crawling).", (0, 1)),
+])
+def test_ages_in_months_at_both_ends(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # A line holding only ages (or "Age:" and ages) is the record's own statement, as a form
+    # gives it: it outranks ages in the running text.
+    ("Dance classes for under 8s.\n\nAge: 4 to 6 years\n\nWednesdays in the hall.", (4, 6)),
+    ("Music groups for the under 5s.\nThursday 10am, Town Hall\n18 months - 3 years old\n",
+     (1, 3)),
+    ("Sports camps for children aged 5 to 14.\n- Ages: 8-11\nBring a packed lunch.", (8, 11)),
+    # Not a line of its own: joined with the rest as before.
+    ("Dance classes for under 8s. Wednesday's group is 4 to 6 years old.", (0, 7)),
+])
+def test_ages_on_a_line_of_their_own_win(text, expected):
+    assert ages(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The forum is for everyone in the borough - adults, young people and children.", (0, None)),
+    ("A community choir open to children, young people and adults.", (0, None)),
+    ("The farm welcomes adults and kids of every ability.", (0, None)),
+])
+def test_children_and_adults_named_together_are_all_ages(text, expected):
+    assert ages(text) == expected
+    assert _imported(text).min_age == 0
+
+
+@pytest.mark.parametrize("text", [
+    "Support for parents and children.",
+    "Sessions for adults with autism and their children.",
+    "Children must be accompanied by adults.",
+])
+def test_children_and_adults_not_named_as_the_audience_together(text):
+    assert not [f for f in read(text) if f.kind == "all_ages"]
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("Little Oaks Pre-School", "Learning through play in a village hall.", (None, 4)),
+    ("Riverside Nursery School", "A friendly setting with a big garden.", (None, 4)),
+    ("Hilltop Preschool", "Sessions for children aged 2 to 5.", (2, 5)),
+])
+def test_a_pre_school_or_nursery_school_takes_children_to_4(name, text, expected):
+    assert ages(text, name) == expected
+
+
+def test_pre_schools_named_as_places_say_no_age():
+    assert ages("Our team visits pre-schools and nursery schools to train staff.") == \
+        (None, None)
+
+
+@pytest.mark.parametrize("text, need", [
+    ("We support children with ADHD at home and school. We do not offer ADHD assessments.",
+     "adhd"),
+    ("Counselling for mild eating disorders (not anorexia).", "eating_disorder"),
+    ("Help for families through a cancer diagnosis. Our therapists do not treat cancer.",
+     "medical"),
+])
+def test_a_refusal_naming_a_need_the_record_serves_does_not_exclude_it(text, need, vocab):
+    facts = read(text, vocab=vocab)
+    assert need not in [v for f in facts if f.field == "excludes" for v in f.value]
+    found = vocab.find_in_text(text)
+    assert need in found.mentioned and need not in found.excluded
+
+
+@pytest.mark.parametrize("text, need", [
+    ("A club for autistic teenagers. Not suitable for children with PMLD.", "pmld"),
+    ("Drama for young people. We are unable to support children with epilepsy.", "epilepsy"),
+    ("We do not accept referrals for ADHD.", "adhd"),
+])
+def test_a_refusal_of_a_need_named_nowhere_else_still_excludes_it(text, need, vocab):
+    if need not in vocab.needs:
+        pytest.skip(f"{need} is not in this vocabulary")
+    assert need in [v for f in read(text, vocab=vocab) if f.field == "excludes" for v in f.value]
+    assert need in vocab.find_in_text(text).excluded
+
+
+def test_label_lines_read_for_exclusions_only_score_exclusions_only():
+    from matcher.evaluation.labels import _score
+
+    refuses = _imported("A club for autistic teenagers. Not suitable for children with PMLD.")
+    limits = _imported("Counselling for mild eating disorders (not anorexia).")
+    pairs = [({"excludes": ["pmld"]}, refuses),
+             # Read by a person as turning away anorexia only: no value of the reading step
+             # names it, so it counts against recall, never as a need the engine should refuse.
+             ({"excludes": ["anorexia"]}, limits)]
+    result = _score(pairs)
+    assert (result["records"], result["exclusions_only"], result["read_for_exclusions"]) == \
+        (0, 2, 2)
+    assert result["ages"]["labelled"] == 0 and result["adults_only"]["labelled"] == 0
+    assert result["needs"]["labelled"] == 0
+    ex, engine = result["excludes"], result["excludes_engine"]
+    assert (ex["correct"], ex["given"], ex["labelled"]) == (1, 1, 2)
+    assert (engine["correct"], engine["given"], engine["labelled"]) == (1, 1, 1)

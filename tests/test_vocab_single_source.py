@@ -139,9 +139,11 @@ def api(tmp_path: Path, vocab_file: Path, postcode_index):
         yield client
 
 
-def test_settings_name_the_vocabulary_file(vocab_file):
-    assert Settings.from_env({}).vocabulary_path == REPO_ROOT / "data" / "vocabulary.yaml"
-    assert Settings.from_env({"MATCHER_VOCABULARY": str(vocab_file)}).vocabulary_path == vocab_file
+def test_settings_name_the_vocabulary_file(vocab_file, monkeypatch):
+    monkeypatch.delenv("MATCHER_VOCABULARY", raising=False)
+    assert Settings().vocabulary_path == REPO_ROOT / "data" / "vocabulary.yaml"
+    monkeypatch.setenv("MATCHER_VOCABULARY", str(vocab_file))
+    assert Settings().vocabulary_path == vocab_file
     assert vocabulary_at(vocab_file).categories[NEW_CATEGORY] == NEW_CATEGORY_LABEL
 
 

@@ -16,11 +16,13 @@ from matcher.api.errors import install_error_handlers
 from matcher.api.middleware import (
     BodyLimitMiddleware,
     RequestLogMiddleware,
+    SecurityHeadersMiddleware,
     VocabularyMiddleware,
     install_access_log_redaction,
 )
 from matcher.api.routes import ROUTERS
 from matcher.api.schemas import Message
+from matcher.errors import StoreUnavailableError
 from matcher.settings import Settings
 
 __all__ = ["create_app", "DESCRIPTION"]
@@ -29,7 +31,10 @@ DESCRIPTION = """\
 Find the Local Offer services that fit a child or young person with special educational needs
 and disabilities (SEND), and say why in plain English.
 
-**Errors.** 401, 403, 404 and 503 answer `{"detail": "<plain sentence>"}`. 413 answers
+**Errors.** 401, 403, 404, 500 and 503 answer `{"detail": "<plain sentence>"}`. A write
+(plan, feedback, comment, import, user) that the store could not keep answers 503, never 201:
+the store is missing, read-only, at another schema revision, or not answering; `GET
+/health/ready` says which. 413 answers
 `{"detail": "The request body is too large: ..."}` (JSON bodies: 64 KB; CSV uploads: 5 MB by
 default). 422 answers every problem at once:
 `{"detail": [{"field": "age", "message": "age must be between 0 and 25", "type": "less_than_equal"}]}`
@@ -50,6 +55,8 @@ _COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": Message, "description": "the request body is too large"},
     429: {"model": Message, "description": "too many requests (or wrong API keys) from this "
                                            "client; see Retry-After"},
+    503: {"model": Message, "description": "the store cannot keep changes or answer now; "
+                                           "nothing was saved (GET /health/ready says why)"},
 }
 
 
@@ -85,13 +92,24 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         from matcher.settings import get_settings
 
         settings = get_settings()
-    resources = AppResources(settings, config or ApiConfig())
+    if config is None:
+        config = ApiConfig(max_json_bytes=settings.max_json_bytes,
+                           max_upload_bytes=settings.max_upload_bytes,
+                           refresh_seconds=settings.refresh_seconds,
+                           models_dir=settings.models_dir)
+    resources = AppResources(settings, config)
     from matcher.council import load_council
 
     council = load_council(settings.council_path)   # a bad file stops the start, saying why
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # The store is checked before the first request: a start against a missing,
+        # unwritable or wrong-schema store stops here, saying why, rather than serving.
+        problems = resources.check_store()
+        if problems:
+            resources.close()
+            raise StoreUnavailableError("The store is not ready: " + " ".join(problems))
         yield
         resources.close()
 
@@ -125,12 +143,36 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     from matcher.api.routes.coprod import router as coprod_router
 
     app.include_router(coprod_router, responses=_COMMON_RESPONSES)
+    if settings.metrics:
+        _add_metrics_route(app)
     install_error_handlers(app)
-    app.add_middleware(RequestLogMiddleware)
     app.add_middleware(BodyLimitMiddleware, json_limit=resources.config.max_json_bytes,
                        upload_limit=resources.config.max_upload_bytes)
     # Outermost, so every layer inside (and the tasks they start) sees the app's vocabulary.
     app.add_middleware(VocabularyMiddleware, vocabulary=resources.vocabulary)
     _openapi_with_vocabulary(app, resources)
+    _outermost(app, metrics=settings.metrics)
     install_access_log_redaction()
     return app
+
+
+def _outermost(app: FastAPI, metrics: bool) -> None:
+    """Put the request log (request id, metrics) and the security headers outside Starlette's
+    own error layer, so that they also see the 500 it answers for an unexpected error."""
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> Any:
+        return SecurityHeadersMiddleware(RequestLogMiddleware(build(), metrics=metrics))
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+
+
+def _add_metrics_route(app: FastAPI) -> None:
+    """``GET /metrics``: Prometheus' text format (see :mod:`matcher.api.metrics`)."""
+    from fastapi import Response
+
+    from matcher.api.metrics import CONTENT_TYPE, render
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(render(), media_type=CONTENT_TYPE)

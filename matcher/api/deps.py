@@ -20,10 +20,10 @@ from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from matcher.engine.pipeline import Matcher
+from matcher.errors import MatcherError, StoreUnavailableError
 from matcher.services import ServiceRecord
 from matcher.settings import Settings
 from matcher.store import Store
-from matcher.store_extra import ensure_extra_tables
 from matcher.vocab import Vocabulary
 
 __all__ = [
@@ -152,14 +152,28 @@ class AppResources:
 
     @property
     def store(self) -> Store:
-        """The store (opened, and the API's own tables created, on first use)."""
+        """The store (opened, and its schema brought up to date, on first use)."""
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    store = Store.open(self.settings.database_url)
-                    ensure_extra_tables(store.engine)
+                    try:
+                        store = Store.open(self.settings.database_url)
+                    except MatcherError as exc:
+                        # Answered 503 {"detail": ...} by the API's error handlers.
+                        raise StoreUnavailableError(str(exc)) from exc
                     self._store = store
         return self._store
+
+    def check_store(self) -> list[str]:
+        """Every reason the store cannot take writes now (empty: ready); see
+        :func:`matcher.store.health.store_problems`."""
+        from matcher.store.health import store_problems
+
+        try:
+            store = self.store
+        except MatcherError as exc:
+            return [str(exc)]
+        return store_problems(store)
 
     @property
     def cache(self) -> DirectoryCache:

@@ -21,7 +21,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from matcher.errors import PostcodeError, PostcodeNotFoundError, ProfileError
+from matcher.errors import (
+    PostcodeError,
+    PostcodeNotFoundError,
+    ProfileError,
+    StoreUnavailableError,
+)
 
 __all__ = [
     "field_name",
@@ -30,7 +35,22 @@ __all__ = [
     "postcode_problem",
     "openapi_bounds",
     "install_error_handlers",
+    "STORE_UNAVAILABLE",
+    "SERVER_ERROR",
 ]
+
+#: The ``detail`` of a 503 when the store cannot keep a write or answer a read. The reason (a
+#: file gone, read-only, another schema revision) is logged and shown by GET /health/ready,
+#: not told to every caller.
+STORE_UNAVAILABLE = (
+    "The store cannot keep changes or answer right now, so nothing was saved. Try again in a "
+    "few minutes; if it goes on, tell the service's operators (GET /health/ready says why)."
+)
+#: The ``detail`` of any other unexpected error (500).
+SERVER_ERROR = (
+    "Something went wrong on our side and the request was not completed. Try again; if it "
+    "goes on, tell the service's operators."
+)
 
 log = logging.getLogger("matcher.api")
 
@@ -152,11 +172,12 @@ def plain_message(err: dict[str, Any], field: str,
         known.setdefault(short, ctx.get(short))
         return _range_message(field, {k: v for k, v in known.items() if v is not None})
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{field} must be a whole number"
+        return (f"{field} must be a whole number written without quotes, for example 7 "
+                "(not true, false or \"7\")")
     if kind in ("float_parsing", "float_type", "finite_number", "decimal_parsing"):
-        return f"{field} must be a number"
+        return f"{field} must be a number written without quotes, for example 30"
     if kind in ("bool_parsing", "bool_type"):
-        return f"{field} must be true or false"
+        return f"{field} must be true or false, without quotes"
     if kind in ("string_type", "string_sub_type"):
         return f"{field} must be text (a string in double quotes)"
     if kind == "string_too_short":
@@ -242,6 +263,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=422, content={
             "detail": [{"field": field, "message": message, "type": "profile"}]})
 
+    async def on_store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The reason names no person: a file path, a revision, the database's own message.
+        log.error("503 on %s %s: the store is unavailable: %s", request.method,
+                  _route_path(request), exc)
+        return JSONResponse(status_code=503, content={"detail": STORE_UNAVAILABLE},
+                            headers={"Retry-After": "30"})
+
+    async def on_server_error(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(status_code=500, content={"detail": SERVER_ERROR})
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    app.add_exception_handler(StoreUnavailableError, on_store_unavailable)
+    app.add_exception_handler(SQLAlchemyError, on_store_unavailable)
+    # Anything else: still JSON, never Starlette's plain-text "Internal Server Error".
+    app.add_exception_handler(Exception, on_server_error)
     app.add_exception_handler(RequestValidationError, on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(PostcodeError, on_postcode)  # type: ignore[arg-type]
     app.add_exception_handler(ProfileError, on_profile)  # type: ignore[arg-type]

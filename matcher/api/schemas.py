@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from matcher.engine.profile import Profile
 from matcher.plans import Plan, PlanContent
-from matcher.store_extra import FeedbackKind
+from matcher.store.feedback import FeedbackKind
 
 __all__ = [
     "Message",
@@ -278,6 +278,10 @@ class ServiceFact(BaseModel):
     confidence: Literal["certain", "likely"]
     used: bool = Field(False, description="true when it filled a field the record left unknown")
     conflict: bool = Field(False, description="true when it disagrees with a stated field")
+    listing: dict[str, int | None] | None = Field(
+        None, description="for ages the words narrowed (a listing's broad band against the "
+                          "record's own numbers, inside it): what the listing said, "
+                          "{min_age, max_age}")
 
 
 Origin = Literal["stated", "read", "suggested", "unknown"]
@@ -559,6 +563,16 @@ class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     services: int | None = None
     detail: str | None = None
+
+
+class Readiness(BaseModel):
+    """Whether this server can take requests and keep what they write."""
+
+    status: Literal["ready", "unavailable"]
+    detail: str | None = Field(None, description="why not, in plain English (when unavailable)")
+    problems: list[str] = Field(default_factory=list,
+                                description="every reason the server is not ready")
+    schema_revision: str | None = Field(None, description="the store's schema revision")
 
 
 class VersionInfo(BaseModel):

@@ -3,7 +3,7 @@
 Public routes (match, services, postcodes, vocabularies, needs, feedback) need no key. The
 others need an ``X-API-Key`` header holding a key made with
 ``matcher users add NAME --role ROLE``; only the key's SHA-256 hash is stored, and it is
-compared in constant time (:func:`matcher.store_extra.authenticate`).
+compared in constant time (:func:`matcher.store.users.authenticate`).
 
 Answers: 401 ``"Missing or unknown API key."`` when there is no key or it is not known;
 403 ``"This needs the admin role."`` (or ``"This needs the commissioner or admin role."``)
@@ -19,7 +19,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
 from matcher.api.deps import StoreDep
-from matcher.store_extra import ApiUser, authenticate
+from matcher.store.users import ApiUser, authenticate
 
 __all__ = [
     "API_KEY_HEADER",

@@ -59,13 +59,27 @@ def tcp_listener_fix() -> Iterator[None]:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          log_level: str = "info") -> None:
-    """Run the API with uvicorn (factory mode: every worker calls ``create_app()``)."""
+          log_level: str = "info", log_format: str = "json",
+          worker_start_seconds: int = 60) -> None:
+    """Run the API with uvicorn (factory mode: every worker calls ``create_app()``).
+
+    Logs go to stderr in ``log_format`` (``json``: one object a line with the request id;
+    ``text``), see :mod:`matcher.api.logs`; our request log replaces uvicorn's access log.
+
+    With several workers, uvicorn's supervisor restarts a worker that does not answer its
+    health check within ``worker_start_seconds``. Its own default (5 s) is shorter than a
+    worker's start on a busy machine (importing the engine took 12-16 s on the 2-core test
+    machine under load), which made it kill every worker before it started, over and over.
+    """
     import uvicorn
+
+    from matcher.api.logs import log_config
 
     with tcp_listener_fix():
         uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, proxy_headers=False, server_header=False)
+                    log_level=log_level, log_config=log_config(log_format, log_level),
+                    access_log=False, proxy_headers=False, server_header=False,
+                    timeout_worker_healthcheck=worker_start_seconds)
 
 
 def ensure_demo_data(settings: Settings, out: TextIO | None = None,
@@ -113,7 +127,7 @@ def ensure_demo_data(settings: Settings, out: TextIO | None = None,
 def users_add(database_url: str, name: str, role: str, out: TextIO | None = None) -> None:
     """Create a user and print their API key (the only time it is shown)."""
     from matcher.store import Store
-    from matcher.store_extra import add_user
+    from matcher.store.users import add_user
 
     out = out or sys.stdout
 
@@ -127,7 +141,7 @@ def users_add(database_url: str, name: str, role: str, out: TextIO | None = None
 def users_list(database_url: str, out: TextIO | None = None) -> None:
     """Print every user's name, role and creation date (keys are never shown again)."""
     from matcher.store import Store
-    from matcher.store_extra import list_users
+    from matcher.store.users import list_users
 
     out = out or sys.stdout
 
@@ -143,7 +157,7 @@ def users_list(database_url: str, out: TextIO | None = None) -> None:
 def users_remove(database_url: str, name: str) -> bool:
     """Delete a user (their key stops working at once). False when there was none."""
     from matcher.store import Store
-    from matcher.store_extra import remove_user
+    from matcher.store.users import remove_user
 
     with Store.open(database_url) as store:
         return remove_user(store.engine, name)

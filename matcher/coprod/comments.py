@@ -20,7 +20,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 
 from matcher.coprod.redact import redact
 from matcher.coprod.tables import ActionRow, CommentRow, ContactRow, DirectoryTaskRow
-from matcher.store_extra import write_transaction
+from matcher.store.base import write_transaction
 
 __all__ = [
     "About", "ABOUTS", "ServiceTopic", "SERVICE_TOPICS", "OfferTopic", "OFFER_TOPICS",

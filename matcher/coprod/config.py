@@ -14,10 +14,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from matcher.errors import ConfigError
+from matcher.resources import data_path
 
 __all__ = ["CoprodConfig", "load_coprod_config", "get_coprod_config", "DEFAULT_PATH"]
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "coproduction.toml"
+DEFAULT_PATH = data_path("coproduction.toml")
 
 
 def _check_rate(value: str) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from matcher.coprod.tables import DemandCellRow
 from matcher.errors import PostcodeError
 from matcher.geo.postcodes import postcode_district
-from matcher.store_extra import write_transaction
+from matcher.store.base import write_transaction
 
 __all__ = ["MAX_NEEDS", "NO_NEED", "NO_DISTRICT", "band_for_age", "district_of",
            "demand_keys", "record_demand", "add_demand", "demand_cells", "shown_count"]

@@ -1,7 +1,7 @@
 """Feedback buttons that count once per browser session and reach the directory team.
 
 :func:`record_feedback` stores a "helpful", "not helpful" or "out of date" press through
-:class:`matcher.store_extra.FeedbackRow` (kind and hour only) only the first time a browser session presses a
+:class:`matcher.store.feedback.FeedbackRow` (kind and hour only) only the first time a browser session presses a
 button for a service (the session's random token is kept only as a salted hash, for
 :attr:`CoprodConfig.session_days`); an "out of date" press also opens, or adds a report to, a
 task for the directory team.
@@ -16,7 +16,8 @@ from sqlalchemy import Engine, delete, insert, select
 
 from matcher.coprod.comments import _open_task
 from matcher.coprod.tables import FeedbackSeenRow
-from matcher.store_extra import FEEDBACK_KINDS, FeedbackRow, write_transaction
+from matcher.store.base import write_transaction
+from matcher.store.feedback import FEEDBACK_KINDS, FeedbackRow
 
 __all__ = ["session_hash", "record_feedback"]
 

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from matcher.errors import ConfigError
+from matcher.resources import data_path
 from matcher.vocab import Vocabulary
 
 __all__ = [
@@ -200,7 +201,7 @@ class MatchConfig(_Strict):
 
 def default_config_path() -> Path:
     """``data/match_config.toml`` at the repository root."""
-    return Path(__file__).resolve().parents[2] / "data" / "match_config.toml"
+    return data_path("match_config.toml")
 
 
 def _format_errors(exc: ValidationError, source: str) -> str:

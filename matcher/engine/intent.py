@@ -30,12 +30,13 @@ import numpy as np
 import yaml
 
 from matcher.errors import ConfigError
+from matcher.resources import data_path
 
 __all__ = ["ASK_PATTERN", "SETTING_REQUEST", "SITUATION", "cue_pattern", "IntentLexicon",
            "Intent", "load_intents", "default_intents_path"]
 
 
-_DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "intents.yaml"
+_DEFAULT_PATH = data_path("intents.yaml")
 
 
 def default_intents_path() -> Path:

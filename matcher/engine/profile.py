@@ -24,7 +24,8 @@ class Travel(BaseModel):
         None, description="how the family travels: a travel_modes value of the vocabulary"
     )
     max_minutes: float | None = Field(
-        None, gt=0, le=240, description="longest acceptable journey each way, in minutes"
+        None, gt=0, le=240, strict=True,
+        description="longest acceptable journey each way, in minutes"
     )
 
 
@@ -33,7 +34,7 @@ class Preferences(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    free_only: bool = False
+    free_only: bool = Field(False, strict=True)
     categories: list[Category] = Field(default_factory=list, max_length=20)
     when: list[When] = Field(default_factory=list, max_length=10)
     accessibility: list[Accessibility] = Field(default_factory=list, max_length=10)
@@ -46,16 +47,17 @@ class Profile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    age: int = Field(..., ge=0, le=25, description="the child's or young person's age in years, 0 to 25")
+    # Strict: JSON numbers only, so `true` or "7" is refused rather than read as 1 or 7.
+    age: int = Field(..., ge=0, le=25, strict=True, description="the child's or young person's age in years, 0 to 25")
     needs: list[str] = Field(default_factory=list, max_length=30,
                              description="needs in the family's own words, misspellings welcome")
     about: str = Field("", max_length=5000, description="free text from the family or practitioner")
     postcode: str | None = Field(None, max_length=16, description="full GB postcode or district")
     travel: Travel = Field(default_factory=Travel)
     transition: Transition | None = None
-    has_ehcp: bool = False
+    has_ehcp: bool = Field(False, strict=True)
     preferences: Preferences = Field(default_factory=Preferences)
-    limit: int = Field(10, ge=1, le=50, description="how many results, at most 50")
+    limit: int = Field(10, ge=1, le=50, strict=True, description="how many results, at most 50")
     who: Literal["parent", "young_person", "senco", "key_worker"] | None = Field(
         None, description="who is asking: a parent or carer, the young person, a SENCo or a key worker")
 

@@ -23,6 +23,14 @@ Figures (each ``precision``, ``recall``, and the counts behind them):
   the reading step filled them) or from the feed's own fields (which win where present).
 * ``excludes``: facts of the reading step saying who a service does not take, against the
   label's exclusions (precision has no meaning when neither side has any: reported as such).
+  A label's exclusion is what a person reads, in the reading step's values where they have one
+  (a need's id, ``under_N``, ``over_N``, ``non_residents``) and in plain words where they have
+  none (``anorexia`` against "mild eating disorders (not anorexia)"): those the reading step
+  cannot give count against its recall. ``excludes_engine``: the needs the matching engine
+  takes a record's words to turn away (``Vocabulary.find_in_text``, what "why not" and the
+  need score use), against the label's exclusions that are needs.
+* A label line may give only some facts (e.g. ``source``, ``id`` and ``excludes``, for a record
+  read for its exclusions only): a fact it does not give is not scored for that record.
 * ``needs``: canonical needs of the record against the label's needs.
 """
 
@@ -113,12 +121,24 @@ def _for_parents(record: Any) -> bool:
     return "parents_carers" in record.audience
 
 
+def _engine_excluded(record: Any) -> set[str]:
+    from matcher.vocab import load_vocabulary
+
+    return set(load_vocabulary().find_in_text(f"{record.name}. {record.description}").excluded)
+
+
 def _score(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
+    from matcher.vocab import load_vocabulary
+
+    need_ids = set(load_vocabulary().needs)
     ages, adults, parents, excludes, needs = Score(), Score(), Score(), Score(), Score()
+    engine_ex = Score()
     by_origin = {"words": Score(), "fields": Score()}
     parents_ages = 0
     for label, record in pairs:
-        if label.get("for_parents"):
+        if "min_age" not in label and "max_age" not in label:
+            pass   # ages not labelled for this record
+        elif label.get("for_parents"):
             # The label gives the parent's own age (18 and over); the import gives the
             # ages of the children the parents care for. Unlike things: not compared.
             parents_ages += sum(label.get(b) is not None for b in ("min_age", "max_age"))
@@ -146,6 +166,8 @@ def _score(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
         for score, given, truth in (
                 (adults, _adults_only(record), bool(label.get("adults_only"))),
                 (parents, _for_parents(record), bool(label.get("for_parents")))):
+            if ("adults_only" if score is adults else "for_parents") not in label:
+                continue
             score.predicted += given
             score.labelled += truth
             score.true_pos += given and truth
@@ -153,14 +175,10 @@ def _score(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
                 score.errors.append(f"{record.id}: gave True, label False")
             elif truth and not given:
                 score.misses.append(f"{record.id}: gave False, label True")
-        said = {str(v) for f in record.facts if f.get("field") == "excludes"
-                for v in (f["value"] if isinstance(f["value"], list) else [f["value"]])}
-        truth_ex = set(label.get("excludes") or [])
-        excludes.predicted += len(said)
-        excludes.labelled += len(truth_ex)
-        excludes.true_pos += len(said & truth_ex)
-        excludes.errors += [f"{record.id}: gave exclusion {v}" for v in sorted(said - truth_ex)]
-        excludes.misses += [f"{record.id}: missed exclusion {v}" for v in sorted(truth_ex - said)]
+        if "excludes" in label:
+            _excludes(label, record, excludes, engine_ex, need_ids)
+        if "needs" not in label and "all_send" not in label:
+            continue
         truth_needs = set(label.get("needs") or []) | ({"all_send"} if label.get("all_send")
                                                        else set())
         given_needs = {n for n in record.needs if not n.startswith("area:")}
@@ -169,11 +187,28 @@ def _score(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
         needs.true_pos += len(given_needs & truth_needs)
         needs.errors += [f"{record.id}: gave need {n}" for n in sorted(given_needs - truth_needs)]
         needs.misses += [f"{record.id}: missed need {n}" for n in sorted(truth_needs - given_needs)]
-    return {"records": len(pairs), "ages": ages.to_dict(),
+    full = sum("min_age" in label or "max_age" in label for label, _ in pairs)
+    return {"records": full, "exclusions_only": len(pairs) - full, "ages": ages.to_dict(),
             "ages_given_by": {k: v.to_dict() for k, v in by_origin.items()},
             "adults_only": adults.to_dict(),
             "for_parents": parents.to_dict(), "excludes": excludes.to_dict(),
+            "excludes_engine": engine_ex.to_dict(),
+            "read_for_exclusions": sum("excludes" in label for label, _ in pairs),
             "needs": needs.to_dict(), "parents_age_bounds_not_compared": parents_ages}
+
+
+def _excludes(label: dict[str, Any], record: Any, excludes: Score, engine: Score,
+              need_ids: set[str]) -> None:
+    said = {str(v) for f in record.facts if f.get("field") == "excludes"
+            for v in (f["value"] if isinstance(f["value"], list) else [f["value"]])}
+    truth = set(label.get("excludes") or [])
+    for score, given, wanted in ((excludes, said, truth),
+                                 (engine, _engine_excluded(record), truth & need_ids)):
+        score.predicted += len(given)
+        score.labelled += len(wanted)
+        score.true_pos += len(given & wanted)
+        score.errors += [f"{record.id}: gave exclusion {v}" for v in sorted(given - wanted)]
+        score.misses += [f"{record.id}: missed exclusion {v}" for v in sorted(wanted - given)]
 
 
 def evaluate_labels(labels_dir: str | Path, shared: str | Path,
@@ -202,17 +237,25 @@ def format_text(result: dict[str, Any]) -> str:
         return "  n/a" if x is None else f"{x:5.3f}"
 
     def table(title: str, r: dict[str, Any]) -> list[str]:
-        lines = [f"{title}: {r['records']} labelled real records",
-                 f"{'fact':<12} {'precision':>9} {'recall':>7} {'correct':>8} {'given':>6} "
+        extra = (f" (and {r['exclusions_only']} read for their exclusions only)"
+                 if r.get("exclusions_only") else "")
+        lines = [f"{title}: {r['records']} labelled real records{extra}",
+                 f"{'fact':<15} {'precision':>9} {'recall':>7} {'correct':>8} {'given':>6} "
                  f"{'labelled':>9}"]
-        for name in ("ages", "adults_only", "for_parents", "excludes", "needs"):
+        for name in ("ages", "adults_only", "for_parents", "excludes", "excludes_engine",
+                     "needs"):
             s = r[name]
-            lines.append(f"{name:<12} {pct(s['precision']):>9} {pct(s['recall']):>7} "
+            lines.append(f"{name:<15} {pct(s['precision']):>9} {pct(s['recall']):>7} "
                          f"{s['correct']:>8} {s['given']:>6} {s['labelled']:>9}")
         for origin, s in r.get("ages_given_by", {}).items():
             what = "read from words" if origin == "words" else "from the feed's fields"
             lines.append(f"  ages {what}: precision {pct(s['precision']).strip()} "
                          f"({s['correct']} of {s['given']} bounds given)")
+        if r.get("read_for_exclusions"):
+            lines.append(f"  exclusions: {r['read_for_exclusions']} records labelled for them; "
+                         f"{r['excludes']['labelled']} exclusions labelled, "
+                         f"{r['excludes']['given']} read ({r['excludes_engine']['given']} by "
+                         "the engine's need reading)")
         if r.get("parents_age_bounds_not_compared"):
             lines.append(f"(ages: {r['parents_age_bounds_not_compared']} labelled bounds of "
                          "services for parents not compared: the label gives the parent's age)")

@@ -24,7 +24,7 @@ from matcher.api.schemas import Message
 from matcher.api.security import CommissionerUser
 from matcher.errors import MatcherError, PostcodeError, PostcodeNotFoundError
 from matcher.gaps.supply import GapServices
-from matcher.store_extra import ApiUser
+from matcher.store.users import ApiUser
 
 __all__ = [
     "GapCell",

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from matcher.resources import data_path
+
 __all__ = [
     "BenchResult",
     "DEMO_BOROUGH_DISTRICTS",
@@ -28,7 +30,7 @@ __all__ = [
 ]
 
 #: The demo Local Offer (fictional Islington services at real postcodes).
-DEMO_CSV = Path(__file__).resolve().parents[2] / "data" / "demo" / "islington_local_offer.csv"
+DEMO_CSV = data_path("demo", "islington_local_offer.csv")
 #: Islington's postcode districts as the demo data's borough-wide service area lists them.
 DEMO_BOROUGH_DISTRICTS = ("N1", "N4", "N5", "N7", "N19", "EC1V", "EC1R", "EC1M", "EC1Y", "WC1X")
 

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from matcher.errors import ConfigError
+from matcher.resources import data_path
 
 __all__ = [
     "AgeBand",
@@ -77,11 +78,11 @@ class GapsConfig(_Strict):
 
 def default_gaps_config_path() -> Path:
     """``data/match_config.toml`` at the repository root (its ``[gaps]`` table)."""
-    return Path(__file__).resolve().parents[2] / "data" / "match_config.toml"
+    return data_path("match_config.toml")
 
 
 def _fallback_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "data" / "gaps_config.toml"
+    return data_path("gaps_config.toml")
 
 
 def parse_gaps_config(data: dict, source: str = "[gaps] configuration") -> GapsConfig:

@@ -6,7 +6,10 @@ and keeps every fact on the record (``facts``: field, value, quote, source, conf
 ``used``). Structured fields win: a fact only fills a field the record leaves unknown, and
 only when it is unambiguous (``certain``); a certain fact that disagrees with a structured
 field is kept with ``conflict: true`` for the directory team. Likely facts are kept, never
-used to fill a field.
+used to fill a field. One exception, for ages: when the words state ages in numbers that lie
+inside the age fields' range and narrow it (a feed's broad default band such as "5 to 11" or
+"0 to 99" against "girls aged 7 to 10"), the words are believed, and the fact keeps what the
+listing said (``listing``) beside ``conflict: true`` (see :func:`_narrower`).
 
 What a certain fact may fill: the ages (both bounds unknown; for a service for parents and
 carers, the ages of their children, since families are matched on the child's age), a minimum
@@ -21,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from matcher.services import ServiceRecord
-from matcher.understand import Fact, effective_ages, read_service
+from matcher.understand import Fact, ages_said_of_audience, effective_ages, read_service
 from matcher.vocab import Vocabulary
 
 __all__ = ["ADULT_AGE", "apply_reading", "fact_dict"]
@@ -59,6 +62,40 @@ def _adults_by_audience(facts: Sequence[Fact], audience: Sequence[str]) -> Fact 
     return next((f for f in adults if f.confidence == "certain" and f.source != "tags"), None)
 
 
+def _narrower(fact: Fact, low: int | None, high: int | None, field_low: int | None,
+              field_high: int | None, text: str) -> tuple[int | None, int | None] | None:
+    """The ages to believe when a record's words and its age fields disagree, or None to keep
+    the fields.
+
+    A feed's age fields often hold a broad band: a category's default ("0 to 25", "5 to 11"
+    for every club of a kind) or a placeholder ("0 to 99"). When the provider's own words state
+    ages in numbers ("girls aged 7 to 10", "for children aged 4 to 11", "Years 6 and 7") that
+    lie inside the fields' range and narrow it, the words are the more specific statement and
+    are believed, when they are said of whom the service is for ("for children aged 4 to 11",
+    "a group of girls aged 7 to 10": :func:`~matcher.understand.ages_said_of_audience`), not
+    of a part of it or an example ("plus a youth forum for 11-25s", "including children under
+    3", "usually from age 17"). A bound the words leave open keeps the field's. Words outside
+    the fields' range, age-group words ("toddlers") and facts about other people (the
+    children of parents) never replace a field: there the fields win and the conflict is only
+    recorded."""
+    if fact.field not in ("min_age", "max_age") or fact.kind not in ("", "line") \
+            or fact.confidence != "certain" or fact.source == "tags":
+        return None
+    if fact.source == "description" and not ages_said_of_audience(text, fact.quote):
+        return None
+    floor = 0 if field_low is None else field_low
+    ceiling = 200 if field_high is None else field_high
+    if any(v is not None and not floor <= v <= ceiling for v in (low, high)):
+        return None
+    new_low = field_low if low is None else low
+    new_high = field_high if high is None else high
+    if new_low is not None and new_high is not None and new_low > new_high:
+        return None
+    if (new_low, new_high) == (field_low, field_high):
+        return None
+    return new_low, new_high
+
+
 def apply_reading(record: ServiceRecord, tags: Sequence[str] = (),
                   vocab: Vocabulary | None = None) -> ServiceRecord:
     """Read ``record``'s words, keep the facts on it and fill what it leaves unknown.
@@ -82,6 +119,7 @@ def apply_reading(record: ServiceRecord, tags: Sequence[str] = (),
         highs = [f.value[1] for f in children if f.value[1] is not None]
         low, high = (min(lows) if lows else None), (max(highs) if highs else None)
         age_fact = children[0]
+    listing: dict[int, tuple[int | None, int | None]] = {}
     if age_fact is not None:
         if record.min_age is None and record.max_age is None:
             record.min_age, record.max_age = low, high
@@ -89,6 +127,14 @@ def apply_reading(record: ServiceRecord, tags: Sequence[str] = (),
         elif (low is not None and record.min_age is not None and low != record.min_age) or (
                 high is not None and record.max_age is not None and high != record.max_age):
             conflicts.add(index[id(age_fact)])
+            narrowed = _narrower(age_fact, low, high, record.min_age, record.max_age,
+                                 record.name if age_fact.source == "name"
+                                 else record.description)
+            if narrowed is not None:
+                # The words state ages inside the listing's range and narrower: believe them.
+                listing[index[id(age_fact)]] = (record.min_age, record.max_age)
+                record.min_age, record.max_age = narrowed
+                used.add(index[id(age_fact)])
     adults = _certain(facts, "adults_only")
     if adults and not for_parents and record.min_age is None:
         record.min_age = ADULT_AGE
@@ -145,4 +191,7 @@ def apply_reading(record: ServiceRecord, tags: Sequence[str] = (),
 
     record.facts = [fact_dict(f, used=i in used, conflict=i in conflicts)
                     for i, f in enumerate(facts)]
+    for i, (lo, hi) in listing.items():
+        # What the listing said before the words narrowed it (the directory team checks it).
+        record.facts[i]["listing"] = {"min_age": lo, "max_age": hi}
     return record

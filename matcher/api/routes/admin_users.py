@@ -17,7 +17,7 @@ from matcher.api.deps import StoreDep
 from matcher.api.schemas import Message
 from matcher.api.security import AdminUser
 from matcher.errors import ConfigError
-from matcher.store_extra import add_user, list_users, remove_user
+from matcher.store.users import add_user, list_users, remove_user
 
 __all__ = ["router", "NewUser", "UserOut", "UserList", "CreatedUser"]
 

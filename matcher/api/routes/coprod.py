@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine
 
 from matcher.api.deps import DirectoryDep, StoreDep
 from matcher.api.ratelimit import (
@@ -29,6 +30,7 @@ from matcher.api.security import CommissionerUser, EditorUser
 from matcher.coprod import comments as cm
 from matcher.coprod.config import get_coprod_config
 from matcher.coprod.demand import demand_cells, record_demand
+from matcher.errors import StoreUnavailableError
 from matcher.gaps.config import load_gaps_config
 
 __all__ = ["router", "count_demand", "RECEIVED", "HONEYPOT_FIELD"]
@@ -481,6 +483,16 @@ def demand(
 
 
 # --------------------------------------------------------------------------- demand hook
+def _record_demand_or_log(engine: Engine, **kwargs: Any) -> None:
+    """:func:`record_demand` after the answer has gone: when the store cannot keep the count
+    (not ready), the count is dropped and the log says so; the family's answer is unaffected
+    and nothing was confirmed to them."""
+    try:
+        record_demand(engine, **kwargs)
+    except StoreUnavailableError as exc:
+        log.warning("A poorly served search was not counted as demand: %s", exc)
+
+
 def count_demand(request: Request, background: BackgroundTasks, body: object,
                  outcome: object) -> None:
     """After a search, count it as demand (in the background) when it was poorly served and
@@ -496,7 +508,7 @@ def count_demand(request: Request, background: BackgroundTasks, body: object,
         return
     needs = [n["need"] for n in getattr(outcome, "understood_needs", []) if n.get("need")]
     store = request.app.state.resources.store
-    background.add_task(record_demand, store.engine, best_score=best,
+    background.add_task(_record_demand_or_log, store.engine, best_score=best,
                         threshold=config.demand_threshold, needs=needs,
                         age=int(getattr(body, "age", 0)),
                         postcode=getattr(body, "postcode", None),

@@ -13,7 +13,7 @@ from matcher.api.routes.services import not_found_message
 from matcher.api.schemas import FeedbackReceipt, FeedbackRequest, FeedbackSummary, Message
 from matcher.api.security import CommissionerUser
 from matcher.coprod.feedback import record_feedback
-from matcher.store_extra import feedback_summary
+from matcher.store.feedback import feedback_summary
 
 __all__ = ["router"]
 

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Request
 
 from matcher.api.deps import DirectoryDep, MatcherDep
+from matcher.api.metrics import observe_match, set_index_version
 from matcher.api.routes.coprod import count_demand
 from matcher.api.schemas import MatchRequest, MatchResponse, Message
 from matcher.engine.pipeline import MatchOutcome, MatchResult
@@ -63,4 +64,6 @@ def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep, requ
     count_demand(request, background, body, outcome)
     log.debug("match: %d results, %d candidates, %d excluded in %.1f ms", len(outcome.results),
               outcome.candidates, outcome.excluded, (time.perf_counter() - started) * 1000)
+    observe_match(len(outcome.results))
+    set_index_version(directory.version, len(directory.records))
     return answer

@@ -1,4 +1,4 @@
-"""``GET /health`` and ``GET /version``."""
+"""``GET /health`` (liveness), ``GET /health/ready`` (readiness) and ``GET /version``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from matcher.api.deps import get_resources
-from matcher.api.schemas import Health, VersionInfo
+from matcher.api.schemas import Health, Readiness, VersionInfo
 
 __all__ = ["router", "config_version"]
 
@@ -41,6 +41,26 @@ def health(request: Request) -> dict | JSONResponse:
             "detail": f"The database cannot be read ({type(exc).__name__}). Check "
                       "MATCHER_DATABASE_URL and that the database is running."})
     return {"status": "ok", "services": n}
+
+
+@router.get("/health/ready", operation_id="ready",
+            summary="Can the server take requests and keep what they write",
+            response_model=Readiness, responses={503: {"model": Readiness}})
+def ready(request: Request) -> dict | JSONResponse:
+    """200 ``{"status": "ready"}`` when the store is there, writable and at this program's
+    schema revision; 503 ``{"status": "unavailable", "detail": ..., "problems": [...]}`` when
+    the store is missing (a SQLite file deleted or replaced), cannot be written (read-only
+    file, folder, file system or database), cannot be read, or is at another schema revision.
+    A load balancer should send traffic only to ready servers. It never writes."""
+    from matcher.store.schema import head_revision
+
+    problems = get_resources(request).check_store()
+    if problems:
+        return JSONResponse(status_code=503, content={
+            "status": "unavailable", "detail": " ".join(problems), "problems": problems,
+            "schema_revision": None})
+    return {"status": "ready", "detail": None, "problems": [],
+            "schema_revision": head_revision()}
 
 
 @router.get("/version", operation_id="version", summary="Code, data and configuration versions",

@@ -1,20 +1,13 @@
-"""The service directory: SQLAlchemy 2, SQLite by default, PostgreSQL too.
-
-One table, ``services``, holds one row per :class:`~matcher.services.ServiceRecord` (list
-fields as JSON), plus a content hash for "unchanged" detection and the time the row last
-changed. A small ``schema_version`` table records which of the ordered :data:`MIGRATIONS` have
-been applied, so a database written by an older version is upgraded when it is opened.
+"""The service directory: one row per :class:`~matcher.services.ServiceRecord` (list fields as
+JSON), plus a content hash for "unchanged" detection and the time the row last changed; and
+:class:`Store`, the handle on the store's database (SQLAlchemy 2; SQLite by default,
+PostgreSQL too), which opens it and brings its schema up to date (:mod:`matcher.store.schema`).
 
 Every import is one transaction (:meth:`Store.upsert_services`): if it fails, or the process
-is killed half-way, the directory is exactly as it was before.
-
-SQLite connections use WAL journalling (readers never block the writer) and a busy timeout,
-and write transactions start with ``BEGIN IMMEDIATE`` so two writers queue instead of failing.
-On PostgreSQL a write transaction first takes a transaction-level advisory lock
-(:data:`PG_WRITE_LOCK`) for the same effect: two API workers creating the schema at once, or
-two imports at once, run one after the other. Rows are put in id order in Python, so the order
-and :meth:`Store.data_version` do not depend on the database's collation.
-Nothing here is SQLite-only SQL: the same code runs on PostgreSQL.
+is killed half-way, the directory is exactly as it was before. Writes go through
+:func:`matcher.store.base.write_transaction`, which queues writers and never confirms a write
+the store did not keep. Rows are put in id order in Python, so the order and
+:meth:`Store.data_version` do not depend on the database's collation.
 """
 
 from __future__ import annotations
@@ -22,15 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     Connection,
     Date,
@@ -41,51 +30,33 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
-    create_engine,
     delete,
-    event,
     func,
     insert,
-    inspect,
     select,
-    text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.errors import ConfigError, DataImportError
 from matcher.services import ServiceRecord, records_to_frame
+from matcher.store.base import (
+    JSON_LIST,
+    Base,
+    guard_of,
+    open_engine,
+    safe_url,
+    write_transaction,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = [
-    "Store",
-    "Base",
-    "ServiceRow",
-    "SchemaVersion",
-    "Migration",
-    "MIGRATIONS",
-    "SCHEMA_VERSION",
-    "record_hash",
-    "PG_WRITE_LOCK",
-]
+__all__ = ["Store", "ServiceRow", "record_hash", "WRITE_BATCH"]
 
-#: SQLite busy timeout: how long a writer waits for another writer's lock (milliseconds).
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Rows per INSERT/UPDATE batch inside the import transaction.
 WRITE_BATCH = 1_000
-#: PostgreSQL advisory lock key held by every write transaction (ASCII "matcher!").
-PG_WRITE_LOCK = 0x6D61746368657221
-
-_ListJSON = JSON().with_variant(JSONB(), "postgresql")
-
-
-class Base(DeclarativeBase):
-    """Declarative base of the store's tables."""
 
 
 class ServiceRow(Base):
@@ -97,122 +68,44 @@ class ServiceRow(Base):
     name: Mapped[str] = mapped_column(Text)
     organisation: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text)
-    categories: Mapped[list[str]] = mapped_column(_ListJSON)
+    categories: Mapped[list[str]] = mapped_column(JSON_LIST)
     needs_raw: Mapped[str] = mapped_column(Text, default="")
-    needs: Mapped[list[str]] = mapped_column(_ListJSON)
-    needs_unrecognised: Mapped[list[str]] = mapped_column(_ListJSON)
+    needs: Mapped[list[str]] = mapped_column(JSON_LIST)
+    needs_unrecognised: Mapped[list[str]] = mapped_column(JSON_LIST)
     min_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
     postcode: Mapped[str | None] = mapped_column(String(16), nullable=True)
     latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     address: Mapped[str] = mapped_column(Text, default="")
-    service_area: Mapped[list[str]] = mapped_column(_ListJSON)
-    delivery: Mapped[list[str]] = mapped_column(_ListJSON)
+    service_area: Mapped[list[str]] = mapped_column(JSON_LIST)
+    delivery: Mapped[list[str]] = mapped_column(JSON_LIST)
     cost: Mapped[str | None] = mapped_column(String(32), nullable=True)
     cost_details: Mapped[str] = mapped_column(Text, default="")
-    when: Mapped[list[str]] = mapped_column(_ListJSON)
-    accessibility: Mapped[list[str]] = mapped_column(_ListJSON)
-    languages: Mapped[list[str]] = mapped_column(_ListJSON)
-    referral: Mapped[list[str]] = mapped_column(_ListJSON)
+    when: Mapped[list[str]] = mapped_column(JSON_LIST)
+    accessibility: Mapped[list[str]] = mapped_column(JSON_LIST)
+    languages: Mapped[list[str]] = mapped_column(JSON_LIST)
+    referral: Mapped[list[str]] = mapped_column(JSON_LIST)
     ehcp_required: Mapped[bool] = mapped_column(Boolean, default=False)
-    transitions: Mapped[list[str]] = mapped_column(_ListJSON)
+    transitions: Mapped[list[str]] = mapped_column(JSON_LIST)
     url: Mapped[str] = mapped_column(Text, default="")
     phone: Mapped[str] = mapped_column(Text, default="")
     email: Mapped[str] = mapped_column(Text, default="")
     last_reviewed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     source: Mapped[str] = mapped_column(String(200), default="csv")
-    audience: Mapped[list[str]] = mapped_column(_ListJSON, default=list)
+    audience: Mapped[list[str]] = mapped_column(JSON_LIST, default=list)
     status: Mapped[str] = mapped_column(String(16), default="active")
-    facts: Mapped[list[dict]] = mapped_column(_ListJSON, default=list)
-    ratings: Mapped[list[dict]] = mapped_column(_ListJSON, default=list)
-    accreditations: Mapped[list[str]] = mapped_column(_ListJSON, default=list)
-    outcomes: Mapped[list[dict]] = mapped_column(_ListJSON, default=list)
+    facts: Mapped[list[dict]] = mapped_column(JSON_LIST, default=list)
+    ratings: Mapped[list[dict]] = mapped_column(JSON_LIST, default=list)
+    accreditations: Mapped[list[str]] = mapped_column(JSON_LIST, default=list)
+    outcomes: Mapped[list[dict]] = mapped_column(JSON_LIST, default=list)
     outside_area: Mapped[bool] = mapped_column(Boolean, default=False)
     used_by_local_families: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class SchemaVersion(Base):
-    """One row per applied migration step; the highest ``version`` is the schema's version."""
-
-    __tablename__ = "schema_version"
-
-    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    description: Mapped[str] = mapped_column(Text, default="")
-    applied_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-
-
 _RECORD_FIELDS: tuple[str, ...] = tuple(ServiceRecord.__dataclass_fields__)
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One schema step. ``apply`` runs inside the opening transaction on a :class:`Connection`.
-
-    To change the schema: edit the models above (fresh databases are created from them and
-    stamped with the latest version) *and* append a step here that brings a database of the
-    previous version to the new shape (e.g. ``ALTER TABLE services ADD COLUMN ...`` via
-    ``conn.execute(text(...))``, portable SQL only).
-    """
-
-    version: int
-    description: str
-    apply: Callable[[Connection], None]
-    #: Also run on a fresh database (a step whose tables are not on :class:`Base`).
-    on_fresh: bool = False
-
-
-def _baseline(conn: Connection) -> None:
-    """Version 1: the ``services`` table (created from the models on a fresh database)."""
-    Base.metadata.create_all(conn, tables=[ServiceRow.__table__], checkfirst=True)
-
-
-def _audience_and_status(conn: Connection) -> None:
-    """Version 2: who a service is for (``audience``), ``status`` (inactive services are
-    kept, never suggested) and ``facts`` (what the reading step found in the record's words,
-    each with its quote)."""
-    json_type = "JSONB" if conn.dialect.name == "postgresql" else "JSON"
-    conn.execute(text(f"ALTER TABLE services ADD COLUMN audience {json_type} "
-                      "NOT NULL DEFAULT '[]'"))
-    conn.execute(text("ALTER TABLE services ADD COLUMN status VARCHAR(16) NOT NULL "
-                      "DEFAULT 'active'"))
-    conn.execute(text(f"ALTER TABLE services ADD COLUMN facts {json_type} NOT NULL DEFAULT '[]'"))
-
-
-def _quality_and_area(conn: Connection) -> None:
-    """Version 20: what the Local Offer says beside a service (:mod:`matcher.quality`):
-    ``ratings``, ``accreditations``, ``outcomes``, ``outside_area`` and
-    ``used_by_local_families``. Numbered apart from the steps before it so that other steps
-    can be added below 20 independently; :meth:`Store._ensure_schema` applies every step not
-    yet recorded, whatever its number."""
-    json_type = "JSONB" if conn.dialect.name == "postgresql" else "JSON"
-    for name in ("ratings", "accreditations", "outcomes"):
-        conn.execute(text(f"ALTER TABLE services ADD COLUMN {name} {json_type} "
-                          "NOT NULL DEFAULT '[]'"))
-    for name in ("outside_area", "used_by_local_families"):
-        conn.execute(text(f"ALTER TABLE services ADD COLUMN {name} BOOLEAN NOT NULL "
-                          "DEFAULT FALSE"))
-def _coproduction_tables(conn: Connection) -> None:
-    """Version 10: the co-production tables (comments, their contacts and actions, directory
-    tasks, feedback sessions, demand cells; :mod:`matcher.coprod.tables`, on their own
-    declarative base). Numbered 10 to leave room for other steps; only adds tables."""
-    from matcher.coprod.tables import CoprodBase
-
-    CoprodBase.metadata.create_all(conn, checkfirst=True)
-
-
-#: The ordered schema steps. Never edit or reorder a released step; append a new one.
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "services table", _baseline),
-    Migration(2, "services: audience, status and facts", _audience_and_status),
-    Migration(10, "co-production tables", _coproduction_tables, on_fresh=True),
-    Migration(20, "services: ratings, accreditations, outcomes and out-of-area",
-              _quality_and_area),
-)
-#: The schema version this code writes (the highest step).
-SCHEMA_VERSION: int = max(m.version for m in MIGRATIONS)
 
 
 def _record_values(record: ServiceRecord) -> dict[str, Any]:
@@ -248,25 +141,6 @@ def _row_to_record(row: Mapping[str, Any]) -> ServiceRecord:
     return ServiceRecord(**kwargs)
 
 
-def _create_private_file(path: Path) -> None:
-    """Create a SQLite file that is not there yet, and the folders it needs, readable by
-    their owner only (file 0600, folders 0700): it will hold saved plans. SQLite gives its
-    ``-wal`` and ``-shm`` files the database file's permissions. An existing file or folder
-    is left as it is."""
-    missing: list[Path] = []
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        missing.append(folder)
-        folder = folder.parent
-    for folder in reversed(missing):
-        with suppress(FileExistsError):
-            folder.mkdir(mode=0o700)
-    # An existing file is kept; any other failure (a read-only folder...) is reported by
-    # SQLite itself when the store is opened.
-    with suppress(OSError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -293,48 +167,6 @@ def _update_by_id(conn: Connection, by_id: Any, rows: Sequence[dict[str, Any]]) 
         conn.execute(by_id, params)
 
 
-def _install_sqlite_pragmas(engine: Engine) -> None:
-    """WAL, busy timeout, and explicit BEGIN (IMMEDIATE for writes) on every SQLite connection.
-
-    pysqlite's own transaction handling starts transactions lazily and only before DML, so we
-    switch it off and emit BEGIN ourselves (the recipe in SQLAlchemy's SQLite dialect notes).
-    """
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA foreign_keys = ON")
-        finally:
-            cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get("matcher_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def _install_postgres_write_lock(engine: Engine) -> None:
-    """Every write transaction (execution option ``matcher_write``) on PostgreSQL starts by
-    taking the advisory lock :data:`PG_WRITE_LOCK`, held until it commits or rolls back, so
-    writers queue as with SQLite's ``BEGIN IMMEDIATE``. Reads are never blocked."""
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get("matcher_write", False):
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
-
-
-def _safe_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
 class Store:
     """The service directory behind one SQLAlchemy :class:`Engine`.
 
@@ -348,55 +180,40 @@ class Store:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, url: str | None = None, *, echo: bool = False) -> Store:
-        """Connect to ``url`` (default: ``get_settings().database_url``), creating or
-        upgrading the schema as needed.
+    def open(cls, url: str | None = None, *, echo: bool = False, upgrade: bool = True) -> Store:
+        """Connect to ``url`` (default: ``get_settings().database_url``) and, unless
+        ``upgrade`` is false, create or upgrade its schema to this program's newest revision
+        (:func:`matcher.store.schema.upgrade`). A missing SQLite file is created only then.
 
         Raises :class:`~matcher.errors.ConfigError` when the URL is malformed, names a driver
-        that is not installed, or the database cannot be opened.
+        that is not installed, the database cannot be opened, or its schema is newer than
+        this program; :class:`~matcher.errors.StoreUnavailableError` when the SQLite file is
+        missing and may not be created.
         """
+        from matcher.store.schema import head_revision
+        from matcher.store.schema import upgrade as upgrade_schema
+
         if url is None:
             from matcher.settings import get_settings
 
             url = get_settings().database_url
+        engine = open_engine(url, echo=echo, create=upgrade)
         try:
-            parsed = make_url(url)
-        except ArgumentError as exc:
-            raise ConfigError(
-                f"The database URL {url!r} is not a valid SQLAlchemy URL. Use for example "
-                "sqlite:////path/to/matcher.sqlite or postgresql+psycopg://user@host/dbname."
-            ) from exc
-        backend = parsed.get_backend_name()
-        is_sqlite = backend == "sqlite"
-        if is_sqlite and parsed.database and parsed.database != ":memory:":
-            _create_private_file(Path(parsed.database).expanduser())
-        try:
-            # A server's connections can be dropped under the pool (restart, idle timeout):
-            # check each one as it is checked out. SQLite files need no such check.
-            engine = create_engine(parsed, echo=echo, pool_pre_ping=not is_sqlite)
-        except (ArgumentError, ImportError) as exc:
-            raise ConfigError(
-                f"Cannot use the database URL {_safe_url(url)}: {exc}. Check the driver name "
-                "and that its Python package is installed (for PostgreSQL: pip install "
-                "'send-matcher[postgres]')."
-            ) from exc
-        if is_sqlite:
-            _install_sqlite_pragmas(engine)
-        elif backend == "postgresql":
-            _install_postgres_write_lock(engine)
-        store = cls(engine)
-        try:
-            store._ensure_schema()
+            if upgrade:
+                upgrade_schema(engine)
+            guard = guard_of(engine)
+            if guard is not None:
+                guard.revision = head_revision()
         except OperationalError as exc:
             engine.dispose()
             raise ConfigError(
-                f"Cannot open the database {_safe_url(url)}: {exc.orig}. Check that the path "
+                f"Cannot open the database {safe_url(url)}: {exc.orig}. Check that the path "
                 "or server exists and that you may write to it."
             ) from exc
         except BaseException:
             engine.dispose()
             raise
-        return store
+        return cls(engine)
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -415,48 +232,17 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """One write transaction: committed on success, rolled back on any exception."""
-        with self.engine.connect() as conn:
-            conn.execution_options(matcher_write=True)
-            with conn.begin():
-                yield conn
-
-    def _ensure_schema(self) -> None:
-        now = dt.datetime.now(dt.UTC)
-        with self._write() as conn:
-            if not inspect(conn).has_table(SchemaVersion.__tablename__):
-                # Fresh database: create the current shape and stamp every step as applied.
-                Base.metadata.create_all(conn, checkfirst=True)
-                for m in MIGRATIONS:
-                    if m.on_fresh:
-                        m.apply(conn)
-                conn.execute(
-                    insert(SchemaVersion.__table__),
-                    [{"version": m.version, "description": m.description, "applied_at": now}
-                     for m in MIGRATIONS],
-                )
-                return
-            applied = set(conn.execute(select(SchemaVersion.version)).scalars())
-            current = max(applied, default=0)
-            if current > SCHEMA_VERSION:
-                raise ConfigError(
-                    f"The database {self.url} has schema version {current}, newer than this "
-                    f"program's {SCHEMA_VERSION}. Upgrade send-matcher, or point "
-                    "MATCHER_DATABASE_URL at another database."
-                )
-            for step in sorted(MIGRATIONS, key=lambda m: m.version):
-                if step.version not in applied:
-                    step.apply(conn)
-                    conn.execute(
-                        insert(SchemaVersion.__table__),
-                        {"version": step.version, "description": step.description,
-                         "applied_at": now},
-                    )
+        """One write transaction (:func:`~matcher.store.base.write_transaction`)."""
+        with write_transaction(self.engine) as conn:
+            yield conn
 
     def schema_version(self) -> int:
-        """The highest migration step applied to this database."""
+        """The schema revision the database is at, as a number (0: none)."""
+        from matcher.store.schema import current_revision
+
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.max(SchemaVersion.version))).scalar() or 0)
+            revision = current_revision(conn)
+        return int(revision) if revision and revision.isdigit() else 0
 
     # ------------------------------------------------------------------ writing
     def upsert_services(

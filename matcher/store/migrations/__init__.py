@@ -1,0 +1,1 @@
+"""The store's Alembic environment and revisions (see :mod:`matcher.store.schema`)."""

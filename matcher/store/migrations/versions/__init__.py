@@ -1,0 +1,1 @@
+"""The store's Alembic revisions, numbered 0021, 0022... (one head)."""
