@@ -180,14 +180,17 @@ class Conflict:
     def sentence(self) -> str:
         """The conflict in words, e.g. ``Ages: the listing says 5 to 16; the description
         says 5 to 11 ("children aged 5 to 11")``."""
-        where = {"name": "the name", "tags": "the tags"}.get(self.source, "the description")
+        where = {"name": "the name", "tags": "the tags",
+                 "organisation": "the organisation's description"}.get(self.source,
+                                                                        "the description")
         return (f"{self.label}: the listing says {self.structured}; {where} says {self.text} "
                 f"(\"{self.quote}\")")
 
     def request(self) -> str:
         """The conflict as something for a provider to check, e.g. ``Check the ages: your
         listing says 5 to 16 but your description says 5 to 11 ("children aged 5 to 11")``."""
-        where = {"name": "your service's name", "tags": "your tags"}.get(
+        where = {"name": "your service's name", "tags": "your tags",
+                 "organisation": "your organisation's description"}.get(
             self.source, "your description")
         return (f"Check the {self.label.lower()}: your listing says {self.structured} but {where} "
                 f"says {self.text} (\"{self.quote}\")")

@@ -1235,6 +1235,13 @@ _ADULT_LIKELY = re.compile(
 _CHILD_WORDS = re.compile(
     r"\b(?:children|child|young\s+people|young\s+person|kids|teenagers|teens|pupils|"
     r"families|family|youth|babies|toddlers|under[\s-]?18s)\b", _I)
+#: Words naming the young themselves (not their families): these always keep a record from
+#: being read as adults only. "Family" and "families" beside a certain statement that the users
+#: are adults ("assessments of adults with dementia ... care professionals or families") are
+#: those adults' families, so they only stop a likely reading.
+_YOUNG_WORDS = re.compile(
+    r"\b(?:children|child|young\s+people|young\s+person|kids|teenagers|teens|pupils|"
+    r"youth|babies|toddlers|under[\s-]?18s)\b", _I)
 
 
 _T_AUDIENCE = ("natal", "breast", "expectant", "caring", "care for", "cares for", "looking after",
@@ -1335,9 +1342,12 @@ def _adults_only(docs: Sequence[_Doc], facts: list[Fact], out: list[Fact]) -> No
         return
     if any(f.field == "min_age" and f.value < 16 for f in facts):
         return
+    family = False
     for doc in docs:
         if doc.spans(_T_AUDIENCE) and doc.search(_CHILD_WORDS):
-            return
+            if doc.search(_YOUNG_WORDS):
+                return
+            family = True
     found: list[Fact] = []
     for doc in docs:
         for m in doc.iter(_ADULT_CERTAIN, _T_ADULT_CERTAIN):
@@ -1346,7 +1356,7 @@ def _adults_only(docs: Sequence[_Doc], facts: list[Fact], out: list[Fact]) -> No
     for f in facts:
         if f.field == "min_age" and f.value >= 18 and f.confidence == "certain":
             found.append(Fact("adults_only", True, f.quote, f.source, "certain"))
-    if not found:
+    if not found and not family:
         for doc in docs:
             for m in doc.iter(_ADULT_LIKELY, _T_ADULT_LIKELY):
                 if not doc.in_scope(m.start()) and not _others_before(doc, m.start()):
@@ -1780,7 +1790,8 @@ def _read(doc: _Doc, vocab: Vocabulary, reader: _NeedReader, out: list[Fact]) ->
 
 
 def read_service(name: str, description: str, tags: Sequence[str] = (),
-                 vocab: Vocabulary | None = None) -> list[Fact]:
+                 vocab: Vocabulary | None = None, organisation: str = "",
+                 organisation_description: str = "") -> list[Fact]:
     """The facts a service's name, description and audience tags state, with their words.
 
     Each :class:`Fact` quotes the record verbatim (``quote`` is a substring of the field
@@ -1788,6 +1799,16 @@ def read_service(name: str, description: str, tags: Sequence[str] = (),
     reported as ``child_ages``, never as the service's ``min_age``/``max_age``; words inside
     a refusal ("not suitable for children under 8") become ``excludes`` (and the age the
     refusal implies), never needs or audiences served.
+
+    ``organisation`` (the provider's name) and ``organisation_description`` (the provider's
+    words about itself) are optional. Ages in a sentence whose subject is the organisation
+    ("Starlight Arts provides ... for adults (16+)") are the organisation's: when the record's
+    words also state ages said of something else (its group: "our drama group for adults
+    (18+)"), those are the service's and the organisation's are kept as only likely. An
+    organisation that says it serves adults only ("a charity supporting anyone aged 18+",
+    "care for adults with life limiting illnesses") serves adults in a service whose own
+    words and tags state no ages and name no children, young people, families or parents
+    (:func:`_adults_from_organisation`).
 
     >>> [(f.field, f.value) for f in read_service("Youth club", "For young people aged 11 to 18.")][:2]
     [('min_age', 11), ('max_age', 18)]
@@ -1815,8 +1836,110 @@ def read_service(name: str, description: str, tags: Sequence[str] = (),
         docs.append(doc)
         _ages(doc, out)
         _needs(doc, reader, out)
+    if organisation and description:
+        out = _organisation_ages(description, organisation, out)
     _adults_only(docs, out, out)
+    if organisation_description:
+        _adults_from_organisation(organisation_description, docs, vocab, reader, out)
     return _dedupe(_served_not_excluded(out))
+
+
+#: After an organisation's name at a sentence's start, a verb making it the subject.
+_ORG_SUBJECT_AFTER = re.compile(
+    r"\s*(?:\([^()]{1,40}\)\s*)?(?:is|are|was|has|have|provides?|offers?|runs?|delivers?|"
+    r"supports?|works?|helps?|gives?|aims?|exists?|brings?|creates?|allows?|enables?|"
+    r"welcomes?|started|began)\b", _I)
+
+
+def _organisation_sentences(text: str, organisation: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text`` whose subject is the organisation: they start with
+    its name (or "The <name>") followed by a verb ("Starlight Arts provides ...")."""
+    words = organisation.split()
+    if len(" ".join(words)) < 3:
+        return []
+    starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+    rx = re.compile(r"\s*(?:the\s+)?" + r"\s+".join(map(re.escape, words)), _I)
+    out: list[tuple[int, int]] = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        m = rx.match(text, start)
+        if m and _ORG_SUBJECT_AFTER.match(text, m.end()):
+            out.append((start, end))
+    return out
+
+
+def _organisation_ages(description: str, organisation: str, facts: list[Fact]) -> list[Fact]:
+    """Certain ages the description says of the organisation (in a sentence whose subject it
+    is) become likely when the name or description also states certain ages said of
+    something else: a group's own age beats its organisation's ("Starlight Arts provides ...
+    for disabled adults (16+)", then "Our drama group for disabled adults (18+) ...": the
+    group is for 18 and over)."""
+    ages = [f for f in facts if f.field in ("min_age", "max_age") and f.confidence == "certain"
+            and f.kind in ("", "line") and f.source in ("name", "description")]
+    if len({f.quote for f in ages}) < 2:
+        return facts    # one statement of ages: nothing to choose between
+    spans = _organisation_sentences(description, organisation)
+    if not spans:
+        return facts
+
+    def of_organisation(f: Fact) -> bool:
+        at = _find_all(description, f.quote) if f.quote else []
+        return bool(at) and all(any(s <= i < e for s, e in spans) for i in at)
+
+    org_ages = [f for f in ages if f.source == "description" and of_organisation(f)]
+    if not org_ages or len(org_ages) == len(ages):
+        return facts
+    return [Fact(f.field, f.value, f.quote, f.source, "likely", f.kind)
+            if any(f is g for g in org_ages) else f for f in facts]
+
+
+#: Where a quote of an organisation's statement may stop: the next comma or joined clause.
+_QUOTE_TAIL = re.compile(r",|\s(?:and|by|to|so|which|who)\s", _I)
+#: Audiences naming people other than adults.
+_NOT_ADULT_AUDIENCES = frozenset({"children_young_people", "families", "parents_carers"})
+
+
+def _adults_from_organisation(text: str, docs: Sequence[_Doc], vocab: Vocabulary,
+                              reader: _NeedReader, out: list[Fact]) -> None:
+    """An ``adults_only`` fact quoting the organisation's own words (source
+    ``organisation``), when they say with certainty that it serves adults only and the
+    service's own words and tags do not say otherwise: no ages and no adults-only fact of
+    their own, and no children, young people, families or parents named (as an audience, in
+    any words or tag, or anywhere in the name and description). A hospice's lymphoedema clinic
+    or a community shed group is then for adults, as its organisation says ("care for adults
+    with life limiting illnesses", "a charity supporting anyone aged 18+")."""
+    if any(f.field in ("min_age", "max_age", "child_ages", "adults_only", "for_parents")
+           for f in out):
+        return
+    if any(f.field == "audience" and f.value in _NOT_ADULT_AUDIENCES for f in out):
+        return
+    if any(doc.source != "tags" and doc.search(_YOUNG_WORDS) for doc in docs):
+        return
+    org = _Doc(text, "organisation", reader)
+    facts: list[Fact] = []
+    _ages(org, facts)
+    _audience(org, vocab, facts)
+    found: list[Fact] = []
+    _adults_only([org], facts, found)
+    certain = [f for f in found if f.confidence == "certain"]
+    if not certain:
+        return
+    # The words around the statement, within its clause ("supporting anyone aged 18+ in the
+    # Brigg area", not just "18+"), so that the quote says who the organisation serves.
+    fact = certain[0]
+    at = text.find(fact.quote)
+    if at >= 0:
+        start, end = org.clause_start(at), org.clause_end(at + len(fact.quote))
+        start = max(start, at - 40)
+        while start < at and start > 0 and text[start - 1].isalnum():
+            start += 1
+        end = min(end, at + len(fact.quote) + 40)
+        while end > at + len(fact.quote) and end < len(text) and text[end].isalnum():
+            end -= 1
+        cut = _QUOTE_TAIL.search(text, at + len(fact.quote), end)
+        end = cut.start() if cut else end
+        fact = org.fact("adults_only", True, start, end, "certain")
+    out.append(fact)
 
 
 def _served_not_excluded(facts: list[Fact]) -> list[Fact]:

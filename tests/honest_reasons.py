@@ -19,7 +19,7 @@ from matcher.engine.explain import AREA_LABELS, phrase_for
 from matcher.geo.distance import haversine_km
 from matcher.vocab import Vocabulary
 
-_QUOTE = re.compile(r" \(it says '(?P<q>[^']*(?:'[^']*)*?)'\)")
+_QUOTE = re.compile(r" \((?P<by>it|its organisation) says '(?P<q>[^']*(?:'[^']*)*?)'\)")
 
 
 def _norm(text: str) -> str:
@@ -49,10 +49,11 @@ class Context:
         self.service_needs = set(record.get("needs") or []) | set(found.mentioned)
 
     def quote_ok(self, quote: str, fields: tuple[str, ...]) -> bool:
-        """The quote is the record's own words (or a feed tag), kept as a fact for one of
-        ``fields``."""
+        """The quote is the record's own words (or a feed tag, or its organisation's words
+        about itself, which the record keeps only as the fact's quote), kept as a fact for
+        one of ``fields``."""
         tags = [f.get("quote", "") for f in self.record.get("facts") or ()
-                if f.get("source") == "tags"]
+                if f.get("source") in ("tags", "organisation")]
         return _norm(quote) in _norm(self.service_text + " " + " ".join(
             [*str(self.record.get("needs_raw") or "").split(";"), *tags])) and any(
             f.get("quote") == quote and f.get("field") in fields
@@ -74,6 +75,11 @@ def _age_claim(reason: str, c: Context) -> list[str]:
     if m:
         if not c.quote_ok(m.group("q"), ("min_age", "max_age", "child_ages", "adults_only")):
             out.append(f"quote '{m.group('q')}' is not an age fact of the record")
+        elif (m.group("by") == "its organisation") != any(
+                f.get("quote") == m.group("q") and f.get("used")
+                and f.get("source") == "organisation" for f in c.record.get("facts") or ()):
+            out.append(f"quote '{m.group('q')}' is said to be {m.group('by')}'s words, "
+                       "and the fact says otherwise")
         reason = reason[:m.start()] + reason[m.end():]
     elif used:
         out.append("ages read from the record's words, but the reason does not quote them")

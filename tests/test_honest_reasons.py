@@ -109,3 +109,29 @@ def test_the_checker_catches_unbacked_claims(postcode_index):
     assert check_reason("Open to children and young people with any SEND", c)
     assert check_reason("Online or by phone, so no travel needed", c)
     assert check_reason("A brand new kind of sentence", c)
+
+
+def test_the_checker_tells_the_organisations_words_from_the_records(postcode_index):
+    """An age quoted as the organisation's words must be a fact read from them, and words
+    read from the record must not be passed off as the organisation's (or the reverse)."""
+    from matcher.vocab import load_vocabulary
+
+    vocab = load_vocabulary()
+    org_fact = {"field": "adults_only", "value": True, "quote": "supports adults with dementia",
+                "source": "organisation", "confidence": "certain", "used": True}
+    record = {"id": "S2", "name": "Memory cafe", "description": "Tea and a chat.",
+              "min_age": 18, "max_age": None, "needs": [], "cost": None, "delivery": [],
+              "facts": [org_fact], "categories": ["leisure"], "service_area": []}
+    profile = Profile.model_validate({"age": 12, "needs": ["autism"]})
+    c = Context(record, profile, vocab)
+    good = ("For ages 18 and over (its organisation says 'supports adults with dementia'), "
+            "but your child is 12")
+    assert check_reason(good, c) == []
+    assert check_reason(good.replace("its organisation says", "it says"), c)
+    assert check_reason(good.replace("with dementia", "only"), c)
+    own = dict(record, description="Tea and a chat for adults only.",
+               facts=[{**org_fact, "quote": "adults only", "source": "description"}])
+    assert check_reason("For ages 18 and over (it says 'adults only'), but your child is 12",
+                        Context(own, profile, vocab)) == []
+    assert check_reason("For ages 18 and over (its organisation says 'adults only'), but your "
+                        "child is 12", Context(own, profile, vocab))

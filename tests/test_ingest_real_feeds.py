@@ -113,15 +113,19 @@ def test_every_audience_tag_is_mapped_or_listed(north_lincs):
 
 @needs_sample
 def test_no_record_has_invented_ages_or_cost(north_lincs):
-    _, records, report = north_lincs
+    raw, records, report = north_lincs
     # The list payload has no age, cost or area fields: each is unknown unless the record's
-    # own words state it, and then it is kept with the quote it came from.
+    # own words (or its organisation's words about itself) state it, and then it is kept
+    # with the quote it came from.
+    organisation_words = {f"oruk:{s['id']}": clean_text((s.get("organization") or {}).get(
+        "description") or "") for s in raw}
     for r in records.values():
         read = [f for f in r.facts if f["used"] and f["field"] in
                 ("min_age", "max_age", "child_ages", "adults_only")]
         if r.min_age is not None or r.max_age is not None:
             assert read, r.id
-            assert all(f["quote"] in (r.name + "\n" + r.description) for f in read)
+            assert all(f["quote"] in (organisation_words[r.id] if f["source"] == "organisation"
+                                      else r.name + "\n" + r.description) for f in read), r.id
         if r.cost is not None:
             assert r.cost in _read_from_words(r, "cost"), r.id
         assert r.service_area == []

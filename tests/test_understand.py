@@ -1227,3 +1227,131 @@ def test_label_lines_read_for_exclusions_only_score_exclusions_only():
     ex, engine = result["excludes"], result["excludes_engine"]
     assert (ex["correct"], ex["given"], ex["labelled"]) == (1, 1, 2)
     assert (engine["correct"], engine["given"], engine["labelled"]) == (1, 1, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Adults only: the users' families, the organisation's ages and the organisation's own words
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "Day opportunities for adults with learning disabilities; families are kept informed.",
+    "Memory support for adults living with dementia. Their families can ask us questions too.",
+    "A befriending scheme for people over 18. A family member can make the referral.",
+])
+def test_families_beside_certain_adult_users_are_those_adults_families(text):
+    facts = [f for f in read(text) if f.field == "adults_only"]
+    assert facts and all(f.confidence == "certain" for f in facts)
+
+
+@pytest.mark.parametrize("text", [
+    "Support for adults with autism and their children.",
+    "A family day out for adults with a disability, their kids and grandparents.",
+    "Our adult learning courses; family members welcome.",      # only likely: families stop it
+    "Sessions for adults with hearing loss and young people who sign.",
+])
+def test_children_named_or_only_likely_adults_with_families_is_not_adults_only(text):
+    assert not values(read(text), "adults_only")
+
+
+def _read_org(description: str, organisation: str, name: str = "A group") -> list[Fact]:
+    facts = read_service(name, description, (), None, organisation=organisation)
+    _check_provenance(facts, name, description, ())
+    return facts
+
+
+@pytest.mark.parametrize("organisation, text, expected", [
+    ("Harbour Music", "Harbour Music runs sessions for people aged 14 and over. Our choir is "
+                      "for adults aged 18 and over.", (18, None)),
+    ("Oak Trust", "The Oak Trust offers activities for children aged 5 to 16. This club is for "
+                  "ages 8 to 11.", (8, 11)),
+    ("Riverside Arts", "Riverside Arts is a charity for people aged 11 to 25. Our film club "
+                       "welcomes 16 to 25 year olds.", (16, 25)),
+])
+def test_a_groups_own_ages_beat_its_organisations(organisation, text, expected):
+    lo, hi, fact = effective_ages(_read_org(text, organisation))
+    assert (lo, hi) == expected and fact is not None and fact.confidence == "certain"
+    assert not fact.quote.startswith(organisation)
+
+
+@pytest.mark.parametrize("organisation, text, expected", [
+    # The organisation's ages are all the record states: they stand.
+    ("Harbour Music", "Harbour Music provides lessons for ages 14 and over. Come and sing "
+                      "with us.", (14, None)),
+    # The organisation is not the sentence's subject: both ages are the service's, the lower
+    # one kept as before.
+    ("Harbour Music", "Sessions at Harbour Music are for ages 14 and over. Our choir is for "
+                      "adults aged 18 and over.", (14, None)),
+    # No organisation named: the lower of two stated minimums.
+    ("", "Harbour Music runs sessions for people aged 14 and over. Our choir is for adults "
+         "aged 18 and over.", (14, None)),
+])
+def test_organisation_ages_stand_when_nothing_else_is_said_of_the_group(organisation, text,
+                                                                         expected):
+    lo, hi, _ = effective_ages(_read_org(text, organisation))
+    assert (lo, hi) == expected
+
+
+def _read_with_org(name: str, description: str, org_words: str, tags=()) -> list[Fact]:
+    facts = read_service(name, description, tags, None, organisation_description=org_words)
+    own = [f for f in facts if f.source != "organisation"]
+    _check_provenance(own, name, description, tags)
+    for f in facts:
+        if f.source == "organisation":
+            assert f.quote and f.quote in org_words and len(f.quote) <= 120, f
+    return facts
+
+
+@pytest.mark.parametrize("name, text, org_words", [
+    ("Memory Cafe", "Tea, cake and company every Tuesday afternoon.",
+     "The Elm Trust supports adults with dementia across the county."),
+    ("Garden project", "Come and grow vegetables with us; all tools provided.",
+     "We are a charity for people over 18 living with mental ill health."),
+    ("Craft afternoons", "Drop in for crafts and a chat. Open to all.",
+     "A community space for adults only, run by volunteers."),
+])
+def test_an_organisation_serving_adults_only_makes_its_quiet_service_adults_only(
+        name, text, org_words):
+    facts = _read_with_org(name, text, org_words)
+    adults = [f for f in facts if f.field == "adults_only"]
+    assert adults and adults[0].source == "organisation" and adults[0].confidence == "certain"
+
+
+@pytest.mark.parametrize("name, text, org_words, tags", [
+    # The service names children, states ages of its own, or is tagged for parents.
+    ("Family fun day", "Bring the children along for games and a picnic.",
+     "The Elm Trust supports adults with dementia across the county.", ()),
+    ("Youth drop-in", "A drop-in for ages 13 to 19.",
+     "We are a charity for people over 18 living with mental ill health.", ()),
+    ("Advice line", "Call us for advice and a listening ear.",
+     "The Elm Trust supports adults with dementia across the county.", ("Parents",)),
+    ("Carers' cafe", "A monthly cafe for parents and carers.",
+     "The Elm Trust supports adults with dementia across the county.", ()),
+    # The organisation only suggests adults ("adult education"), or names no adults at all:
+    # housing advice tagged Men and Women is open to anyone.
+    ("Evening classes", "Courses in pottery and Spanish.",
+     "Our adult education service runs courses across the town.", ()),
+    ("Housing advice", "Help to find a home and keep it.",
+     "We give free housing advice to anyone who needs it.", ("Men", "Women")),
+    # The organisation serves adults and children.
+    ("Swimming", "Lessons on Saturday mornings.",
+     "The club welcomes adults and children of every ability.", ()),
+])
+def test_an_organisation_is_not_read_as_adults_only_where_its_words_or_the_service_say_otherwise(
+        name, text, org_words, tags):
+    facts = _read_with_org(name, text, org_words, tags)
+    assert not [f for f in facts if f.field == "adults_only" and f.confidence == "certain"]
+
+
+def test_an_organisations_adults_only_makes_18_the_services_minimum_at_import():
+    from matcher.ingest.reading import apply_reading
+    from matcher.services import ServiceRecord
+
+    words = "The Elm Trust is a charity supporting anyone aged 18+ in the valley, by phone."
+    record = apply_reading(ServiceRecord(id="t1", name="Walking group", categories=[],
+                                         description="A gentle walk and a chat each week."),
+                           (), load_vocabulary(), organisation_description=words)
+    assert (record.min_age, record.max_age) == (18, None)
+    used = [f for f in record.facts if f["used"] and f["field"] == "adults_only"]
+    assert used and used[0]["source"] == "organisation"
+    assert used[0]["quote"] == "is a charity supporting anyone aged 18+ in the valley"

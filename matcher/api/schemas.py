@@ -274,7 +274,9 @@ class ServiceFact(BaseModel):
                                          "adults_only, excludes, threshold, ehcp_required, ...")
     value: Any
     quote: str = Field(..., description="the record's words, verbatim")
-    source: str = Field(..., description="where the words are: name, description or tags")
+    source: str = Field(..., description="where the words are: name, description, tags or "
+                                           "organisation (the provider's description of "
+                                           "itself)")
     confidence: Literal["certain", "likely"]
     used: bool = Field(False, description="true when it filled a field the record left unknown")
     conflict: bool = Field(False, description="true when it disagrees with a stated field")

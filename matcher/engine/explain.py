@@ -129,6 +129,15 @@ def said_in_record(record: dict, fields: Sequence[str]) -> str | None:
     return used_quote(record.get("facts"), fields)
 
 
+def said_by(record: dict, fields: Sequence[str]) -> str:
+    """Who says the words :func:`said_in_record` quotes: "it" (the record), or "its
+    organisation" for words from the provider's description of itself."""
+    fact = next((f for f in record.get("facts") or () if f.get("used")
+                 and f.get("field") in fields and f.get("quote")), None)
+    return "its organisation" if fact is not None and fact.get("source") == "organisation" \
+        else "it"
+
+
 def _parent_words(record: dict) -> str | None:
     """The words (or feed tag) saying a service is for parents and carers, if any."""
     for fact in record.get("facts") or ():
@@ -141,9 +150,12 @@ def _parent_words(record: dict) -> str | None:
 
 
 def age_sentence(lo: float, hi: float, query: FamilyQuery, lookahead: bool,
-                 vocab: Vocabulary | None = None, quote: str | None = None) -> str:
+                 vocab: Vocabulary | None = None, quote: str | None = None,
+                 by: str = "it") -> str:
     """'For ages 8 to 14; your child is 10' (or the not-stated / look-ahead forms). With
-    ``quote`` (ages read from the description), the words it says them in follow the span."""
+    ``quote`` (ages read from the description), the words it says them in follow the span;
+    ``by`` is who says them ("it", or "its organisation" for the provider's own words about
+    itself: "For ages 18 and over (its organisation says 'anyone aged 18+')")."""
     age = query.age
     if math.isnan(lo) and math.isnan(hi):
         return "Age range not stated: check with the provider"
@@ -156,7 +168,7 @@ def age_sentence(lo: float, hi: float, query: FamilyQuery, lookahead: bool,
     else:
         span = f"For ages {_num(lo)} to {_num(hi)}"
     if quote:
-        span = f"{span} (it says '{quote}')"
+        span = f"{span} ({by} says '{quote}')"
     if lookahead:
         t = query.profile.transition
         move = phrase_for("transitions", t, vocab) if t else "the move ahead"
@@ -484,7 +496,7 @@ def _finish(row: int, contribs: list[Contribution], variety: float, table: Servi
     reasons = [c.label for c in scored_reasons]
     record = table.records[row]
     age = age_sentence(table.min_age[row], table.max_age[row], query, bool(elig.lookahead[row]),
-                       vocab, said_in_record(record, AGE_FACTS))
+                       vocab, said_in_record(record, AGE_FACTS), said_by(record, AGE_FACTS))
     hint = next((c.label for c in contribs if c.component == "age_hint"
                  and c.label.startswith("Age range not stated")), None)
     if hint and age.startswith("Age range not stated"):
@@ -574,9 +586,10 @@ ReasonFn = Callable[[int, ServiceTable, FamilyQuery, NeedLevels, Vocabulary], st
 
 def reason_age(row: int, table: ServiceTable, query: FamilyQuery, levels: NeedLevels,
                vocab: Vocabulary) -> str:
-    quote = said_in_record(table.records[row], AGE_FACTS)
+    record = table.records[row]
+    quote = said_in_record(record, AGE_FACTS)
     return age_sentence(table.min_age[row], table.max_age[row], query, False, vocab,
-                        quote).replace("; your child is", ", but your child is").replace(
+                        quote, said_by(record, AGE_FACTS)).replace("; your child is", ", but your child is").replace(
         "; you are", ", but you are")
 
 

@@ -81,7 +81,10 @@ def text_fields(frame: pd.DataFrame, vocab: Vocabulary, cfg: MatchConfig) -> Tex
         facts = r.facts if has_facts and isinstance(r.facts, list) else []
         for fact in facts:
             quote = fact.get("quote") or ""
-            if fact.get("field") in _AUDIENCE_FACTS and quote and quote not in quotes:
+            # The service's own words only: an organisation's words about itself (source
+            # "organisation") say who it serves, not what this service is.
+            if fact.get("field") in _AUDIENCE_FACTS and quote and quote not in quotes \
+                    and fact.get("source") != "organisation":
                 quotes.append(quote)
         labels = [vocab.needs[n].label for n in r.needs if n in vocab.needs]
         if cfg.text.read_needs:

@@ -75,6 +75,8 @@ class RawRecord:
     name: str = ""
     description: str = ""
     organisation: str = ""
+    #: The provider's words about itself (read for who it serves; not kept on the record).
+    organisation_description: str = ""
     categories: list[str] = field(default_factory=list)
     needs_raw: str = ""
     needs: list[str] = field(default_factory=list)

@@ -32,6 +32,7 @@ from matcher.ingest.rules import (
     _number,
     _text,
 )
+from matcher.ingest.text import clean_text
 from matcher.quality import from_oruk
 
 __all__ = ["DEFAULT_ORUK_PREFIX", "oruk_record", "terms_of"]
@@ -162,7 +163,8 @@ def oruk_record(m: FeedMapper, row: int, item: Mapping[str, Any], *,
     need_terms = {t.text for t in terms if _names_needs(t.taxonomy)}
     need_terms |= {t.text for t in terms if t.text not in need_terms and m.term_needs(t.text)}
     description = m.description(d, item.get("description"), name, [t.text for t in terms])
-    d.set(name=name, description=description, organisation=_text(org.get("name")))
+    d.set(name=name, description=description, organisation=_text(org.get("name")),
+          organisation_description=clean_text(_text(org.get("description"))))
 
     low, high = item.get("minimum_age"), item.get("maximum_age")
     columns = ("minimum_age", "maximum_age")

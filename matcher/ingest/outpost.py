@@ -111,7 +111,8 @@ def outpost_record(m: FeedMapper, row: int, item: Mapping[str, Any]) -> RawRecor
     offer_text = clean_text(_text(offer.get("description")))
     if offer_text and offer_text not in description:
         description = f"{description}\n\nSEND local offer: {offer_text}"
-    d.set(name=name, description=description, organisation=_text(org.get("name")))
+    d.set(name=name, description=description, organisation=_text(org.get("name")),
+          organisation_description=clean_text(_text(org.get("description"))))
     # The Local Offer survey's question on outcomes: the provider's own words, no year.
     for a in _list(offer.get("survey_answers")):
         answer = clean_text(_text(a.get("answer"))) if isinstance(a, dict) else ""

@@ -97,12 +97,19 @@ def _narrower(fact: Fact, low: int | None, high: int | None, field_low: int | No
 
 
 def apply_reading(record: ServiceRecord, tags: Sequence[str] = (),
-                  vocab: Vocabulary | None = None) -> ServiceRecord:
+                  vocab: Vocabulary | None = None,
+                  organisation_description: str = "") -> ServiceRecord:
     """Read ``record``'s words, keep the facts on it and fill what it leaves unknown.
+
+    ``organisation_description`` is the provider's words about itself, where the feed gives
+    them: read only for who the organisation serves (see
+    :func:`matcher.understand.read_service`).
 
     Changes ``record`` in place and returns it.
     """
-    facts = read_service(record.name, record.description, tags, vocab=vocab)
+    facts = read_service(record.name, record.description, tags, vocab=vocab,
+                         organisation=record.organisation,
+                         organisation_description=organisation_description)
     used: set[int] = set()
     conflicts: set[int] = set()
     index = {id(f): i for i, f in enumerate(facts)}

@@ -858,7 +858,8 @@ def finish(m: FeedMapper, drafts: list[RawRecord]) -> list[ServiceRecord]:
         if d.problems:
             continue
         records.append(apply_reading(ServiceRecord(**d.record_fields()),
-                                     [tag.text for tag in d.tags], m.vocab))
+                                     [tag.text for tag in d.tags], m.vocab,
+                                     organisation_description=d.organisation_description))
         m.report.accepted.append(d.id)
     m.report.count_fields(records)
     m.report.problems.sort(key=lambda p: p.row)
