@@ -602,7 +602,8 @@ def test_openapi_has_stable_operation_ids_and_examples(api):
     ids = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
     assert {"match", "list_services", "get_service", "lookup_postcode", "list_vocabularies",
             "normalise_needs", "send_feedback", "feedback_summary", "import_services",
-            "create_plan", "list_plans", "get_plan", "replace_plan", "delete_plan", "health", "ready",
+            "import_feed", "create_plan", "list_plans", "get_plan", "replace_plan",
+            "delete_plan", "health", "ready",
             "version", "list_gaps", "oruk_list_services", "oruk_get_service", "data_health",
             "data_health_csv", "oruk_about", "oruk_list_service_at_locations",
             "oruk_get_service_at_location", "oruk_list_taxonomies", "oruk_get_taxonomy",
@@ -713,6 +714,54 @@ def test_import_too_large_is_413(fresh):
     assert r.json() == {"detail": "The request body is too large: a CSV upload may be at most "
                                   "64 KB. Split the file, or import it with `matcher import "
                                   "PATH` on the server."}
+    assert fresh.store.count_services() == 0
+
+
+def test_import_by_feed_address_reads_only_that_feed(fresh):
+    """The admin gives a feed's address; the server reads its pages (and nothing else) and
+    answers with the same report as a file import."""
+    from feed_server import serve_feed
+
+    with serve_feed("page1", "page2") as feed:
+        r = fresh.client.post("/import/feed", headers=fresh.headers, json={"url": feed.url})
+        asked = list(feed.asked)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["source"] == feed.url and body["rows_read"] == 12
+    assert body["added"] == body["accepted"] > 0 and body["rejected"] > 0
+    assert body["services"] == fresh.store.count_services() == body["accepted"]
+    assert all(p["problem"] and p["fix"] for p in body["problems"])
+    assert asked == ["/api/services?page=1&per_page=100", "/api/services?page=2&per_page=100"]
+    # Strict: nothing imported, the report says why.
+    with serve_feed("page2") as feed:
+        r = fresh.client.post("/import/feed", headers=fresh.headers,
+                              json={"url": feed.url, "strict": True})
+    assert r.status_code == 422
+    assert "nothing was imported (strict mode)" in r.json()["detail"]
+    assert r.json()["report"]["source"] == feed.url and r.json()["report"]["rejected"] > 0
+    assert fresh.store.count_services() == body["accepted"]
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/services",
+                                 "directory.example.org/api/services", "https://"])
+def test_import_by_feed_address_refuses_what_is_not_a_web_address(fresh, url):
+    r = fresh.client.post("/import/feed", headers=fresh.headers, json={"url": url})
+    assert r.status_code == 422
+    (problem,) = r.json()["detail"]
+    assert problem["field"] == "url" and "is not a web address" in problem["message"]
+    assert "https://" in problem["message"]
+
+
+def test_import_by_feed_address_says_when_the_feed_cannot_be_read(fresh):
+    from feed_server import serve_feed
+
+    with serve_feed() as feed:  # only /api/services is served: anything else is a 404
+        url = feed.url.replace("/api/services", "/elsewhere/services")
+        r = fresh.client.post("/import/feed", headers=fresh.headers, json={"url": url})
+    assert r.status_code == 422
+    assert "answered 404" in r.json()["detail"] and r.json()["report"] is None
+    r = fresh.client.post("/import/feed", json={"url": "https://example.org/api/services"})
+    assert r.status_code == 401
     assert fresh.store.count_services() == 0
 
 

@@ -75,7 +75,7 @@ def test_parent_comment_editor_publishes_and_public_page_shows_it_as_text(live):
 
     ed = page(forward, "pages/12_Comments_to_review.py")
     assert [i.value for i in ed.info] == [cv.EDITORS_ONLY]
-    ed.text_input(key="ed_key").input(editor)
+    ed.text_input(key="api_key_editor").input(editor)
     run(ed)
     shown = [m.value for m in ed.markdown]
     assert any(cv.plain(SCRIPT) in m for m in shown)          # escaped, not rendered
@@ -116,7 +116,7 @@ def test_unmet_demand_page_shows_rounded_cells_and_missing_comments(live, tmp_pa
 
     with Store.open(f"sqlite:///{tmp_path / 'u.db'}") as store:
         key = add_user(store.engine, "cora", "commissioner")
-    at.text_input(key="ud_key").input(key)
+    at.text_input(key="api_key_commissioner").input(key)
     run(at)
     demand, missing = (d.value for d in at.dataframe)
     assert demand.to_dict("records") == [{"Need": "Hearing impairment (deaf)",

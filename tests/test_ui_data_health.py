@@ -19,7 +19,7 @@ def app() -> tuple[AppTest, FakeApi]:
 
 
 def enter(at: AppTest, key: str) -> AppTest:
-    at.text_input(key="dh_key").input(key)
+    at.text_input(key="api_key_admin").input(key)
     return run(at)
 
 
@@ -33,7 +33,7 @@ def frame(at: AppTest, first: str, last: str):
 
 def test_without_a_key_the_page_asks_for_one_and_stops(app):
     at, fake = app
-    key = at.text_input(key="dh_key")
+    key = at.text_input(key="api_key_admin")
     assert key.proto.type == key.proto.PASSWORD
     assert key.label == "Your API key (admin)"
     assert [i.value for i in at.info] == [hv.ADMINS_ONLY]

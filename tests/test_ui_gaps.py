@@ -20,7 +20,7 @@ def app() -> tuple[AppTest, FakeApi]:
 
 def show(at: AppTest, key: str = COMMISSIONER_KEY, districts: str = "N1, n7",
          band: str | None = None) -> AppTest:
-    at.text_input(key="gp_key").input(key)
+    at.text_input(key="api_key_commissioner").input(key)
     run(at)
     at.text_input(key="gp_districts").input(districts)
     if band:
@@ -36,7 +36,7 @@ def errors(at: AppTest) -> list[str]:
 # ------------------------------------------------------------------ the page
 def test_without_a_key_the_page_asks_for_one_and_stops(app):
     at, fake = app
-    key = at.text_input(key="gp_key")
+    key = at.text_input(key="api_key_commissioner")
     assert key.proto.type == key.proto.PASSWORD
     assert key.label == "Your API key (commissioner)"
     assert [i.value for i in at.info] == [gv.COMMISSIONERS_ONLY]
@@ -113,7 +113,7 @@ def test_areas_are_required_before_asking_the_api(app, monkeypatch):
 
 def test_around_a_postcode_sends_the_radius(app):
     at, fake = app
-    at.text_input(key="gp_key").input(COMMISSIONER_KEY)
+    at.text_input(key="api_key_commissioner").input(COMMISSIONER_KEY)
     run(at)
     at.text_input(key="gp_around").input("N7 8JN")
     at.number_input(key="gp_radius").set_value(2.5)
@@ -177,7 +177,7 @@ def test_demand_and_missing_comments_are_shown_beside_the_gaps(app):
 def test_with_no_area_given_the_councils_own_districts_are_analysed(app, monkeypatch):
     monkeypatch.setitem(COUNCIL, "districts", ["N1", "N7"])
     at, fake = app
-    at.text_input(key="gp_key").input(COMMISSIONER_KEY)
+    at.text_input(key="api_key_commissioner").input(COMMISSIONER_KEY)
     run(at)
     at.button[0].click()
     run(at)

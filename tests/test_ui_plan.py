@@ -21,7 +21,7 @@ def app() -> tuple[AppTest, FakeApi]:
 
 
 def signed_in(at: AppTest) -> AppTest:
-    at.text_input(key="tp_key").input(KEY_WORKER_KEY)
+    at.text_input(key="api_key_key_worker").input(KEY_WORKER_KEY)
     return run(at)
 
 
@@ -37,8 +37,8 @@ def fill_plan(at: AppTest) -> None:
 
 def test_key_is_asked_for_in_a_password_field(app):
     at, fake = app
-    assert at.text_input(key="tp_key").proto.type == at.text_input(key="tp_key").proto.PASSWORD
-    assert [i.value for i in at.info] == ["Enter your API key to open or save plans."]
+    assert at.text_input(key="api_key_key_worker").proto.type == at.text_input(key="api_key_key_worker").proto.PASSWORD
+    assert [i.value for i in at.info] == ["This page is for key workers: enter a key worker API key. With it you can open and save your plans."]
     assert fake.requests("GET", "/plans") == []
 
 
@@ -48,7 +48,7 @@ def test_key_is_asked_for_in_a_password_field(app):
 ])
 def test_a_key_that_cannot_use_plans_is_explained(app, key, message):
     at, _ = app
-    at.text_input(key="tp_key").input(key)
+    at.text_input(key="api_key_key_worker").input(key)
     run(at)
     (error,) = [e.value for e in at.error]
     assert error.startswith("**There is a problem**\n\n- " + message)
@@ -183,7 +183,7 @@ def test_key_and_plan_survive_a_visit_to_another_page(app):
     at.switch_page("Home.py").run()
     at.switch_page(PAGE).run()
     assert not at.exception
-    assert at.text_input(key="tp_key").value == KEY_WORKER_KEY
+    assert at.text_input(key="api_key_key_worker").value == KEY_WORKER_KEY
     assert at.text_input(key="tp_label").value == "JB-014"
     assert at.number_input(key="tp_age").value == 16
 

@@ -20,13 +20,13 @@ def app() -> tuple[AppTest, FakeApi]:
 
 
 def signed_in(at: AppTest, key: str = ADMIN_KEY) -> AppTest:
-    at.text_input(key="ad_key").input(key)
+    at.text_input(key="api_key_admin").input(key)
     return run(at)
 
 
 def test_the_page_needs_an_admin_key(app):
     at, fake = app
-    assert at.text_input(key="ad_key").proto.type == at.text_input(key="ad_key").proto.PASSWORD
+    assert at.text_input(key="api_key_admin").proto.type == at.text_input(key="api_key_admin").proto.PASSWORD
     assert [i.value for i in at.info] == [
         "This page is for the directory team: enter an admin API key."]
     signed_in(at, KEY_WORKER_KEY)
@@ -129,3 +129,31 @@ def test_the_client_uploads_the_file_and_returns_the_report_or_the_refusal():
         client.import_file(ADMIN_KEY, "x.csv", b"unusable")
     assert refused.value.status == 422 and refused.value.report["fatal"] is True
     assert refused.value.message == "Nothing was imported from x.csv: it has no header row."
+
+
+def test_a_feed_is_imported_by_its_address_and_its_report_shown(app):
+    at, fake = app
+    signed_in(at)
+    at.button(key="ad_import_feed").click()
+    run(at)
+    assert "Enter the feed's address" in at.error[0].value
+    assert fake.requests("POST", "/import/feed") == []
+    at.text_input(key="ad_feed_url").input("directory.example.org/api/services")
+    at.button(key="ad_import_feed").click()
+    run(at)
+    assert "is not a web address" in at.error[0].value
+    at.text_input(key="ad_feed_url").input("https://offline.example.org/api/services")
+    at.button(key="ad_import_feed").click()
+    run(at)
+    assert "Could not reach https://offline.example.org/api/services" in at.error[0].value
+    at.text_input(key="ad_feed_url").input("https://directory.example.org/api/services")
+    at.checkbox(key="ad_feed_strict").check()
+    at.button(key="ad_import_feed").click()
+    run(at)
+    assert fake.requests("POST", "/import/feed")[-1] == {
+        "url": "https://directory.example.org/api/services", "strict": True}
+    assert not at.error
+    assert any(m.value.startswith("Read 4 rows: 3 imported (3 new, 0 changed, 0 unchanged), "
+                                  "1 rejected.") for m in at.markdown)
+    report = at.dataframe[-1].value
+    assert list(report["Problem"]) == ["adults only"] and list(report["Row"]) == [2]

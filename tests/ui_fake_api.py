@@ -231,7 +231,7 @@ class FakeApi:
         is_json = request.headers.get("content-type", "").startswith("application/json")
         body = json.loads(request.content) if request.content and is_json else None
         self.calls.append((request.method, path, body))
-        if path.startswith("/admin/users") or path == "/import":
+        if path.startswith("/admin/users") or path in ("/import", "/import/feed"):
             return self._admin(request, path, body)
         route = (request.method, path.split("/")[1] if "/" in path else path)
         if route == ("GET", "health"):
@@ -445,6 +445,26 @@ class FakeApi:
             "thin": sum(c["status"] == "thin" for c in cells), "total": len(cells),
             "results": cells, "notes": []})
 
+    def _import_feed(self, body: dict) -> httpx.Response:
+        """``POST /import/feed``: an address that is not http(s) is a field problem; one with
+        "offline" in it cannot be reached; any other answers a report with one problem."""
+        url = str(body.get("url") or "")
+        self.uploads.append((url, b"", str(body.get("strict", False)).lower()))
+        if not url.startswith(("http://", "https://")):
+            return httpx.Response(422, json={"detail": [{
+                "field": "url", "type": "url_scheme",
+                "message": f"'{url}' is not a web address: give the feed's address starting "
+                           "with https:// (or http://)."}]})
+        if "offline" in url:
+            return httpx.Response(422, json={"detail": f"Could not reach {url}: connection "
+                                                       "refused.", "report": None})
+        problem = {"row": 2, "column": "age", "value": "12-99", "problem": "adults only",
+                   "fix": "Check the service is for children or young people", "line": None}
+        return httpx.Response(200, json={
+            "source": url, "rows_read": 4, "accepted": 3, "added": 3, "updated": 0,
+            "unchanged": 0, "rejected": 1, "problems": [problem], "warnings": [],
+            "imported": True, "data_version": "v3", "services": 10})
+
     def _admin(self, request: httpx.Request, path: str, body: dict | None) -> httpx.Response:
         """``/admin/users`` and ``POST /import``: admin keys only."""
         key = request.headers.get("X-API-Key")
@@ -452,6 +472,8 @@ class FakeApi:
             return httpx.Response(403, json={"detail": "This needs the admin role."})
         if key != ADMIN_KEY:
             return httpx.Response(401, json={"detail": "Missing or unknown API key."})
+        if path == "/import/feed":
+            return self._import_feed(body or {})
         if path == "/import":
             text = request.content.decode("utf-8", "replace")
             name = text.split('filename="', 1)[1].split('"', 1)[0]

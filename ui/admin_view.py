@@ -1,5 +1,6 @@
 """The "Staff" page's parts (admin key): the people who hold API keys, and importing a Local
-Offer file with its report. Directory health has its own page.
+Offer file or a live feed (by its address) with its report. Directory health has its own
+page.
 
 A new key is shown once, in a box to copy, with a sentence saying it cannot be shown again.
 Removing a person asks first, naming them. An import's report lists every rejected row with
@@ -13,11 +14,16 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+from api_key import api_key_input as shared_key_input
 from client import ApiClient, ApiError
 from components import error_summary
 
-__all__ = ["ROLES", "api_key_input", "users_panel", "import_panel", "report_frame",
+__all__ = ["ROLES", "STRICT_FILE", "STRICT_FEED", "page_words", "api_key_input", "users_panel", "import_panel", "report_frame",
            "report_summary"]
+
+#: The tick boxes of strict imports (the importer's messages name them).
+STRICT_FILE = "Import nothing if any row has a problem"
+STRICT_FEED = "Import nothing if any service has a problem"
 
 #: The roles a key can carry, and what each lets its holder do.
 ROLES = {
@@ -27,20 +33,15 @@ ROLES = {
 }
 
 
-def _remember() -> None:
-    st.session_state["_ad_api_key"] = str(st.session_state.get("ad_key") or "").strip()
+def _forget() -> None:
     for key in ("ad_new_key", "ad_users", "ad_report", "ad_problems"):
         st.session_state.pop(key, None)
 
 
 def api_key_input() -> str:
-    """The admin's API key (a password field; kept for this browser tab only)."""
-    if "ad_key" not in st.session_state and st.session_state.get("_ad_api_key"):
-        st.session_state.ad_key = st.session_state["_ad_api_key"]
-    st.text_input("Your API key (admin)", type="password", key="ad_key", on_change=_remember,
-                  help="The first admin key is made on the command line: matcher users add "
-                       "NAME --role admin. It is kept only while this browser tab is open.")
-    return str(st.session_state.get("ad_key") or "").strip()
+    """The admin's API key (:func:`api_key.api_key_input`); a new key forgets what the old one
+    showed."""
+    return shared_key_input("admin", "staff", on_change=_forget)
 
 
 def _problem(exc: ApiError) -> list[str]:
@@ -157,6 +158,15 @@ def report_frame(items: list[Mapping]) -> pd.DataFrame:
                         columns=["Row", "Column", "Value", "Problem", "How to fix it"])
 
 
+def page_words(message: str, box: str) -> str:
+    """The importer names the command line's ``--strict``; on this page it is a tick box.
+
+    >>> page_words("Import without --strict to load the good services only.", "Strict")
+    'Import with "Strict" unticked to load the good services only.'
+    """
+    return message.replace("without --strict", f'with "{box}" unticked')
+
+
 def _import(client: ApiClient, api_key: str) -> None:
     upload = st.session_state.get("ad_file")
     if upload is None:
@@ -167,22 +177,49 @@ def _import(client: ApiClient, api_key: str) -> None:
             api_key, upload.name, upload.getvalue(), bool(st.session_state.get("ad_strict")))
         st.session_state.ad_problems = []
     except ApiError as exc:
-        st.session_state.ad_problems = [exc.message]
+        st.session_state.ad_problems = [page_words(exc.message, STRICT_FILE)]
+        st.session_state.ad_report = ({**exc.report, "imported": False} if exc.report
+                                      else None)
+
+
+def _import_feed(client: ApiClient, api_key: str) -> None:
+    url = str(st.session_state.get("ad_feed_url") or "").strip()
+    if not url:
+        st.session_state.ad_problems = ["Enter the feed's address, for example "
+                                        "https://directory.example.org/api/services"]
+        return
+    try:
+        st.session_state.ad_report = client.import_feed(
+            api_key, url, bool(st.session_state.get("ad_feed_strict")))
+        st.session_state.ad_problems = []
+    except ApiError as exc:
+        st.session_state.ad_problems = ([p.message for p in exc.problems]
+                                        or [page_words(exc.message, STRICT_FEED)])
         st.session_state.ad_report = ({**exc.report, "imported": False} if exc.report
                                       else None)
 
 
 def import_panel(client: ApiClient, api_key: str) -> None:
-    """Import a Local Offer CSV and show its report."""
-    st.header("Import a Local Offer file", anchor=False)
-    st.markdown("A CSV in the service template (see the README). Good rows are added or "
-                "updated; rows with problems are listed with how to fix them; services not "
-                "in the file are kept. A live Open Referral UK feed is kept in step from the "
-                "command line: `matcher sync URL`.")
+    """Import a Local Offer CSV, or a live feed by its address, and show the report."""
+    st.header("Import the directory", anchor=False)
+    st.markdown("Good records are added or updated; records with problems are listed with how "
+                "to fix them; services already in the directory but not in the import are "
+                "kept.")
+    st.subheader("From a CSV file", anchor=False)
+    st.markdown("A CSV in the service template (see the README).")
     st.file_uploader("Local Offer CSV file", type=["csv"], key="ad_file")
-    st.checkbox("Import nothing if any row has a problem", key="ad_strict")
+    st.checkbox(STRICT_FILE, key="ad_strict")
     st.button("Import the file", key="ad_import", type="primary", on_click=_import,
               args=(client, api_key))
+    st.subheader("From a live feed", anchor=False)
+    st.markdown("An Open Referral UK or Outpost directory's `/services` address. The server "
+                "reads that address only, now, once. To keep a directory in step with a feed "
+                "every night, use the command line: `matcher sync URL`.")
+    st.text_input("The feed's address", key="ad_feed_url", max_chars=2000,
+                  placeholder="For example https://directory.example.org/api/services")
+    st.checkbox(STRICT_FEED, key="ad_feed_strict")
+    st.button("Import from the feed", key="ad_import_feed", type="primary",
+              on_click=_import_feed, args=(client, api_key))
     report = st.session_state.get("ad_report")
     if not report:
         return

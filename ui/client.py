@@ -296,6 +296,22 @@ class ApiClient:
             raise error
         return response.json()
 
+    def import_feed(self, api_key: str, url: str, strict: bool = False) -> dict:
+        """``POST /import/feed`` (admin role): the API reads the Open Referral UK or Outpost
+        feed at ``url`` and imports it; the answer is the import report. A refused feed raises
+        :class:`ApiError` whose ``report`` holds the validation report (when there is one).
+        A large feed takes a while, so this call waits up to 10 minutes."""
+        response = self._request("POST", "/import/feed", headers={"X-API-Key": api_key},
+                                 json={"url": url, "strict": strict}, timeout=600.0)
+        if response.status_code >= 400:
+            error = _error_from(response)
+            try:
+                error.report = (response.json() or {}).get("report")
+            except ValueError:
+                error.report = None
+            raise error
+        return response.json()
+
     def data_health_csv(self, api_key: str) -> str:
         """``GET /admin/data-health.csv`` (admin role): every record to fix, as CSV text."""
         return self._text("/admin/data-health.csv", api_key)

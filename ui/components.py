@@ -17,6 +17,7 @@ from content import Labels, explain_terms, questions_for, sendiass_line, tel_lin
 from export import shortlist_csv, shortlist_html, shortlist_mailto
 from facts import card_facts
 from guidance_view import council_details, quality_block
+from needs_picker import ONE_BY_ONE
 
 __all__ = [
     "get_labels",
@@ -158,13 +159,13 @@ def narrow_results(labels: Labels, on_change: Callable[[], None]) -> None:
                     "costs is still shown, marked \u201ccost not stated\u201d)", key="fs_free")
         st.multiselect("When can you go?", labels.options("when"),
                        format_func=lambda v: labels.of("when", v), key="fs_when",
-                       placeholder="Any time")
+                       placeholder="Any time", **ONE_BY_ONE)
         if st.session_state.get("fs_mode") not in (None, "online_only"):
             st.selectbox("Longest journey, each way", [10, 15, 20, 30, 45, 60, 90],
                          format_func=lambda m: f"Up to {m} minutes", key="fs_minutes")
         st.multiselect("How can it be given?", labels.options("delivery"),
                        format_func=lambda v: labels.of("delivery", v), key="fs_delivery",
-                       placeholder="Any way")
+                       placeholder="Any way", **ONE_BY_ONE)
         st.form_submit_button("Show results", type="primary", on_click=on_change)
 
 

@@ -16,6 +16,7 @@ from html import escape
 import pandas as pd
 import streamlit as st
 
+from api_key import needed
 from client import ApiClient, ApiError
 
 __all__ = ["plain", "TOPICS_OFFER", "TOPICS_SERVICE", "WHO", "ACTION_STATUS", "comment_body",
@@ -34,7 +35,7 @@ WHO = {"not_said": "I would rather not say", "parent": "A parent or carer",
        "young_person": "A young person", "practitioner": "Someone who works with families",
        "other": "Someone else"}
 ACTION_STATUS = {"planned": "Planned", "done": "Done", "not_possible": "Not possible"}
-EDITORS_ONLY = "This page is for the Local Offer team: enter an editor or admin API key."
+EDITORS_ONLY = needed("editor")
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from content import Labels, split_words, spoken, understood_lines
 from facts import comparison_frame, contributions_frame, results_frame
-from needs_picker import needs_checkboxes
+from needs_picker import ONE_BY_ONE, needs_checkboxes
 
 __all__ = ["NO_MOVE", "KEYS", "filters_form", "profile_from", "show_results", "compare"]
 
@@ -48,14 +48,15 @@ def filters_form(labels: Labels) -> bool:
         c.number_input("How many results", min_value=1, max_value=50, value=15, key="ex_limit")
         d, e, f = st.columns(3)
         d.multiselect("Types of service", labels.options("categories"), key="ex_categories",
-                      format_func=fmt("categories"), placeholder="Any type")
+                      format_func=fmt("categories"), placeholder="Any type", **ONE_BY_ONE)
         d.checkbox("Free services only", key="ex_free")
         e.multiselect("When", labels.options("when"), key="ex_when", format_func=fmt("when"),
-                      placeholder="Any time")
+                      placeholder="Any time", **ONE_BY_ONE)
         e.multiselect("How it is delivered", labels.options("delivery"), key="ex_delivery",
-                      format_func=fmt("delivery"), placeholder="Any way")
+                      format_func=fmt("delivery"), placeholder="Any way", **ONE_BY_ONE)
         f.multiselect("Accessibility", labels.options("accessibility"), key="ex_access",
-                      format_func=fmt("accessibility"), placeholder="No particular needs")
+                      format_func=fmt("accessibility"), placeholder="No particular needs",
+                      **ONE_BY_ONE)
         f.text_input("Language other than English", key="ex_language", max_chars=60)
         return st.form_submit_button("Find services", type="primary")
 
@@ -126,7 +127,7 @@ def compare(answer: Mapping, labels: Labels, details: Mapping) -> None:
     results = {r["service_id"]: r for r in answer["results"]}
     chosen = st.multiselect("Services to compare (2 to 4)", list(results), key="ex_compare",
                             format_func=lambda sid: results[sid]["name"], max_selections=4,
-                            placeholder="Choose 2 to 4 services")
+                            placeholder="Choose 2 to 4 services", **ONE_BY_ONE)
     if len(chosen) < 2:
         st.info("Choose 2 to 4 services to compare them side by side.")
         return

@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from api_key import api_key_input as shared_key_input
+from api_key import needed
 from client import ApiClient, ApiError
 from content import Labels
 
@@ -43,7 +45,7 @@ __all__ = [
 ]
 
 #: The form's widget keys (kept across pages with ``components.keep_answers``).
-KEYS = ("gp_key", "gp_districts", "gp_around", "gp_radius", "gp_level", "gp_need", "gp_band",
+KEYS = ("gp_districts", "gp_around", "gp_radius", "gp_level", "gp_need", "gp_band",
         "gp_mode")
 #: The age bands of the gap analysis (``[gaps.bands]`` in data/gaps_config.toml), in order.
 BANDS = {"early_years": "Early years (0-4)", "primary": "Primary (5-10)",
@@ -56,7 +58,7 @@ MAX_CELLS = 1000
 #: The most areas looked up for the map (one ``GET /postcodes`` each, remembered).
 MAX_MAP_AREAS = 80
 
-COMMISSIONERS_ONLY = "This page is for commissioners: enter a commissioner's API key."
+COMMISSIONERS_ONLY = needed("commissioner")
 SUPPRESSION_NOTE = (
     "The numbers here are counts of services, shown exactly. No count of children is shown: "
     "in the files an analyst makes with `matcher gaps`, counts of children under 10 are "
@@ -72,12 +74,9 @@ def _reset_answer() -> None:
 
 
 def api_key_input() -> str:
-    """The commissioner's API key (a password field; kept for this browser session only)."""
-    st.text_input("Your API key (commissioner)", type="password", key="gp_key",
-                  on_change=_reset_answer,
-                  help="Your administrator makes one with: matcher users add NAME --role "
-                       "commissioner. It is kept only while this browser tab is open.")
-    return str(st.session_state.get("gp_key") or "").strip()
+    """The commissioner's API key (:func:`api_key.api_key_input`); a new key forgets the
+    answer got with the old one."""
+    return shared_key_input("commissioner", "gaps", on_change=_reset_answer)
 
 
 def travel_modes(labels: Labels) -> list[str]:

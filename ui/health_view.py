@@ -13,6 +13,8 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+from api_key import api_key_input as shared_key_input
+from api_key import needed
 from client import ApiClient, ApiError
 
 __all__ = [
@@ -30,7 +32,7 @@ __all__ = [
     "show_answer",
 ]
 
-ADMINS_ONLY = "This page is for the directory team: enter an admin API key."
+ADMINS_ONLY = needed("admin")
 #: The most records to fix listed on the page (the CSV has them all).
 MAX_TO_FIX = 200
 
@@ -56,12 +58,9 @@ def _reset_answer() -> None:
 
 
 def api_key_input() -> str:
-    """The admin's API key (a password field; kept for this browser session only)."""
-    st.text_input("Your API key (admin)", type="password", key="dh_key",
-                  on_change=_reset_answer,
-                  help="Your administrator makes one with: matcher users add NAME --role "
-                       "admin. It is kept only while this browser tab is open.")
-    return str(st.session_state.get("dh_key") or "").strip()
+    """The admin's API key (:func:`api_key.api_key_input`); a new key forgets the report
+    got with the old one."""
+    return shared_key_input("admin", "health", on_change=_reset_answer)
 
 
 def key_problem(exc: ApiError) -> list[str]:

@@ -10,6 +10,7 @@ missing from that file still appears, under the last group, with its own label.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +18,13 @@ from pathlib import Path
 import streamlit as st
 import yaml
 
-__all__ = ["GROUPS_PATH", "load_groups", "need_groups", "choice_text", "needs_checkboxes"]
+__all__ = ["ONE_BY_ONE", "GROUPS_PATH", "load_groups", "need_groups", "choice_text", "needs_checkboxes"]
+
+#: Keyword arguments for every ``st.multiselect`` of the app: no bulk "Select all" or "Select N
+#: matches" option (Streamlit adds one at the top of the list), so pressing Enter after typing
+#: part of a word picks at most the one option highlighted, never several at once.
+ONE_BY_ONE: dict = ({"select_all": False}
+                    if "select_all" in inspect.signature(st.multiselect).parameters else {})
 
 GROUPS_PATH = Path(__file__).resolve().parent / "needs_groups.yaml"
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from api_key import api_key_input as shared_key_input
 from client import ApiClient, ApiError
 from components import error_summary, fetch_details, keep_answers
 from content import Labels, split_words, spoken
@@ -52,19 +53,10 @@ NEW = "__new__"
 
 
 # --------------------------------------------------------------------------- key and plans
-def _remember_key() -> None:
-    st.session_state["_tp_api_key"] = str(st.session_state.get("tp_key") or "").strip()
-
-
 def api_key_input() -> str:
-    """The key worker's API key (a password field; kept for this browser session only)."""
-    if "tp_key" not in st.session_state and st.session_state.get("_tp_api_key"):
-        st.session_state.tp_key = st.session_state["_tp_api_key"]
+    """The key worker's API key (:func:`api_key.api_key_input`)."""
     keep_answers(_FIELDS, "tp_fields")  # the plan's answers survive visits to other pages
-    st.text_input("Your API key", type="password", key="tp_key", on_change=_remember_key,
-                  help="Your administrator makes one with: matcher users add NAME --role "
-                       "key_worker. It is kept only while this browser tab is open.")
-    return str(st.session_state.get("tp_key") or "").strip()
+    return shared_key_input("key_worker", "plan")
 
 
 def load_plans(client: ApiClient, api_key: str) -> list[dict]:

@@ -20,7 +20,7 @@ import streamlit as st
 from client import ApiClient, ApiError
 from components import focus_heading, keep_answers
 from content import Labels, split_words, spoken
-from needs_picker import needs_checkboxes
+from needs_picker import ONE_BY_ONE, needs_checkboxes
 
 __all__ = [
     "STEPS",
@@ -436,11 +436,11 @@ def _step_preferences(labels: Labels, client: ApiClient) -> None:
     st.checkbox("Only show services that are free", key="fs_free")
     st.multiselect("When can you go? (optional)", labels.options("when"),
                    format_func=lambda v: labels.of("when", v), key="fs_when",
-                   placeholder="Any time")
+                   placeholder="Any time", **ONE_BY_ONE)
     st.multiselect("Does the place need to be accessible in a particular way? (optional)",
                    labels.options("accessibility"),
                    format_func=lambda v: labels.of("accessibility", v), key="fs_access",
-                   placeholder="No particular needs")
+                   placeholder="No particular needs", **ONE_BY_ONE)
     _field_error("fs_language")
     st.text_input("A language other than English you would like (optional)", key="fs_language",
                   max_chars=60, placeholder="For example Turkish")

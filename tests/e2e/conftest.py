@@ -80,6 +80,7 @@ class Servers:
     key_worker_key: str
     admin_key: str
     editor_key: str = ""
+    commissioner_key: str = ""
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -98,8 +99,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     if not DEMO.is_file():
         pytest.skip(f"needs the demo Local Offer {DEMO}")
     tmp = tmp_path_factory.mktemp("e2e")
+    # PYTHONPATH: the servers run this checkout's code, whatever is installed in the venv.
     env = {**os.environ, "MATCHER_DATABASE_URL": f"sqlite:///{tmp / 'e2e.sqlite'}",
-           "MATCHER_DATA_DIR": str(tmp)}
+           "MATCHER_DATA_DIR": str(tmp),
+           "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get(
+               "PYTHONPATH")])])}
     subprocess.run([*_MATCHER, "import", str(DEMO)], env=env, check=True, capture_output=True)
     made = subprocess.run([*_MATCHER, "users", "add", "e2e-key-worker", "--role", "key_worker"],
                           env=env, check=True, capture_output=True, text=True)
@@ -107,6 +111,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     made = subprocess.run([*_MATCHER, "users", "add", "e2e-editor", "--role", "editor"],
                           env=env, check=True, capture_output=True, text=True)
     editor_key = made.stdout.strip().splitlines()[-1]
+    made = subprocess.run([*_MATCHER, "users", "add", "e2e-commissioner", "--role",
+                           "commissioner"], env=env, check=True, capture_output=True, text=True)
+    commissioner_key = made.stdout.strip().splitlines()[-1]
     admin = subprocess.run([*_MATCHER, "users", "add", "e2e-admin", "--role", "admin"],
                            env=env, check=True, capture_output=True, text=True)
     admin_key = admin.stdout.strip().splitlines()[-1]
@@ -131,7 +138,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             _wait_for(f"{api_url}/health", api, api_log)
             _wait_for(f"{ui_url}/_stcore/health", ui, ui_log)
             yield Servers(api=api_url, ui=ui_url, key_worker_key=key, admin_key=admin_key,
-                          editor_key=editor_key)
+                          editor_key=editor_key, commissioner_key=commissioner_key)
         finally:
             _stop(ui)
             _stop(api)

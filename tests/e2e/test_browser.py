@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -67,16 +68,31 @@ def accessibility_report(screenshots: Path) -> Iterator[None]:
     (screenshots / "accessibility.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+_BUSY = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"], "
+         "[data-stale=\"true\"]')")
+_SIZE = "() => (document.querySelector('[data-testid=\"stMain\"]') || document.body).innerHTML.length"
+
+
 def idle(page) -> None:
-    """Wait until Streamlit has finished re-running the script."""
+    """Wait until Streamlit has finished re-running the script: no "running" sign, no element
+    left over from the previous run, and the page unchanged for a moment (on a busy machine
+    the "running" sign can come late)."""
     page.wait_for_timeout(250)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_timeout(250)
+    for _ in range(40):
+        page.wait_for_function(_BUSY, timeout=60_000)
+        size = page.evaluate(_SIZE)
+        page.wait_for_timeout(250)
+        if page.evaluate(_SIZE) == size and page.evaluate(_BUSY):
+            return
 
 
 def shot(page, path: Path) -> None:
-    """A screenshot of the whole page (Streamlit scrolls inside its main panel)."""
+    """A screenshot of the whole page at desktop width (Streamlit scrolls inside its main
+    panel); the page then goes back to the size it had."""
+    before = page.viewport_size
+    if before["width"] != 1280:  # the page's height at desktop width
+        page.set_viewport_size({"width": 1280, "height": 900})
+        idle(page)
     height = page.evaluate(
         "() => Math.max(document.body.scrollHeight, "
         "...[...document.querySelectorAll('[data-testid=\"stMain\"], "
@@ -85,7 +101,8 @@ def shot(page, path: Path) -> None:
     page.set_viewport_size({"width": 1280, "height": min(max(900, int(height) + 40), 12_000)})
     page.wait_for_timeout(400)
     page.screenshot(path=str(path))
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(before)
+    page.wait_for_timeout(400)
 
 
 def check_axe(page, name: str) -> None:
@@ -237,6 +254,7 @@ def test_parent_completes_the_questionnaire_and_sees_reasons(page, servers, scre
 
     page.get_by_role("button", name="Search for support").click()
     page.get_by_text("Why we suggest it").first.wait_for()
+    page.get_by_text(re.compile(r"^Why not others\? \(\d+ services left out\)")).wait_for()
     idle(page)
     cards = page.locator('[class*="st-key-card_box_"]')
     n = page.get_by_text("Why we suggest it").count()
@@ -262,47 +280,11 @@ def test_parent_completes_the_questionnaire_and_sees_reasons(page, servers, scre
     check_axe(page, "Find support: results")
 
 
-def test_senco_explores_and_compares(page, servers, screenshots):
-    page.goto(f"{servers.ui}/Explore_with_a_family")
-    page.get_by_role("heading", name="Explore with a family").wait_for()
-    idle(page)
-    page.get_by_role("spinbutton", name="Age in years (0 to 25)").fill("15")
-    page.get_by_role("textbox", name="Postcode or district").fill("N7")
-    tick(page, "Feelings, behaviour and mental health",
-         "ADHD (attention deficit hyperactivity disorder): finds it hard to concentrate, sit "
-         "still or wait")
-    page.get_by_role("button", name="Find services").click()
-    page.get_by_text("services shown").wait_for()
-    idle(page)
-    page.get_by_role("tab", name="Compare side by side").click()
-    box = page.get_by_role("combobox", name="Services to compare (2 to 4)")
-    for _ in range(2):
-        box.click()
-        page.wait_for_timeout(300)
-        if page.get_by_role("option").count() == 0:
-            page.keyboard.press("ArrowDown")  # the list opens from the keyboard too
-        option = page.get_by_role("option").first
-        option.wait_for()
-        option.click()
-        idle(page)
-        page.keyboard.press("Escape")
-        idle(page)
-    page.get_by_text("Why suggested", exact=True).wait_for()
-    idle(page)
-    shot(page, screenshots / "07-explore-compare.png")
-    check_axe(page, "Explore with a family: comparison")
-    page.get_by_role("tab", name="Results and scores").click()
-    page.get_by_text(re.compile(r"^1\. .*: score")).click()
-    idle(page)
-    assert page.get_by_text("What it means", exact=True).count() >= 1
-    shot(page, screenshots / "08-explore-breakdown.png")
-
-
 def test_key_worker_saves_and_reopens_a_plan(page, servers, screenshots):
     page.goto(f"{servers.ui}/Transition_plan")
-    page.get_by_text("Enter your API key").wait_for()
+    page.get_by_text("enter a key worker API key", exact=False).wait_for()
     idle(page)
-    page.get_by_label("Your API key", exact=True).fill(servers.key_worker_key)
+    page.get_by_label("Your API key (key worker)", exact=True).fill(servers.key_worker_key)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="About the plan").wait_for()
     idle(page)
@@ -346,6 +328,13 @@ def test_key_worker_saves_and_reopens_a_plan(page, servers, screenshots):
     assert page.get_by_role("textbox", name=re.compile("^Label")).input_value() == "E2E-01"
 
 
+def results_link(servers, **answers: str) -> str:
+    """The address of Find support's results for ``answers`` (the query a search puts in the
+    address bar: who, age, ehcp, needs, words, postcode, travel, minutes, move, ...). Opening
+    it skips the questions a test has no need to go through again."""
+    return f"{servers.ui}/Find_support?{urlencode(answers)}"
+
+
 def first_cards(page, n: int = 3) -> list[str]:
     page.get_by_text("Why we suggest it").first.wait_for()
     idle(page)
@@ -355,14 +344,15 @@ def first_cards(page, n: int = 3) -> list[str]:
 def test_a_shared_results_link_gives_the_same_results_in_a_fresh_browser(browser, servers):
     """The answers live in the address: opening it in a new browser (no cookies, no session)
     shows the same suggestions, at desktop and at phone width, and a reload keeps them."""
-    query = ("who=parent&age=15&ehcp=yes&needs=autism,dyslexia&postcode=N7+8JN"
-             "&travel=public_transport&minutes=45&move=secondary_to_post16")
+    link = results_link(servers, who="parent", age="15", ehcp="yes", needs="autism,dyslexia",
+                        postcode="N7 8JN", travel="public_transport", minutes="45",
+                        move="secondary_to_post16")
     seen = []
     for width, height in ((1280, 900), (390, 844)):
         context = browser.new_context(viewport={"width": width, "height": height},
                                       locale="en-GB")
         tab = context.new_page()
-        tab.goto(f"{servers.ui}/Find_support?{query}")
+        tab.goto(link)
         seen.append(first_cards(tab))
         check_axe(tab, f"Find support: results from a shared link ({width} px wide)")
         tab.reload()
@@ -384,7 +374,7 @@ def test_staff_page_lists_keys_makes_one_and_needs_an_admin_key(page, servers, s
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="People with API keys").wait_for()
     idle(page)
-    page.get_by_role("textbox", name="Name or team").fill("e2e-commissioner")
+    page.get_by_role("textbox", name="Name or team").fill("e2e-second-commissioner")
     page.keyboard.press("Enter")
     idle(page)
     page.get_by_role("combobox", name="What the key lets them do").click()
@@ -393,7 +383,6 @@ def test_staff_page_lists_keys_makes_one_and_needs_an_admin_key(page, servers, s
     page.get_by_role("button", name="Make a key").click()
     page.get_by_text("it cannot be shown again").wait_for()
     idle(page)
-    shot(page, screenshots / "10-staff.png")
     check_axe(page, "Staff: keys and imports")
     page.get_by_role("button", name="I have copied it: hide the key").click()
     idle(page)
@@ -407,8 +396,9 @@ def test_phone_width_results_start_at_the_heading_and_show_the_map(browser, serv
                                                                     screenshots):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
     tab = context.new_page()
-    tab.goto(f"{servers.ui}/Find_support?who=parent&age=10&ehcp=no&needs=autism"
-             "&postcode=N7+8JN&travel=public_transport&minutes=30&move=primary_to_secondary")
+    tab.goto(results_link(servers, who="parent", age="10", ehcp="no", needs="autism",
+                          postcode="N7 8JN", travel="public_transport", minutes="30",
+                          move="primary_to_secondary"))
     first_cards(tab)
     # The view starts at the results heading, not far down the page.
     top = tab.evaluate("() => [...document.querySelectorAll('h2')].find(h => "
@@ -431,12 +421,16 @@ def _focused_name(page) -> str:
 
 def tab_to(page, name: str, most: int = 120) -> None:
     """Press Tab until the focused control's name starts with ``name`` (keyboard only)."""
+    seen = []
     for _ in range(most):
         page.keyboard.press("Tab")
         # An expander's summary starts with its arrow icon: any line of the name counts.
-        if any(line.strip().startswith(name) for line in _focused_name(page).splitlines()):
+        focused = _focused_name(page)
+        if any(line.strip().startswith(name) for line in focused.splitlines()):
             return
-    raise AssertionError(f"could not reach {name!r} with the Tab key")
+        seen.append(focused[:40])
+    raise AssertionError(f"could not reach {name!r} with the Tab key; the focus went to: "
+                         + " | ".join(dict.fromkeys(seen)))
 
 
 def choose(page, first: str, option: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import coprod_view as cv
+from api_key import api_key_input
 from client import ApiError, get_client
 
 st.set_page_config(page_title="Comments to review", page_icon=":material/inbox:", layout="wide")
@@ -15,10 +16,7 @@ st.title("Comments to review")
 st.markdown("For the Local Offer team: read each new comment, choose its theme, take out names "
             "and other personal details, write the council's answer and what you will do, "
             "then publish it on **You said, we did** (or decide not to).")
-st.text_input("Your API key (editor)", type="password", key="ed_key",
-              help="Your administrator makes one with: matcher users add NAME --role editor. "
-                   "It is kept only while this browser tab is open.")
-key = str(st.session_state.get("ed_key") or "").strip()
+key = api_key_input("editor", "comments")
 if not key:
     st.info(cv.EDITORS_ONLY, icon=":material/key:")
     st.stop()

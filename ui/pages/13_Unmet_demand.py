@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import coprod_view as cv
+from api_key import api_key_input, needed
 from client import get_client
 
 st.set_page_config(page_title="Unmet demand", page_icon=":material/trending_up:", layout="wide")
@@ -16,13 +17,9 @@ st.markdown("For commissioners, beside **Gaps in provision** (where no service i
             "how often families searched for a need, age and area and found little that fits, "
             "and what families tell us is missing. Only counts are kept: no search, profile or "
             "postcode is stored.")
-st.text_input("Your API key (commissioner)", type="password", key="ud_key",
-              help="Your administrator makes one with: matcher users add NAME --role "
-                   "commissioner. It is kept only while this browser tab is open.")
-key = str(st.session_state.get("ud_key") or "").strip()
+key = api_key_input("commissioner", "demand")
 if not key:
-    st.info("This page is for commissioners: enter a commissioner's API key.",
-            icon=":material/key:")
+    st.info(needed("commissioner"), icon=":material/key:")
     st.stop()
 cv.show_demand(client, key)
 st.page_link("pages/4_Gaps_in_provision.py", label="Gaps in provision: where no service is in "

@@ -7,6 +7,7 @@ import streamlit as st
 import components as c
 import guidance_view as gv
 import plan_view as pv
+from api_key import needed
 from client import get_client
 
 st.set_page_config(page_title="Transition plan", page_icon=":material/event_note:")
@@ -20,7 +21,8 @@ st.markdown("For key workers planning a move with a young person and their famil
             "case reference, never a name.")
 api_key = pv.api_key_input()
 if not api_key:
-    st.info("Enter your API key to open or save plans.")
+    st.info(needed("key_worker") + " With it you can open and save your plans.",
+            icon=":material/key:")
     st.stop()
 plans = pv.load_plans(client, api_key)
 pv.plan_picker(plans, client, api_key, labels)

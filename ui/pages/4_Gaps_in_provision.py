@@ -22,7 +22,7 @@ st.markdown("For commissioners: for each small area, need and age band, how many
             "thin provision (very few) are listed with the services that nearly fit.")
 api_key = gv.api_key_input()
 if not api_key:
-    st.info(gv.COMMISSIONERS_ONLY)
+    st.info(gv.COMMISSIONERS_ONLY, icon=":material/key:")
     st.stop()
 if gv.filters_form(labels):
     gv.submit(client, api_key)

@@ -21,7 +21,7 @@ st.markdown("For the directory team: how complete the Local Offer's records are,
             "providers.")
 api_key = hv.api_key_input()
 if not api_key:
-    st.info(hv.ADMINS_ONLY)
+    st.info(hv.ADMINS_ONLY, icon=":material/key:")
     st.stop()
 if st.button("Check the directory again", key="dh_refresh") or (
         "dh_result" not in st.session_state and "dh_problems" not in st.session_state):
