@@ -29,7 +29,8 @@ if gv.filters_form(labels):
 c.error_summary(st.session_state.get("gp_problems") or [])
 answer = st.session_state.get("gp_result")
 if answer is None:
-    st.info("Enter postcode districts or a postcode above and choose **Show gaps**.")
+    st.info("Enter postcode districts or a postcode above (or neither, for the council's own "
+            "area) and choose **Show gaps**.")
     st.stop()
 gv.show_answer(client, answer, labels)
 # Demand beside supply: what families searched for and did not find, and what they say is
