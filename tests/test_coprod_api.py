@@ -243,7 +243,7 @@ def test_feedback_without_a_session_counts_once_per_connection(api):
 
 # --------------------------------------------------------------------------- rate limits
 def test_anonymous_writes_are_rate_limited_then_served_again(tmp_path, postcode_index):
-    app, store = _app(tmp_path, CoprodConfig(anonymous_write_rate="3/second"))
+    app, store = _app(tmp_path, CoprodConfig(anonymous_write_rate="3 per 5 seconds"))
     with TestClient(app) as client:
         def send(i: int):
             return client.post("/feedback", json={"service_id": "S-001", "kind": "helpful",
@@ -262,7 +262,7 @@ def test_anonymous_writes_are_rate_limited_then_served_again(tmp_path, postcode_
 
 
 def test_failed_api_keys_are_rate_limited(tmp_path, postcode_index):
-    app, store = _app(tmp_path, CoprodConfig(failed_key_rate="3/second"))
+    app, store = _app(tmp_path, CoprodConfig(failed_key_rate="3 per 5 seconds"))
     good = add_user(store.engine, "eve", "editor")
     with TestClient(app) as client:
         bad = {"X-API-Key": "mk_00000000_guess"}

@@ -195,6 +195,29 @@ def guard_of(engine: Engine) -> StoreGuard | None:
     return _GUARDS.get(engine)
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting for another connection doing the same.
+
+    Switching the journal mode of a new file answers "database is locked" at once, without the
+    busy timeout, while another connection is switching it (several workers' first start):
+    try again for up to the busy timeout.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+
+
 def _install_sqlite_pragmas(engine: Engine) -> None:
     """WAL, busy timeout, and explicit BEGIN (IMMEDIATE for writes) on every SQLite connection.
 
@@ -208,7 +231,7 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
