@@ -1186,7 +1186,8 @@ _AUD_WORDS = (
     r"children\s+and\s+young\s+people|young\s+people|young\s+person|young\s+carers|"
     r"young\s+adults|care\s+leavers|children|child|kids|youngsters|youth|teenagers|teens|"
     r"students|pupils|learners|parent[\s-]carers?|parents?|foster\s+carers|kinship\s+carers|"
-    r"carers?|mums|dads|mothers|fathers|grandparents|whole\s+famil(?:y|ies)|families|family|"
+    r"carers?|mums|dads|mothers|fathers|grandparents|whole\s+famil(?:y|ies)|families|"
+    r"family(?!\s+members?\b)|"
     r"professionals|practitioners|staff|sencos?|teachers|schools|older\s+(?:people|adults)|"
     r"adults?|grown[\s-]?ups|men|women|veterans"
 )

@@ -31,21 +31,6 @@ pytestmark = pytest.mark.skipif(
     reason=f"the real samples are not at {SAMPLES} (../shared absent)")
 
 
-#: Labelled adults-only records the engine still shows to children, each with why and a
-#: request that shows it. The property fails on any other record; the last test fails when a
-#: listed record stops reaching children, so the list cannot go stale.
-KNOWN_MISSES: dict[str, dict] = {
-    # "Inpatient Unit" of a hospice whose organisation says it cares for adults. Its own words
-    # name "carers, family members and close friends" as people it supports, and the feed tags
-    # it Parents and Carers: the same words with which the hospice's telephone line names its
-    # users ("patients, their families and carers"), which a person labels open to families.
-    # No general rule tells the two apart, so the organisation's "adults" is not inherited.
-    "oruk:3ac30c78-0cb3-8bdd-8b01-2c2ee4fb9547":
-        {"age": 14, "needs": ["physical_disability"], "about": "help with money",
-         "who": "young_person"},
-}
-
-
 @lru_cache(maxsize=1)
 def _setup() -> tuple[Matcher, dict[str, int]]:
     """The matcher over both samples, and each labelled adults-only record's first age (the
@@ -72,21 +57,30 @@ def test_no_child_is_shown_an_adults_only_record(postcode_index, age, needs, abo
         who = "parent"
     out = matcher.match({"age": age, "needs": needs, "about": about, "who": who, "limit": 50})
     for r in out.results:
-        if r.service_id in adults and age < adults[r.service_id] and (
-                r.service_id not in KNOWN_MISSES):
+        if r.service_id in adults and age < adults[r.service_id]:
             assert who == "parent" and any(
                 x.startswith("For you as a parent or carer") for x in r.reasons), (
                 r.service_id, r.name, r.reasons)
 
 
-@pytest.mark.parametrize("service_id", sorted(KNOWN_MISSES))
-def test_each_known_miss_is_still_labelled_adults_only_and_still_missed(postcode_index,
-                                                                         service_id):
+def _shown_to_a_child(matcher: Matcher, adults: dict[str, int], profile: dict) -> list[tuple]:
+    out = matcher.match({**profile, "limit": 50})
+    return [(r.service_id, r.name) for r in out.results
+            if r.service_id in adults and profile["age"] < adults[r.service_id]
+            and not (profile["who"] == "parent"
+                     and any(x.startswith("For you as a parent or carer") for x in r.reasons))]
+
+
+def test_no_child_is_shown_an_adults_only_record_at_any_age_need_or_wording(postcode_index):
+    """The same property, swept: every age under 18, both askers, each wording with no need and
+    each need alone."""
     matcher, adults = _setup()
-    assert service_id in adults
-    request = KNOWN_MISSES[service_id]
-    out = matcher.match({"needs": [], **request, "limit": 50})
-    shown = {r.service_id: r.reasons for r in out.results}
-    # Remove the entry once this fails: the record no longer reaches the child.
-    assert service_id in shown and not any(
-        x.startswith("For you as a parent or carer") for x in shown[service_id])
+    wrong = []
+    for age in range(18):
+        for who in ("parent", "young_person") if age >= 11 else ("parent",):
+            profiles = [{"age": age, "who": who, "needs": [], "about": w} for w in WORDS]
+            profiles += [{"age": age, "who": who, "needs": [n], "about": ""} for n in NEEDS]
+            for p in profiles:
+                wrong += [(p["age"], p["who"], p["needs"], p["about"], *hit)
+                          for hit in _shown_to_a_child(matcher, adults, p)]
+    assert not wrong, wrong[:10]

@@ -1020,6 +1020,27 @@ def test_unpaid_carers_named_by_what_they_do(text):
 
 
 @pytest.mark.parametrize("text", [
+    "We provide support for carers, family members and friends of our residents.",
+    "Support for family members of people in hospital.",
+    "Groups for family members and carers of people with dementia.",
+    "A drop-in for any family member of someone in prison.",
+])
+def test_family_members_are_relatives_of_those_served_not_a_family_audience(text):
+    # "family members" are the relatives of the person served (often an adult), not
+    # "families" as an audience with their children
+    assert "families" not in values(read(text), "audience")
+
+
+@pytest.mark.parametrize("text", [
+    "Fun days out for families with disabled children.",
+    "A stay and play group for the whole family.",
+    "Open to every family in the borough.",
+])
+def test_families_and_family_are_still_a_family_audience(text):
+    assert "families" in values(read(text), "audience")
+
+
+@pytest.mark.parametrize("text", [
     "Most places are funded by local authorities through an EHC plan; a few families pay.",
     "Many pupils have an EHCP, and some do not.",
     "Places are usually funded through an EHCP.",
