@@ -556,6 +556,15 @@ class _Doc:
         m = _CLAUSE_END.search(self.masked, pos)
         return m.start() if m else len(self.text)
 
+    def sentence_start(self, pos: int) -> int:
+        """Where the sentence holding ``pos`` starts."""
+        return self.sentence_starts[bisect.bisect_right(self.sentence_starts, pos) - 1]
+
+    def sentence_end(self, pos: int) -> int:
+        """Where the sentence holding ``pos`` ends."""
+        m = _SENTENCE_END.search(self.text, pos)
+        return m.start() if m else len(self.text)
+
     def in_scope(self, pos: int) -> bool:
         return any(s <= pos < e for s, e in self.scopes)
 
@@ -730,8 +739,8 @@ def _reader(vocab: Vocabulary) -> _NeedReader:
 # ---------------------------------------------------------------------------------------------
 
 _NEG_VERBS = (r"(?:support|accept|offer|provide|cater|help|work|see|take|treat|admit|cover|"
-              r"serve|deliver|meet|accommodate|diagnose|assess|include|enrol|register|place)"
-              r"\w*")
+              r"serve|deliver|meet|accommodate|diagnose|assess|include|enrol|register|place|"
+              r"apply)\w*")
 _EXCLUSION_CUES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(rx, _I), conf) for rx, conf in (
         # "not suitable for", "is not the right setting for", "not designed for"
@@ -761,9 +770,45 @@ _GROUP_NON_RESIDENT = re.compile(
     r"county|city|district|region|catchment|local\s+authority|[A-Z])|\bout[- ]of[- ](?:area|"
     r"borough|county|city)\b|\b(?:do|does)\s+not\s+live\b|\bdon['\u2019]t\s+live\b"
     r"|\bnot\s+(?:living|resident|registered)\b|\bliving\s+outside\b", _I)
-_GROUP_ADULTS = re.compile(r"\badults?\b|\bover[- ]18s\b", _I)
-_GROUP_CHILDREN = re.compile(r"\b(?:children|child|young\s+people|kids|minors|under[- ]18s)\b",
-                             _I)
+#: The object of a refusal: its first words (up to two more before it: "not suitable for
+#: very young children"), not a word further on ("does not apply to help given by children").
+_OBJECT = r"\s*(?:[\w'\u2019-]+\s+){0,2}?"
+_GROUP_ADULTS = re.compile(rf"{_OBJECT}(?:\badults?\b|\bover[- ]18s\b)", _I)
+_GROUP_CHILDREN = re.compile(
+    rf"{_OBJECT}\b(?:children|child|young\s+people|kids|minors|under[- ]18s)\b", _I)
+
+
+#: Who a refusal names when no need, age or area does: a group of people by what they are
+#: ("members of the public", "patients who are detained under ...", "professionals"), after any
+#: "referrals for" or "places for". ``more`` is what qualifies the group ("who ...", "with ...",
+#: "already ...", "of the public"): a bare "children" or "adults" is an age instead.
+_GROUP_HEAD = (r"people|persons?|patients?|clients?|individuals|anyone|anybody|those|children|"
+               r"adults|young\s+people|famil(?:y|ies)|residents|members(?:\s+of\s+the\s+public)?|"
+               r"(?:the\s+)?general\s+public|the\s+public|professionals|practitioners|pupils|"
+               r"students|learners|service\s+users|users|parents|carers|men|women|babies|visitors|"
+               r"organisations|agencies|businesses")
+_GROUP_NAMED = re.compile(
+    r"\s*(?:(?:new\s+)?(?:referrals?|places?|applications?|bookings?)\s+(?:for|from)\s+)?"
+    rf"(?P<what>(?:(?:any|all|the|new|current|existing)\s+)?(?:{_GROUP_HEAD})\b"
+    r"(?P<more>\s+(?:who|whose|with|already|currently|detained|living|under\s+(?!\d)|on|in\s+"
+    r"(?:receipt|hospital|crisis|prison|custody)|aged?\s+(?!\d)|of\s+the\s+public)\b[^.;:()]*)?)",
+    _I)
+#: A circumstance a refusal names: "not suitable if you are pregnant", "not intended to be used
+#: where you have a deterioration in your symptoms", "not appropriate when someone is at risk".
+#: A negation inside a condition ("if you do not have a GP", "when they are not able to"):
+#: the sentence's words before the cue open an if-, when- or unless- clause not yet closed.
+_CONDITION_BEFORE = re.compile(r"\b(?:if|when|whenever|unless|in\s+case)\b[^,;.]*$", _I)
+_ACT_AFTER = re.compile(r"\s+Act\b")
+_CIRCUMSTANCE = re.compile(
+    r"\s*(?:(?:to\s+)?(?:be\s+)?used\s+|for\s+use\s+)?(?:where|if|when|while|whilst)\s+"
+    r"(?P<what>(?:you|they|someone|anyone|the\s+person|your\s+child|a\s+child|the\s+child|"
+    r"people|a\s+person)\s+(?:are|is|have|has|need|needs|require|requires)\b[^.;:()]*)", _I)
+
+
+def _slug(words: str) -> str:
+    """A plain-words value for a group a refusal names, as a label writes one."""
+    tokens = re.findall(r"[a-z0-9]+", words.lower())
+    return "_".join(tokens[:10])
 
 
 _T_EXCLUDE = ("not", "n't", "n\u2019t", "unable", "no ", "unsuitable", "ineligible", "except",
@@ -779,13 +824,17 @@ def _exclusions(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
                 cues.append((m.start(), m.end(), conf))
     cues.sort()
     for start, cue_end, conf in cues:
+        if _CONDITION_BEFORE.search(text, doc.sentence_start(start), start):
+            continue   # "If you don't see a group near you": a condition, not a refusal
         end = doc.clause_end(cue_end)
         if end <= cue_end:
             continue
         doc.scopes.append((start, end))
         values: list[str] = []
         weak_only = True
-        for _s, _e, target in reader.find(doc.text, cue_end, end):
+        for _s, e, target in reader.find(doc.text, cue_end, end):
+            if _ACT_AFTER.match(text, e):
+                continue   # "detained under the Mental Health Act": a law's name, not a need
             values.extend(t for t in target if t not in values)
             weak_only = False
         explicit_age = False
@@ -805,10 +854,22 @@ def _exclusions(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
             values.append("non_residents")
             weak_only = False
         if not values and not explicit_age:
-            if _GROUP_ADULTS.search(text, cue_end, end):
+            group = _GROUP_NAMED.match(text, cue_end, end)
+            if not group and conf == "certain":
+                # a circumstance runs on past "if you" to the sentence's end
+                group = _CIRCUMSTANCE.match(text, cue_end, doc.sentence_end(cue_end))
+                if group:
+                    end = group.end()
+            if group and (group.re is _CIRCUMSTANCE or group.group("more")):
+                values.append(_slug(text[group.start("what"):max(end, group.end())]))
+                weak_only = False
+            elif _GROUP_ADULTS.match(text, cue_end, end):
                 values.append("over_18")
-            elif _GROUP_CHILDREN.search(text, cue_end, end):
+            elif _GROUP_CHILDREN.match(text, cue_end, end):
                 values.append("under_18")
+            elif group:   # the group and what the clause says of it ("anyone held under ...")
+                values.append(_slug(text[group.start("what"):end]))
+                weak_only = False
         if values:
             out.append(doc.fact("excludes", list(dict.fromkeys(values)), start, end,
                                 "likely" if weak_only else conf))

@@ -383,6 +383,22 @@ def test_card_facts_give_each_fact_once():
     assert unknown["Cost"] == "Not stated: ask whether there is a charge"
 
 
+def test_a_card_quotes_who_the_record_says_it_does_not_take():
+    detail = dict(SERVICES["T-1"], facts=[
+        {"field": "excludes", "value": ["under_5"], "quote": "not suitable for under 5s"},
+        {"field": "min_age", "value": 5, "quote": "not suitable for under 5s"},
+        {"field": "excludes", "value": ["members_of_the_public"],
+         "quote": "not open to members of the public"}])
+    shown = facts.card_facts(a_result("T-1", reasons=["R"]), detail, LABELS, TODAY)
+    assert shown["Who it does not take"] == ('Says: "not suitable for under 5s"; '
+                                             'Says: "not open to members of the public"')
+    # nothing said, nothing shown on the card (the table keeps the column, empty)
+    plain = facts.card_facts(a_result("T-1", reasons=["R"]), SERVICES["T-1"], LABELS, TODAY)
+    assert "Who it does not take" not in plain
+    assert facts.service_facts(a_result("T-1"), SERVICES["T-1"], LABELS, TODAY)[
+        "Who it does not take"] == ""
+
+
 def test_one_travel_figure_per_service_in_tables_and_facts():
     r = a_result("T-1", reasons=["About 41 minutes' walk (2.6 km): longer than the 30 minutes "
                                  "you said"], travel_minutes=42.0, distance_km=2.5)

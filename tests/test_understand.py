@@ -353,6 +353,56 @@ def test_benign_negations_are_not_exclusions(text):
     assert values(facts, "needs")
 
 
+@pytest.mark.parametrize("text, group", [
+    ("We are unable to support people who are still drinking heavily.",
+     "people_who_are_still_drinking_heavily"),
+    ("The scheme does not apply to anyone already living in supported housing.",
+     "anyone_already_living_in_supported_housing"),
+    ("We cannot take referrals for patients in hospital.", "patients_in_hospital"),
+    ("The forum is not open to members of the public.", "members_of_the_public"),
+    ("Sadly we do not accept young people with a current prison sentence.",
+     "young_people_with_a_current_prison_sentence"),
+])
+def test_exclusions_of_groups_named_in_plain_words(text, group):
+    fact = one(read(text), "excludes")
+    assert fact.value == [group] and fact.confidence == "certain"
+
+
+@pytest.mark.parametrize("text, what", [
+    ("The course is not suitable if you are in the first weeks after surgery.",
+     "you_are_in_the_first_weeks_after_surgery"),
+    ("These breaks are not intended to be used where someone needs nursing care overnight.",
+     "someone_needs_nursing_care_overnight"),
+    ("Not appropriate when a child is in immediate danger: call 999.",
+     "a_child_is_in_immediate_danger"),
+])
+def test_exclusions_of_circumstances(text, what):
+    assert one(read(text), "excludes").value == [what]
+
+
+@pytest.mark.parametrize("text", [
+    "If you do not see a session near you, give us a ring.",
+    "When they are not able to help, the team will pass you on.",
+    "Unless you cannot attend in person, come to the hall.",
+    "Open every Saturday except bank holidays.",
+    "Our volunteers do not provide medical advice.",
+    "The grant does not cover travel costs.",
+    "This guidance does not apply to help given by children in the home.",
+])
+def test_conditions_and_what_a_service_does_not_do_are_not_exclusions(text):
+    assert not values(read(text), "excludes")
+
+
+@pytest.mark.parametrize("text", [
+    "The rights do not apply to people detained under the Mental Health Act.",
+    "We cannot help anyone held under the Mental Capacity Act.",
+    "Not for people subject to an order under the Mental Health Act.",
+])
+def test_a_law_named_in_a_refusal_is_not_a_need_refused(text):
+    excluded = [v for f in read(text) if f.field == "excludes" for v in f.value]
+    assert excluded and "semh" not in excluded and "mental_health" not in excluded
+
+
 def test_negation_scope_ends_at_a_clause_break():
     facts = read("We cannot offer home visits, but we welcome children with autism.")
     assert not values(facts, "excludes")

@@ -18,6 +18,7 @@ __all__ = [
     "FACT_NAMES",
     "service_facts",
     "card_facts",
+    "refusals_text",
     "travel_figure",
     "COST_UNKNOWN",
     "contributions_frame",
@@ -30,7 +31,8 @@ __all__ = [
 COST_UNKNOWN = "Not stated: ask whether there is a charge"
 
 #: The facts a card shows, in order.
-FACT_NAMES = ("Travel", "Ages", "Cost", "When", "How to get it", "Contact", "Last checked")
+FACT_NAMES = ("Travel", "Ages", "Cost", "When", "How to get it", "Who it does not take",
+              "Contact", "Last checked")
 
 
 def service_facts(result: Mapping, detail: Mapping | None, labels: Labels,
@@ -53,9 +55,22 @@ def service_facts(result: Mapping, detail: Mapping | None, labels: Labels,
         "Cost": cost,
         "When": labels.many("when", d.get("when") or []) or "Not stated",
         "How to get it": how,
+        "Who it does not take": refusals_text(d),
         "Contact": "; ".join(contact_lines(d)) or "Not given",
         "Last checked": last_checked_text(result.get("last_reviewed"), today),
     }
+
+
+def refusals_text(detail: Mapping) -> str:
+    """What the record's own words say it does not take, quoted ("" when they say nothing):
+    the reading step's ``excludes`` facts (``GET /services/{id}``).
+
+    >>> refusals_text({"facts": [{"field": "excludes", "quote": "not suitable for under 5s"}]})
+    'Says: "not suitable for under 5s"'
+    """
+    quotes = [str(f.get("quote") or "") for f in detail.get("facts") or []
+              if f.get("field") == "excludes"]
+    return "; ".join(f'Says: "{q}"' for q in dict.fromkeys(q for q in quotes if q))
 
 
 def _says_travel(reason: str) -> bool:
@@ -86,6 +101,8 @@ def card_facts(result: Mapping, detail: Mapping | None, labels: Labels,
     if any(_says_cost(r) and (not details or details in r) for r in reasons):
         del facts["Cost"]
     del facts["Contact"]
+    if not facts["Who it does not take"]:
+        del facts["Who it does not take"]
     return facts
 
 

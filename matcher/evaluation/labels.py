@@ -29,6 +29,11 @@ Figures (each ``precision``, ``recall``, and the counts behind them):
   cannot give count against its recall. ``excludes_engine``: the needs the matching engine
   takes a record's words to turn away (``Vocabulary.find_in_text``, what "why not" and the
   need score use), against the label's exclusions that are needs.
+  A label gives, beside each exclusion, the record's words that state it
+  (``excludes_quotes``): an exclusion read as a group or circumstance in plain words
+  ("members_of_the_public") is right when its quote and the label's give the same statement
+  (most of the shorter quote's words are in the other); one read as a need, an age bound or
+  non-residents must give the labelled value.
 * A label line may give only some facts (e.g. ``source``, ``id`` and ``excludes``, for a record
   read for its exclusions only): a fact it does not give is not scored for that record.
 * ``needs``: canonical needs of the record against the label's needs.
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,18 +203,58 @@ def _score(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
             "needs": needs.to_dict(), "parents_age_bounds_not_compared": parents_ages}
 
 
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
+
+
+def _same_statement(quote: str, labelled: str) -> bool:
+    """Whether two quotes give the same statement of a record: most of the shorter one's words
+    (three letters or more) are in the other."""
+    a, b = _words(quote), _words(labelled)
+    return bool(a and b) and len(a & b) >= 0.6 * min(len(a), len(b))
+
+
+def _is_reading_value(value: str, need_ids: set[str]) -> bool:
+    """A value from the reading step's own set (a need, an age bound, non-residents), as
+    opposed to a group or circumstance in plain words."""
+    return value in need_ids or value == "non_residents" or bool(_AGE_VALUE.fullmatch(value))
+
+
+_AGE_VALUE = re.compile(r"(?:under|over)_\d+")
+
+
 def _excludes(label: dict[str, Any], record: Any, excludes: Score, engine: Score,
               need_ids: set[str]) -> None:
-    said = {str(v) for f in record.facts if f.get("field") == "excludes"
-            for v in (f["value"] if isinstance(f["value"], list) else [f["value"]])}
-    truth = set(label.get("excludes") or [])
-    for score, given, wanted in ((excludes, said, truth),
-                                 (engine, _engine_excluded(record), truth & need_ids)):
-        score.predicted += len(given)
-        score.labelled += len(wanted)
-        score.true_pos += len(given & wanted)
-        score.errors += [f"{record.id}: gave exclusion {v}" for v in sorted(given - wanted)]
-        score.misses += [f"{record.id}: missed exclusion {v}" for v in sorted(wanted - given)]
+    said = [(str(v), str(f.get("quote") or "")) for f in record.facts
+            if f.get("field") == "excludes"
+            for v in (f["value"] if isinstance(f["value"], list) else [f["value"]])]
+    said = list(dict.fromkeys(said))
+    truth = list(label.get("excludes") or [])
+    quotes = list(label.get("excludes_quotes") or [])
+    quotes += [""] * (len(truth) - len(quotes))
+    # A read exclusion is right when it gives the labelled value, or, for a group or
+    # circumstance in plain words, when it quotes the statement the label quotes.
+    left = list(zip(truth, quotes, strict=True))
+    right = 0
+    for value, quote in said:
+        hit = next((t for t in left if t[0] == value or (
+            not _is_reading_value(value, need_ids) and t[1] and _same_statement(quote, t[1]))),
+            None)
+        if hit is None:
+            excludes.errors.append(f"{record.id}: gave exclusion {value} ({quote!r})")
+        else:
+            left.remove(hit)
+            right += 1
+    excludes.predicted += len(said)
+    excludes.labelled += len(truth)
+    excludes.true_pos += right
+    excludes.misses += [f"{record.id}: missed exclusion {v}" for v, _ in left]
+    given, wanted = _engine_excluded(record), set(truth) & need_ids
+    engine.predicted += len(given)
+    engine.labelled += len(wanted)
+    engine.true_pos += len(given & wanted)
+    engine.errors += [f"{record.id}: gave exclusion {v}" for v in sorted(given - wanted)]
+    engine.misses += [f"{record.id}: missed exclusion {v}" for v in sorted(wanted - given)]
 
 
 def evaluate_labels(labels_dir: str | Path, shared: str | Path,
