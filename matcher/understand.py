@@ -752,7 +752,8 @@ _EXCLUSION_CUES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:cannot|can['\u2019]t|can\s+not|do\s+not|does\s+not|don['\u2019]t|"
          r"doesn['\u2019]t|will\s+not|won['\u2019]t|unable\s+to|no\s+longer|not\s+currently)"
          r"\s+(?:\w+\s+){0,2}?" + _NEG_VERBS + r"\b(?:\s+(?:for|with|to))?", "certain"),
-        (r"\bnot\s+(?:currently\s+)?(?:accepting|taking|offering|providing|supporting|open\s+to|"
+        (r"\bnot\s+(?:currently\s+)?(?:accepting|taking|offering|providing|supporting|open\s+"
+         r"(?:(?:meetings?|sessions?|events?|groups?|days?|classes|clubs?)\s+)?to|"
          r"available\s+(?:to|for)|aimed\s+at)\b", "certain"),
         (r"\bno\s+(?:referrals|places|service|support)\s+(?:for|to)\b", "certain"),
         (r"\bexcluding\b|\bwith\s+the\s+exception\s+of\b", "certain"),

@@ -360,6 +360,8 @@ def test_benign_negations_are_not_exclusions(text):
      "anyone_already_living_in_supported_housing"),
     ("We cannot take referrals for patients in hospital.", "patients_in_hospital"),
     ("The forum is not open to members of the public.", "members_of_the_public"),
+    ("Board meetings are not open meetings to members of the public.", "members_of_the_public"),
+    ("Our rehearsals are not open sessions to visitors.", "visitors"),
     ("Sadly we do not accept young people with a current prison sentence.",
      "young_people_with_a_current_prison_sentence"),
 ])
