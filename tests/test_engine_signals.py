@@ -286,3 +286,19 @@ def test_the_ask_weight_comes_from_the_config(postcode_index, vocab):
     assert weights(1.0)["education"] == weights(1.0)["leisure"]
     assert weights(3.0)["leisure"] == 3 * weights(3.0)["education"]
     assert weights(3.0) != weights(1.0)
+
+
+def test_languages_typed_by_families_keep_a_bounded_cache(postcode_index, vocab):
+    from matcher.engine.scorers import LANGUAGE_CACHE_SIZE
+
+    rec = make_record(postcode_index, vocab, "X", "Parent Group", "We speak Tigrinya and Polish.",
+                      ["support_advice"], "all SEND", "N7 6PA")
+    m = Matcher.from_frame(records_to_frame([rec]), gazetteer=postcode_index,
+                           cfg=explicit_config())
+    for i in range(LANGUAGE_CACHE_SIZE * 3):
+        m.match({"age": 8, "preferences": {"language": f"language number {i}"}})
+    assert len(m.table.language_cache) == LANGUAGE_CACHE_SIZE
+    # still read right after the oldest were let go
+    out = m.match({"age": 8, "preferences": {"language": "Tigrinya"}})
+    assert out.results and out.results[0].service_id == "X"
+    assert m.table.language_cache["tigrinya"].tolist() == [True]

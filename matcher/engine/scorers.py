@@ -443,6 +443,10 @@ def score_intent(table: ServiceTable, intent_vector: np.ndarray) -> Scored:
     return Scored(values)
 
 
+#: How many languages' description searches a table keeps (each is one flag per service).
+LANGUAGE_CACHE_SIZE = 32
+
+
 def score_language(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) -> Scored:
     """Language fit. Always applies: services named for a language community score low for
     families who did not ask for that language; a family asking for a language is matched on
@@ -458,10 +462,15 @@ def score_language(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) ->
               if lang in table.languages else np.zeros(table.n, dtype=bool))
     if lang in ("bsl", "british sign language"):
         listed = listed | table.access[:, table.col("accessibility", "bsl")]
-    if lang not in table.language_cache:
-        table.language_cache[lang] = table.description_lower.str.contains(
-            lang, regex=False).to_numpy(bool)
-    mentioned = table.language_cache[lang]
+    mentioned = table.language_cache.get(lang)
+    if mentioned is None:
+        mentioned = table.description_lower.str.contains(lang, regex=False).to_numpy(bool)
+        # A family may type any language: keep the latest few, so that memory stays bounded
+        # whatever is asked.
+        cache = table.language_cache
+        for old in list(cache)[:max(0, len(cache) - LANGUAGE_CACHE_SIZE + 1)]:
+            cache.pop(old, None)   # the oldest first; safe beside other requests' threads
+        cache[lang] = mentioned
     other_community = community & (table.community_language != lang)
     values = np.where(listed, 1.0, np.where(mentioned, c.mentioned,
                                             np.where(other_community, c.other_community, c.not_listed)))
