@@ -88,3 +88,112 @@ def test_synthetic_directory_same_as_before(demo, index, seed, changes):
     report = _same(areas, services, _centroids(services, index), gaps=cfg)
     crit = set(report.near_misses["criterion"])
     assert {"time", "age", "area"} <= crit
+
+
+# --------------------------------------------------------------------------- the store path
+def _from_table(records):
+    """The arrays as the matcher's table gives them (every record's words read afresh)."""
+    from matcher.gaps.supply import GapServices
+    from matcher.services import records_to_frame
+
+    active = [r for r in records if r.status != "inactive"]
+    return GapServices.from_frame(records_to_frame(active))
+
+
+def _assert_same_services(a, b):
+    assert a.ids.tolist() == b.ids.tolist()
+    assert a.names.tolist() == b.names.tolist()
+    for name in ("min_age", "max_age", "lat", "lon"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    for name in ("remote", "national", "area_unstated", "ehcp_required", "serves",
+                 "serves_area", "categories", "excluded"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.area_districts == b.area_districts and a.need_ids == b.need_ids
+    assert a.category_ids == b.category_ids
+    np.testing.assert_array_equal(_dense(a).area_matrix, _dense(b).area_matrix)
+    for level in a.level_needs:
+        np.testing.assert_array_equal(a.level_needs[level], b.level_needs[level], err_msg=level)
+        np.testing.assert_array_equal(a.level_areas[level], b.level_areas[level], err_msg=level)
+
+
+def _store_with(tmp_path, records):
+    from matcher.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'gaps.sqlite'}")
+    store.upsert_services(records)
+    return store
+
+
+def test_store_reader_gives_the_tables_arrays_on_the_demo_data(tmp_path, index):
+    from matcher.bench import load_base_records
+    from matcher.gaps.store_read import read_gap_services
+
+    records, _ = load_base_records()
+    store = _store_with(tmp_path, records)
+    try:
+        first = read_gap_services(store)            # reads every record's words, stores them
+        assert store.count_readings(_key()) == len(records)
+        again = read_gap_services(store)            # from the stored readings
+    finally:
+        store.close()
+    expected = _from_table(sorted(records, key=lambda r: r.id))
+    _assert_same_services(first, expected)
+    _assert_same_services(again, expected)
+    areas = areas_in_districts(index, list(DEMO_BOROUGH_DISTRICTS), "sector")
+    centroids = _centroids(expected, index)
+    new = analyse_gaps(areas, again, district_centroids=centroids)
+    old = gaps_before.analyse_gaps(areas, _dense(expected), district_centroids=centroids)
+    pd.testing.assert_frame_equal(new.cells, old.cells)
+    pd.testing.assert_frame_equal(new.near_misses, old.near_misses)
+
+
+def _key():
+    from matcher.allowed import vocabulary_in_use
+    from matcher.engine.features import reading_key
+
+    return reading_key(vocabulary_in_use())
+
+
+def test_store_reader_on_a_synthetic_store_leaves_withdrawn_services_out(tmp_path, index):
+    from dataclasses import replace as replace_record
+
+    from matcher.bench import load_base_records
+    from matcher.bench import synthetic_directory as synthetic_records
+    from matcher.gaps.store_read import read_gap_services
+
+    base, _ = load_base_records()
+    records = synthetic_records(base, 2_000, index, np.random.default_rng(7))
+    # A few withdrawn by their feed; a few with words that rule a need out or name a threshold.
+    records = [replace_record(r, status="inactive") if i % 97 == 0 else r
+               for i, r in enumerate(records)]
+    store = _store_with(tmp_path, records)
+    try:
+        got = read_gap_services(store, remember_readings=False)
+        assert store.count_readings(_key()) == 0
+    finally:
+        store.close()
+    expected = _from_table(sorted(records, key=lambda r: r.id))
+    assert got.n == sum(r.status != "inactive" for r in records) < len(records)
+    _assert_same_services(got, expected)
+    assert got.excluded.any() and got.level_needs["text"].any() and got.remote.any()
+
+
+def test_cli_on_a_store_counts_what_the_table_counts(tmp_path, index, capsys):
+    import json as json_module
+
+    from matcher.bench import load_base_records
+    from matcher.cli import main
+
+    records, _ = load_base_records()
+    _store_with(tmp_path, records).close()
+    out = tmp_path / "g.csv"
+    code = main(["gaps", "--database-url", f"sqlite:///{tmp_path / 'gaps.sqlite'}",
+                 "--districts", ",".join(DEMO_BOROUGH_DISTRICTS), "--out", str(out), "--json"])
+    assert code == 0
+    body = json_module.loads(capsys.readouterr().out)
+    expected = _from_table(sorted(records, key=lambda r: r.id))
+    areas = areas_in_districts(index, list(DEMO_BOROUGH_DISTRICTS), "sector")
+    old = gaps_before.analyse_gaps(areas, _dense(expected),
+                                   district_centroids=_centroids(expected, index))
+    assert body["gaps"] == int((old.cells["status"] == "gap").sum()) > 0
+    assert body["near_misses"] == len(old.near_misses)

@@ -149,7 +149,10 @@ def _pairs(areas: AreaSet, services: GapServices, km: float, mode: str, cfg: Mat
         pa = np.repeat(np.arange(lo, lo + len(found), dtype=np.int64), lengths)
         minutes = travel_minutes(np.concatenate(dist) * EARTH_RADIUS_KM, mode,
                                  cfg).astype(np.float32)
-        order = np.lexsort((minutes, pa))
+        # By area, then minutes: one stable sort of (area in block, the minutes' float32 bits),
+        # which order as the minutes do since no minutes are negative.
+        key = ((pa - lo) << 32) | minutes.view(np.uint32).astype(np.int64)
+        order = np.argsort(key, kind="stable")
         parts_a.append(pa[order])
         parts_j.append(placed[np.concatenate(found).astype(np.int64)[order]])
         parts_m.append(minutes[order])
@@ -339,16 +342,28 @@ def _area_csr(matrix: np.ndarray | sp.sparray | sp.spmatrix, n_rows: int,
 
 
 def _lookup(matrix: sp.csr_array, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``matrix[rows, cols] != 0`` for a CSR array with sorted indices, as a bool array (one
-    binary search per pair in the sorted (row, column) keys of the stored entries)."""
+    """``matrix[rows, cols] != 0`` for a CSR array with sorted indices, as a bool array.
+
+    A row with one stored entry (a service listing one district) is compared directly; the
+    pairs of rows with more are looked up by binary search in the sorted (row, column) keys.
+    """
+    out = np.zeros(len(rows), dtype=bool)
     if matrix.nnz == 0 or len(rows) == 0:
-        return np.zeros(len(rows), dtype=bool)
-    width = np.int64(matrix.shape[1])
-    stored = np.repeat(np.arange(matrix.shape[0], dtype=np.int64),
-                       np.diff(matrix.indptr)) * width + matrix.indices
-    wanted = rows.astype(np.int64) * width + cols
-    pos = np.minimum(np.searchsorted(stored, wanted), len(stored) - 1)
-    return stored[pos] == wanted
+        return out
+    per_row = np.diff(matrix.indptr)
+    n = per_row[rows]
+    one = np.flatnonzero(n == 1)
+    first = matrix.indices[np.minimum(matrix.indptr[:-1], matrix.nnz - 1)]
+    out[one] = first[rows[one]] == cols[one]
+    many = np.flatnonzero(n > 1)
+    if len(many):
+        width = np.int64(matrix.shape[1])
+        stored = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), per_row) * width \
+            + matrix.indices
+        wanted = rows[many].astype(np.int64) * width + cols[many]
+        pos = np.minimum(np.searchsorted(stored, wanted), len(stored) - 1)
+        out[many] = stored[pos] == wanted
+    return out
 
 
 def _combo_listed(am_rl: sp.csr_array, combo_keys: np.ndarray) -> sp.csr_array:
@@ -418,7 +433,11 @@ class _NearInputs:
     combo_listed: sp.csr_array
     remote_all: np.ndarray
     district_centroids: dict[str, tuple[float, float]] | None
+    a_fail: np.ndarray = field(init=False, repr=False)   # pairs whose service area fails
     _pair_lists: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def __post_init__(self) -> None:
+        self.a_fail = ~self.area_ok
 
     def find(self, band: str, limit: float, age_gap: np.ndarray, serve: np.ndarray,
              gap: np.ndarray, cfg: GapsConfig) -> pd.DataFrame:
@@ -455,18 +474,24 @@ class _NearInputs:
                cfg: GapsConfig) -> _Found:
         """Near misses among the venues found by the spatial index, by journey time."""
         pa, pj, pmin = self.pa, self.pj, self.pmin
+        # Only gaps in needs some service serves can have near misses.
+        needs = np.flatnonzero((gap & serve.any(axis=0)).any(axis=0))
+        if len(needs) == 0:
+            return _empty_found()
+        gap_n = gap[:, needs]
         t_fail = (pmin > limit) & ~self.remote_reach
         t_near = pmin <= limit * cfg.near_time_factor
         g = age_gap[pj]
         g_fail = g > 0
-        a_fail = ~self.area_ok
-        n_fail = t_fail.astype(np.int8) + g_fail + a_fail
-        near = (n_fail == 1) & ((t_fail & t_near) | (g_fail & (g <= cfg.near_age_years)) | a_fail)
-        near &= gap.any(axis=1)[pa]          # only areas with a gap in this band
+        n_fail = t_fail.astype(np.int8) + g_fail + self.a_fail
+        near = (n_fail == 1) & ((t_fail & t_near) | (g_fail & (g <= cfg.near_age_years))
+                                | self.a_fail)
+        near &= gap_n.any(axis=1)[pa]        # only areas with such a gap in this band
         idx = np.flatnonzero(near)           # pairs come by area, then journey time
         if len(idx) == 0:
             return _empty_found()
         crit = np.where(t_fail[idx], 0, np.where(g_fail[idx], 1, 2)).astype(np.int8)
+        serve_n = serve[:, needs]
         rows_a, rows_k, rows_p = [], [], []
         bounds = np.searchsorted(pa[idx], np.arange(0, len(self.areas) + _CHUNK_AREAS,
                                                     _CHUNK_AREAS))
@@ -474,14 +499,14 @@ class _NearInputs:
             if hi <= lo:
                 continue
             sub = idx[lo:hi]
-            mask = serve[pj[sub]] & gap[pa[sub]]          # (pairs, K)
+            mask = serve_n[pj[sub]] & gap_n[pa[sub]]      # (pairs, needs)
             ks, ps = np.nonzero(mask.T)                    # by need, then pair (area, minutes)
             if len(ks) == 0:
                 continue
             key = ks.astype(np.int64) * len(self.areas) + pa[sub][ps]
             keep = _runs(key) < cfg.near_miss_limit
             rows_a.append(pa[sub][ps[keep]])
-            rows_k.append(ks[keep])
+            rows_k.append(needs[ks[keep]])
             rows_p.append(lo + ps[keep])
         if not rows_a:
             return _empty_found()

@@ -84,7 +84,7 @@ def add_bench_gaps_parser(sub: argparse._SubParsersAction, name: str = "bench-ga
 
 
 def load_services(services_csv: str | None, database_url: str | None, gaps_cfg):
-    """The directory as GapServices: from a CSV, else from the store."""
+    """The directory as GapServices: from a CSV, else from the store (active services only)."""
     from matcher.gaps.supply import GapServices
 
     if services_csv:
@@ -99,17 +99,20 @@ def load_services(services_csv: str | None, database_url: str | None, gaps_cfg):
             raise MatcherError(f"No usable service in {services_csv}. Check it against the "
                                "Local Offer template.")
         return GapServices.from_frame(records_to_frame(records), gaps=gaps_cfg)
+    from matcher.gaps.store_read import read_gap_services
     from matcher.store import Store
 
     store = Store.open(database_url)
     try:
-        frame = store.services_frame()
+        # The columns a gap analysis uses, with the readings of the records' words the server
+        # stores (read now, and stored, for records that have none yet).
+        services = read_gap_services(store, gaps=gaps_cfg)
     finally:
         store.close()
-    if frame.empty:
-        raise MatcherError("The store holds no services. Import a Local Offer first "
+    if services.n == 0:
+        raise MatcherError("The store holds no active services. Import a Local Offer first "
                            "(matcher import FILE) or give one with --services FILE.")
-    return GapServices.from_frame(frame, gaps=gaps_cfg)
+    return services
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
