@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from sqlalchemy import JSON, Text, select, type_coerce
+from sqlalchemy import JSON, Text, and_, select, type_coerce
 
 from matcher.allowed import closed_values, vocabulary_in_use
 from matcher.engine.config import MatchConfig, load_config
@@ -31,7 +31,7 @@ from matcher.engine.features import AREAS, has_threshold, read_needs, reading_ke
 from matcher.gaps.config import GapsConfig, load_gaps_config
 from matcher.gaps.supply import GapServices, level_arrays, union_levels
 from matcher.store import Store
-from matcher.store.directory import ServiceRow
+from matcher.store.directory import ServiceReading, ServiceRow
 from matcher.vocab import Vocabulary
 
 __all__ = ["read_gap_services"]
@@ -56,56 +56,67 @@ def read_gap_services(store: Store, *, vocab: Vocabulary | None = None,
     vocab = vocab or vocabulary_in_use()
     match = match or load_config()
     gaps = gaps or load_gaps_config()
-    cols = _read_columns(store)
-    n = len(cols["id"])
+    key = reading_key(vocab)
+    cols = _read_columns(store, key)
     ids = np.asarray(cols["id"], dtype=object)
-    order = np.argsort(ids, kind="stable") if n else np.zeros(0, dtype=np.int64)
+    order = np.argsort(ids, kind="stable") if len(ids) else np.zeros(0, dtype=np.int64)
     active = np.asarray([s != "inactive" for s in cols["status"]], dtype=bool)
-    keep = order[active[order]]
-    cols = {k: [v[i] for i in keep.tolist()] for k, v in cols.items()}
-    return _build(cols, _readings(store, cols, vocab, remember_readings), vocab, match, gaps)
+    keep = order[active[order]].tolist()
+    cols = {k: [v[i] for i in keep] for k, v in cols.items()}
+    return _build(cols, _readings(store, cols, vocab, key, remember_readings), vocab, match,
+                  gaps)
 
 
-def _read_columns(store: Store) -> dict[str, list]:
-    """The columns a gap analysis needs, one list per column (JSON decoded in batches)."""
+def _read_columns(store: Store, key: str | None) -> dict[str, list]:
+    """The columns a gap analysis needs, one list per column (JSON decoded in batches), with
+    each record's current stored reading (``mentioned`` and ``excluded``; None without one)."""
     table = ServiceRow.__table__
+    reading = ServiceReading.__table__
     json_names = {c.name for c in table.columns if isinstance(c.type, JSON)}
     selected = [type_coerce(table.c[name], Text).label(name) if name in json_names
                 else table.c[name] for name in _COLUMNS]
-    out: dict[str, list] = {name: [] for name in _COLUMNS}
-    json_cols = [name for name in _COLUMNS if name in json_names and name != "facts"]
+    names = list(_COLUMNS)
+    query = select(*selected)
+    if key is not None:
+        selected += [type_coerce(reading.c.mentioned, Text).label("mentioned"),
+                     type_coerce(reading.c.excluded, Text).label("excluded")]
+        names += ["mentioned", "excluded"]
+        query = select(*selected).select_from(table.outerjoin(reading, and_(
+            reading.c.id == table.c.id, reading.c.content_hash == table.c.content_hash,
+            reading.c.reading_key == key)))
+    out: dict[str, list] = {name: [] for name in names}
     with store.engine.connect() as conn:
-        result = conn.execute(select(*selected))
-        for part in result.partitions(5_000):
-            rows = list(zip(*part, strict=True)) if part else [()] * len(_COLUMNS)
-            by_name = dict(zip(_COLUMNS, rows, strict=True))
-            for name in _COLUMNS:
-                values = list(by_name[name])
-                if name in json_cols:
-                    values = _decode(values)
-                elif name == "facts":
-                    # Only a record whose facts name a threshold can change what it serves.
-                    values = [_decode([v])[0] if (not isinstance(v, str) or "threshold" in v)
-                              else [] for v in values]
+        for part in conn.execute(query).partitions(10_000):
+            for name, values in zip(names, zip(*part, strict=True), strict=True):
                 out[name].extend(values)
+    for name in ("delivery", "service_area", "needs", "categories"):
+        out[name] = _decode(out[name], [])
+    # Only a record whose facts name a threshold can change what it serves.
+    out["facts"] = _decode([v if not isinstance(v, str) or "threshold" in v else None
+                            for v in out["facts"]], [])
+    if key is None:
+        out["mentioned"] = out["excluded"] = [None] * len(out["id"])
+    else:
+        out["mentioned"] = _decode(out["mentioned"], None)
+        out["excluded"] = _decode(out["excluded"], None)
     return out
 
 
-def _decode(values: list) -> list:
-    """JSON text decoded in one call (a driver that decodes JSON itself hands back values)."""
+def _decode(values: list, missing: list | None) -> list:
+    """JSON text decoded in one call; ``missing`` for None (a driver that decodes JSON itself
+    hands back the values, kept as they are)."""
     texts = [v for v in values if isinstance(v, str)]
-    if not texts:
-        return [[] if v is None else v for v in values]
-    decoded = iter(json.loads("[" + ",".join(texts) + "]"))
-    return [next(decoded) if isinstance(v, str) else ([] if v is None else v) for v in values]
+    decoded = iter(json.loads("[" + ",".join(texts) + "]")) if texts else iter(())
+    return [next(decoded) if isinstance(v, str) else (missing if v is None else v)
+            for v in values]
 
 
-def _readings(store: Store, cols: dict[str, list], vocab: Vocabulary,
+def _readings(store: Store, cols: dict[str, list], vocab: Vocabulary, key: str | None,
               remember: bool) -> dict[str, tuple[list[str], list[str]]]:
-    """id -> (needs mentioned, needs excluded) by each service's words: stored ones where the
-    record is unchanged since it was read; read now (and stored) for the others."""
-    key = reading_key(vocab)
-    found = store.readings(key) if key is not None else {}
+    """id -> (needs mentioned, needs excluded) by each service's words: the stored reading
+    where the record is unchanged since it was read; read now (and stored) for the others."""
+    found = {sid: (m, x) for sid, m, x in zip(cols["id"], cols["mentioned"], cols["excluded"],
+                                              strict=True) if m is not None and x is not None}
     missing = [i for i, sid in enumerate(cols["id"]) if sid not in found]
     if not missing:
         return found
