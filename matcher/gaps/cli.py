@@ -31,6 +31,8 @@ def add_gaps_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--districts", help="postcode districts, e.g. N1,N7,EC1V")
     where.add_argument("--around", metavar="POSTCODE", help='a postcode, e.g. "N7 8JN"')
+    where.add_argument("--all-areas", action="store_true",
+                       help="every postcode sector (or district) in Great Britain")
     p.add_argument("--radius-km", type=float, default=5.0,
                    help="with --around: areas whose centre is within this distance (default 5)")
     p.add_argument("--level", choices=["sector", "district"], default=None,
@@ -118,7 +120,12 @@ def load_services(services_csv: str | None, database_url: str | None, gaps_cfg):
 def cmd_gaps(args: argparse.Namespace) -> int:
     """Run a gap analysis and write the files."""
     from matcher.gaps.analysis import analyse_gaps
-    from matcher.gaps.areas import areas_around, areas_in_districts
+    from matcher.gaps.areas import (
+        area_centroids,
+        areas_around,
+        areas_in_districts,
+        district_centroids,
+    )
     from matcher.gaps.config import load_gaps_config, parse_gaps_config
     from matcher.gaps.report import attach_demand, read_demand, summarise, write_outputs
     from matcher.geo.postcodes import get_postcode_index
@@ -130,16 +137,14 @@ def cmd_gaps(args: argparse.Namespace) -> int:
                                     source="--serves")
         level = args.level or cfg.level
         index = get_postcode_index()
-        if args.districts:
+        if args.all_areas:
+            areas = area_centroids(index, level)
+        elif args.districts:
             areas = areas_in_districts(index, _split(args.districts), level)
         else:
             areas = areas_around(index, args.around, args.radius_km, level)
         services = load_services(args.services, args.database_url, cfg)
-        centroids = {}
-        for d in services.area_districts:
-            lat, lon, found = index.lookup_many([d])
-            if found[0]:
-                centroids[d] = (float(lat[0]), float(lon[0]))
+        centroids = district_centroids(index, services.area_districts)
         report = analyse_gaps(areas, services, by=args.by, needs=_split(args.need) or None,
                               bands=_split(args.band) or None, mode=args.mode,
                               minutes=args.minutes, categories=_split(args.category) or None,
