@@ -75,7 +75,11 @@ def add_bench_gaps_parser(sub: argparse._SubParsersAction, name: str = "bench-ga
                                    "Great Britain against a synthetic directory of demo rows "
                                    "copied onto random real postcodes. Each runs in its own "
                                    "process; peak memory is that process's.")
-    p.add_argument("--scenario", choices=["demo", "gb", "all"], default="all")
+    p.add_argument("--scenario", choices=["demo", "gb", "store", "all"], default="all",
+                   help="demo, gb (prepared arrays), both (all), or store: import --services "
+                        "synthetic services into a fresh store, then time `matcher gaps` and "
+                        "GET /gaps on it for the council's districts and all of Great Britain")
+    p.add_argument("--no-api", action="store_true", help="store scenario: skip the API part")
     p.add_argument("--services", type=int, default=100_000,
                    help="size of the synthetic GB directory (default 100000)")
     p.add_argument("--repeats", type=int, default=3, help="runs per scenario (median reported)")
@@ -187,6 +191,20 @@ def cmd_bench_gaps(args: argparse.Namespace) -> int:
     """Run the gap benchmarks and print the measured figures."""
     from matcher.gaps.bench import results_json, run_benchmarks
 
+    if args.scenario == "store":
+        from matcher.gaps.bench_store import result_dict, run_store_bench
+
+        def say(msg: str) -> None:
+            print(msg, file=sys.stderr, flush=True)
+
+        try:
+            result = run_store_bench(args.services, api=not args.no_api,
+                                     progress=None if args.json else say)
+        except MatcherError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+        print(json.dumps(result_dict(result), indent=2) if args.json else result.format_text())
+        return 0
     scenarios = ("demo", "gb") if args.scenario == "all" else (args.scenario,)
     if args.out_dir:
         Path(args.out_dir).mkdir(parents=True, exist_ok=True)
