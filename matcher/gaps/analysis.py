@@ -377,6 +377,16 @@ def _combo_listed(am_rl: sp.csr_array, combo_keys: np.ndarray) -> sp.csr_array:
     return out
 
 
+def _bits(matrix: np.ndarray) -> np.ndarray:
+    """Each row of a bool (n, k) matrix as bits: (n, ceil(k / 64)) uint64 words."""
+    n, k = matrix.shape
+    words = max(1, -(-k // 64))
+    packed = np.packbits(matrix, axis=1, bitorder="little")
+    out = np.zeros((n, words * 8), dtype=np.uint8)
+    out[:, :packed.shape[1]] = packed
+    return out.view(np.uint64)
+
+
 def _runs(keys: np.ndarray) -> np.ndarray:
     """Rank of each element within its run of equal consecutive ``keys`` (0, 1, 2, ...)."""
     n = len(keys)
@@ -479,19 +489,28 @@ class _NearInputs:
         if len(needs) == 0:
             return _empty_found()
         gap_n = gap[:, needs]
-        t_fail = (pmin > limit) & ~self.remote_reach
-        t_near = pmin <= limit * cfg.near_time_factor
-        g = age_gap[pj]
+        # Per service: 0 ages fit the band, 1 a little outside (a near miss), 2 further out.
+        ages = np.where(age_gap == 0, 0, np.where(age_gap <= cfg.near_age_years, 1, 2))
+        g = ages.astype(np.int8)[pj]
         g_fail = g > 0
+        t_fail = (pmin > limit) & ~self.remote_reach
         n_fail = t_fail.astype(np.int8) + g_fail + self.a_fail
-        near = (n_fail == 1) & ((t_fail & t_near) | (g_fail & (g <= cfg.near_age_years))
+        near = (n_fail == 1) & ((t_fail & (pmin <= limit * cfg.near_time_factor)) | (g == 1)
                                 | self.a_fail)
-        near &= gap_n.any(axis=1)[pa]        # only areas with such a gap in this band
-        idx = np.flatnonzero(near)           # pairs come by area, then journey time
+        # Only pairs whose service serves a need that is a gap in the area (needs as bits).
+        serve_bits, gap_bits = _bits(serve[:, needs]), _bits(gap_n)
+        has_gap = gap_bits.any(axis=1)
+        near &= has_gap[pa]
+        idx = np.flatnonzero(near)
+        hit = np.zeros(len(idx), dtype=bool)
+        for w in range(serve_bits.shape[1]):
+            hit |= (serve_bits[pj[idx], w] & gap_bits[pa[idx], w]) != 0
+        idx = idx[hit]                       # pairs come by area, then journey time
         if len(idx) == 0:
             return _empty_found()
         crit = np.where(t_fail[idx], 0, np.where(g_fail[idx], 1, 2)).astype(np.int8)
-        serve_n = serve[:, needs]
+        serve_t = np.ascontiguousarray(serve[:, needs].T)   # (needs, services)
+        gap_t = np.ascontiguousarray(gap_n.T)               # (needs, areas)
         rows_a, rows_k, rows_p = [], [], []
         bounds = np.searchsorted(pa[idx], np.arange(0, len(self.areas) + _CHUNK_AREAS,
                                                     _CHUNK_AREAS))
@@ -499,8 +518,8 @@ class _NearInputs:
             if hi <= lo:
                 continue
             sub = idx[lo:hi]
-            mask = serve_n[pj[sub]] & gap_n[pa[sub]]      # (pairs, needs)
-            ks, ps = np.nonzero(mask.T)                    # by need, then pair (area, minutes)
+            mask = serve_t[:, pj[sub]] & gap_t[:, pa[sub]]   # (needs, pairs)
+            ks, ps = np.nonzero(mask)                        # by need, then pair (area, minutes)
             if len(ks) == 0:
                 continue
             key = ks.astype(np.int64) * len(self.areas) + pa[sub][ps]
