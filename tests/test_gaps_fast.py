@@ -241,3 +241,55 @@ def test_published_cells_same_as_before(demo, index, tmp_path, with_demand):
         back = pd.read_parquet(written[2])
         assert back["area"].tolist() == new["area"].astype(str).tolist()
         assert back["band"].tolist() == new["band"].astype(str).tolist()
+
+
+def test_store_bench_times_the_cli_and_the_api_on_the_same_store():
+    """The benchmark imports into a fresh store, then the CLI (before and after the readings
+    are stored) and GET /gaps count the same gaps: the store path and the server's table agree."""
+    from matcher.gaps.bench_store import run_store_bench
+
+    result = run_store_bench(400, great_britain=False)
+    assert [r["cold"] for r in result.cli] == [True, False]
+    first, again = result.cli
+    assert first["gaps"] == again["gaps"] > 0 and first["cells"] == again["cells"]
+    assert first["near_misses"] == again["near_misses"]
+    assert [r["request"] for r in result.api] == [1, 2]
+    assert all(r["gaps"] == first["gaps"] and r["cells"] == first["cells"] for r in result.api)
+    assert result.api_ready_s > 0 and result.api_peak_rss_mib >= result.api_rss_ready_mib > 0
+    assert "GET /gaps, council" in result.format_text()
+
+
+def test_all_areas_on_the_cli_and_the_api(tmp_path, index):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from matcher.api.security import get_current_user
+    from matcher.cli import build_parser
+    from matcher.gaps.api import gaps_router, get_gap_services
+    from matcher.store.users import ApiUser
+
+    args = build_parser().parse_args(["gaps", "--all-areas", "--out", "x.csv"])
+    assert args.all_areas and args.districts is None
+    with pytest.raises(SystemExit):   # one way of giving the areas only
+        build_parser().parse_args(["gaps", "--all-areas", "--districts", "N7", "--out", "x"])
+    services = demo_services()
+    app = FastAPI()
+    app.include_router(gaps_router)
+    app.dependency_overrides[get_current_user] = lambda: ApiUser(name="c", role="commissioner")
+    app.dependency_overrides[get_gap_services] = lambda: services
+    body = TestClient(app).get("/gaps", params={"all_areas": "true", "level": "district",
+                                                "need": "autism", "band": "primary",
+                                                "status": "gap,thin,ok", "limit": 1000}).json()
+    from matcher.gaps import area_centroids
+    from matcher.gaps.areas import district_centroids
+
+    areas = area_centroids(index, "district")
+    assert body["areas"] == len(areas) > 2_000 and body["cells"] == body["areas"]
+    direct = analyse_gaps(areas, services, needs=["autism"], bands=["primary"],
+                          district_centroids=district_centroids(index, services.area_districts))
+    status = direct.cells["status"].value_counts()
+    assert (body["gaps"], body["thin"]) == (status.get("gap", 0), status.get("thin", 0))
+    assert body["total"] == body["cells"]
+    shown = {r["area"]: r["services"] for r in body["results"]}
+    expected = dict(zip(direct.cells["area"].astype(str), direct.cells["services"], strict=True))
+    assert len(shown) == 1000 and all(shown[a] == expected[a] for a in shown)
