@@ -1,8 +1,7 @@
-"""The gap analysis as it was before the near-miss search was rewritten on sparse arrays, kept
-unchanged as a reference: the tests check that the current code gives the same cells and near
-misses. (Only the tests import it.)
-
-Original module docstring follows.
+"""An earlier implementation of the gap analysis (a dense service-area matrix, a pandas join per
+district group for the near misses of remote services), kept as a reference: the tests check
+that :mod:`matcher.gaps.analysis` gives the same cells and near misses, in the same order. Only
+the tests import it; its own description follows.
 
 Supply per small area x need x age band, gaps, thin cells and near misses, all vectorised.
 
