@@ -293,3 +293,25 @@ def test_all_areas_on_the_cli_and_the_api(tmp_path, index):
     shown = {r["area"]: r["services"] for r in body["results"]}
     expected = dict(zip(direct.cells["area"].astype(str), direct.cells["services"], strict=True))
     assert len(shown) == 1000 and all(shown[a] == expected[a] for a in shown)
+
+
+def test_store_reader_on_postgresql(index):
+    """The same arrays from a PostgreSQL store (JSONB columns the driver decodes itself)."""
+    from pg_support import PG_URL, temp_schema
+
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need MATCHER_TEST_POSTGRES_URL; start a local server and "
+                    "set it with: eval \"$(.ci/postgres)\"")
+    from matcher.bench import load_base_records
+    from matcher.gaps.store_read import read_gap_services
+    from matcher.store import Store
+
+    records, _ = load_base_records()
+    with temp_schema() as url, Store.open(url) as store:
+        store.upsert_services(records)
+        first = read_gap_services(store)
+        assert store.count_readings(_key()) == len(records)
+        again = read_gap_services(store)
+    expected = _from_table(sorted(records, key=lambda r: r.id))
+    _assert_same_services(first, expected)
+    _assert_same_services(again, expected)
