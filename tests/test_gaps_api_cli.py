@@ -194,7 +194,8 @@ def test_public_surface_is_explicit():
 
     for name in ("matcher.gaps", "matcher.gaps.analysis", "matcher.gaps.areas",
                  "matcher.gaps.config", "matcher.gaps.supply", "matcher.gaps.report",
-                 "matcher.gaps.api", "matcher.gaps.cli", "matcher.gaps.bench"):
+                 "matcher.gaps.api", "matcher.gaps.cli", "matcher.gaps.bench",
+                 "matcher.gaps.bench_store", "matcher.gaps.store_read"):
         module = importlib.import_module(name)
         assert module.__all__, name
         for attr in module.__all__:

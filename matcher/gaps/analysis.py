@@ -47,6 +47,7 @@ __all__ = ["GapReport", "analyse_gaps", "km_within_minutes", "CRITERIA"]
 #: Near-miss criteria, in the order they are listed for a gap.
 CRITERIA = ("time", "age", "area")
 _CHUNK_AREAS = 256  # areas per block of the near-miss search
+_PAIR_BLOCK = 512   # areas per query of the spatial index
 
 
 def km_within_minutes(minutes: float, mode: str, cfg: MatchConfig) -> float:
@@ -120,28 +121,44 @@ def _age_gap(services: GapServices, lo: int, hi: int) -> np.ndarray:
     return np.maximum(np.maximum(below, above), 0.0)
 
 
-def _pairs(areas: AreaSet, services: GapServices, km: float
+def _pairs(areas: AreaSet, services: GapServices, km: float, mode: str, cfg: MatchConfig
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every (area, service, km) with the venue within ``km`` of the area's centre.
+    """Every (area, service, minutes) with the venue within ``km`` of the area's centre, and
+    the journey's door-to-door minutes (float32) by ``mode``.
 
-    Pairs come sorted by area. Distances are great-circle km (the ball tree's haversine
-    metric on a sphere of :data:`~matcher.geo.distance.EARTH_RADIUS_KM`, as
-    :func:`~matcher.geo.distance.haversine_km` computes them for the engine).
+    Pairs come sorted by area, then journey time (ties in the spatial index's order).
+    Distances are great-circle km (the ball tree's haversine metric on a sphere of
+    :data:`~matcher.geo.distance.EARTH_RADIUS_KM`, as :func:`~matcher.geo.distance.haversine_km`
+    computes them for the engine). Areas are queried a block at a time, so only one block's
+    distances are held at once.
     """
     placed = np.flatnonzero(~np.isnan(services.lat) & ~np.isnan(services.lon))
     empty = np.zeros(0, np.int64)
     if len(placed) == 0 or len(areas) == 0 or km <= 0:
-        return empty, empty, np.zeros(0)
+        return empty, empty, np.zeros(0, np.float32)
     tree = BallTree(np.radians(np.column_stack([services.lat[placed], services.lon[placed]])),
                     metric="haversine")
     query = np.radians(np.column_stack([areas.lat, areas.lon]))
-    found, dist = tree.query_radius(query, r=km / EARTH_RADIUS_KM, return_distance=True)
-    lengths = np.fromiter((len(x) for x in found), dtype=np.int64, count=len(found))
-    if lengths.sum() == 0:
-        return empty, empty, np.zeros(0)
-    pa = np.repeat(np.arange(len(areas), dtype=np.int64), lengths)
-    pj = placed[np.concatenate(found).astype(np.int64)]
-    return pa, pj, np.concatenate(dist) * EARTH_RADIUS_KM
+    parts_a, parts_j, parts_m = [], [], []
+    for lo in range(0, len(areas), _PAIR_BLOCK):
+        found, dist = tree.query_radius(query[lo:lo + _PAIR_BLOCK], r=km / EARTH_RADIUS_KM,
+                                        return_distance=True)
+        lengths = np.fromiter((len(x) for x in found), dtype=np.int64, count=len(found))
+        if lengths.sum() == 0:
+            continue
+        pa = np.repeat(np.arange(lo, lo + len(found), dtype=np.int64), lengths)
+        minutes = travel_minutes(np.concatenate(dist) * EARTH_RADIUS_KM, mode,
+                                 cfg).astype(np.float32)
+        # By area, then minutes: one stable sort of (area in block, the minutes' float32 bits),
+        # which order as the minutes do since no minutes are negative.
+        key = ((pa - lo) << 32) | minutes.view(np.uint32).astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        parts_a.append(pa[order])
+        parts_j.append(placed[np.concatenate(found).astype(np.int64)[order]])
+        parts_m.append(minutes[order])
+    if not parts_a:
+        return empty, empty, np.zeros(0, np.float32)
+    return np.concatenate(parts_a), np.concatenate(parts_j), np.concatenate(parts_m)
 
 
 def analyse_gaps(
@@ -203,30 +220,31 @@ def analyse_gaps(
     S, N, K = len(areas), services.n, len(need_ids)
 
     # Service-area lookups: each area's district (and parent, EC1V -> EC1) as a column of
-    # the service-area matrix; column D (all False) stands for "not listed by anyone".
+    # the service-area matrix (sparse: a service lists one or a few of thousands of districts);
+    # column D (empty) stands for "not listed by anyone".
     D = len(services.area_districts)
     col = {d: i for i, d in enumerate(services.area_districts)}
     c1 = np.array([col.get(d, D) for d in areas.districts.tolist()], dtype=np.int64)
     c2 = np.array([col.get(parent_district(d), D) for d in areas.districts.tolist()],
                   dtype=np.int64)
-    am = np.concatenate([services.area_matrix, np.zeros((N, 1), dtype=bool)], axis=1)
+    am = _area_csr(services.area_matrix, N, D + 1)
     everywhere = services.national.copy()
     if gaps.remote_unstated_area == "everywhere":
         everywhere |= services.area_unstated
     remote_all = services.remote & everywhere              # reaches every area
-    remote_listed = services.remote & ~everywhere & services.area_matrix.any(axis=1)
+    remote_listed = services.remote & ~everywhere & (np.diff(am.indptr) > 0)
     # Areas sharing a (district, parent) pair share their listed remote services.
     combo_keys, combo_of = np.unique(np.column_stack([c1, c2]), axis=0, return_inverse=True)
     combo_of = combo_of.reshape(-1)
     rl = np.flatnonzero(remote_listed)
-    combo_listed = am[rl][:, combo_keys[:, 0]] | am[rl][:, combo_keys[:, 1]]  # (R, n_combos)
+    am_rl = am[rl]
+    combo_listed = _combo_listed(am_rl, combo_keys)  # (R, n_combos) sparse 0/1
 
-    # Pairs within the longest near-miss journey of any band.
+    # Pairs within the longest near-miss journey of any band, by area then journey time.
     longest = max(limits.values()) * (gaps.near_time_factor if with_near_misses else 1.0)
-    pa, pj, km = _pairs(areas, services,
-                        km_within_minutes(longest, mode, match) * 1.0001 + 1e-6)
-    pmin = travel_minutes(km, mode, match).astype(np.float32)
-    listed = am[pj, c1[pa]] | am[pj, c2[pa]]
+    pa, pj, pmin = _pairs(areas, services,
+                          km_within_minutes(longest, mode, match) * 1.0001 + 1e-6, mode, match)
+    listed = _lookup(am, pj, c1[pa]) | _lookup(am, pj, c2[pa])
     area_ok = services.national[pj] | services.area_unstated[pj] | listed
     remote_reach = remote_all[pj] | (services.remote[pj] & listed)
     if gaps.remote_unstated_area == "nowhere":
@@ -236,7 +254,7 @@ def analyse_gaps(
         pass_venue = np.ones(len(pj), dtype=bool)
     venue_ok = area_ok & ~remote_reach & pass_venue  # counted through the journey
 
-    near_inputs = _NearInputs(areas, services, pa, pj, pmin, area_ok, remote_reach, listed,
+    near_inputs = _NearInputs(areas, services, pa, pj, pmin, area_ok, remote_reach, am_rl,
                               combo_keys, combo_of, rl, combo_listed, remote_all,
                               district_centroids) if with_near_misses else None
 
@@ -245,6 +263,7 @@ def analyse_gaps(
     # Services open to any SEND that are not counted as serving the need (when the config
     # leaves "all_send" out of ``serves``): shown beside the count, never added to it.
     general_f = (general & ~serve).astype(np.float32)
+    combo_listed_t = combo_listed.T.tocsr()
     for b in band_names:
         band = gaps.bands[b]
         limit = limits[b]
@@ -258,7 +277,7 @@ def analyse_gaps(
             c = reach @ mb if reach is not None else np.zeros((S, K))
             c = np.asarray(c) + mb[remote_all].sum(axis=0)[None, :]
             if len(rl):
-                c = c + (combo_listed.T.astype(np.float32) @ mb[rl])[combo_of]
+                c = c + np.asarray(combo_listed_t @ mb[rl])[combo_of]
             return np.rint(c).astype(np.int32)
 
         counts = count(serve_f)
@@ -266,7 +285,7 @@ def analyse_gaps(
         status = np.where(counts == 0, 2, np.where(counts <= gaps.thin_max, 1, 0)).astype(np.int8)
         n_near = np.zeros((S, K), dtype=np.int32)
         if near_inputs is not None and gaps.near_miss_limit > 0 and (counts == 0).any():
-            nm = near_inputs.find(b, limit, age_gap, serve, counts == 0, gaps, need_ids)
+            nm = near_inputs.find(b, limit, age_gap, serve, counts == 0, gaps)
             if len(nm):
                 np.add.at(n_near, (nm["_a"].to_numpy(), nm["_k"].to_numpy()), 1)
                 near_frames.append(nm)
@@ -309,6 +328,89 @@ def _sparse_rows(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -
     return sp.csr_array((data, cols.astype(np.int64), indptr), shape=(n_rows, n_cols))
 
 
+def _area_csr(matrix: np.ndarray | sp.sparray | sp.spmatrix, n_rows: int,
+              n_cols: int) -> sp.csr_array:
+    """The service-area matrix as a 0/1 CSR array of ``n_cols`` columns (the extra ones empty),
+    with sorted indices and no stored zeros."""
+    m = sp.csr_array(matrix, dtype=np.float32)
+    m.eliminate_zeros()
+    m.sum_duplicates()
+    m.sort_indices()
+    data = np.ones(len(m.indices), dtype=np.float32)
+    return sp.csr_array((data, m.indices.astype(np.int64), m.indptr.astype(np.int64)),
+                        shape=(n_rows, n_cols))
+
+
+def _lookup(matrix: sp.csr_array, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``matrix[rows, cols] != 0`` for a CSR array with sorted indices, as a bool array.
+
+    A row with one stored entry (a service listing one district) is compared directly; the
+    pairs of rows with more are looked up by binary search in the sorted (row, column) keys.
+    """
+    out = np.zeros(len(rows), dtype=bool)
+    if matrix.nnz == 0 or len(rows) == 0:
+        return out
+    per_row = np.diff(matrix.indptr)
+    n = per_row[rows]
+    one = np.flatnonzero(n == 1)
+    first = matrix.indices[np.minimum(matrix.indptr[:-1], matrix.nnz - 1)]
+    out[one] = first[rows[one]] == cols[one]
+    many = np.flatnonzero(n > 1)
+    if len(many):
+        width = np.int64(matrix.shape[1])
+        stored = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), per_row) * width \
+            + matrix.indices
+        wanted = rows[many].astype(np.int64) * width + cols[many]
+        pos = np.minimum(np.searchsorted(stored, wanted), len(stored) - 1)
+        out[many] = stored[pos] == wanted
+    return out
+
+
+def _combo_listed(am_rl: sp.csr_array, combo_keys: np.ndarray) -> sp.csr_array:
+    """(R, n_combos) 0/1: the listed remote service lists the combo's district or parent."""
+    csc = am_rl.tocsc()
+    both = csc[:, combo_keys[:, 0]] + csc[:, combo_keys[:, 1]]
+    out = sp.csr_array(both)
+    out.eliminate_zeros()
+    out.sort_indices()
+    out.data = np.ones(len(out.data), dtype=np.float32)
+    return out
+
+
+def _bits(matrix: np.ndarray) -> np.ndarray:
+    """Each row of a bool (n, k) matrix as bits: (n, ceil(k / 64)) uint64 words."""
+    n, k = matrix.shape
+    words = max(1, -(-k // 64))
+    packed = np.packbits(matrix, axis=1, bitorder="little")
+    out = np.zeros((n, words * 8), dtype=np.uint8)
+    out[:, :packed.shape[1]] = packed
+    return out.view(np.uint64)
+
+
+def _runs(keys: np.ndarray) -> np.ndarray:
+    """Rank of each element within its run of equal consecutive ``keys`` (0, 1, 2, ...)."""
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    start = np.r_[0, np.flatnonzero(keys[1:] != keys[:-1]) + 1]
+    return np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
+
+
+def _join(cell_group: np.ndarray, cell_k: np.ndarray, cand_group: np.ndarray,
+          cand_k: np.ndarray, n_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For cells (group, need) and candidates sorted by (group, need): the pairs (cell, candidate)
+    with the same group and need, by cell and then in the candidates' order."""
+    cand_key = cand_group.astype(np.int64) * n_k + cand_k
+    cell_key = cell_group.astype(np.int64) * n_k + cell_k
+    lo = np.searchsorted(cand_key, cell_key, side="left")
+    hi = np.searchsorted(cand_key, cell_key, side="right")
+    n = hi - lo
+    cell = np.repeat(np.arange(len(cell_key)), n)
+    first = np.cumsum(n) - n
+    cand = np.arange(int(n.sum())) - np.repeat(first - lo, n)
+    return cell, cand
+
+
 def _notes(services: GapServices, areas: AreaSet) -> list[str]:
     unplaced = ~services.remote & np.isnan(services.lat)
     notes = []
@@ -318,6 +420,9 @@ def _notes(services: GapServices, areas: AreaSet) -> list[str]:
     if len(areas) == 0:
         notes.append("No areas were analysed.")
     return notes
+
+
+_Found = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # a, k, j, crit, min
 
 
 @dataclass
@@ -331,51 +436,81 @@ class _NearInputs:
     pmin: np.ndarray
     area_ok: np.ndarray
     remote_reach: np.ndarray
-    listed: np.ndarray
+    am_rl: sp.csr_array
     combo_keys: np.ndarray
     combo_of: np.ndarray
     rl: np.ndarray
-    combo_listed: np.ndarray
+    combo_listed: sp.csr_array
     remote_all: np.ndarray
     district_centroids: dict[str, tuple[float, float]] | None
-    _near_cols: dict[int, list[int]] | None = None
-    _near_done: bool = False
+    a_fail: np.ndarray = field(init=False, repr=False)   # pairs whose service area fails
+    _pair_lists: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def __post_init__(self) -> None:
+        self.a_fail = ~self.area_ok
 
     def find(self, band: str, limit: float, age_gap: np.ndarray, serve: np.ndarray,
-             gap: np.ndarray, cfg: GapsConfig, need_ids: list[str]) -> pd.DataFrame:
-        """Near misses of one band's gap cells (``gap``: (S, K) bool), at most ``limit`` each."""
-        n_keep = cfg.near_miss_limit
-        parts = [self._local(limit, age_gap, serve, gap, cfg)]
-        parts.extend(self._remote(age_gap, serve, gap, cfg))
-        parts = [p for p in parts if len(p)]
+             gap: np.ndarray, cfg: GapsConfig) -> pd.DataFrame:
+        """Near misses of one band's gap cells (``gap``: (S, K) bool), at most
+        ``near_miss_limit`` each: first the venues by journey time, then the remote services
+        reaching every area, then those listed for the area's district, then those listed for
+        a district nearby (each list cut at the limit before services found twice are
+        dropped)."""
+        parts = [self._local(limit, age_gap, serve, gap, cfg), *self._remote(age_gap, serve,
+                                                                              gap, cfg)]
+        parts = [p for p in parts if len(p[0])]
         if not parts:
             return pd.DataFrame()
-        out = pd.concat(parts, ignore_index=True)
-        out = out.sort_values(["_a", "_k", "_prio", "minutes"], kind="stable")
-        out = out.drop_duplicates(["_a", "_k", "_j"], keep="first")
-        out = out[out.groupby(["_a", "_k"], sort=False).cumcount() < n_keep]
-        out["band"] = band
-        out["limit"] = limit
-        return out.drop(columns="_prio")
+        a, k, j, crit, minutes = (np.concatenate([p[i] for p in parts]) for i in range(5))
+        part = np.concatenate([np.full(len(p[0]), i, dtype=np.int8) for i, p in enumerate(parts)])
+        seq = np.concatenate([np.arange(len(p[0])) for p in parts])
+        order = np.lexsort((seq, part, k, a))
+        a, k, j, crit, minutes = a[order], k[order], j[order], crit[order], minutes[order]
+        # A service found twice for a cell keeps its first place.
+        pos = np.arange(len(a))
+        by_j = np.lexsort((pos, j, k, a))
+        same = np.r_[False, (a[by_j][1:] == a[by_j][:-1]) & (k[by_j][1:] == k[by_j][:-1])
+                     & (j[by_j][1:] == j[by_j][:-1])]
+        keep = np.ones(len(a), dtype=bool)
+        keep[by_j[same]] = False
+        a, k, j, crit, minutes = a[keep], k[keep], j[keep], crit[keep], minutes[keep]
+        cell = a.astype(np.int64) * gap.shape[1] + k
+        keep = _runs(cell) < cfg.near_miss_limit
+        return pd.DataFrame({"_a": a[keep], "_k": k[keep], "_j": j[keep],
+                             "criterion": crit[keep], "minutes": minutes[keep],
+                             "band": band, "limit": limit})
 
     def _local(self, limit: float, age_gap: np.ndarray, serve: np.ndarray, gap: np.ndarray,
-               cfg: GapsConfig) -> pd.DataFrame:
-        """Near misses among the venues found by the spatial index."""
+               cfg: GapsConfig) -> _Found:
+        """Near misses among the venues found by the spatial index, by journey time."""
         pa, pj, pmin = self.pa, self.pj, self.pmin
-        t_fail = (pmin > limit) & ~self.remote_reach
-        t_near = pmin <= limit * cfg.near_time_factor
-        g = age_gap[pj]
+        # Only gaps in needs some service serves can have near misses.
+        needs = np.flatnonzero((gap & serve.any(axis=0)).any(axis=0))
+        if len(needs) == 0:
+            return _empty_found()
+        gap_n = gap[:, needs]
+        # Per service: 0 ages fit the band, 1 a little outside (a near miss), 2 further out.
+        ages = np.where(age_gap == 0, 0, np.where(age_gap <= cfg.near_age_years, 1, 2))
+        g = ages.astype(np.int8)[pj]
         g_fail = g > 0
-        a_fail = ~self.area_ok
-        n_fail = t_fail.astype(np.int8) + g_fail + a_fail
-        near = (n_fail == 1) & ((t_fail & t_near) | (g_fail & (g <= cfg.near_age_years)) | a_fail)
-        near &= gap.any(axis=1)[pa]          # only areas with a gap in this band
+        t_fail = (pmin > limit) & ~self.remote_reach
+        n_fail = t_fail.astype(np.int8) + g_fail + self.a_fail
+        near = (n_fail == 1) & ((t_fail & (pmin <= limit * cfg.near_time_factor)) | (g == 1)
+                                | self.a_fail)
+        # Only pairs whose service serves a need that is a gap in the area (needs as bits).
+        serve_bits, gap_bits = _bits(serve[:, needs]), _bits(gap_n)
+        has_gap = gap_bits.any(axis=1)
+        near &= has_gap[pa]
         idx = np.flatnonzero(near)
+        hit = np.zeros(len(idx), dtype=bool)
+        for w in range(serve_bits.shape[1]):
+            hit |= (serve_bits[pj[idx], w] & gap_bits[pa[idx], w]) != 0
+        idx = idx[hit]                       # pairs come by area, then journey time
         if len(idx) == 0:
-            return pd.DataFrame()
-        order = np.lexsort((pmin[idx], pa[idx]))   # by area, then journey time
-        idx = idx[order]
+            return _empty_found()
         crit = np.where(t_fail[idx], 0, np.where(g_fail[idx], 1, 2)).astype(np.int8)
+        serve_t = np.ascontiguousarray(serve[:, needs].T)   # (needs, services)
+        gap_t = np.ascontiguousarray(gap_n.T)               # (needs, areas)
         rows_a, rows_k, rows_p = [], [], []
         bounds = np.searchsorted(pa[idx], np.arange(0, len(self.areas) + _CHUNK_AREAS,
                                                     _CHUNK_AREAS))
@@ -383,108 +518,122 @@ class _NearInputs:
             if hi <= lo:
                 continue
             sub = idx[lo:hi]
-            mask = serve[pj[sub]] & gap[pa[sub]]          # (pairs, K)
-            ks, ps = np.nonzero(mask.T)                    # by need, then pair (area, minutes)
+            mask = serve_t[:, pj[sub]] & gap_t[:, pa[sub]]   # (needs, pairs)
+            ks, ps = np.nonzero(mask)                        # by need, then pair (area, minutes)
             if len(ks) == 0:
                 continue
             key = ks.astype(np.int64) * len(self.areas) + pa[sub][ps]
-            start = np.r_[0, np.flatnonzero(key[1:] != key[:-1]) + 1]
-            rank = np.arange(len(key)) - np.repeat(start, np.diff(np.r_[start, len(key)]))
-            keep = rank < cfg.near_miss_limit
+            keep = _runs(key) < cfg.near_miss_limit
             rows_a.append(pa[sub][ps[keep]])
-            rows_k.append(ks[keep])
+            rows_k.append(needs[ks[keep]])
             rows_p.append(lo + ps[keep])
         if not rows_a:
-            return pd.DataFrame()
+            return _empty_found()
         p = np.concatenate(rows_p)
-        return pd.DataFrame({
-            "_a": np.concatenate(rows_a), "_k": np.concatenate(rows_k), "_j": pj[idx[p]],
-            "criterion": crit[p], "minutes": pmin[idx[p]].astype(float),
-            "_prio": np.zeros(len(p), dtype=np.int8),
-        })
+        return (np.concatenate(rows_a).astype(np.int64), np.concatenate(rows_k).astype(np.int64),
+                pj[idx[p]].astype(np.int64), crit[p], pmin[idx[p]].astype(float))
 
     def _remote(self, age_gap: np.ndarray, serve: np.ndarray, gap: np.ndarray,
-                cfg: GapsConfig) -> list[pd.DataFrame]:
+                cfg: GapsConfig) -> list[_Found]:
         """Near misses among online, phone and home-visit services (by service area)."""
-        s = self.services
+        n_keep, n_k = cfg.near_miss_limit, gap.shape[1]
         g_near = (age_gap > 0) & (age_gap <= cfg.near_age_years)
+        gap_a, gap_k = np.nonzero(gap)
+        if len(gap_a) == 0:
+            return []
         out = []
         # 1. Reaching every area, a year or so outside the band: the same for every area.
         cand = np.flatnonzero(self.remote_all & g_near)
+        if len(cand):
+            r, k = np.nonzero(serve[cand])
+            j = cand[r]
+            order = np.lexsort((j, k))
+            j, k = j[order], k[order]
+            keep = _runs(k) < n_keep
+            j, k = j[keep], k[keep]
+            cell, at = _join(np.zeros(len(gap_a), np.int64), gap_k, np.zeros(len(k), np.int64),
+                             k, n_k)
+            out.append((gap_a[cell], gap_k[cell], j[at], np.ones(len(at), np.int8),
+                        np.full(len(at), np.nan)))
         # 2. Listed for the area's district, a year or so outside the band: per district combo.
         # 3. Listed for a district near the area's, right ages: per district combo.
-        combo_rows = []
-        gap_a, gap_k = np.nonzero(gap)
         if len(self.rl):
-            rl_age = g_near[self.rl]
-            with_gaps = np.unique(self.combo_of[gap_a])   # district combos that have a gap
-            for c in with_gaps.tolist():
-                hit = self.rl[self.combo_listed[:, c] & rl_age]
-                if len(hit):
-                    combo_rows.append((c, hit, 1))
-            if not self._near_done:
-                self._near_cols = self._near_districts(cfg)
-                self._near_done = True
-            if self._near_cols is not None:
-                ok_age = age_gap[self.rl] == 0
-                am_rl = s.area_matrix[self.rl]
-                for c in with_gaps.tolist():
-                    cols = self._near_cols.get(c)
-                    if not cols:
-                        continue
-                    hit_mask = am_rl[:, cols].any(axis=1) & ~self.combo_listed[:, c]
-                    hit = self.rl[hit_mask & ok_age]
-                    if len(hit):
-                        combo_rows.append((c, hit, 2))
-        if len(cand):
-            out.append(self._expand(gap_a, gap_k, np.zeros(len(gap_a), np.int64),
-                                    [(0, cand, 1)], serve, cfg))
-        if combo_rows:
-            out.append(self._expand(gap_a, gap_k, self.combo_of[gap_a], combo_rows, serve, cfg))
-        return [o for o in out if len(o)]
+            gap_c = self.combo_of[gap_a]
+            combo_gap = np.zeros((len(self.combo_keys), n_k), dtype=bool)
+            combo_gap[gap_c, gap_k] = True
+            with_gaps = combo_gap.any(axis=1)
+            lr, lc, nr, nc = self._lists(cfg)
+            sel1 = g_near[self.rl][lr] & with_gaps[lc]
+            sel2 = (age_gap[self.rl] == 0)[nr] & with_gaps[nc]
+            c = np.concatenate([lc[sel1], nc[sel2]])
+            r = np.concatenate([lr[sel1], nr[sel2]])
+            crit = np.concatenate([np.ones(int(sel1.sum()), np.int8),
+                                   np.full(int(sel2.sum()), 2, np.int8)])
+            rows, k = np.nonzero(serve[self.rl[r]] & combo_gap[c])
+            c, j, crit = c[rows], self.rl[r[rows]], crit[rows]
+            order = np.lexsort((j, crit, k, c))
+            c, j, crit, k = c[order], j[order], crit[order], k[order]
+            keep = _runs((c.astype(np.int64) * n_k + k) * 3 + crit) < n_keep
+            c, j, crit, k = c[keep], j[keep], crit[keep], k[keep]
+            cell, at = _join(gap_c, gap_k, c, k, n_k)
+            if len(cell):
+                out.append((gap_a[cell], gap_k[cell], j[at], crit[at], np.full(len(at), np.nan)))
+        return out
 
-    def _expand(self, gap_a: np.ndarray, gap_k: np.ndarray, gap_group: np.ndarray,
-                rows: list[tuple[int, np.ndarray, int]], serve: np.ndarray,
-                cfg: GapsConfig) -> pd.DataFrame:
-        """Join candidate services per group (and need) onto the gap cells of that group."""
-        cand = []
-        for group, js, crit in rows:
-            js = np.sort(js)
-            sk_j, sk_k = np.nonzero(serve[js])
-            frame = pd.DataFrame({"_g": group, "_k": sk_k, "_j": js[sk_j], "criterion": crit})
-            frame = frame.sort_values(["_k", "_j"], kind="stable")
-            cand.append(frame[frame.groupby("_k").cumcount() < cfg.near_miss_limit])
-        cands = pd.concat(cand, ignore_index=True)
-        cells = pd.DataFrame({"_a": gap_a, "_k": gap_k, "_g": gap_group})
-        joined = cells.merge(cands, on=["_g", "_k"], how="inner").drop(columns="_g")
-        joined["minutes"] = np.nan
-        joined["criterion"] = joined["criterion"].astype(np.int8)
-        joined["_prio"] = np.int8(1)
-        return joined
+    def _lists(self, cfg: GapsConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(remote row, combo) pairs: listed for the combo's districts; listed for a district
+        within ``near_area_km`` of the combo's district and not for its own (worked out once)."""
+        if self._pair_lists is None:
+            listed = self.combo_listed.tocoo()
+            lr, lc = listed.row.astype(np.int64), listed.col.astype(np.int64)
+            near = self._near_districts(cfg)
+            if near is None:
+                nr = nc = np.zeros(0, dtype=np.int64)
+            else:
+                hit = sp.csr_array(self.am_rl @ near)
+                hit.eliminate_zeros()
+                hit = hit.tocoo()
+                nr, nc = hit.row.astype(np.int64), hit.col.astype(np.int64)
+                own = _lookup(self.combo_listed, nr, nc)
+                nr, nc = nr[~own], nc[~own]
+            self._pair_lists = (lr, lc, nr, nc)
+        return self._pair_lists
 
-    def _near_districts(self, cfg: GapsConfig) -> dict[int, list[int]] | None:
-        """For each district combo, the service-area columns of districts within near_area_km."""
+    def _near_districts(self, cfg: GapsConfig) -> sp.csr_array | None:
+        """(districts + 1, n_combos) 0/1: the service-area columns of districts within
+        near_area_km of each district combo's district (its own columns left out)."""
         if not self.district_centroids or cfg.near_area_km <= 0:
             return None
         names = self.services.area_districts
-        known = [i for i, d in enumerate(names) if d in self.district_centroids]
-        if not known:
+        known = np.array([i for i, d in enumerate(names) if d in self.district_centroids],
+                         dtype=np.int64)
+        if not len(known):
             return None
         lat = np.array([self.district_centroids[names[i]][0] for i in known])
         lon = np.array([self.district_centroids[names[i]][1] for i in known])
-        out: dict[int, list[int]] = {}
         first_area = np.zeros(len(self.combo_keys), dtype=np.int64)
         first_area[self.combo_of[::-1]] = np.arange(len(self.combo_of))[::-1]
+        rows, cols = [], []
         for c in range(len(self.combo_keys)):
-            d = self.areas.districts[first_area[c]]
-            here = self.district_centroids.get(d)
+            here = self.district_centroids.get(self.areas.districts[first_area[c]])
             if here is None:
                 continue
             km = haversine_km(here[0], here[1], lat, lon)
-            own = set(self.combo_keys[c].tolist())
-            out[c] = [known[i] for i in np.flatnonzero(km <= cfg.near_area_km)
-                      if known[i] not in own]
-        return out
+            found = known[km <= cfg.near_area_km]
+            found = found[~np.isin(found, self.combo_keys[c])]
+            rows.append(found)
+            cols.append(np.full(len(found), c, dtype=np.int64))
+        n_rows = self.am_rl.shape[1]
+        if not rows:
+            return sp.csr_array((n_rows, len(self.combo_keys)), dtype=np.float32)
+        r, c = np.concatenate(rows), np.concatenate(cols)
+        return sp.csr_array((np.ones(len(r), np.float32), (r, c)),
+                            shape=(n_rows, len(self.combo_keys)))
+
+
+def _empty_found() -> _Found:
+    empty = np.zeros(0, dtype=np.int64)
+    return empty, empty, empty, np.zeros(0, np.int8), np.zeros(0)
 
 
 def _near_table(frames: list[pd.DataFrame], areas: AreaSet, services: GapServices,

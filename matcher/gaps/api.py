@@ -43,7 +43,8 @@ gaps_router = APIRouter(
 )
 
 #: The ``detail`` of the 422 when neither ``districts`` nor ``around`` is given.
-NO_AREA = "Give the areas: districts (e.g. N1,N7) or around (a postcode) with radius_km."
+NO_AREA = ("Give the areas: districts (e.g. N1,N7), around (a postcode) with radius_km, or "
+           "all_areas=true.")
 
 _cache_lock = threading.Lock()  # guards each app's cache (kept on app.state, not here)
 
@@ -141,6 +142,9 @@ def list_gaps(
     around: Annotated[str | None, Query(max_length=16, description='a postcode, e.g. "N7 8JN"'
                                         )] = None,
     radius_km: Annotated[float, Query(gt=0, le=50, description="with around")] = 5.0,
+    all_areas: Annotated[bool, Query(description="every postcode sector (or district) in "
+                                                 "Great Britain instead of districts or "
+                                                 "around")] = False,
     level: Annotated[Literal["sector", "district"] | None, Query()] = None,
     mode: Annotated[TravelMode | None,
                     Query(description="a travel mode of the vocabulary, except online_only "
@@ -162,17 +166,24 @@ def list_gaps(
     every need and age band; list the gap and thin cells (gaps first), each gap with its near
     misses. Needs the commissioner or admin role."""
     from matcher.gaps.analysis import analyse_gaps
-    from matcher.gaps.areas import areas_around, areas_in_districts
+    from matcher.gaps.areas import (
+        area_centroids,
+        areas_around,
+        areas_in_districts,
+        district_centroids,
+    )
     from matcher.gaps.config import load_gaps_config
     from matcher.geo.postcodes import get_postcode_index
 
-    if not districts and not around:
+    if not districts and not around and not all_areas:
         return _problem("districts", NO_AREA, "missing")
     cfg = load_gaps_config()
     index = get_postcode_index()
     field = "districts" if districts else "around"
     try:
-        if districts:
+        if all_areas:
+            areas = area_centroids(index, level or cfg.level)
+        elif districts:
             areas = areas_in_districts(index, _split(districts), level or cfg.level)
         else:
             areas = areas_around(index, around or "", radius_km, level or cfg.level)
@@ -181,11 +192,7 @@ def list_gaps(
         return _problem(field, str(exc), kind)
     except MatcherError as exc:
         return _problem(field, str(exc))
-    centroids = {}
-    for d in services.area_districts:
-        lat, lon, found = index.lookup_many([d])
-        if found[0]:
-            centroids[d] = (float(lat[0]), float(lon[0]))
+    centroids = district_centroids(index, services.area_districts)
     try:
         report = analyse_gaps(areas, services, by=by, needs=_split(need) or None,
                               bands=_split(band) or None, mode=mode, minutes=minutes,

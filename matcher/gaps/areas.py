@@ -16,7 +16,8 @@ from matcher.errors import MatcherError, PostcodeNotFoundError
 from matcher.geo.distance import haversine_km
 from matcher.geo.postcodes import PostcodeIndex, postcode_district
 
-__all__ = ["AreaSet", "area_centroids", "areas_in_districts", "areas_around", "parent_district"]
+__all__ = ["AreaSet", "area_centroids", "areas_in_districts", "areas_around",
+           "district_centroids", "parent_district"]
 
 _OUTWARD_WIDTH = 4  # the gazetteer pads outward codes to 4 characters in its keys
 
@@ -103,3 +104,14 @@ def areas_around(index: PostcodeIndex, postcode: str, radius_km: float,
         raise MatcherError(f"No postcode {level} has its centre within {radius_km} km of "
                            f"{here.postcode}. Use a larger --radius-km.")
     return found
+
+
+def district_centroids(index: PostcodeIndex, districts: Sequence[str]
+                       ) -> dict[str, tuple[float, float]]:
+    """(lat, lon) of each postcode district the gazetteer knows, looked up in one call (the
+    districts named in service areas, for near misses just outside a service area)."""
+    districts = list(districts)
+    if not districts:
+        return {}
+    lat, lon, found = index.lookup_many(districts)
+    return {d: (float(lat[i]), float(lon[i])) for i, d in enumerate(districts) if found[i]}

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from matcher.resources import data_path
 
@@ -105,8 +106,8 @@ def synthetic_directory(base, n: int, index, seed: int = 0):
     outward = np.char.strip(keys[pick].astype("S4").astype(str))
     districts, col = np.unique(outward, return_inverse=True)
     stated = ~out.area_unstated
-    matrix = np.zeros((n, len(districts)), dtype=bool)
-    matrix[np.flatnonzero(stated), col[stated]] = True
+    matrix = sp.csr_array((np.ones(int(stated.sum()), dtype=bool),
+                           (np.flatnonzero(stated), col[stated])), shape=(n, len(districts)))
     return replace(out, area_districts=districts.tolist(), area_matrix=matrix,
                    national=np.zeros(n, dtype=bool))
 

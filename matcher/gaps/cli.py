@@ -31,6 +31,8 @@ def add_gaps_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--districts", help="postcode districts, e.g. N1,N7,EC1V")
     where.add_argument("--around", metavar="POSTCODE", help='a postcode, e.g. "N7 8JN"')
+    where.add_argument("--all-areas", action="store_true",
+                       help="every postcode sector (or district) in Great Britain")
     p.add_argument("--radius-km", type=float, default=5.0,
                    help="with --around: areas whose centre is within this distance (default 5)")
     p.add_argument("--level", choices=["sector", "district"], default=None,
@@ -73,7 +75,11 @@ def add_bench_gaps_parser(sub: argparse._SubParsersAction, name: str = "bench-ga
                                    "Great Britain against a synthetic directory of demo rows "
                                    "copied onto random real postcodes. Each runs in its own "
                                    "process; peak memory is that process's.")
-    p.add_argument("--scenario", choices=["demo", "gb", "all"], default="all")
+    p.add_argument("--scenario", choices=["demo", "gb", "store", "all"], default="all",
+                   help="demo, gb (prepared arrays), both (all), or store: import --services "
+                        "synthetic services into a fresh store, then time `matcher gaps` and "
+                        "GET /gaps on it for the council's districts and all of Great Britain")
+    p.add_argument("--no-api", action="store_true", help="store scenario: skip the API part")
     p.add_argument("--services", type=int, default=100_000,
                    help="size of the synthetic GB directory (default 100000)")
     p.add_argument("--repeats", type=int, default=3, help="runs per scenario (median reported)")
@@ -84,7 +90,7 @@ def add_bench_gaps_parser(sub: argparse._SubParsersAction, name: str = "bench-ga
 
 
 def load_services(services_csv: str | None, database_url: str | None, gaps_cfg):
-    """The directory as GapServices: from a CSV, else from the store."""
+    """The directory as GapServices: from a CSV, else from the store (active services only)."""
     from matcher.gaps.supply import GapServices
 
     if services_csv:
@@ -99,23 +105,31 @@ def load_services(services_csv: str | None, database_url: str | None, gaps_cfg):
             raise MatcherError(f"No usable service in {services_csv}. Check it against the "
                                "Local Offer template.")
         return GapServices.from_frame(records_to_frame(records), gaps=gaps_cfg)
+    from matcher.gaps.store_read import read_gap_services
     from matcher.store import Store
 
     store = Store.open(database_url)
     try:
-        frame = store.services_frame()
+        # The columns a gap analysis uses, with the readings of the records' words the server
+        # stores (read now, and stored, for records that have none yet).
+        services = read_gap_services(store, gaps=gaps_cfg)
     finally:
         store.close()
-    if frame.empty:
-        raise MatcherError("The store holds no services. Import a Local Offer first "
+    if services.n == 0:
+        raise MatcherError("The store holds no active services. Import a Local Offer first "
                            "(matcher import FILE) or give one with --services FILE.")
-    return GapServices.from_frame(frame, gaps=gaps_cfg)
+    return services
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
     """Run a gap analysis and write the files."""
     from matcher.gaps.analysis import analyse_gaps
-    from matcher.gaps.areas import areas_around, areas_in_districts
+    from matcher.gaps.areas import (
+        area_centroids,
+        areas_around,
+        areas_in_districts,
+        district_centroids,
+    )
     from matcher.gaps.config import load_gaps_config, parse_gaps_config
     from matcher.gaps.report import attach_demand, read_demand, summarise, write_outputs
     from matcher.geo.postcodes import get_postcode_index
@@ -127,16 +141,14 @@ def cmd_gaps(args: argparse.Namespace) -> int:
                                     source="--serves")
         level = args.level or cfg.level
         index = get_postcode_index()
-        if args.districts:
+        if args.all_areas:
+            areas = area_centroids(index, level)
+        elif args.districts:
             areas = areas_in_districts(index, _split(args.districts), level)
         else:
             areas = areas_around(index, args.around, args.radius_km, level)
         services = load_services(args.services, args.database_url, cfg)
-        centroids = {}
-        for d in services.area_districts:
-            lat, lon, found = index.lookup_many([d])
-            if found[0]:
-                centroids[d] = (float(lat[0]), float(lon[0]))
+        centroids = district_centroids(index, services.area_districts)
         report = analyse_gaps(areas, services, by=args.by, needs=_split(args.need) or None,
                               bands=_split(args.band) or None, mode=args.mode,
                               minutes=args.minutes, categories=_split(args.category) or None,
@@ -179,6 +191,20 @@ def cmd_bench_gaps(args: argparse.Namespace) -> int:
     """Run the gap benchmarks and print the measured figures."""
     from matcher.gaps.bench import results_json, run_benchmarks
 
+    if args.scenario == "store":
+        from matcher.gaps.bench_store import result_dict, run_store_bench
+
+        def say(msg: str) -> None:
+            print(msg, file=sys.stderr, flush=True)
+
+        try:
+            result = run_store_bench(args.services, api=not args.no_api,
+                                     progress=None if args.json else say)
+        except MatcherError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+        print(json.dumps(result_dict(result), indent=2) if args.json else result.format_text())
+        return 0
     scenarios = ("demo", "gb") if args.scenario == "all" else (args.scenario,)
     if args.out_dir:
         Path(args.out_dir).mkdir(parents=True, exist_ok=True)

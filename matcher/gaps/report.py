@@ -140,11 +140,9 @@ def attach_demand(report: GapReport, demand: pd.DataFrame) -> GapReport:
     return report
 
 
-def _near_summary(report: GapReport) -> pd.Series:
-    """Per cell (area, need, band): "ISL-012 Farm Club (age 11-19); ..." for its near misses."""
+def _near_texts(report: GapReport) -> pd.Series:
+    """One text per near miss: "ISL-012 Farm Club (age 11-19)"."""
     nm = report.near_misses
-    if nm.empty:
-        return pd.Series(dtype=object)
     ages = (nm["min_age"].astype("Int64").astype(str).replace("<NA>", "?") + "-"
             + nm["max_age"].astype("Int64").astype(str).replace("<NA>", "?"))
     why = np.where(nm["criterion"] == "time",
@@ -152,9 +150,54 @@ def _near_summary(report: GapReport) -> pd.Series:
                    + nm["limit"].round(0).astype("Int64").astype(str),
                    np.where(nm["criterion"] == "age", "ages " + ages,
                             "just outside its service area"))
-    text = nm["service_id"].astype(str) + " " + nm["service_name"].astype(str) + " (" + why + ")"
-    key = [nm["area"].astype(str), nm["need"].astype(str), nm["band"].astype(str)]
-    return text.groupby(key, sort=False).agg("; ".join)
+    return nm["service_id"].astype(str) + " " + nm["service_name"].astype(str) + " (" + why + ")"
+
+
+def _codes(values: pd.Series, categories: pd.Index | None = None) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of ``values`` (-1 where not among ``categories``) and the categories."""
+    if categories is None:
+        cat = values.astype("category") if not isinstance(values.dtype, pd.CategoricalDtype) \
+            else values
+        return np.asarray(cat.cat.codes, dtype=np.int64), pd.Index(cat.cat.categories)
+    found = pd.Categorical(values.astype(str), categories=categories.astype(str))
+    return np.asarray(found.codes, dtype=np.int64), categories
+
+
+def _near_summary_column(report: GapReport, cells: pd.DataFrame) -> np.ndarray:
+    """Per row of ``cells``: its near misses as "ISL-012 Farm Club (age 11-19); ...", in the
+    order they are listed ("" for none)."""
+    nm = report.near_misses
+    if nm.empty or cells.empty:
+        return np.full(len(cells), "", dtype=object)
+    keys = ("area", "need", "band")
+    cell_codes, near_codes, sizes = [], [], []
+    for name in keys:
+        c, cats = _codes(cells[name])
+        n, _ = _codes(nm[name], cats)
+        cell_codes.append(c)
+        near_codes.append(n)
+        sizes.append(max(len(cats), 1))
+
+    def flat(codes: list[np.ndarray]) -> np.ndarray:
+        return (codes[0] * sizes[1] + codes[1]) * sizes[2] + codes[2]
+
+    known = (near_codes[0] >= 0) & (near_codes[1] >= 0) & (near_codes[2] >= 0)
+    text = _near_texts(report).to_numpy(object)[known]
+    code = flat([c[known] for c in near_codes])
+    order = np.argsort(code, kind="stable")    # each cell's near misses in their listed order
+    code, text = code[order], text[order]
+    if len(code) == 0:
+        return np.full(len(cells), "", dtype=object)
+    first = np.r_[True, code[1:] != code[:-1]]
+    pieces = np.where(first, text, ("; " + pd.Series(text, dtype=object)).to_numpy(object))
+    starts = np.flatnonzero(first)
+    joined = np.add.reduceat(pieces.astype(object), starts)
+    unique = code[starts]
+    want = flat(cell_codes)
+    pos = np.minimum(np.searchsorted(unique, want), len(unique) - 1)
+    hit = (unique[pos] == want) & (cell_codes[0] >= 0) & (cell_codes[1] >= 0) \
+        & (cell_codes[2] >= 0)
+    return np.where(hit, joined[pos], "").astype(object)
 
 
 def output_frame(report: GapReport) -> pd.DataFrame:
@@ -166,13 +209,7 @@ def output_frame(report: GapReport) -> pd.DataFrame:
         out = out.sort_values(["priority", "status", "area", "need", "band"],
                               ascending=[True, False, True, True, True],
                               na_position="last", kind="stable")
-    summary = _near_summary(report)
-    if len(summary):
-        idx = pd.MultiIndex.from_arrays([out["area"].astype(str), out["need"].astype(str),
-                                         out["band"].astype(str)])
-        out["near_miss_services"] = summary.reindex(idx).fillna("").to_numpy()
-    else:
-        out["near_miss_services"] = ""
+    out["near_miss_services"] = _near_summary_column(report, out)
     return out.reset_index(drop=True)
 
 
@@ -217,7 +254,14 @@ def write_outputs(report: GapReport, out: str | Path) -> list[Path]:
     except ImportError:
         return written
     pq = out.with_suffix(".parquet")
-    frame.assign(**{c: frame[c].astype(str) for c in frame.columns
+    frame.assign(**{c: _as_text(frame[c]) for c in frame.columns
                     if isinstance(frame[c].dtype, pd.CategoricalDtype)}).to_parquet(pq, index=False)
     written.append(pq)
     return written
+
+
+def _as_text(values: pd.Series) -> np.ndarray:
+    """A categorical column as ``astype(str)`` gives it ("nan" for a missing value), made by
+    taking from its categories' texts."""
+    texts = np.append(np.asarray(values.cat.categories.astype(str), dtype=object), "nan")
+    return texts[np.asarray(values.cat.codes)]

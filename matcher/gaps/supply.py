@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from matcher.allowed import vocabulary_in_use
 from matcher.engine.config import MatchConfig, load_config
@@ -19,7 +20,7 @@ from matcher.errors import MatcherError
 from matcher.gaps.config import GapsConfig, load_gaps_config
 from matcher.vocab import Vocabulary
 
-__all__ = ["GapServices", "level_matrices", "serves_matrix"]
+__all__ = ["GapServices", "level_arrays", "level_matrices", "serves_matrix", "union_levels"]
 
 _STATED = 1.0  # need_strength of a need the provider states (ServiceTable.build)
 
@@ -33,13 +34,23 @@ def level_matrices(table: ServiceTable, vocab: Vocabulary
     (``ci``, ``cl``, ``semh``, ``sp``), and ``excluded`` (n_services, n_needs) marks needs the
     description rules out. Levels are :data:`~matcher.gaps.config.SERVE_LEVELS`.
     """
-    strength = table.need_strength
+    needs, areas = level_arrays(list(table.need_ids), table.need_strength, table.area_strength,
+                                table.all_send, table.needs_unstated, vocab)
+    return needs, areas, table.need_excluded.astype(bool)
+
+
+def level_arrays(need_ids: list[str], strength: np.ndarray, area_strength: np.ndarray,
+                 all_send: np.ndarray, needs_unstated: np.ndarray, vocab: Vocabulary
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """:func:`level_matrices` from the arrays themselves: ``strength`` (n, k) and
+    ``area_strength`` (n, 4) as :class:`ServiceTable` holds them (1 for stated), ``all_send``
+    and ``needs_unstated`` (n,)."""
     n, k = strength.shape
     stated = strength >= _STATED
     text = strength > 0
-    area_stated = table.area_strength >= _STATED
-    area_text = table.area_strength > 0
-    col = {nid: i for i, nid in enumerate(table.need_ids)}
+    area_stated = area_strength >= _STATED
+    area_text = area_strength > 0
+    col = {nid: i for i, nid in enumerate(need_ids)}
     broader = np.zeros((n, k), dtype=bool)
     by_area = np.zeros((n, k), dtype=bool)
     for nid, j in col.items():
@@ -56,16 +67,16 @@ def level_matrices(table: ServiceTable, vocab: Vocabulary
         if in_area:
             areas_stated[:, a_i] |= stated[:, in_area].any(axis=1)
             areas_text[:, a_i] |= text[:, in_area].any(axis=1)
-    all_send = np.repeat(table.all_send[:, None], k, axis=1)
-    unstated = np.repeat(table.needs_unstated[:, None], k, axis=1)
+    all_send_k = np.repeat(all_send[:, None], k, axis=1)
+    unstated = np.repeat(needs_unstated[:, None], k, axis=1)
     needs = {"stated": stated, "text": text, "broader": broader, "area": by_area,
-             "all_send": all_send, "unstated": unstated}
+             "all_send": all_send_k, "unstated": unstated}
     n_areas = len(AREAS)
     areas = {"stated": areas_stated, "text": areas_text,
              "broader": np.zeros((n, n_areas), dtype=bool), "area": area_stated,
-             "all_send": np.repeat(table.all_send[:, None], n_areas, axis=1),
-             "unstated": np.repeat(table.needs_unstated[:, None], n_areas, axis=1)}
-    return needs, areas, table.need_excluded.astype(bool)
+             "all_send": np.repeat(all_send[:, None], n_areas, axis=1),
+             "unstated": np.repeat(needs_unstated[:, None], n_areas, axis=1)}
+    return needs, areas
 
 
 def serves_matrix(table: ServiceTable, vocab: Vocabulary, levels: list[str] | tuple[str, ...]
@@ -77,10 +88,10 @@ def serves_matrix(table: ServiceTable, vocab: Vocabulary, levels: list[str] | tu
     out ("not suitable for children with SLD") is never served, whatever the other levels say.
     """
     needs, areas, excluded = level_matrices(table, vocab)
-    return _union(needs, areas, excluded, levels)
+    return union_levels(needs, areas, excluded, levels)
 
 
-def _union(needs: dict[str, np.ndarray], areas: dict[str, np.ndarray], excluded: np.ndarray,
+def union_levels(needs: dict[str, np.ndarray], areas: dict[str, np.ndarray], excluded: np.ndarray,
            levels: list[str] | tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     unknown = [lv for lv in levels if lv not in needs]
     if unknown:
@@ -95,6 +106,12 @@ def _union(needs: dict[str, np.ndarray], areas: dict[str, np.ndarray], excluded:
     return out & ~excluded, out_a
 
 
+def _sparse_areas(matrix) -> sp.csr_array:
+    """A service-area matrix as a sparse boolean CSR array (a service lists one or a few of
+    thousands of districts)."""
+    return sp.csr_array(matrix, dtype=bool)
+
+
 @dataclass(frozen=True)
 class GapServices:
     """Per-service arrays for :func:`matcher.gaps.analyse_gaps` (one row per service)."""
@@ -107,7 +124,7 @@ class GapServices:
     lon: np.ndarray            # (n,) float degrees
     remote: np.ndarray         # (n,) bool: online, phone or home visit
     area_districts: list[str]  # columns of area_matrix
-    area_matrix: np.ndarray    # (n, d) bool: lists this district in its service area
+    area_matrix: np.ndarray | sp.csr_array  # (n, d) bool, dense or sparse: lists this district
     national: np.ndarray       # (n,) bool: service area "national"
     area_unstated: np.ndarray  # (n,) bool: no service area stated
     ehcp_required: np.ndarray  # (n,) bool
@@ -131,7 +148,7 @@ class GapServices:
         """Read the engine's arrays and decide who each service serves (``gaps.serves``)."""
         gaps = gaps or load_gaps_config()
         level_needs, level_areas, excluded = level_matrices(table, vocab)
-        needs, areas = _union(level_needs, level_areas, excluded, gaps.serves)
+        needs, areas = union_levels(level_needs, level_areas, excluded, gaps.serves)
         d = table.delivery
         remote = np.zeros(table.n, dtype=bool)
         for mode in ("online", "phone", "home_visit"):
@@ -140,7 +157,7 @@ class GapServices:
             ids=table.ids.astype(object), names=table.frame["name"].astype(str).to_numpy(object),
             min_age=table.min_age.astype(float), max_age=table.max_age.astype(float),
             lat=table.lat.astype(float), lon=table.lon.astype(float), remote=remote,
-            area_districts=list(table.area_districts), area_matrix=table.dense_area_matrix(),
+            area_districts=list(table.area_districts), area_matrix=_sparse_areas(table.area_matrix),
             national=table.area_national.astype(bool),
             area_unstated=table.area_unstated.astype(bool),
             ehcp_required=table.ehcp_required.astype(bool), need_ids=list(table.need_ids),
@@ -191,7 +208,7 @@ class GapServices:
         if levels is None or self.level_needs is None or self.level_areas is None:
             return self.serves, self.serves_area
         excluded = self.excluded if self.excluded is not None else np.zeros_like(self.serves)
-        return _union(self.level_needs, self.level_areas, excluded, levels)
+        return union_levels(self.level_needs, self.level_areas, excluded, levels)
 
     def without(self, service_ids: list[str] | set[str]) -> GapServices:
         """The same directory less some services (e.g. to see what closing one would do)."""
