@@ -292,3 +292,50 @@ def test_metrics_add_up_the_workers_of_one_server(tmp_path: Path) -> None:
             f"/metrics did not count all {sent} requests ({by_worker} per worker) through "
             f"both workers; last answer counted {_requests_total(text, '/version')}")
     _no_traceback(server)
+
+
+# --------------------------------------------------------------------------- behind a balancer
+def test_proxy_options_follow_the_setting() -> None:
+    from matcher.api.serve import proxy_options
+
+    assert proxy_options("") == {"proxy_headers": False}
+    assert proxy_options("10.0.0.5, 10.0.1.0/24") == {
+        "proxy_headers": True, "forwarded_allow_ips": ["10.0.0.5", "10.0.1.0/24"]}
+
+
+def test_trusted_proxies_must_be_addresses() -> None:
+    from pydantic import ValidationError
+
+    from matcher.settings import Settings
+
+    assert Settings(trusted_proxies=" 10.0.0.5 ,::1,*").trusted_proxies == "10.0.0.5,::1,*"
+    with pytest.raises(ValidationError) as caught:
+        Settings(trusted_proxies="10.0.0.5,lb.internal")
+    assert "'lb.internal' is not an IP address or network" in str(caught.value)
+
+
+@pytest.mark.slow
+def test_throttle_counts_each_caller_behind_a_trusted_balancer(tmp_path: Path) -> None:
+    """With MATCHER_TRUSTED_PROXIES naming the balancer, failed API keys are counted per
+    caller (X-Forwarded-For), so one caller guessing keys does not lock out the others; a
+    connection from any other address has its X-Forwarded-For ignored."""
+    env = machine_env(f"sqlite:///{tmp_path / 'data' / 'matcher.sqlite'}", tmp_path,
+                      MATCHER_TRUSTED_PROXIES="127.0.0.1")
+    with running_server("P", env, tmp_path) as server:
+        def wrong_key(client: httpx.Client, caller: str) -> int:
+            return client.get("/plans", headers={"X-API-Key": "not-a-key",
+                                                 "X-Forwarded-For": caller}).status_code
+
+        # Through the balancer (127.0.0.1): the throttle counts each caller on its own.
+        with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as balancer:
+            guesser = [wrong_key(balancer, "203.0.113.7") for _ in range(15)]
+            assert guesser[0] == 401 and guesser[-1] == 429, guesser
+            assert wrong_key(balancer, "203.0.113.8") == 401
+        # From an address that is not a trusted balancer, the header is not believed: the
+        # connection's own address is the caller, whatever it claims.
+        transport = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(base_url=server.url, timeout=30, trust_env=False,
+                          transport=transport) as other:
+            claimed = [wrong_key(other, f"198.51.100.{i}") for i in range(15)]
+            assert claimed[0] == 401 and claimed[-1] == 429, claimed
+    _no_traceback(server)
