@@ -339,3 +339,31 @@ def test_throttle_counts_each_caller_behind_a_trusted_balancer(tmp_path: Path) -
             claimed = [wrong_key(other, f"198.51.100.{i}") for i in range(15)]
             assert claimed[0] == 401 and claimed[-1] == 429, claimed
     _no_traceback(server)
+
+
+# --------------------------------------------------------------------------- workers starting
+def test_workers_of_one_machine_prepare_a_new_directory_once(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """Workers starting together on one models folder prepare the directory one at a time;
+    those that waited find it done and do not do it again."""
+    pytest.importorskip("fcntl", reason="the lock between workers is a POSIX file lock")
+    from matcher.api.deps import DirectoryCache
+
+    calls: list[str] = []
+    done = threading.Event()
+
+    def prepare(self: DirectoryCache) -> None:
+        calls.append(threading.current_thread().name)
+        time.sleep(0.5)   # long enough for the others to be waiting by now
+        done.set()
+
+    monkeypatch.setattr(DirectoryCache, "_prepare_apart", prepare)
+    monkeypatch.setattr(DirectoryCache, "_prepared", lambda self, vocab: done.is_set())
+    caches = [DirectoryCache(None, tmp_path / "models") for _ in range(3)]  # type: ignore[arg-type]
+    threads = [threading.Thread(target=c._prepare_apart_once, args=(None,), name=f"worker-{i}")
+               for i, c in enumerate(caches)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert done.is_set() and len(calls) == 1, calls
