@@ -172,7 +172,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 2
     serve(host=args.host, port=args.port, workers=args.workers,
           log_level=args.log_level or settings.log_level, log_format=settings.log_format,
-          worker_start_seconds=settings.worker_start_seconds)
+          worker_start_seconds=settings.worker_start_seconds,
+          trusted_proxies=settings.trusted_proxies)
     return 0
 
 
@@ -216,7 +217,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
               f"{entry.parent} is missing, so only the API runs. Ctrl+C stops.")
     try:
         serve(host=args.host, port=args.port, workers=1, log_level=settings.log_level,
-              log_format=settings.log_format, worker_start_seconds=settings.worker_start_seconds)
+              log_format=settings.log_format, worker_start_seconds=settings.worker_start_seconds,
+              trusted_proxies=settings.trusted_proxies)
     finally:
         if ui is not None and ui.poll() is None:
             ui.terminate()

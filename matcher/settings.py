@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from matcher.errors import ConfigError
@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         60, ge=5, le=600,
         description="with `matcher serve --workers N`: how long a worker may take to start or to "
                     "answer the supervisor's health check before it is restarted")
+    trusted_proxies: str = Field(
+        "", description="the load balancers or proxies whose X-Forwarded-For (and "
+                        "X-Forwarded-Proto) headers are believed, comma-separated addresses or "
+                        "networks (`10.0.0.5`, `10.0.0.0/24`; `*`: any). Empty: none, so a "
+                        "request's client is the address that connected")
     ui_port: int = Field(8501, ge=1, le=65535,
                          description="port of the Streamlit app started by `matcher run`")
 
@@ -113,6 +118,24 @@ class Settings(BaseSettings):
         "info", description="the lowest level logged")
     metrics: bool = Field(True, description="serve Prometheus metrics at GET /metrics "
                                             "(`false` to switch off)")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        import ipaddress
+
+        items = [x.strip() for x in value.split(",") if x.strip()]
+        for item in items:
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"'{item}' is not an IP address or network: list the load balancers' "
+                    "addresses, comma-separated, e.g. 10.0.0.5,10.0.1.0/24 (or * for any)"
+                ) from None
+        return ",".join(items)
 
     @model_validator(mode="after")
     def _derived(self) -> Settings:

@@ -65,6 +65,7 @@ __all__ = [
     "load_profiles",
     "run_load",
     "make_directory",
+    "prepare_directory",
     "engine_baseline",
     "import_directory",
     "postgres_schema_url",
@@ -343,6 +344,24 @@ def import_directory(database_url: str, records: Sequence[Any]) -> dict[str, Any
             "seconds": round(time.perf_counter() - t0, 2)}
 
 
+def prepare_directory(database_url: str, models_dir: Path) -> float:
+    """Do once what a server's first start does for a new directory (every record's words
+    read and stored, the text index fitted and saved under ``models_dir``), as the server
+    does it: ``python -m matcher.api.prepare``. Then the server's start is an ordinary one,
+    and with several workers they do not all do it at once. Returns the seconds it took."""
+    from matcher.settings import Settings
+
+    t0 = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run(
+        [sys.executable, "-m", "matcher.api.prepare", "--database-url", database_url,
+         "--models-dir", str(models_dir), "--vocabulary", str(Settings().vocabulary_path),
+         "--nice", "0"], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise LoadTestError(f"preparing the directory failed: {done.stderr[-1500:]}")
+    return round(time.perf_counter() - t0, 2)
+
+
 def postgres_schema_url(url: str, schema: str = PG_SCHEMA, *, fresh: bool = True) -> str:
     """``url`` with its ``search_path`` set to ``schema``, created (dropped first if ``fresh``)."""
     from sqlalchemy import create_engine, text
@@ -539,10 +558,14 @@ def _cmd_full(args: argparse.Namespace) -> dict[str, Any]:
                    else postgres_schema_url(pg_url))
             say(f"{kind}: importing {len(records):,} services")
             info = import_directory(url, records)
+            if not args.no_prepare:
+                say(f"{kind}: preparing the directory once (records' readings, text index)")
+                info["prepare_s"] = prepare_directory(url, data_dir / "models")
             with serve(url, data_dir, args.workers) as server:
                 base = server.url
                 say(f"{kind}: serving on {base} with {args.workers} workers; warming up")
-                info["warm_up_s"] = warm_up(base, profiles, concurrency=max(args.concurrency))
+                info["warm_up_s"] = warm_up(base, profiles, concurrency=max(args.concurrency),
+                                            timeout=args.warm_up_timeout)
                 for keep in _modes(args.connections):
                     for c in args.concurrency:
                         say(f"{kind}: {args.requests} requests, {c} in flight, "
@@ -556,6 +579,7 @@ def _cmd_full(args: argparse.Namespace) -> dict[str, Any]:
                         if cpu0 is not None and cpu1 is not None and result.requests:
                             result.server_cpu_ms = round((cpu1 - cpu0) * 1000 / result.requests, 2)
                         summary["results"].append(result)
+                        say(format_table([result]).splitlines()[1])
             summary["stores"][kind] = info
             if kind == "postgres" and not args.keep:
                 _drop_schema(pg_url)
@@ -599,6 +623,11 @@ def build_parser() -> argparse.ArgumentParser:
                                           f"the schema {PG_SCHEMA} in it is replaced")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder and schema")
+    p.add_argument("--no-prepare", action="store_true",
+                   help="let the server prepare the new directory itself at its first start "
+                        "(each worker does it) instead of once before it starts")
+    p.add_argument("--warm-up-timeout", type=float, default=600.0,
+                   help="seconds the server may take to become warm (default 600)")
     p.add_argument("--no-engine-baseline", action="store_true",
                    help="skip timing the engine alone in this process first")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")

@@ -397,6 +397,26 @@ class DirectoryCache:
         log.info("directory prepared in a child process in %.0f ms",
                  (time.perf_counter() - started) * 1000)
 
+    def _prepare_apart_once(self, vocab: Vocabulary) -> None:
+        """:meth:`_prepare_apart`, one process at a time per models folder: the workers of
+        one machine start together and would otherwise each read every record and fit the
+        same text index at once (N times the CPU, and none ready until all are done). The
+        first takes a lock on ``<models_dir>/.prepare.lock``; the others wait for it, then find
+        the work done and skip it. Without ``fcntl`` (not Linux or macOS) there is no lock."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not a POSIX system
+            self._prepare_apart()
+            return
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.models_dir / ".prepare.lock", "a+b") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                if not self._prepared(vocab):
+                    self._prepare_apart()
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
     def _build(self, version: int) -> Directory:
         if self.vocab is not None:
             from matcher.allowed import using_vocabulary
@@ -415,7 +435,7 @@ class DirectoryCache:
         if self.prepare_apart_from is not None and \
                 self.store.count_services() >= self.prepare_apart_from and \
                 not self._prepared(vocabulary_in_use() if self.vocab is None else self.vocab):
-            self._prepare_apart()
+            self._prepare_apart_once(vocabulary_in_use() if self.vocab is None else self.vocab)
         fingerprint = self.store.data_version()
         records = self.store.list_services()
         matcher = None

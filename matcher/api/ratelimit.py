@@ -3,7 +3,8 @@
 Built on the ``limits`` library (moving window, in-memory storage: each API process keeps its
 own counts, so with N workers a client may make up to N times the rate). The rates come from
 :class:`matcher.coprod.config.CoprodConfig`. A client is its address as the server sees it
-(put the API behind a proxy that sets it, and run uvicorn with ``--proxy-headers``); addresses
+(behind a load balancer, set ``MATCHER_TRUSTED_PROXIES`` to its addresses so that its
+``X-Forwarded-For`` is believed: :func:`matcher.api.serve.proxy_options`); addresses
 are held in memory only, for the window, and never logged or stored.
 
 Over the limit, :func:`limit_anonymous_writes` answers 429 with a ``Retry-After`` header (whole

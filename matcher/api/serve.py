@@ -17,6 +17,7 @@ __all__ = [
     "APP_FACTORY",
     "serve",
     "tcp_listener_fix",
+    "proxy_options",
     "ensure_demo_data",
     "users_add",
     "users_list",
@@ -60,7 +61,7 @@ def tcp_listener_fix() -> Iterator[None]:
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
           log_level: str = "info", log_format: str = "json",
-          worker_start_seconds: int = 60) -> None:
+          worker_start_seconds: int = 60, trusted_proxies: str = "") -> None:
     """Run the API with uvicorn (factory mode: every worker calls ``create_app()``).
 
     Logs go to stderr in ``log_format`` (``json``: one object a line with the request id;
@@ -70,6 +71,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     health check within ``worker_start_seconds``. Its own default (5 s) is shorter than a
     worker's start on a busy machine (importing the engine took 12-16 s on the 2-core test
     machine under load), which made it kill every worker before it started, over and over.
+
+    ``trusted_proxies`` (comma-separated addresses or networks, ``*`` for any): connections
+    from these have their client address and scheme taken from ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` (uvicorn's proxy headers), so the throttles per client count the
+    callers behind a load balancer, not the balancer. Empty: the headers are ignored.
     """
     import uvicorn
 
@@ -78,8 +84,23 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     with tcp_listener_fix():
         uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
                     log_level=log_level, log_config=log_config(log_format, log_level),
-                    access_log=False, proxy_headers=False, server_header=False,
-                    timeout_worker_healthcheck=worker_start_seconds)
+                    access_log=False, server_header=False,
+                    timeout_worker_healthcheck=worker_start_seconds,
+                    **proxy_options(trusted_proxies))
+
+
+def proxy_options(trusted_proxies: str) -> dict[str, object]:
+    """uvicorn's proxy-header options for ``trusted_proxies`` (see :func:`serve`).
+
+    >>> proxy_options("")
+    {'proxy_headers': False}
+    >>> proxy_options("10.0.0.5,10.0.1.0/24")
+    {'proxy_headers': True, 'forwarded_allow_ips': ['10.0.0.5', '10.0.1.0/24']}
+    """
+    trusted = [x.strip() for x in trusted_proxies.split(",") if x.strip()]
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
 def ensure_demo_data(settings: Settings, out: TextIO | None = None,
