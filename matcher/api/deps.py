@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -86,17 +86,63 @@ class ApiConfig(BaseModel):
                                                    "are answered from the old one meanwhile)")
 
 
-@dataclass(frozen=True)
 class Directory:
-    """The service directory at one data version, and the matcher built on it."""
+    """The service directory at one data version, and the matcher built on it.
 
-    version: str
-    records: list[ServiceRecord]
-    matcher: Matcher | None   # None when the directory is empty
-    by_id: dict[str, ServiceRecord] = field(default_factory=dict)
-    #: The store's version counter (:meth:`~matcher.store.Store.directory_version`) it was
-    #: built at.
-    counter: int = -1
+    ``records`` (every stored service, for the routes that list or look up services) are
+    either given, or read from the store by ``load_records`` the first time a route asks for
+    them (a large directory's matcher is mapped from its prepared index and needs none of
+    them, so a start does not pay for reading them)."""
+
+    def __init__(self, version: str, records: list[ServiceRecord] | None = None,
+                 matcher: Matcher | None = None,
+                 by_id: dict[str, ServiceRecord] | None = None, counter: int = -1, *,
+                 load_records: Callable[[], list[ServiceRecord]] | None = None,
+                 size: int | None = None):
+        if records is None and load_records is None:
+            records = []
+        self.version = version
+        self.matcher = matcher   # None when the directory is empty
+        #: The store's version counter (:meth:`~matcher.store.Store.directory_version`) it
+        #: was built at.
+        self.counter = counter
+        self._records = records
+        self._by_id = by_id
+        self._load_records = load_records
+        self._size = size if size is not None else (len(records) if records is not None
+                                                    else None)
+        self._lock = threading.Lock()
+
+    @property
+    def records(self) -> list[ServiceRecord]:
+        """Every stored service (active or not), ordered by id."""
+        if self._records is None:
+            with self._lock:
+                if self._records is None:
+                    assert self._load_records is not None
+                    started = time.perf_counter()
+                    self._records = self._load_records()
+                    log.info("directory version %s: %d records read for listing in %.0f ms",
+                             self.counter, len(self._records),
+                             (time.perf_counter() - started) * 1000)
+        return self._records
+
+    @property
+    def by_id(self) -> dict[str, ServiceRecord]:
+        """:attr:`records` by id."""
+        if self._by_id is None:
+            records = self.records
+            with self._lock:
+                if self._by_id is None:
+                    self._by_id = {r.id: r for r in records}
+        return self._by_id
+
+    @property
+    def size(self) -> int:
+        """How many services are stored (active or not), without reading them."""
+        if self._size is None:
+            return len(self.records)
+        return self._size
 
 
 #: The ``detail`` of the 503 answered while the first matcher is still being built.
@@ -161,6 +207,7 @@ class DirectoryCache:
         self._error: BaseException | None = None
         self._error_version: int | None = None
         self.builds = 0            # matchers built so far (for tests and metrics)
+        self._prepared_folder: Path | None = None   # the prepared index now served
 
     # ------------------------------------------------------------------ state
     @property
@@ -347,23 +394,9 @@ class DirectoryCache:
                 while gone() is not None and time.monotonic() < deadline:
                     time.sleep(0.1)
                 _release_freed_memory()
+            self._remove_old_prepared()
             if self.store.directory_version() == directory.counter:
                 break
-
-    def _prepared(self, vocab: Vocabulary) -> bool:
-        """True when every active service has a current reading and the saved text index is
-        the current version's: nothing is left for :meth:`_prepare_apart` to do."""
-        from matcher.api.prepare import data_key
-        from matcher.engine.config import load_config
-        from matcher.engine.features import reading_key
-        from matcher.engine.pipeline import saved_index_key
-
-        key = reading_key(vocab)
-        if key is None:
-            return False
-        wanted = data_key(self.store.data_version(), vocab, load_config())
-        return saved_index_key(self.models_dir) == wanted and \
-            self.store.count_readings(key) >= self.store.count_active()
 
     def _prepare_apart(self) -> None:
         """Run :mod:`matcher.api.prepare` in a child process for the store's current
@@ -409,29 +442,87 @@ class DirectoryCache:
         from matcher.allowed import vocabulary_in_use
         from matcher.api.prepare import data_key, stored_readings
         from matcher.engine.config import load_config
+        from matcher.engine.snapshot import prepared_folder
 
         started = time.perf_counter()
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        if self.prepare_apart_from is not None and \
-                self.store.count_services() >= self.prepare_apart_from and \
-                not self._prepared(vocabulary_in_use() if self.vocab is None else self.vocab):
-            self._prepare_apart()
+        vocab = self.vocab or vocabulary_in_use()
+        cfg = load_config()
         fingerprint = self.store.data_version()
-        records = self.store.list_services()
-        matcher = None
-        if records:
-            from matcher.services import records_to_frame
+        size = self.store.count_services()
+        if not size:
+            return Directory(version=fingerprint, records=[], matcher=None, counter=version)
+        key = data_key(fingerprint, vocab, cfg)
+        folder = prepared_folder(self.models_dir, key)
+        large = self.prepare_apart_from is not None and size >= self.prepare_apart_from
+        if large and not (folder / "done.json").is_file():
+            self._prepare_apart()
+        matcher = self._load_prepared(folder, vocab, cfg)
+        how = "mapped from its prepared index"
+        if matcher is not None and large:
+            self._prepared_folder = folder
+            directory = Directory(version=fingerprint, matcher=matcher, counter=version,
+                                  load_records=self.store.list_services, size=size)
+        else:
+            records = self.store.list_services()
+            if matcher is None:
+                from matcher.services import records_to_frame
 
-            vocab = self.vocab or vocabulary_in_use()
-            cfg = load_config()
-            matcher = Matcher.from_frame(records_to_frame(records), vocab=vocab, cfg=cfg,
-                                         models_dir=self.models_dir,
-                                         readings=stored_readings(self.store, records, vocab),
-                                         data_key=data_key(fingerprint, vocab, cfg))
-        log.info("matcher built for directory version %s: %d services in %.0f ms", version,
-                 len(records), (time.perf_counter() - started) * 1000)
-        return Directory(version=fingerprint, records=records, matcher=matcher,
-                         by_id={r.id: r for r in records}, counter=version)
+                how = "built"
+                matcher = Matcher.from_frame(
+                    records_to_frame(records), vocab=vocab, cfg=cfg, models_dir=self.models_dir,
+                    readings=stored_readings(self.store, records, vocab), data_key=key)
+                self._write_prepared(matcher, cfg, folder)
+            self._prepared_folder = folder
+            directory = Directory(version=fingerprint, records=records, matcher=matcher,
+                                  counter=version)
+        log.info("matcher %s for directory version %s: %d services in %.0f ms", how, version,
+                 size, (time.perf_counter() - started) * 1000)
+        return directory
+
+    def _load_prepared(self, folder: Path, vocab: Vocabulary, cfg) -> Matcher | None:
+        """The matcher over the prepared index at ``folder``, or None when there is none (or
+        it cannot be read: then it is built, and the folder written again)."""
+        from matcher.engine.snapshot import load_prepared
+        from matcher.geo.postcodes import get_postcode_index
+
+        if not (folder / "done.json").is_file():
+            return None
+        try:
+            return Matcher(load_prepared(folder, cfg), vocab, get_postcode_index(), cfg)
+        except Exception:  # noqa: BLE001 - a broken folder is rebuilt, never served
+            log.warning("the prepared index could not be read; building instead",
+                        exc_info=True)
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+
+    @staticmethod
+    def _write_prepared(matcher: Matcher, cfg, folder: Path) -> None:
+        """Write the prepared index of a matcher built here, for the next start and the
+        other workers (a failure is logged: the matcher built is served all the same)."""
+        from matcher.engine.snapshot import write_prepared
+
+        try:
+            write_prepared(matcher.table, cfg, folder)
+        except Exception:  # noqa: BLE001 - only the next start is slower
+            log.warning("could not write the prepared index", exc_info=True)
+
+    def _remove_old_prepared(self) -> None:
+        """Delete the prepared folders of the versions before the one now served."""
+        from matcher.engine.snapshot import remove_old_prepared
+
+        folder = getattr(self, "_prepared_folder", None)
+        if folder is None:
+            return
+        try:
+            removed = remove_old_prepared(self.models_dir, folder)
+        except OSError:
+            log.warning("could not remove old prepared indexes", exc_info=True)
+            return
+        if removed:
+            log.info("removed %d prepared index(es) of earlier directory versions", removed)
 
 
 class AppResources:

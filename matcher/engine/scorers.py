@@ -459,8 +459,7 @@ def score_language(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) ->
     if lang in ("bsl", "british sign language"):
         listed = listed | table.access[:, table.col("accessibility", "bsl")]
     if lang not in table.language_cache:
-        table.language_cache[lang] = table.description_lower.str.contains(
-            lang, regex=False).to_numpy(bool)
+        table.language_cache[lang] = table.mentions(lang)
     mentioned = table.language_cache[lang]
     other_community = community & (table.community_language != lang)
     values = np.where(listed, 1.0, np.where(mentioned, c.mentioned,

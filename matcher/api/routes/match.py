@@ -66,5 +66,5 @@ def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep, requ
               outcome.candidates, outcome.excluded, (time.perf_counter() - started) * 1000)
     observe_match(len(outcome.results))
     set_index_version(directory.counter if directory.counter >= 0 else None,
-                      len(directory.records))
+                      directory.size)
     return answer
