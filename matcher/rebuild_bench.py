@@ -77,6 +77,19 @@ class RebuildBenchReport:
     rss_after_import_mib: list[float] = field(default_factory=list)
     errors: int = 0
     cpus: int = 0
+    #: Seconds from the process start until the server on the empty store answered.
+    base_ready_s: float = 0.0
+    #: Proportional and unique set sizes (MiB; see :func:`_memory_mib`): mapped file pages
+    #: are shared between processes, so PSS and USS say what one more worker costs.
+    base_pss_mib: float = 0.0
+    base_uss_mib: float = 0.0
+    pss_ready_mib: float = 0.0
+    uss_ready_mib: float = 0.0
+    pss_after_import_mib: list[float] = field(default_factory=list)
+    #: True: each import is followed by writing its prepared index in a separate process,
+    #: as ``matcher import`` does; False: the server prepares it.
+    prepare_at_import: bool = False
+    prepare_at_import_s: list[float] = field(default_factory=list)
 
     @property
     def p99_ratio(self) -> float:
@@ -109,12 +122,17 @@ class RebuildBenchReport:
         lines = [
             f"matcher bench rebuild: {self.services:,} services, {self.clients} clients, "
             f"{self.imports} imports of {self.changed:,} changed rows ({self.cpus} CPUs)",
-            f"server on an empty directory: RSS {self.base_rss_mib:.0f} MiB (the base)",
+            f"server on an empty directory: ready {self.base_ready_s:.1f} s, RSS "
+            f"{self.base_rss_mib:.0f} MiB, PSS {self.base_pss_mib:.0f} MiB, USS "
+            f"{self.base_uss_mib:.0f} MiB (the base)",
             f"first start (every record's words read and stored): ready {self.first_ready_s:.1f} "
             f"s, RSS {self.first_rss_ready_mib:.0f} MiB",
             f"next start (readings stored): ready {self.ready_s:.1f} s, RSS "
             f"{self.rss_ready_mib:.0f} MiB = base + {self.rss_ready_mib - self.base_rss_mib:.0f}"
-            f" MiB ({self.bytes_per_service / 1024:.1f} KiB per service)",
+            f" MiB ({self.bytes_per_service / 1024:.1f} KiB per service); PSS "
+            f"{self.pss_ready_mib:.0f} MiB = base + {self.pss_ready_mib - self.base_pss_mib:.0f}"
+            f" MiB; USS {self.uss_ready_mib:.0f} MiB = base + "
+            f"{self.uss_ready_mib - self.base_uss_mib:.0f} MiB",
             f"{'':18} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}",
             f"{'without import':18} {b['requests']:>9.0f} {b['p50_ms']:>8.1f} "
             f"{b['p99_ms']:>8.1f} {b['max_ms']:>8.1f}",
@@ -129,7 +147,13 @@ class RebuildBenchReport:
                 + ", ".join(f"{x:.1f}" for x in self.import_to_answers_s),
                 f"server RSS after each import (MiB): {rss}; last vs first: "
                 f"{self.rss_growth_pct:+.1f}%",
+                "server PSS after each import (MiB): "
+                + ", ".join(f"{x:.0f}" for x in self.pss_after_import_mib),
             ]
+            if self.prepare_at_import:
+                lines.append("prepared index written after each import (s, separate "
+                             "process): " + ", ".join(f"{x:.1f}" for x in
+                                                      self.prepare_at_import_s))
         lines.append(f"failed requests: {self.errors}")
         return "\n".join(lines)
 
@@ -160,6 +184,41 @@ def _rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise MatcherError("no VmRSS line in /proc; this benchmark needs Linux")
+
+
+def _memory_mib(pid: int) -> dict[str, float]:
+    """Resident (RSS), proportional (PSS: each shared page divided among the processes
+    mapping it) and unique (USS: private pages only) set sizes of ``pid``, in MiB, from
+    ``/proc/<pid>/smaps_rollup`` (zeros for PSS and USS where the kernel has none)."""
+    out = {"rss": _rss_mib(pid), "pss": 0.0, "uss": 0.0}
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return out
+    fields = {}
+    for line in text.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].isdigit():
+            fields[parts[0].rstrip(":")] = int(parts[1]) / 1024
+    out["pss"] = fields.get("Pss", 0.0)
+    out["uss"] = fields.get("Private_Clean", 0.0) + fields.get("Private_Dirty", 0.0)
+    return out
+
+
+def _prepare_apart(url: str, data_dir: str) -> float:
+    """Write the store's prepared index in a separate process, as ``matcher import`` does
+    after an import; returns the seconds taken."""
+    from matcher.settings import load_settings
+
+    vocab = load_settings(database_url=url, data_dir=Path(data_dir)).vocabulary_path
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "matcher.api.prepare", "--database-url", url,
+                    "--models-dir", str(Path(data_dir) / "models"), "--vocabulary", str(vocab),
+                    "--nice", "0"], env=env, cwd=data_dir, check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
 
 
 def _post(conn: http.client.HTTPConnection, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -233,7 +292,7 @@ def _stats(samples: list[_Sample]) -> dict[str, float]:
 def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: int = 20,
                       imports: int = 5, *, baseline_seconds: float = 20.0,
                       settle_seconds: float = 3.0, seed: int = 0,
-                      source: str | Path | None = None,
+                      source: str | Path | None = None, prepare_at_import: bool = False,
                       progress: Callable[[str], None] | None = None) -> RebuildBenchReport:
     """Run the benchmark (see the module's description) and return its figures."""
     from matcher.bench import bench_profiles, load_base_records, synthetic_directory
@@ -258,8 +317,9 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
         store = Store.open(url)
         port = _free_port()
         say("starting the server on the empty directory")
-        server, _ = _start_server(port, url, tmp, bodies[0], empty=True)
-        base_rss = _rss_mib(server.pid)
+        server, base_ready_s = _start_server(port, url, tmp, bodies[0], empty=True)
+        base_mem = _memory_mib(server.pid)
+        base_rss = base_mem["rss"]
         _stop(server)
         say(f"importing {services:,} services")
         store.upsert_services(records)
@@ -270,7 +330,8 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
         say(f"first start ready after {first_ready_s:.1f} s; starting again")
         server, ready_s = _start_server(port, url, tmp, bodies[0])
         try:
-            rss_ready = _rss_mib(server.pid)
+            ready_mem = _memory_mib(server.pid)
+            rss_ready = ready_mem["rss"]
             say(f"ready after {ready_s:.1f} s; {clients} clients for {baseline_seconds:.0f} s "
                 "without an import")
             with _Clients(port, bodies, clients) as load:
@@ -283,7 +344,13 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
                                         cpus=os.cpu_count() or 0,
                                         base_rss_mib=round(base_rss, 1),
                                         first_ready_s=round(first_ready_s, 2),
-                                        first_rss_ready_mib=round(first_rss, 1))
+                                        first_rss_ready_mib=round(first_rss, 1),
+                                        base_ready_s=round(base_ready_s, 2),
+                                        base_pss_mib=round(base_mem["pss"], 1),
+                                        base_uss_mib=round(base_mem["uss"], 1),
+                                        pss_ready_mib=round(ready_mem["pss"], 1),
+                                        uss_ready_mib=round(ready_mem["uss"], 1),
+                                        prepare_at_import=prepare_at_import)
             during: list[_Sample] = []
             for k in range(1, imports + 1):
                 new = [dataclasses.replace(r, description=f"{r.description} Updated {k}.")
@@ -294,6 +361,8 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
                     t0 = time.perf_counter()
                     store.upsert_services(new)
                     report.import_write_s.append(round(time.perf_counter() - t0, 2))
+                    if prepare_at_import:
+                        report.prepare_at_import_s.append(round(_prepare_apart(url, tmp), 2))
                     version = store.data_version()
                     seen_at = _wait_for_version(load, version, t0, server)
                     time.sleep(settle_seconds)
@@ -302,7 +371,9 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
                 errors += sum(s.status != 200 for s in load.samples)
                 report.import_to_answers_s.append(round(seen_at - t0, 2))
                 time.sleep(settle_seconds)
-                report.rss_after_import_mib.append(round(_rss_mib(server.pid), 1))
+                mem = _memory_mib(server.pid)
+                report.rss_after_import_mib.append(round(mem["rss"], 1))
+                report.pss_after_import_mib.append(round(mem["pss"], 1))
             if during:
                 report.during = _stats(during)
             report.errors = errors
@@ -396,7 +467,8 @@ def cmd_bench_rebuild(args: argparse.Namespace) -> int:
         report = run_rebuild_bench(args.services, args.changed, args.clients, args.imports,
                                    baseline_seconds=args.baseline_seconds,
                                    settle_seconds=args.settle_seconds, seed=args.seed,
-                                   source=args.source, progress=say)
+                                   source=args.source,
+                                   prepare_at_import=args.prepare_at_import, progress=say)
     except (MatcherError, ValueError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
@@ -423,6 +495,10 @@ def add_bench_rebuild_parser(sub: argparse._SubParsersAction, name: str = "bench
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--source", default=None,
                    help="services CSV whose rows are copied (default: the demo Local Offer)")
+    p.add_argument("--prepare-at-import", action="store_true",
+                   help="after each import, write its prepared index in a separate process "
+                        "as `matcher import` does for a large directory (default: the server "
+                        "prepares it)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_bench_rebuild)
     return p

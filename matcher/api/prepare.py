@@ -77,24 +77,27 @@ def prepare_directory(store: Store, models_dir: Path, vocab: Vocabulary,
     maps instead of building). Returns what was done."""
     from matcher.engine.config import load_config
     from matcher.engine.pipeline import Matcher
-    from matcher.engine.snapshot import prepared_folder, write_prepared
+    from matcher.engine.snapshot import prepared_folder, prepared_lock, write_prepared
     from matcher.services import records_to_frame
 
     cfg = cfg or load_config()
     fingerprint = store.data_version()
     key = data_key(fingerprint, vocab, cfg)
     folder = prepared_folder(models_dir, key)
-    if (folder / "done.json").is_file():
-        return {"services": store.count_services(), "data_version": fingerprint,
-                "prepared": str(folder), "written": False}
-    records = store.list_services()
-    readings = stored_readings(store, records, vocab)
-    if not records:
-        return {"services": 0, "data_version": fingerprint, "prepared": None,
-                "written": False}
-    matcher = Matcher.from_frame(records_to_frame(records), vocab=vocab, cfg=cfg,
-                                 models_dir=models_dir, readings=readings, data_key=key)
-    write_prepared(matcher.table, cfg, folder)
+    # Under the folder's lock: a second process preparing the same version (an import's and
+    # a server's) waits, then finds it written.
+    with prepared_lock(folder):
+        if (folder / "done.json").is_file():
+            return {"services": store.count_services(), "data_version": fingerprint,
+                    "prepared": str(folder), "written": False}
+        records = store.list_services()
+        readings = stored_readings(store, records, vocab)
+        if not records:
+            return {"services": 0, "data_version": fingerprint, "prepared": None,
+                    "written": False}
+        matcher = Matcher.from_frame(records_to_frame(records), vocab=vocab, cfg=cfg,
+                                     models_dir=models_dir, readings=readings, data_key=key)
+        write_prepared(matcher.table, cfg, folder, locked=True)
     return {"services": len(records), "data_version": fingerprint, "prepared": str(folder),
             "written": True}
 

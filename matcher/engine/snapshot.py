@@ -180,47 +180,54 @@ def _frame_to_arrow(frame: pd.DataFrame, description_lower: Sequence[str]):
     return pa.Table.from_arrays(arrays, names=names).replace_schema_metadata(meta)
 
 
-def write_prepared(table: ServiceTable, cfg: Any, folder: str | Path) -> Path:
+def write_prepared(table: ServiceTable, cfg: Any, folder: str | Path,
+                   locked: bool = False) -> Path:
     """Write ``table`` (built with ``cfg``) as a prepared index at ``folder``; does nothing if
     it is there already. Written to a temporary folder beside it and renamed into place,
-    under :func:`prepared_lock`."""
+    under :func:`prepared_lock` (``locked``: the caller holds it already)."""
+    folder = Path(folder)
+    if locked:
+        return _write_prepared(table, cfg, folder)
+    with prepared_lock(folder):
+        return _write_prepared(table, cfg, folder)
+
+
+def _write_prepared(table: ServiceTable, cfg: Any, folder: Path) -> Path:
     import pyarrow as pa
 
-    folder = Path(folder)
-    with prepared_lock(folder):
-        if (folder / "done.json").is_file():
-            return folder
-        started = time.perf_counter()
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        try:
-            index = table.text_index
-            # What the first match would work out on the table: done once, here.
-            if getattr(index, "matrix_", None) is not None and not hasattr(index, "_columns"):
-                index._columns = index.matrix_.tocsc()
-            tfidf = getattr(index, "tfidf_", None)
-            if getattr(index, "model", "") == "tfidf" and tfidf is not None and \
-                    not hasattr(tfidf, "_columns"):
-                tfidf._columns = tfidf.matrix_.tocsc()
-            state = {k: v for k, v in vars(table).items()
-                     if k not in ("frame", "records", "description_lower", "_frame",
-                                  "_arrow")}
-            state["need_cache"] = _rekey(state["need_cache"], id(cfg), _CFG)
-            state["ids"] = np.asarray(table.ids).astype(str)
-            for name in ("cost", "kind"):
-                state[name] = np.asarray(state[name]).astype(str)
-            with open(tmp / "table.pickle", "wb") as fh:
-                _ArrayPickler(fh, tmp).dump(state)
-            arrow = _frame_to_arrow(table.frame, list(table.description_lower))
-            with pa.OSFile(str(tmp / "services.arrow"), "wb") as sink, \
-                    pa.ipc.new_file(sink, arrow.schema) as writer:
-                writer.write_table(arrow)
-            (tmp / "done.json").write_text(json.dumps(
-                {"format": FORMAT, "services": int(table.n), "code": code_key()}),
-                encoding="utf-8")
-            os.rename(tmp, folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+    if (folder / "done.json").is_file():
+        return folder
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        index = table.text_index
+        # What the first match would work out on the table: done once, here.
+        if getattr(index, "matrix_", None) is not None and not hasattr(index, "_columns"):
+            index._columns = index.matrix_.tocsc()
+        tfidf = getattr(index, "tfidf_", None)
+        if getattr(index, "model", "") == "tfidf" and tfidf is not None and \
+                not hasattr(tfidf, "_columns"):
+            tfidf._columns = tfidf.matrix_.tocsc()
+        state = {k: v for k, v in vars(table).items()
+                 if k not in ("frame", "records", "description_lower", "_frame",
+                              "_arrow")}
+        state["need_cache"] = _rekey(state["need_cache"], id(cfg), _CFG)
+        state["ids"] = np.asarray(table.ids).astype(str)
+        for name in ("cost", "kind"):
+            state[name] = np.asarray(state[name]).astype(str)
+        with open(tmp / "table.pickle", "wb") as fh:
+            _ArrayPickler(fh, tmp).dump(state)
+        arrow = _frame_to_arrow(table.frame, list(table.description_lower))
+        with pa.OSFile(str(tmp / "services.arrow"), "wb") as sink, \
+                pa.ipc.new_file(sink, arrow.schema) as writer:
+            writer.write_table(arrow)
+        (tmp / "done.json").write_text(json.dumps(
+            {"format": FORMAT, "services": int(table.n), "code": code_key()}),
+            encoding="utf-8")
+        os.rename(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     log.info("prepared index written: %d services in %.0f ms", table.n,
              (time.perf_counter() - started) * 1000)
     return folder
