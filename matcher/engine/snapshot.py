@@ -22,6 +22,7 @@ processes never write the same one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -60,6 +61,7 @@ _DESCRIPTION_LOWER = "__description_lower__"
 _PLAIN, _PICKLED = "plain", "pickled"
 
 
+@functools.lru_cache(maxsize=1)
 def code_key() -> str:
     """12 hex digits of the engine's code (every module of :mod:`matcher.engine`), the
     folder's format and the libraries whose objects are pickled: a folder is used only by the
