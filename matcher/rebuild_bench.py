@@ -11,7 +11,11 @@ read then:
 * on the imported directory for the first time: every record's words are read and stored,
   and the text index fitted and saved (in the server's child process, as for a large
   directory);
-* again (**ready** time and memory of an ordinary start): nothing is read again.
+* again (**ready** time and memory of an ordinary start): nothing is read again; for a
+  directory of ``ApiConfig.prepare_apart_from`` services or more the server maps the
+  prepared index written by the first start (:mod:`matcher.engine.snapshot`);
+* a second server beside it on the same store (as a second worker): its ready time, and
+  the PSS and USS of both (mapped pages are shared, so PSS splits them between the two).
 
 Then ``--clients`` threads send ``POST /match`` back to back (varied families,
 :func:`matcher.bench.bench_profiles`) over keep-alive connections:
@@ -23,6 +27,10 @@ Then ``--clients`` threads send ``POST /match`` back to back (varied families,
   new matcher in the background and swaps it in. A request counts as "during the import" from
   the moment the import starts until ``--settle-seconds`` after the first answer computed on
   the new data.
+
+With ``--prepare-at-import`` each import is followed by writing its prepared index in a
+separate process, as ``matcher import`` does for a large directory; without it the server
+prepares it (in its child process). Memory is read as RSS, PSS and USS from ``/proc``.
 
 Reported: p50, p99 and maximum latency with and without an import, the ratio of the p99s,
 how long each import took to reach the answers, and the server's resident set
@@ -90,6 +98,14 @@ class RebuildBenchReport:
     #: as ``matcher import`` does; False: the server prepares it.
     prepare_at_import: bool = False
     prepare_at_import_s: list[float] = field(default_factory=list)
+    #: A second server started beside the first on the same store and folder (as a second
+    #: worker): its ready time, and both servers' PSS and USS then (MiB).
+    second_ready_s: float = 0.0
+    pair_pss_mib: list[float] = field(default_factory=list)
+    pair_uss_mib: list[float] = field(default_factory=list)
+    #: RSS and PSS after the clients' run without an import (more of the mapped pages touched).
+    rss_after_baseline_mib: float = 0.0
+    pss_after_baseline_mib: float = 0.0
 
     @property
     def p99_ratio(self) -> float:
@@ -133,9 +149,14 @@ class RebuildBenchReport:
             f"{self.pss_ready_mib:.0f} MiB = base + {self.pss_ready_mib - self.base_pss_mib:.0f}"
             f" MiB; USS {self.uss_ready_mib:.0f} MiB = base + "
             f"{self.uss_ready_mib - self.base_uss_mib:.0f} MiB",
+            f"a second server beside it (another worker): ready {self.second_ready_s:.1f} s; "
+            f"PSS of the two {' + '.join(f'{x:.0f}' for x in self.pair_pss_mib)} MiB, USS "
+            f"{' + '.join(f'{x:.0f}' for x in self.pair_uss_mib)} MiB",
             f"{'':18} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}",
             f"{'without import':18} {b['requests']:>9.0f} {b['p50_ms']:>8.1f} "
             f"{b['p99_ms']:>8.1f} {b['max_ms']:>8.1f}",
+            f"after it: RSS {self.rss_after_baseline_mib:.0f} MiB, PSS "
+            f"{self.pss_after_baseline_mib:.0f} MiB",
         ]
         if d:
             lines += [
@@ -332,11 +353,18 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
         try:
             ready_mem = _memory_mib(server.pid)
             rss_ready = ready_mem["rss"]
+            say("a second server beside it, on the same store")
+            second, second_ready_s = _start_server(_free_port(), url, tmp, bodies[0])
+            try:
+                pair = [_memory_mib(server.pid), _memory_mib(second.pid)]
+            finally:
+                _stop(second)
             say(f"ready after {ready_s:.1f} s; {clients} clients for {baseline_seconds:.0f} s "
                 "without an import")
             with _Clients(port, bodies, clients) as load:
                 time.sleep(baseline_seconds)
             baseline = _stats(load.samples)
+            after_baseline = _memory_mib(server.pid)
             errors = sum(s.status != 200 for s in load.samples)
             report = RebuildBenchReport(services=services, changed=changed, clients=clients,
                                         imports=imports, ready_s=round(ready_s, 2),
@@ -350,7 +378,12 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
                                         base_uss_mib=round(base_mem["uss"], 1),
                                         pss_ready_mib=round(ready_mem["pss"], 1),
                                         uss_ready_mib=round(ready_mem["uss"], 1),
-                                        prepare_at_import=prepare_at_import)
+                                        prepare_at_import=prepare_at_import,
+                                        second_ready_s=round(second_ready_s, 2),
+                                        pair_pss_mib=[round(m["pss"], 1) for m in pair],
+                                        pair_uss_mib=[round(m["uss"], 1) for m in pair],
+                                        rss_after_baseline_mib=round(after_baseline["rss"], 1),
+                                        pss_after_baseline_mib=round(after_baseline["pss"], 1))
             during: list[_Sample] = []
             for k in range(1, imports + 1):
                 new = [dataclasses.replace(r, description=f"{r.description} Updated {k}.")
