@@ -80,6 +80,12 @@ class ApiConfig(BaseModel):
         2_000, ge=0, description="a directory of at least this many services is prepared "
                                  "(records' words read, text index fitted) in a child process "
                                  "before each build, not in the server's; None: never")
+    match_concurrency: int | None = Field(
+        None, ge=1, le=1024,
+        description="matches computed at once by one worker; more wait their turn (a match "
+                    "over a large directory holds tens of MiB of working arrays, and on N "
+                    "cores more than N at once only share the same CPUs). None: the number "
+                    "of CPUs")
     import_wait_seconds: float = Field(600.0, ge=0, le=86400,
                                        description="how long POST /import waits for the new "
                                                    "matcher before answering (other requests "
