@@ -106,6 +106,11 @@ class RebuildBenchReport:
     #: RSS and PSS after the clients' run without an import (more of the mapped pages touched).
     rss_after_baseline_mib: float = 0.0
     pss_after_baseline_mib: float = 0.0
+    #: Anonymous memory (heap, stacks: not file pages) on the empty store, once ready and
+    #: after the clients' run (MiB).
+    base_anon_mib: float = 0.0
+    anon_ready_mib: float = 0.0
+    anon_after_baseline_mib: float = 0.0
 
     @property
     def p99_ratio(self) -> float:
@@ -156,7 +161,9 @@ class RebuildBenchReport:
             f"{'without import':18} {b['requests']:>9.0f} {b['p50_ms']:>8.1f} "
             f"{b['p99_ms']:>8.1f} {b['max_ms']:>8.1f}",
             f"after it: RSS {self.rss_after_baseline_mib:.0f} MiB, PSS "
-            f"{self.pss_after_baseline_mib:.0f} MiB",
+            f"{self.pss_after_baseline_mib:.0f} MiB; anonymous (heap, not file pages): base "
+            f"{self.base_anon_mib:.0f}, ready {self.anon_ready_mib:.0f}, after "
+            f"{self.anon_after_baseline_mib:.0f} MiB",
         ]
         if d:
             lines += [
@@ -211,7 +218,7 @@ def _memory_mib(pid: int) -> dict[str, float]:
     """Resident (RSS), proportional (PSS: each shared page divided among the processes
     mapping it) and unique (USS: private pages only) set sizes of ``pid``, in MiB, from
     ``/proc/<pid>/smaps_rollup`` (zeros for PSS and USS where the kernel has none)."""
-    out = {"rss": _rss_mib(pid), "pss": 0.0, "uss": 0.0}
+    out = {"rss": _rss_mib(pid), "pss": 0.0, "uss": 0.0, "anon": 0.0}
     try:
         text = Path(f"/proc/{pid}/smaps_rollup").read_text()
     except OSError:
@@ -223,6 +230,9 @@ def _memory_mib(pid: int) -> dict[str, float]:
             fields[parts[0].rstrip(":")] = int(parts[1]) / 1024
     out["pss"] = fields.get("Pss", 0.0)
     out["uss"] = fields.get("Private_Clean", 0.0) + fields.get("Private_Dirty", 0.0)
+    # The process's own heap and stacks (not file pages, which the page cache can share and
+    # drop).
+    out["anon"] = fields.get("Anonymous", 0.0)
     return out
 
 
@@ -383,7 +393,11 @@ def run_rebuild_bench(services: int = 10_000, changed: int = 10_000, clients: in
                                         pair_pss_mib=[round(m["pss"], 1) for m in pair],
                                         pair_uss_mib=[round(m["uss"], 1) for m in pair],
                                         rss_after_baseline_mib=round(after_baseline["rss"], 1),
-                                        pss_after_baseline_mib=round(after_baseline["pss"], 1))
+                                        pss_after_baseline_mib=round(after_baseline["pss"], 1),
+                                        base_anon_mib=round(base_mem["anon"], 1),
+                                        anon_ready_mib=round(ready_mem["anon"], 1),
+                                        anon_after_baseline_mib=round(after_baseline["anon"],
+                                                                      1))
             during: list[_Sample] = []
             for k in range(1, imports + 1):
                 new = [dataclasses.replace(r, description=f"{r.description} Updated {k}.")
