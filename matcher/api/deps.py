@@ -204,7 +204,11 @@ class DirectoryCache:
     that time) and at once after :meth:`invalidate`. A newer version starts a build in a
     background thread; requests keep being answered from the directory already built until
     the new one is swapped in (one assignment). The text index is saved under ``models_dir``
-    and reused when its corpus is unchanged.
+    and reused when its corpus is unchanged, and so is each version's prepared index
+    (:mod:`matcher.engine.snapshot`): the built table, which this cache maps instead of
+    building when it is there. For ``prepare_apart_from`` services or more it is written by a
+    child process (or by the import), and the records themselves are read from the store only
+    when a route lists them (:attr:`Directory.records`).
 
     Before the first build has finished :attr:`ready` is False; :meth:`start` begins that
     build at once (the app's start-up calls it). A request that arrives before it is ready

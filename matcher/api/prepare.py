@@ -6,11 +6,12 @@ work, done where it does not slow the requests.
 * :func:`data_key`: a key of the directory's content, vocabulary and configuration, under which
   the fitted text index is saved (``<models_dir>/text_index.joblib``), so a start reuses it
   without putting every text together again;
-* :func:`prepare_directory`: both, for the store's current version. For a large directory the
-  server runs it in a **separate process** (``python -m matcher.api.prepare``, at a lower CPU
-  priority) before building its matcher, so the reading and the fitting hold neither the
-  server's interpreter lock nor its memory; the server then only assembles arrays from what
-  was stored.
+* :func:`prepare_directory`: both, for the store's current version, then the whole matcher
+  built and written as the version's prepared index (:mod:`matcher.engine.snapshot`). For a
+  large directory the server runs it in a **separate process** (``python -m
+  matcher.api.prepare``, at a lower CPU priority) when the import has not already done it
+  (:func:`prepare_after_write`), so the reading, the fitting and the build hold neither the
+  server's interpreter lock nor its memory; the server then only maps the folder.
 """
 
 from __future__ import annotations
