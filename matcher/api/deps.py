@@ -78,8 +78,11 @@ class ApiConfig(BaseModel):
                                                   "a 503 (the build itself starts at start-up)")
     prepare_apart_from: int | None = Field(
         2_000, ge=0, description="a directory of at least this many services is prepared "
-                                 "(records' words read, text index fitted) in a child process "
-                                 "before each build, not in the server's; None: never")
+                                 "(records' words read, text index fitted, the matcher built "
+                                 "and written as its prepared index) in a child process, "
+                                 "unless the import did it, and mapped by the server, which "
+                                 "then reads the records only when a route lists them; "
+                                 "None: never")
     match_concurrency: int | None = Field(
         None, ge=1, le=1024,
         description="matches computed at once by one worker; more wait their turn (a match "
