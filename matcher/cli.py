@@ -47,6 +47,7 @@ def _prepare_for_servers(database_url: str | None) -> None:
     they map it instead of building. Never fails the import: a failure is logged and the
     first server that needs the version prepares it."""
     import logging
+    import os
 
     from matcher.allowed import using_vocabulary, vocabulary_at
     from matcher.api.deps import ApiConfig
@@ -62,6 +63,9 @@ def _prepare_for_servers(database_url: str | None) -> None:
         with Store.open(database_url or settings.database_url) as store:
             if threshold is None or store.count_services() < threshold:
                 return
+            # The import is committed; what is left yields the CPU to the servers' requests.
+            if hasattr(os, "nice"):
+                os.nice(10)
             with using_vocabulary(vocab):
                 prepare_after_write(store, models, vocab)
     except Exception:  # noqa: BLE001 - the import itself has succeeded

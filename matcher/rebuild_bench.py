@@ -282,8 +282,8 @@ def _start_writer(url: str, services: int, seed: int, source: str | Path | None)
 
 
 def _prepare_apart(url: str, data_dir: str) -> float:
-    """Write the store's prepared index in a separate process, as ``matcher import`` does
-    after an import; returns the seconds taken."""
+    """Write the store's prepared index in a separate process at a lower CPU priority, as
+    ``matcher import`` does after an import; returns the seconds taken."""
     from matcher.settings import load_settings
 
     vocab = load_settings(database_url=url, data_dir=Path(data_dir)).vocabulary_path
@@ -292,7 +292,7 @@ def _prepare_apart(url: str, data_dir: str) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "matcher.api.prepare", "--database-url", url,
                     "--models-dir", str(Path(data_dir) / "models"), "--vocabulary", str(vocab),
-                    "--nice", "0"], env=env, cwd=data_dir, check=True,
+                    "--nice", "10"], env=env, cwd=data_dir, check=True,
                    stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
