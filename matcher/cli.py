@@ -40,7 +40,8 @@ def _cmd_postcode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare_for_servers(database_url: str | None) -> None:
+def _prepare_for_servers(database_url: str | None, threshold: int | None = -1,
+                         nice: int = 10) -> None:
     """After an import or sync has committed, write the new version's prepared index (the
     matcher every server process maps; :mod:`matcher.engine.snapshot`) for a directory the
     servers would prepare apart (``ApiConfig.prepare_apart_from`` services or more), so that
@@ -55,7 +56,8 @@ def _prepare_for_servers(database_url: str | None) -> None:
     from matcher.settings import get_settings
     from matcher.store import Store
 
-    threshold = ApiConfig().prepare_apart_from
+    if threshold == -1:
+        threshold = ApiConfig().prepare_apart_from
     try:
         settings = get_settings()
         models = settings.models_dir or settings.data_dir / "models"
@@ -64,8 +66,8 @@ def _prepare_for_servers(database_url: str | None) -> None:
             if threshold is None or store.count_services() < threshold:
                 return
             # The import is committed; what is left yields the CPU to the servers' requests.
-            if hasattr(os, "nice"):
-                os.nice(10)
+            if nice > 0 and hasattr(os, "nice"):
+                os.nice(nice)
             with using_vocabulary(vocab):
                 prepare_after_write(store, models, vocab)
     except Exception:  # noqa: BLE001 - the import itself has succeeded

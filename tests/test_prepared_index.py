@@ -249,3 +249,31 @@ def test_an_import_succeeds_when_its_index_cannot_be_written(
     monkeypatch.setattr(prepare, "prepare_directory", broken)
     prepare.prepare_after_write(store, tmp_path / "models", vocabulary_in_use())
     assert "could not be written" in caplog.text
+
+
+def test_an_import_writes_the_prepared_index_the_server_then_maps(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`matcher import` / `matcher sync` prepare a large directory's new version after their
+    write (here with the size threshold lowered); a server then maps it without building."""
+    from matcher.allowed import vocabulary_in_use
+    from matcher.cli import _prepare_for_servers
+    from matcher.settings import get_settings
+
+    store.upsert_services(_small_directory())
+    monkeypatch.setenv("MATCHER_MODELS_DIR", str(tmp_path / "models"))
+    get_settings.cache_clear()
+    try:
+        _prepare_for_servers(str(store.engine.url), threshold=100, nice=0)   # too small
+        assert not (tmp_path / "models" / "prepared").exists()
+        _prepare_for_servers(str(store.engine.url), threshold=10, nice=0)
+    finally:
+        get_settings.cache_clear()
+    written = [p for p in (tmp_path / "models" / "prepared").iterdir() if p.is_dir()]
+    assert len(written) == 1 and (written[0] / "done.json").is_file()
+    cache = DirectoryCache(store, tmp_path / "models", refresh_seconds=60,
+                           vocab=vocabulary_in_use(), prepare_apart_from=10)
+    monkeypatch.setattr(DirectoryCache, "_prepare_apart",
+                        lambda self: pytest.fail("the import had prepared it already"))
+    cache.start()
+    directory = cache.refresh(timeout=300)
+    assert directory is not None and isinstance(directory.matcher.table, PreparedTable)
