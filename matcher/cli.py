@@ -40,6 +40,42 @@ def _cmd_postcode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare_for_servers(database_url: str | None, threshold: int | None = -1,
+                         nice: int = 10) -> None:
+    """After an import or sync has committed, write the new version's prepared index (the
+    matcher every server process maps; :mod:`matcher.engine.snapshot`) for a directory the
+    servers would prepare apart (``ApiConfig.prepare_apart_from`` services or more), so that
+    they map it instead of building. Never fails the import: a failure is logged and the
+    first server that needs the version prepares it."""
+    import logging
+    import os
+
+    from matcher.allowed import using_vocabulary, vocabulary_at
+    from matcher.api.deps import ApiConfig
+    from matcher.api.prepare import prepare_after_write
+    from matcher.settings import get_settings
+    from matcher.store import Store
+
+    if threshold == -1:
+        threshold = ApiConfig().prepare_apart_from
+    try:
+        settings = get_settings()
+        models = settings.models_dir or settings.data_dir / "models"
+        vocab = vocabulary_at(settings.vocabulary_path)
+        with Store.open(database_url or settings.database_url) as store:
+            if threshold is None or store.count_services() < threshold:
+                return
+            # The import is committed; what is left yields the CPU to the servers' requests.
+            if nice > 0 and hasattr(os, "nice"):
+                os.nice(nice)
+            with using_vocabulary(vocab):
+                prepare_after_write(store, models, vocab)
+    except Exception:  # noqa: BLE001 - the import itself has succeeded
+        logging.getLogger("matcher").warning(
+            "the directory was imported, but its prepared index was not written; the server "
+            "prepares it at its next build", exc_info=True)
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from matcher.errors import DataImportError
     from matcher.ingest import run_import
@@ -63,6 +99,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             print(report.format_text(), file=sys.stderr)
         print(str(exc), file=sys.stderr)
         return 1 if report is not None else 2
+    _prepare_for_servers(args.database_url)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
@@ -361,6 +398,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             print(report.format_text(), file=sys.stderr)
         print(message, file=sys.stderr)
         return 2
+    _prepare_for_servers(args.database_url)
     print(json.dumps(summary.to_dict(), indent=2) if args.json else summary.format_text())
     return 1 if summary.rejected else 0
 

@@ -32,3 +32,7 @@ def test_small_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(out["rss_after_import_mib"]) == len(out["import_to_answers_s"]) == 2
     assert out["ready_s"] > 0 and out["base_rss_mib"] > 0
     assert out["during"]["max_ms"] >= out["during"]["p99_ms"] >= out["during"]["p50_ms"]
+    # Memory as RSS, PSS and USS; a second server beside the first, both measured.
+    assert out["rss_ready_mib"] >= out["pss_ready_mib"] >= out["uss_ready_mib"] > 0
+    assert len(out["pair_pss_mib"]) == len(out["pair_uss_mib"]) == 2
+    assert out["second_ready_s"] > 0 and len(out["pss_after_import_mib"]) == 2

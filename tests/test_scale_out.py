@@ -352,15 +352,18 @@ def test_workers_of_one_machine_prepare_a_new_directory_once(tmp_path: Path,
     calls: list[str] = []
     done = threading.Event()
 
+    folder = tmp_path / "models" / "prepared" / "v1"
+
     def prepare(self: DirectoryCache) -> None:
         calls.append(threading.current_thread().name)
         time.sleep(0.5)   # long enough for the others to be waiting by now
+        folder.mkdir(parents=True)
+        (folder / "done.json").write_text("{}")
         done.set()
 
     monkeypatch.setattr(DirectoryCache, "_prepare_apart", prepare)
-    monkeypatch.setattr(DirectoryCache, "_prepared", lambda self, vocab: done.is_set())
     caches = [DirectoryCache(None, tmp_path / "models") for _ in range(3)]  # type: ignore[arg-type]
-    threads = [threading.Thread(target=c._prepare_apart_once, args=(None,), name=f"worker-{i}")
+    threads = [threading.Thread(target=c._prepare_apart_once, args=(folder,), name=f"worker-{i}")
                for i, c in enumerate(caches)]
     for t in threads:
         t.start()

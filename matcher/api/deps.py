@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -78,25 +78,80 @@ class ApiConfig(BaseModel):
                                                   "a 503 (the build itself starts at start-up)")
     prepare_apart_from: int | None = Field(
         2_000, ge=0, description="a directory of at least this many services is prepared "
-                                 "(records' words read, text index fitted) in a child process "
-                                 "before each build, not in the server's; None: never")
+                                 "(records' words read, text index fitted, the matcher built "
+                                 "and written as its prepared index) in a child process, "
+                                 "unless the import did it, and mapped by the server, which "
+                                 "then reads the records only when a route lists them; "
+                                 "None: never")
+    match_concurrency: int | None = Field(
+        None, ge=1, le=1024,
+        description="matches computed at once by one worker; more wait their turn (a match "
+                    "over a large directory holds tens of MiB of working arrays, and on N "
+                    "cores more than N at once only share the same CPUs). None: the number "
+                    "of CPUs")
     import_wait_seconds: float = Field(600.0, ge=0, le=86400,
                                        description="how long POST /import waits for the new "
                                                    "matcher before answering (other requests "
                                                    "are answered from the old one meanwhile)")
 
 
-@dataclass(frozen=True)
 class Directory:
-    """The service directory at one data version, and the matcher built on it."""
+    """The service directory at one data version, and the matcher built on it.
 
-    version: str
-    records: list[ServiceRecord]
-    matcher: Matcher | None   # None when the directory is empty
-    by_id: dict[str, ServiceRecord] = field(default_factory=dict)
-    #: The store's version counter (:meth:`~matcher.store.Store.directory_version`) it was
-    #: built at.
-    counter: int = -1
+    ``records`` (every stored service, for the routes that list or look up services) are
+    either given, or read from the store by ``load_records`` the first time a route asks for
+    them (a large directory's matcher is mapped from its prepared index and needs none of
+    them, so a start does not pay for reading them)."""
+
+    def __init__(self, version: str, records: list[ServiceRecord] | None = None,
+                 matcher: Matcher | None = None,
+                 by_id: dict[str, ServiceRecord] | None = None, counter: int = -1, *,
+                 load_records: Callable[[], list[ServiceRecord]] | None = None,
+                 size: int | None = None):
+        if records is None and load_records is None:
+            records = []
+        self.version = version
+        self.matcher = matcher   # None when the directory is empty
+        #: The store's version counter (:meth:`~matcher.store.Store.directory_version`) it
+        #: was built at.
+        self.counter = counter
+        self._records = records
+        self._by_id = by_id
+        self._load_records = load_records
+        self._size = size if size is not None else (len(records) if records is not None
+                                                    else None)
+        self._lock = threading.Lock()
+
+    @property
+    def records(self) -> list[ServiceRecord]:
+        """Every stored service (active or not), ordered by id."""
+        if self._records is None:
+            with self._lock:
+                if self._records is None:
+                    assert self._load_records is not None
+                    started = time.perf_counter()
+                    self._records = self._load_records()
+                    log.info("directory version %s: %d records read for listing in %.0f ms",
+                             self.counter, len(self._records),
+                             (time.perf_counter() - started) * 1000)
+        return self._records
+
+    @property
+    def by_id(self) -> dict[str, ServiceRecord]:
+        """:attr:`records` by id."""
+        if self._by_id is None:
+            records = self.records
+            with self._lock:
+                if self._by_id is None:
+                    self._by_id = {r.id: r for r in records}
+        return self._by_id
+
+    @property
+    def size(self) -> int:
+        """How many services are stored (active or not), without reading them."""
+        if self._size is None:
+            return len(self.records)
+        return self._size
 
 
 #: The ``detail`` of the 503 answered while the first matcher is still being built.
@@ -123,6 +178,26 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+#: glibc malloc arenas a server process allocates from (``M_ARENA_MAX``), unless the
+#: ``MALLOC_ARENA_MAX`` environment variable says otherwise. glibc's default (8 per core)
+#: gives many of the request threads an arena of their own, each keeping the high-water mark
+#: of the directory-sized working arrays of the matches it ran: at 100,000 services that
+#: added several hundred MiB under 20 clients.
+MALLOC_ARENAS = 2
+
+
+def _limit_malloc_arenas() -> None:
+    """Cap the allocator's arenas at :data:`MALLOC_ARENAS` (glibc only; else nothing)."""
+    import ctypes
+    import os
+    from contextlib import suppress
+
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(-8, MALLOC_ARENAS)   # -8: M_ARENA_MAX
+
+
 class DirectoryCache:
     """Holds the :class:`Directory` for the store's current version; rebuilds it off the
     request path.
@@ -132,7 +207,11 @@ class DirectoryCache:
     that time) and at once after :meth:`invalidate`. A newer version starts a build in a
     background thread; requests keep being answered from the directory already built until
     the new one is swapped in (one assignment). The text index is saved under ``models_dir``
-    and reused when its corpus is unchanged.
+    and reused when its corpus is unchanged, and so is each version's prepared index
+    (:mod:`matcher.engine.snapshot`): the built table, which this cache maps instead of
+    building when it is there. For ``prepare_apart_from`` services or more it is written by a
+    child process (or by the import), and the records themselves are read from the store only
+    when a route lists them (:attr:`Directory.records`).
 
     Before the first build has finished :attr:`ready` is False; :meth:`start` begins that
     build at once (the app's start-up calls it). A request that arrives before it is ready
@@ -161,6 +240,7 @@ class DirectoryCache:
         self._error: BaseException | None = None
         self._error_version: int | None = None
         self.builds = 0            # matchers built so far (for tests and metrics)
+        self._prepared_folder: Path | None = None   # the prepared index now served
 
     # ------------------------------------------------------------------ state
     @property
@@ -347,23 +427,9 @@ class DirectoryCache:
                 while gone() is not None and time.monotonic() < deadline:
                     time.sleep(0.1)
                 _release_freed_memory()
+            self._remove_old_prepared()
             if self.store.directory_version() == directory.counter:
                 break
-
-    def _prepared(self, vocab: Vocabulary) -> bool:
-        """True when every active service has a current reading and the saved text index is
-        the current version's: nothing is left for :meth:`_prepare_apart` to do."""
-        from matcher.api.prepare import data_key
-        from matcher.engine.config import load_config
-        from matcher.engine.features import reading_key
-        from matcher.engine.pipeline import saved_index_key
-
-        key = reading_key(vocab)
-        if key is None:
-            return False
-        wanted = data_key(self.store.data_version(), vocab, load_config())
-        return saved_index_key(self.models_dir) == wanted and \
-            self.store.count_readings(key) >= self.store.count_active()
 
     def _prepare_apart(self) -> None:
         """Run :mod:`matcher.api.prepare` in a child process for the store's current
@@ -397,10 +463,10 @@ class DirectoryCache:
         log.info("directory prepared in a child process in %.0f ms",
                  (time.perf_counter() - started) * 1000)
 
-    def _prepare_apart_once(self, vocab: Vocabulary) -> None:
+    def _prepare_apart_once(self, folder: Path) -> None:
         """:meth:`_prepare_apart`, one process at a time per models folder: the workers of
-        one machine start together and would otherwise each read every record and fit the
-        same text index at once (N times the CPU, and none ready until all are done). The
+        one machine start together and would otherwise each read every record and build the
+        same prepared index at once (N times the CPU, and none ready until all are done). The
         first takes a lock on ``<models_dir>/.prepare.lock``; the others wait for it, then find
         the work done and skip it. Without ``fcntl`` (not Linux or macOS) there is no lock."""
         try:
@@ -412,7 +478,7 @@ class DirectoryCache:
         with open(self.models_dir / ".prepare.lock", "a+b") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
-                if not self._prepared(vocab):
+                if not (folder / "done.json").is_file():
                     self._prepare_apart()
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
@@ -429,29 +495,87 @@ class DirectoryCache:
         from matcher.allowed import vocabulary_in_use
         from matcher.api.prepare import data_key, stored_readings
         from matcher.engine.config import load_config
+        from matcher.engine.snapshot import prepared_folder
 
         started = time.perf_counter()
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        if self.prepare_apart_from is not None and \
-                self.store.count_services() >= self.prepare_apart_from and \
-                not self._prepared(vocabulary_in_use() if self.vocab is None else self.vocab):
-            self._prepare_apart_once(vocabulary_in_use() if self.vocab is None else self.vocab)
+        vocab = self.vocab or vocabulary_in_use()
+        cfg = load_config()
         fingerprint = self.store.data_version()
-        records = self.store.list_services()
-        matcher = None
-        if records:
-            from matcher.services import records_to_frame
+        size = self.store.count_services()
+        if not size:
+            return Directory(version=fingerprint, records=[], matcher=None, counter=version)
+        key = data_key(fingerprint, vocab, cfg)
+        folder = prepared_folder(self.models_dir, key)
+        large = self.prepare_apart_from is not None and size >= self.prepare_apart_from
+        if large and not (folder / "done.json").is_file():
+            self._prepare_apart_once(folder)
+        matcher = self._load_prepared(folder, vocab, cfg)
+        how = "mapped from its prepared index"
+        if matcher is not None and large:
+            self._prepared_folder = folder
+            directory = Directory(version=fingerprint, matcher=matcher, counter=version,
+                                  load_records=self.store.list_services, size=size)
+        else:
+            records = self.store.list_services()
+            if matcher is None:
+                from matcher.services import records_to_frame
 
-            vocab = self.vocab or vocabulary_in_use()
-            cfg = load_config()
-            matcher = Matcher.from_frame(records_to_frame(records), vocab=vocab, cfg=cfg,
-                                         models_dir=self.models_dir,
-                                         readings=stored_readings(self.store, records, vocab),
-                                         data_key=data_key(fingerprint, vocab, cfg))
-        log.info("matcher built for directory version %s: %d services in %.0f ms", version,
-                 len(records), (time.perf_counter() - started) * 1000)
-        return Directory(version=fingerprint, records=records, matcher=matcher,
-                         by_id={r.id: r for r in records}, counter=version)
+                how = "built"
+                matcher = Matcher.from_frame(
+                    records_to_frame(records), vocab=vocab, cfg=cfg, models_dir=self.models_dir,
+                    readings=stored_readings(self.store, records, vocab), data_key=key)
+                self._write_prepared(matcher, cfg, folder)
+            self._prepared_folder = folder
+            directory = Directory(version=fingerprint, records=records, matcher=matcher,
+                                  counter=version)
+        log.info("matcher %s for directory version %s: %d services in %.0f ms", how, version,
+                 size, (time.perf_counter() - started) * 1000)
+        return directory
+
+    def _load_prepared(self, folder: Path, vocab: Vocabulary, cfg) -> Matcher | None:
+        """The matcher over the prepared index at ``folder``, or None when there is none (or
+        it cannot be read: then it is built, and the folder written again)."""
+        from matcher.engine.snapshot import load_prepared
+        from matcher.geo.postcodes import get_postcode_index
+
+        if not (folder / "done.json").is_file():
+            return None
+        try:
+            return Matcher(load_prepared(folder, cfg), vocab, get_postcode_index(), cfg)
+        except Exception:  # noqa: BLE001 - a broken folder is rebuilt, never served
+            log.warning("the prepared index could not be read; building instead",
+                        exc_info=True)
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+
+    @staticmethod
+    def _write_prepared(matcher: Matcher, cfg, folder: Path) -> None:
+        """Write the prepared index of a matcher built here, for the next start and the
+        other workers (a failure is logged: the matcher built is served all the same)."""
+        from matcher.engine.snapshot import write_prepared
+
+        try:
+            write_prepared(matcher.table, cfg, folder)
+        except Exception:  # noqa: BLE001 - only the next start is slower
+            log.warning("could not write the prepared index", exc_info=True)
+
+    def _remove_old_prepared(self) -> None:
+        """Delete the prepared folders of the versions before the one now served."""
+        from matcher.engine.snapshot import remove_old_prepared
+
+        folder = getattr(self, "_prepared_folder", None)
+        if folder is None:
+            return
+        try:
+            removed = remove_old_prepared(self.models_dir, folder)
+        except OSError:
+            log.warning("could not remove old prepared indexes", exc_info=True)
+            return
+        if removed:
+            log.info("removed %d prepared index(es) of earlier directory versions", removed)
 
 
 class AppResources:
@@ -512,6 +636,7 @@ class AppResources:
         """Open the store and start building the matcher in the background (the app's
         start-up calls this; it does not wait). A store that cannot be opened is logged and
         left to the requests and readiness check to report."""
+        _limit_malloc_arenas()   # before the request threads start
         try:
             self.cache.start()
         except Exception:  # noqa: BLE001 - reported by readiness and by the requests

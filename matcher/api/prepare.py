@@ -6,11 +6,12 @@ work, done where it does not slow the requests.
 * :func:`data_key`: a key of the directory's content, vocabulary and configuration, under which
   the fitted text index is saved (``<models_dir>/text_index.joblib``), so a start reuses it
   without putting every text together again;
-* :func:`prepare_directory`: both, for the store's current version. For a large directory the
-  server runs it in a **separate process** (``python -m matcher.api.prepare``, at a lower CPU
-  priority) before building its matcher, so the reading and the fitting hold neither the
-  server's interpreter lock nor its memory; the server then only assembles arrays from what
-  was stored.
+* :func:`prepare_directory`: both, for the store's current version, then the whole matcher
+  built and written as the version's prepared index (:mod:`matcher.engine.snapshot`). For a
+  large directory the server runs it in a **separate process** (``python -m
+  matcher.api.prepare``, at a lower CPU priority) when the import has not already done it
+  (:func:`prepare_after_write`), so the reading, the fitting and the build hold neither the
+  server's interpreter lock nor its memory; the server then only maps the folder.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from matcher.services import ServiceRecord
 from matcher.store import Store
 from matcher.vocab import Vocabulary
 
-__all__ = ["stored_readings", "data_key", "prepare_directory", "main"]
+__all__ = ["stored_readings", "data_key", "prepare_directory", "prepare_after_write", "main"]
 
 log = logging.getLogger("matcher.api")
 
@@ -71,21 +72,48 @@ def data_key(fingerprint: str, vocab: Vocabulary, cfg: MatchConfig) -> str:
 
 def prepare_directory(store: Store, models_dir: Path, vocab: Vocabulary,
                       cfg: MatchConfig | None = None) -> dict[str, object]:
-    """Store the readings of the records that lack one and save the text index of the
-    store's current version under ``models_dir``. Returns what was done."""
+    """Store the readings of the records that lack one, save the text index of the store's
+    current version under ``models_dir`` and write its prepared index there
+    (:mod:`matcher.engine.snapshot`: the matcher's table, which every server process then
+    maps instead of building). Returns what was done."""
     from matcher.engine.config import load_config
-    from matcher.engine.pipeline import saved_text_index
+    from matcher.engine.pipeline import Matcher
+    from matcher.engine.snapshot import prepared_folder, prepared_lock, write_prepared
     from matcher.services import records_to_frame
 
     cfg = cfg or load_config()
     fingerprint = store.data_version()
-    records = store.list_services()
-    stored_readings(store, records, vocab)
-    active = [r for r in records if r.status != "inactive"]
-    if active:
-        saved_text_index(records_to_frame(active), vocab, cfg, models_dir,
-                         data_key=data_key(fingerprint, vocab, cfg))
-    return {"services": len(records), "data_version": fingerprint}
+    key = data_key(fingerprint, vocab, cfg)
+    folder = prepared_folder(models_dir, key)
+    # Under the folder's lock: a second process preparing the same version (an import's and
+    # a server's) waits, then finds it written.
+    with prepared_lock(folder):
+        if (folder / "done.json").is_file():
+            return {"services": store.count_services(), "data_version": fingerprint,
+                    "prepared": str(folder), "written": False}
+        records = store.list_services()
+        readings = stored_readings(store, records, vocab)
+        if not records:
+            return {"services": 0, "data_version": fingerprint, "prepared": None,
+                    "written": False}
+        matcher = Matcher.from_frame(records_to_frame(records), vocab=vocab, cfg=cfg,
+                                     models_dir=models_dir, readings=readings, data_key=key)
+        write_prepared(matcher.table, cfg, folder, locked=True)
+    return {"services": len(records), "data_version": fingerprint, "prepared": str(folder),
+            "written": True}
+
+
+def prepare_after_write(store: Store, models_dir: Path, vocab: Vocabulary) -> None:
+    """Prepare the store's new version for the servers right after an import or sync has
+    committed it. Never fails the import: a failure is logged, and the first server that
+    needs the version prepares it instead."""
+    try:
+        done = prepare_directory(store, models_dir, vocab)
+    except Exception:  # noqa: BLE001 - the import itself has succeeded
+        log.warning("the directory was imported, but its prepared index could not be "
+                    "written; the server prepares it at its next build", exc_info=True)
+        return
+    log.info("prepared index of the imported directory: %s", done.get("prepared"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -306,6 +306,10 @@ class ServiceTable:
             return self.area_matrix.toarray().astype(bool)
         return np.asarray(self.area_matrix, dtype=bool)
 
+    def mentions(self, text: str) -> np.ndarray:
+        """Bool (n,): the services whose lower-cased description contains ``text``."""
+        return self.description_lower.str.contains(text, regex=False).to_numpy(bool)
+
     def col(self, kind: str, value: str) -> int:
         """The column of ``value`` in the closed list ``kind`` ("categories", "delivery", ...)."""
         try:

@@ -464,7 +464,7 @@ def score_language(table: ServiceTable, query: FamilyQuery, cfg: MatchConfig) ->
         listed = listed | table.access[:, table.col("accessibility", "bsl")]
     mentioned = table.language_cache.get(lang)
     if mentioned is None:
-        mentioned = table.description_lower.str.contains(lang, regex=False).to_numpy(bool)
+        mentioned = table.mentions(lang)
         # A family may type any language: keep the latest few, so that memory stays bounded
         # whatever is asked.
         cache = table.language_cache

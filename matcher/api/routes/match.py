@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from dataclasses import fields
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
 
-from matcher.api.deps import DirectoryDep, MatcherDep
+from matcher.api.deps import DirectoryDep, MatcherDep, get_api_config
 from matcher.api.metrics import observe_match, set_index_version
 from matcher.api.routes.coprod import count_demand
 from matcher.api.schemas import MatchRequest, MatchResponse, Message
@@ -23,6 +25,22 @@ log = logging.getLogger("matcher.api")
 router = APIRouter(tags=["match"])
 
 _BRIEF_RESULT_FIELDS = tuple(f.name for f in fields(MatchResult) if f.name != "explanation")
+
+
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def _match_slots(limit: int | None) -> threading.BoundedSemaphore:
+    """The semaphore that lets at most ``limit`` (default: the CPU count) matches run at
+    once in this process: each holds working arrays the size of the directory, so twenty
+    requests in flight would hold twenty sets of them for no gain in throughput."""
+    n = limit or max(os.cpu_count() or 1, 1)
+    slots = _SLOTS.get(n)
+    if slots is None:
+        with _SLOTS_LOCK:
+            slots = _SLOTS.setdefault(n, threading.BoundedSemaphore(n))
+    return slots
 
 
 def brief_answer(outcome: MatchOutcome) -> dict[str, Any]:
@@ -56,7 +74,8 @@ def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep, requ
     x month; nothing else is kept).
     """
     started = time.perf_counter()
-    outcome = matcher.match(body, explain=body.explain)
+    with _match_slots(get_api_config(request).match_concurrency):
+        outcome = matcher.match(body, explain=body.explain)
     answer = outcome.to_dict(full=True) if body.explain == "full" else brief_answer(outcome)
     answer["data_version"] = directory.version
     answer["guidance"] = [g.to_dict() for g in guidance_for([*body.needs, body.about])]
@@ -66,5 +85,5 @@ def match(body: MatchRequest, matcher: MatcherDep, directory: DirectoryDep, requ
               outcome.candidates, outcome.excluded, (time.perf_counter() - started) * 1000)
     observe_match(len(outcome.results))
     set_index_version(directory.counter if directory.counter >= 0 else None,
-                      len(directory.records))
+                      directory.size)
     return answer
