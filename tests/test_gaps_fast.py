@@ -200,16 +200,11 @@ def test_cli_on_a_store_counts_what_the_table_counts(tmp_path, index, capsys):
 
 
 def _old_summary_frame(report):
-    """The published cells as they were made before (a groupby joining each cell's texts)."""
-    from matcher.gaps.report import _near_texts, suppress
+    """The published cells with the near-miss column made as before (a groupby joining each
+    cell's texts)."""
+    from matcher.gaps.report import _near_texts, output_frame
 
-    cells = report.cells
-    out = cells.drop(columns=[c for c in ("children",) if c in cells.columns]).copy()
-    if "children" in cells.columns:
-        out["children"] = suppress(cells["children"], report.config.suppress_below).to_numpy()
-        out = out.sort_values(["priority", "status", "area", "need", "band"],
-                              ascending=[True, False, True, True, True],
-                              na_position="last", kind="stable")
+    out = output_frame(report)
     nm = report.near_misses
     text = _near_texts(report)
     key = [nm["area"].astype(str), nm["need"].astype(str), nm["band"].astype(str)]
@@ -217,7 +212,7 @@ def _old_summary_frame(report):
     idx = pd.MultiIndex.from_arrays([out["area"].astype(str), out["need"].astype(str),
                                      out["band"].astype(str)])
     out["near_miss_services"] = summary.reindex(idx).fillna("").to_numpy()
-    return out.reset_index(drop=True)
+    return out
 
 
 @pytest.mark.parametrize("with_demand", [False, True])

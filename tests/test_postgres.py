@@ -26,6 +26,7 @@ from types import SimpleNamespace
 
 import pytest
 from pg_support import PG_URL, needs_postgres, temp_schema
+from serve_support import descendants, free_port, serving_pid
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -424,54 +425,6 @@ def test_api_health_and_version(api) -> None:
 
 
 # --------------------------------------------------------------------------- two workers
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (Linux /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {p for p, pp in parents.items() if pp in frontier} - found
-        found |= frontier
-    return found
-
-
-def _serving_pid(conn: http.client.HTTPConnection, server_port: int, pids: set[int]) -> int | None:
-    """Which worker process holds the server side of this open keep-alive connection."""
-    client_port = conn.sock.getsockname()[1]
-    local, remote = f"0100007F:{server_port:04X}", f"0100007F:{client_port:04X}"
-    inode = None
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        cols = line.split()
-        if cols[1] == local and cols[2] == remote:
-            inode = cols[9]
-    if inode is None:
-        return None
-    for pid in pids:
-        try:
-            fds = list(Path(f"/proc/{pid}/fd").iterdir())
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(fd) == f"socket:[{inode}]":
-                    return pid
-            except OSError:
-                continue
-    return None
-
-
 def _ask_every_worker(port: int, server_pid: int, method: str, path: str, body: dict | None,
                       deadline: float, accept=None,
                       headers: dict | None = None) -> dict[int, tuple[int, dict]]:
@@ -486,7 +439,7 @@ def _ask_every_worker(port: int, server_pid: int, method: str, path: str, body: 
                          headers={"Content-Type": "application/json", **(headers or {})})
             resp = conn.getresponse()
             data = json.loads(resp.read() or b"{}")
-            pid = _serving_pid(conn, port, _descendants(server_pid))
+            pid = serving_pid(conn.sock, port, descendants(server_pid))
             if pid is not None and pid not in answers and (
                     accept is None or accept(resp.status, data)):
                 answers[pid] = (resp.status, data)
@@ -511,7 +464,7 @@ def test_two_workers_share_one_store(pg_url: str, tmp_path: Path, postcode_index
     with Store.open(pg_url) as s:
         admin_key = add_user(s.engine, "ada", "admin")
         worker_key = add_user(s.engine, "kim", "key_worker")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "MATCHER_DATABASE_URL": pg_url, "MATCHER_DATA_DIR": str(tmp_path),
            "PYTHONPATH": str(REPO)}
     server = subprocess.Popen(
