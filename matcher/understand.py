@@ -794,12 +794,13 @@ _GROUP_NAMED = re.compile(
     r"(?P<more>\s+(?:who|whose|with|already|currently|detained|living|under\s+(?!\d)|on|in\s+"
     r"(?:receipt|hospital|crisis|prison|custody)|aged?\s+(?!\d)|of\s+the\s+public)\b[^.;:()]*)?)",
     _I)
-#: A circumstance a refusal names: "not suitable if you are pregnant", "not intended to be used
-#: where you have a deterioration in your symptoms", "not appropriate when someone is at risk".
 #: A negation inside a condition ("if you do not have a GP", "when they are not able to"):
 #: the sentence's words before the cue open an if-, when- or unless- clause not yet closed.
 _CONDITION_BEFORE = re.compile(r"\b(?:if|when|whenever|unless|in\s+case)\b[^,;.]*$", _I)
+#: After a need's words, the name of a law ("the Mental Health Act").
 _ACT_AFTER = re.compile(r"\s+Act\b")
+#: A circumstance a refusal names: "not suitable if you are pregnant", "not intended to be used
+#: where you have a deterioration in your symptoms", "not appropriate when someone is at risk".
 _CIRCUMSTANCE = re.compile(
     r"\s*(?:(?:to\s+)?(?:be\s+)?used\s+|for\s+use\s+)?(?:where|if|when|while|whilst)\s+"
     r"(?P<what>(?:you|they|someone|anyone|the\s+person|your\s+child|a\s+child|the\s+child|"
@@ -861,14 +862,15 @@ def _exclusions(doc: _Doc, reader: _NeedReader, out: list[Fact]) -> None:
                 group = _CIRCUMSTANCE.match(text, cue_end, doc.sentence_end(cue_end))
                 if group:
                     end = group.end()
-            if group and (group.re is _CIRCUMSTANCE or group.group("more")):
-                values.append(_slug(text[group.start("what"):max(end, group.end())]))
-                weak_only = False
-            elif _GROUP_ADULTS.match(text, cue_end, end):
+            # A qualified group or a circumstance is quoted as it is; a bare "children" or
+            # "adults" is an age; any other group goes with what the clause says of it
+            # ("anyone held under ...").
+            qualified = group is not None and (group.re is _CIRCUMSTANCE or group["more"])
+            if not qualified and _GROUP_ADULTS.match(text, cue_end, end):
                 values.append("over_18")
-            elif _GROUP_CHILDREN.match(text, cue_end, end):
+            elif not qualified and _GROUP_CHILDREN.match(text, cue_end, end):
                 values.append("under_18")
-            elif group:   # the group and what the clause says of it ("anyone held under ...")
+            elif group:
                 values.append(_slug(text[group.start("what"):end]))
                 weak_only = False
         if values:

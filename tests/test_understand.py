@@ -384,6 +384,8 @@ def test_exclusions_of_circumstances(text, what):
 
 @pytest.mark.parametrize("text", [
     "If you do not see a session near you, give us a ring.",
+    "If the team cannot see patients who are new to the area, they will refer them on.",
+    "When we are unable to support families who move away, we pass on their details.",
     "When they are not able to help, the team will pass you on.",
     "Unless you cannot attend in person, come to the hall.",
     "Open every Saturday except bank holidays.",
